@@ -1,0 +1,1 @@
+//! rpcgen's code generators and the `Builder` used from `build.rs`.

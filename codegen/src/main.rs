@@ -1,0 +1,3 @@
+//! The `rpcgen` command-line tool.
+
+fn main() {}

@@ -1,0 +1,1 @@
+//! The rpcgen runtime: zerorpc v3 servers and clients over ZeroMQ and MessagePack.

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The one command that runs every test of rpcgen: Rust, TypeScript, Python and cross-language.
+# It installs what it needs (a Python venv in .venv/, npm packages in node_modules/) on the first run.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/lib/deps.sh
+
+require cargo "to build rpcgen"
+ensure_python_env
+ensure_node_modules
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (warnings are errors)"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+step "Rust tests (unit, golden, interop with zerorpc-python)"
+cargo test --workspace
+
+echo
+echo "All rpcgen tests passed."
