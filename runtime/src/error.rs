@@ -1,0 +1,173 @@
+//! The errors a user of the runtime can meet: errors that travel on the wire ([`RemoteError`]),
+//! the ways a client call can end without a value ([`CallError`]), and the failures of starting a
+//! server or client ([`SetupError`]) or of encoding and decoding values ([`EncodeError`],
+//! [`DecodeError`]).
+
+use std::time::Duration;
+
+/// An error as it travels in a zerorpc `ERR` event: `[name, message, traceback]`.
+///
+/// Handlers return it to make the server answer `ERR`; clients receive it when the server did.
+/// `name` is the error's type (`"NameError"`, `"ValueError"`, or an rpcgen error type such as
+/// `"NotFound"`); `traceback` is optional and travels as nil when absent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{name}: {message}")]
+pub struct RemoteError {
+    /// The error's type name.
+    pub name: String,
+    /// Human-readable text.
+    pub message: String,
+    /// A stack trace or any other detail; `None` travels as nil.
+    pub traceback: Option<String>,
+}
+
+impl RemoteError {
+    /// An error with a name and a message and no traceback.
+    pub fn new(name: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            message: message.into(),
+            traceback: None,
+        }
+    }
+
+    /// Sets the third element of the `ERR` event.
+    pub fn with_traceback(mut self, traceback: impl Into<String>) -> Self {
+        self.traceback = Some(traceback.into());
+        self
+    }
+
+    /// A `TypeError`, the error zerorpc peers use for wrong arguments.
+    pub fn type_error(message: impl Into<String>) -> Self {
+        Self::new("TypeError", message)
+    }
+}
+
+/// How a client call ended when it did not produce a value. Every variant names the method.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CallError {
+    /// The server answered `ERR`.
+    #[error("remote method `{method}` failed with {error}")]
+    Remote {
+        /// The method that was called.
+        method: String,
+        /// The error the server sent.
+        error: RemoteError,
+    },
+    /// No reply arrived in time (zerorpc's `TimeoutExpired`); nothing was cancelled remotely.
+    #[error("timeout after {timeout:?}, when calling remote method `{method}`")]
+    Timeout {
+        /// The method that was called.
+        method: String,
+        /// The timeout that expired.
+        timeout: Duration,
+    },
+    /// The server stopped answering heartbeats, went away, or the connection was rebuilt.
+    #[error("lost the remote while calling `{method}`: {reason}")]
+    LostRemote {
+        /// The method that was called.
+        method: String,
+        /// What was observed.
+        reason: String,
+    },
+    /// The arguments could not be encoded.
+    #[error("could not encode the arguments of `{method}`: {source}")]
+    Encode {
+        /// The method that was called.
+        method: String,
+        /// The encoding failure.
+        source: EncodeError,
+    },
+    /// The reply could not be decoded into the expected type.
+    #[error("could not decode the reply of `{method}`: {source}")]
+    Decode {
+        /// The method that was called.
+        method: String,
+        /// The decoding failure.
+        source: DecodeError,
+    },
+    /// A message was larger than the configured maximum message size.
+    #[error("the {what} of `{method}` is {size} bytes, above the limit of {limit} bytes")]
+    TooLarge {
+        /// The method that was called.
+        method: String,
+        /// `"request"` or `"reply"`.
+        what: &'static str,
+        /// The size of the encoded message.
+        size: usize,
+        /// The configured maximum.
+        limit: usize,
+    },
+    /// The server answered with something zerorpc does not allow at this point.
+    #[error("remote method `{method}` broke the protocol: {detail}")]
+    Protocol {
+        /// The method that was called.
+        method: String,
+        /// What was wrong.
+        detail: String,
+    },
+}
+
+impl CallError {
+    /// The method whose call ended in this error.
+    pub fn method(&self) -> &str {
+        match self {
+            Self::Remote { method, .. }
+            | Self::Timeout { method, .. }
+            | Self::LostRemote { method, .. }
+            | Self::Encode { method, .. }
+            | Self::Decode { method, .. }
+            | Self::TooLarge { method, .. }
+            | Self::Protocol { method, .. } => method,
+        }
+    }
+
+    /// The error the server sent, when the call ended in `ERR`.
+    pub fn remote(&self) -> Option<&RemoteError> {
+        match self {
+            Self::Remote { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+}
+
+/// A value could not be encoded as zerorpc peers expect it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct EncodeError(pub String);
+
+/// A MessagePack value could not be read as the expected type.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct DecodeError(pub String);
+
+/// A server or client could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// The endpoint is not a valid ZeroMQ endpoint such as `tcp://127.0.0.1:4242` or `ipc:///tmp/s`.
+    #[error("`{endpoint}` is not a valid endpoint: {reason}")]
+    InvalidEndpoint {
+        /// The endpoint as given.
+        endpoint: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// Binding or connecting failed.
+    #[error("could not {action} `{endpoint}`: {reason}")]
+    Transport {
+        /// `"bind"` or `"connect"`.
+        action: &'static str,
+        /// The endpoint as given.
+        endpoint: String,
+        /// The transport's explanation.
+        reason: String,
+    },
+    /// A server needs at least one endpoint.
+    #[error("the server has no endpoint: call `bind` or `connect` on the builder before `start`")]
+    NoEndpoint,
+    /// The runtime needs a Tokio runtime to run its background tasks.
+    #[error(
+        "rpcgen-runtime must be used inside a Tokio runtime (for example under #[tokio::main])"
+    )]
+    NoTokioRuntime,
+}
