@@ -1,0 +1,854 @@
+"""Client side of zerorpc v3 (ZeroMQ + MessagePack) for rpcgen's generated Python clients.
+
+This one file is the whole runtime: rpcgen copies it next to every generated Python client, which
+then needs only ``pyzmq`` and ``msgpack``. It can also be used on its own to call any zerorpc server
+(zerorpc-python, zerorpc-node, rpcgen's Rust servers) without gevent::
+
+    with Client("tcp://127.0.0.1:4242") as client:
+        client.call("hello", "world")            # -> "Hello, world"
+        for n in client.stream("count", 3):      # 0, 1, 2
+            ...
+
+    async with AsyncClient("tcp://127.0.0.1:4242") as client:
+        await client.call("hello", "world")
+        async for n in client.stream("count", 3):
+            ...
+
+How it works: each client owns one background I/O thread and one DEALER socket that only that thread
+touches. Callers (any thread, or an asyncio loop) hand it work through a queue and wait on
+``concurrent.futures.Future`` objects that it completes. The thread sends requests, matches replies
+to their channel, sends a heartbeat on every open channel and detects a silent server, so all of that
+keeps working while the calling thread is busy. The wire format follows zerorpc-python 0.6.3 byte for
+byte; docs/runtime-python.md describes the behaviour and the choices.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import heapq
+import itertools
+import logging
+import math
+import random
+import socket
+import threading
+import time
+import uuid
+import weakref
+from collections import deque
+from collections.abc import Callable, Sequence
+from types import TracebackType
+from typing import Any, NamedTuple
+
+import msgpack  # type: ignore[import-untyped, unused-ignore]
+import zmq
+
+__all__ = [
+    "AsyncClient",
+    "AsyncStream",
+    "Client",
+    "ClientClosed",
+    "LostRemote",
+    "ProtocolError",
+    "RemoteError",
+    "RpcError",
+    "Stream",
+    "TimeoutExpired",
+]
+
+logger = logging.getLogger(__name__)
+
+PROTOCOL_VERSION = 3
+"""The zerorpc protocol version this runtime speaks (the ``v`` of every header it sends)."""
+
+_CREDIT_WINDOW = 100
+"""How many stream events a reader lets the server send ahead, as zerorpc-python's client does."""
+
+_RECEIVE_BATCH = 256
+"""Most messages the I/O thread reads in a row before it looks at its queue and timers again."""
+
+_END = object()
+"""Marks the end of a stream in a channel's queue of results."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors
+
+
+class RpcError(Exception):
+    """Base class of every error this runtime raises for a call."""
+
+
+class RemoteError(RpcError):
+    """The server answered with an error (a zerorpc ``ERR`` event).
+
+    ``name`` is the remote error's type (``"ValueError"``, ``"NameError"`` for an unknown method, or
+    a declared rpcgen error), ``message`` its text, ``traceback`` the remote traceback or ``None``.
+    """
+
+    def __init__(self, name: str, message: str, traceback: str | None = None) -> None:
+        super().__init__(name, message, traceback)
+        self.name = name
+        self.message = message
+        self.traceback = traceback
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.message}" if self.message else self.name
+
+
+class TimeoutExpired(RpcError, TimeoutError):
+    """No answer came within the call's timeout; the call is abandoned."""
+
+
+class LostRemote(RpcError):
+    """The server stopped sending heartbeats while a call was waiting for it."""
+
+
+class ClientClosed(RpcError):
+    """The client was closed before or while the call ran."""
+
+
+class ProtocolError(RpcError):
+    """The server answered in a way zerorpc does not allow for this call."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Wire format
+
+
+class _MessageIds:
+    """Makes message ids exactly like zerorpc-python: 32 lowercase hex ASCII characters.
+
+    The first 8 are a counter, +1 per event, starting at a random value; the last 24 come from a
+    random UUID and stay the same until the counter reaches a random stop value, when both restart.
+    Thread-safe.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._restart()
+
+    def _restart(self) -> None:
+        self._suffix = uuid.uuid4().hex[8:].encode("ascii")
+        self._counter = random.randrange(2**32)
+        self._stop = random.randrange(self._counter, 2**32)
+
+    def __call__(self) -> bytes:
+        with self._lock:
+            if self._counter >= self._stop:
+                self._restart()
+            else:
+                self._counter += 1
+            return b"%08x" % self._counter + self._suffix
+
+
+_new_message_id = _MessageIds()
+
+
+class _Event(NamedTuple):
+    """One decoded zerorpc event: ``[header, name, args]``."""
+
+    header: dict[Any, Any]
+    name: str
+    args: Any
+
+
+def _pack(event: list[Any]) -> bytes:
+    packed: bytes = msgpack.packb(event, use_bin_type=True)
+    return packed
+
+
+def _encode_request(message_id: bytes, method: str, args: Sequence[Any]) -> bytes:
+    """Encodes the event that opens a channel: a call of ``method`` with positional ``args``."""
+    return _pack([{"message_id": message_id, "v": PROTOCOL_VERSION}, method, args])
+
+
+def _encode_channel_event(message_id: bytes, channel_id: bytes, name: str, args: Any) -> bytes:
+    """Encodes a later event of an open channel (a heartbeat or a credit grant)."""
+    header = {"message_id": message_id, "v": PROTOCOL_VERSION, "response_to": channel_id}
+    return _pack([header, name, args])
+
+
+def _decode_event(frames: Sequence[bytes]) -> _Event:
+    """Decodes a received message: the event is its last frame, with or without a delimiter."""
+    if not frames:
+        raise ProtocolError("empty message")
+    try:
+        event = msgpack.unpackb(frames[-1], raw=False, strict_map_key=False)
+    except (ValueError, TypeError) as exc:
+        raise ProtocolError(f"not a MessagePack event: {exc}") from exc
+    if not isinstance(event, list) or len(event) != 3:
+        raise ProtocolError(f"an event must be an array of 3 items, got {event!r:.80}")
+    header, name, args = event
+    if not isinstance(header, dict) or not isinstance(name, str):
+        raise ProtocolError(f"an event needs a map header and a string name, got {event!r:.80}")
+    return _Event(header, name, args)
+
+
+def _channel_key(response_to: object) -> bytes | None:
+    """The channel id an event answers to, as bytes (peers echo ids as msgpack bin or str)."""
+    if isinstance(response_to, bytes):
+        return response_to
+    if isinstance(response_to, str):
+        return response_to.encode("utf-8")
+    return None
+
+
+def _text(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return "" if value is None else str(value)
+
+
+def _remote_error(args: object) -> RemoteError:
+    """Reads ERR args: ``[name, message, traceback]`` (v3) or the bare ``[repr]`` of a v1 peer."""
+    if isinstance(args, list) and len(args) >= 3:
+        name, message, traceback = args[:3]
+        return RemoteError(_text(name), _text(message), None if traceback is None else _text(traceback))
+    if isinstance(args, list) and len(args) == 1:
+        return RemoteError("Error", _text(args[0]))
+    return RemoteError("Error", _text(args))
+
+
+# ---------------------------------------------------------------------------------------------
+# Channels
+
+
+def _settle(future: concurrent.futures.Future[Any], value: Any, error: BaseException | None) -> None:
+    try:
+        if error is None:
+            future.set_result(value)
+        else:
+            future.set_exception(error)
+    except concurrent.futures.InvalidStateError:
+        pass  # The reader gave up on this future (timeout or cancellation) in the meantime.
+
+
+class _Channel:
+    """One call or stream: its id, the results waiting for the reader, and its stream credit.
+
+    The I/O thread feeds results in with ``put``; the one reader takes them out with ``take``, which
+    also grants the server more stream credit the way zerorpc-python's client does (a window of 100
+    events, topped up when fewer than half are left). ``grant`` and ``abandon`` are how the channel
+    asks its connection to send ``_zpc_more`` or to stop serving it.
+    """
+
+    def __init__(
+        self,
+        channel_id: bytes,
+        method: str,
+        *,
+        streaming: bool,
+        grant: Callable[[_Channel, int], None],
+        abandon: Callable[[_Channel], None],
+    ) -> None:
+        self.id = channel_id
+        self.method = method
+        self.streaming = streaming
+        self._grant = grant
+        self._abandon = abandon
+        # Reader side, guarded by _lock.
+        self._lock = threading.Lock()
+        self._results: deque[tuple[Any, BaseException | None]] = deque()
+        self._waiter: concurrent.futures.Future[Any] | None = None
+        self._ended = False
+        self._reading = False
+        self._reserved = 1
+        # Heartbeat state, used by the I/O thread only.
+        self.opened_at = 0.0
+        self.next_beat = 0.0
+        self.last_heard: float | None = None
+
+    def take(self) -> concurrent.futures.Future[Any]:
+        """The next result: a value, ``_END`` once the channel is over, or the error that ended it."""
+        grant = 0
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        with self._lock:
+            if self._waiter is not None:
+                raise RuntimeError(f"the stream of {self.method!r} is already being read")
+            if self._reading and not self._ended and self._reserved < _CREDIT_WINDOW // 2:
+                grant = _CREDIT_WINDOW - self._reserved
+                self._reserved = _CREDIT_WINDOW
+            self._reading = True
+            self._reserved -= 1
+            if self._results:
+                _settle(future, *self._results.popleft())
+            elif self._ended:
+                future.set_result(_END)
+            else:
+                self._waiter = future
+                future.add_done_callback(self._on_waiter_done)
+        if grant:
+            self._grant(self, grant)
+        return future
+
+    def _on_waiter_done(self, future: concurrent.futures.Future[Any]) -> None:
+        if future.cancelled():
+            self.abandon()
+
+    def abandon(self) -> None:
+        """Stops the channel from the reader's side: later events are dropped, reads see the end."""
+        with self._lock:
+            if self._ended:
+                return
+            self._ended = True
+            self._results.clear()
+            waiter, self._waiter = self._waiter, None
+        if waiter is not None:
+            waiter.cancel()
+        self._abandon(self)
+
+    def put(self, value: Any = None, error: BaseException | None = None, *, last: bool = False) -> None:
+        """Hands one result to the reader (I/O thread); ``last`` marks the channel as over."""
+        with self._lock:
+            if self._ended:
+                return
+            self._ended = last
+            waiter, self._waiter = self._waiter, None
+            if waiter is None:
+                self._results.append((value, error))
+                return
+        _settle(waiter, value, error)
+
+    def fail(self, error: RpcError) -> None:
+        """Ends the channel with ``error`` (I/O thread)."""
+        self.put(error=error, last=True)
+
+    def handle(self, event: _Event) -> bool:
+        """Applies one event from the server (I/O thread); returns True when the channel is over."""
+        name, args = event.name, event.args
+        if name in ("_zpc_hb", "_zpc_more"):
+            return False
+        if name == "ERR":
+            self.fail(_remote_error(args))
+        elif name == "OK":
+            self._handle_ok(args)
+        elif name == "STREAM" and self.streaming:
+            self.put(args)
+            return False
+        elif name == "STREAM_DONE" and self.streaming:
+            self.put(_END, last=True)
+        elif name in ("STREAM", "STREAM_DONE"):
+            self.fail(ProtocolError(f"{self.method!r} answered with a stream: read it with stream()"))
+        else:
+            self.fail(ProtocolError(f"unexpected event {name!r} in the reply to {self.method!r}"))
+        return True
+
+    def _handle_ok(self, args: object) -> None:
+        if args is None or args == []:
+            value = None
+        elif isinstance(args, list):
+            value = args[0]
+        else:
+            self.fail(ProtocolError(f"malformed OK reply to {self.method!r}: {args!r:.80}"))
+            return
+        if not self.streaming:
+            self.put(value, last=True)
+            return
+        # A node server ends a stream that has sent nothing yet with OK [last item], nil meaning none.
+        if value is not None:
+            self.put(value)
+        self.put(_END, last=True)
+
+    def silence_deadline(self, interval: float) -> float:
+        """When the server counts as lost: two heartbeats after the last one, as zerorpc-python.
+
+        A server never heard from is granted one extra interval, so it is lost three intervals after
+        the channel opened.
+        """
+        heard = self.last_heard if self.last_heard is not None else self.opened_at + interval
+        return heard + 2 * interval
+
+
+# ---------------------------------------------------------------------------------------------
+# The connection and its I/O thread
+
+
+class _Connection:
+    """One DEALER socket to one endpoint, owned by a background I/O thread.
+
+    Any thread may call ``open``, ``request_close`` and ``close``; everything else runs on the I/O
+    thread, which is the only one touching the socket and the table of open channels.
+    """
+
+    def __init__(
+        self,
+        endpoint: str,
+        heartbeat: float | None,
+        new_id: Callable[[], bytes] = _new_message_id,
+    ) -> None:
+        self.endpoint = endpoint
+        self._heartbeat = heartbeat
+        self._new_id = new_id
+        self._context = zmq.Context()
+        self._socket = self._context.socket(zmq.DEALER)
+        self._socket.linger = 0
+        try:
+            self._socket.connect(endpoint)
+        except zmq.ZMQError as exc:
+            self._socket.close()
+            self._context.term()
+            raise ValueError(f"cannot connect to {endpoint!r}: {exc}") from exc
+        self._wake_reader, self._wake_writer = socket.socketpair()
+        self._wake_reader.setblocking(False)
+        self._wake_writer.setblocking(False)
+        # Shared with callers, guarded by _lock.
+        self._lock = threading.Lock()
+        self._commands: deque[Callable[[], None]] = deque()
+        self._wake_pending = False
+        self._closed = False
+        self._closed_reason = f"the client for {endpoint} is closed"
+        # I/O thread only.
+        self._channels: dict[bytes, _Channel] = {}
+        self._timers: list[tuple[float, int, _Channel]] = []
+        self._timer_order = itertools.count()
+        self._stopping = False
+        # Completed by the I/O thread once it has released the socket and is about to exit.
+        self.stopped: concurrent.futures.Future[None] = concurrent.futures.Future()
+        self._thread = threading.Thread(target=self._run, name=f"rpcgen-io {endpoint}", daemon=True)
+        self._thread.start()
+
+    # --- any thread
+
+    def open(self, method: str, args: Sequence[Any], *, streaming: bool) -> _Channel:
+        """Sends a call of ``method`` and returns the channel its replies arrive on."""
+        channel_id = self._new_id()
+        try:
+            payload = _encode_request(channel_id, method, args)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise TypeError(f"cannot encode the arguments of {method!r} as MessagePack: {exc}") from exc
+        channel = _Channel(
+            channel_id,
+            method,
+            streaming=streaming,
+            grant=self._request_credit,
+            abandon=self._request_forget,
+        )
+        if not self._submit(lambda: self._start(channel, payload)):
+            raise ClientClosed(self._closed_reason)
+        return channel
+
+    def timeout_error(self, channel: _Channel, timeout: float | None) -> TimeoutExpired:
+        """The error for a reader of ``channel`` that waited ``timeout`` seconds in vain."""
+        return TimeoutExpired(
+            f"timeout after {timeout:g}s waiting for {channel.method!r} from {self.endpoint}"
+        )
+
+    def request_close(self) -> None:
+        """Asks the I/O thread to fail every open call with ClientClosed and exit; does not wait."""
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._wake()
+
+    def close(self) -> None:
+        """Closes the connection and waits for the I/O thread to exit. Idempotent."""
+        self.request_close()
+        if threading.current_thread() is not self._thread:
+            self._thread.join()
+
+    def _request_credit(self, channel: _Channel, count: int) -> None:
+        self._submit(lambda: self._send_credit(channel, count))
+
+    def _request_forget(self, channel: _Channel) -> None:
+        self._submit(lambda: self._forget(channel))
+
+    def _submit(self, command: Callable[[], None]) -> bool:
+        """Queues ``command`` for the I/O thread; False when the connection is closed."""
+        with self._lock:
+            if self._closed:
+                return False
+            self._commands.append(command)
+            self._wake()
+        return True
+
+    def _wake(self) -> None:
+        """Makes the I/O thread's poll return, at most one pending byte at a time (lock held)."""
+        if not self._wake_pending:
+            self._wake_pending = True
+            with contextlib.suppress(BlockingIOError):  # Full: the thread has wake-ups to read.
+                self._wake_writer.send(b"\0")
+
+    # --- I/O thread
+
+    def _run(self) -> None:
+        try:
+            self._serve()
+        except Exception as exc:
+            logger.exception("the rpcgen I/O thread for %s failed", self.endpoint)
+            self._closed_reason = f"the client for {self.endpoint} stopped: {exc!r}"
+        finally:
+            self._shut_down()
+
+    def _serve(self) -> None:
+        poller = zmq.Poller()
+        poller.register(self._socket, zmq.POLLIN)
+        poller.register(self._wake_reader.fileno(), zmq.POLLIN)
+        while True:
+            ready = dict(poller.poll(self._poll_timeout_ms()))
+            if self._wake_reader.fileno() in ready and self._run_commands():
+                return
+            if self._socket in ready:
+                self._receive()
+            self._run_timers()
+
+    def _run_commands(self) -> bool:
+        """Runs the queued commands; True when the connection is closing."""
+        with contextlib.suppress(BlockingIOError):
+            self._wake_reader.recv(4096)
+        with self._lock:
+            self._wake_pending = False
+            commands = list(self._commands)
+            self._commands.clear()
+            self._stopping = self._closed
+        for command in commands:
+            command()
+        return self._stopping
+
+    def _shut_down(self) -> None:
+        with self._lock:
+            self._closed = True
+            commands = list(self._commands)
+            self._commands.clear()
+            self._wake_writer.close()
+        self._stopping = True
+        for command in commands:
+            command()
+        for channel in self._channels.values():
+            channel.fail(ClientClosed(self._closed_reason))
+        self._channels.clear()
+        self._timers.clear()
+        self._socket.close(linger=0)
+        self._context.term()
+        self._wake_reader.close()
+        self.stopped.set_result(None)
+
+    def _send(self, payload: bytes) -> bool:
+        """Sends one event without blocking; False when ZeroMQ's queue to the server is full."""
+        try:
+            self._socket.send_multipart([b"", payload], zmq.NOBLOCK)
+        except zmq.Again:
+            return False
+        return True
+
+    def _start(self, channel: _Channel, payload: bytes) -> None:
+        if self._stopping:
+            channel.fail(ClientClosed(self._closed_reason))
+            return
+        if not self._send(payload):
+            channel.fail(RpcError(f"cannot send {channel.method!r}: the queue to {self.endpoint} is full"))
+            return
+        self._channels[channel.id] = channel
+        if self._heartbeat is not None:
+            channel.opened_at = time.monotonic()
+            channel.next_beat = channel.opened_at + self._heartbeat
+            self._schedule(channel, self._heartbeat)
+
+    def _send_credit(self, channel: _Channel, count: int) -> None:
+        if self._channels.get(channel.id) is channel:
+            self._send(_encode_channel_event(self._new_id(), channel.id, "_zpc_more", [count]))
+
+    def _forget(self, channel: _Channel) -> None:
+        if self._channels.get(channel.id) is channel:
+            del self._channels[channel.id]
+
+    def _receive(self) -> None:
+        for _ in range(_RECEIVE_BATCH):
+            try:
+                frames = self._socket.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            self._dispatch(frames)
+
+    def _dispatch(self, frames: list[bytes]) -> None:
+        try:
+            event = _decode_event(frames)
+        except ProtocolError as exc:
+            logger.warning("dropping a message from %s: %s", self.endpoint, exc)
+            return
+        key = _channel_key(event.header.get("response_to"))
+        channel = self._channels.get(key) if key is not None else None
+        if channel is None:
+            logger.debug("dropping %r from %s: no open channel for it", event.name, self.endpoint)
+            return
+        channel.last_heard = time.monotonic()
+        if channel.handle(event):
+            del self._channels[channel.id]
+
+    def _schedule(self, channel: _Channel, interval: float) -> None:
+        when = min(channel.next_beat, channel.silence_deadline(interval))
+        heapq.heappush(self._timers, (when, next(self._timer_order), channel))
+
+    def _poll_timeout_ms(self) -> int | None:
+        if not self._timers:
+            return None
+        return max(0, math.ceil((self._timers[0][0] - time.monotonic()) * 1000))
+
+    def _run_timers(self) -> None:
+        """Sends due heartbeats and fails the channels whose server went silent."""
+        interval = self._heartbeat
+        if interval is None:
+            return
+        now = time.monotonic()
+        while self._timers and self._timers[0][0] <= now:
+            _, _, channel = heapq.heappop(self._timers)
+            if self._channels.get(channel.id) is not channel:
+                continue
+            if now >= channel.silence_deadline(interval):
+                del self._channels[channel.id]
+                heard = channel.opened_at if channel.last_heard is None else channel.last_heard
+                silent = now - heard
+                channel.fail(
+                    LostRemote(
+                        f"lost the remote at {self.endpoint}: nothing heard for {silent:.1f}s "
+                        f"(heartbeat every {interval:g}s) while waiting for {channel.method!r}"
+                    )
+                )
+                continue
+            if now >= channel.next_beat:
+                self._send(_encode_channel_event(self._new_id(), channel.id, "_zpc_hb", [0]))
+                channel.next_beat += interval
+                if channel.next_beat <= now:
+                    channel.next_beat = now + interval
+            self._schedule(channel, interval)
+
+
+# ---------------------------------------------------------------------------------------------
+# Waiting for results
+
+
+def _wait_blocking(
+    connection: _Connection,
+    channel: _Channel,
+    future: concurrent.futures.Future[Any],
+    timeout: float | None,
+) -> Any:
+    try:
+        done, _ = concurrent.futures.wait((future,), timeout)
+    except BaseException:
+        future.cancel()
+        raise
+    if not done and future.cancel():
+        raise connection.timeout_error(channel, timeout)
+    return future.result()
+
+
+async def _wait_async(
+    connection: _Connection,
+    channel: _Channel,
+    future: concurrent.futures.Future[Any],
+    timeout: float | None,
+) -> Any:
+    # Cancelling the awaited wrapper (timeout or task cancellation) cancels `future`, which
+    # abandons the channel.
+    try:
+        return await asyncio.wait_for(asyncio.wrap_future(future), timeout)
+    except asyncio.TimeoutError:
+        raise connection.timeout_error(channel, timeout) from None
+
+
+def _checked_seconds(what: str, seconds: float) -> float:
+    if not seconds > 0:
+        raise ValueError(f"{what} must be a positive number of seconds, got {seconds!r}")
+    return seconds
+
+
+class _ClientBase:
+    """What both clients share: the connection, its settings and its clean-up."""
+
+    def __init__(self, endpoint: str, *, heartbeat: float | None, timeout: float) -> None:
+        if heartbeat is not None:
+            _checked_seconds("heartbeat", heartbeat)
+        self._timeout = _checked_seconds("timeout", timeout)
+        self._connection = _Connection(endpoint, heartbeat)
+        self._release = weakref.finalize(self, self._connection.close)
+
+    @property
+    def endpoint(self) -> str:
+        """The ZeroMQ endpoint this client is connected to."""
+        return self._connection.endpoint
+
+    def _limit(self, timeout: float | None) -> float | None:
+        """The wait limit for one call in seconds; None for no limit (a timeout of ``math.inf``)."""
+        seconds = self._timeout if timeout is None else _checked_seconds("timeout", timeout)
+        return None if math.isinf(seconds) else seconds
+
+
+# ---------------------------------------------------------------------------------------------
+# Blocking client
+
+
+class Client(_ClientBase):
+    """A blocking zerorpc client, safe to share between threads.
+
+    ``endpoint`` is a ZeroMQ endpoint such as ``"tcp://127.0.0.1:4242"``. Creating a client never
+    blocks: calls made before the server is up wait for it within their timeout. ``heartbeat`` is
+    the interval in seconds of the zerorpc heartbeat (it must match the server's; ``None`` turns
+    heartbeats and lost-remote detection off). ``timeout`` is the default limit in seconds for each
+    wait of a call (``math.inf`` for none). ``close()`` or leaving a ``with`` block stops the I/O
+    thread and closes the socket.
+    """
+
+    def __init__(self, endpoint: str, *, heartbeat: float | None = 5.0, timeout: float = 30.0) -> None:
+        super().__init__(endpoint, heartbeat=heartbeat, timeout=timeout)
+
+    def call(self, method: str, /, *args: Any, timeout: float | None = None) -> Any:
+        """Calls ``method`` with positional ``args`` and returns its result.
+
+        Raises RemoteError when the server answers with an error, TimeoutExpired when no answer
+        comes within ``timeout`` seconds (default: the client's), LostRemote when the server stops
+        heartbeating, ClientClosed when the client is closed.
+        """
+        channel = self._connection.open(method, args, streaming=False)
+        return _wait_blocking(self._connection, channel, channel.take(), self._limit(timeout))
+
+    def stream(self, method: str, /, *args: Any, timeout: float | None = None) -> Stream:
+        """Calls a streaming ``method`` and returns an iterator over the items it sends.
+
+        The call is sent right away. ``timeout`` bounds each wait for the next item. Stopping early
+        (``break``, ``close()``, leaving a ``with`` block) abandons the stream.
+        """
+        channel = self._connection.open(method, args, streaming=True)
+        return Stream(self, channel, self._limit(timeout))
+
+    def close(self) -> None:
+        """Fails pending calls with ClientClosed, stops the I/O thread and closes the socket."""
+        self._release()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class Stream:
+    """The items of one streaming call, as an iterator (from ``Client.stream``)."""
+
+    def __init__(self, client: _ClientBase, channel: _Channel, timeout: float | None) -> None:
+        self._client = client  # Keeps the client, and so its connection, open while reading.
+        self._channel = channel
+        self._timeout = timeout
+
+    def __iter__(self) -> Stream:
+        return self
+
+    def __next__(self) -> Any:
+        future = self._channel.take()
+        item = _wait_blocking(self._client._connection, self._channel, future, self._timeout)
+        if item is _END:
+            raise StopIteration
+        return item
+
+    def close(self) -> None:
+        """Stops reading: the stream ends and the server's later items are dropped."""
+        self._channel.abandon()
+
+    def __enter__(self) -> Stream:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# asyncio client
+
+
+class AsyncClient(_ClientBase):
+    """An asyncio zerorpc client: any number of concurrent awaits share its one connection.
+
+    The arguments mean what they mean for Client. Use it as ``async with AsyncClient(...)`` or
+    ``await client.close()`` when done.
+    """
+
+    def __init__(self, endpoint: str, *, heartbeat: float | None = 5.0, timeout: float = 30.0) -> None:
+        super().__init__(endpoint, heartbeat=heartbeat, timeout=timeout)
+
+    async def call(self, method: str, /, *args: Any, timeout: float | None = None) -> Any:
+        """Calls ``method`` with positional ``args`` and returns its result.
+
+        Raises like Client.call. Cancelling the awaiting task abandons the call.
+        """
+        channel = self._connection.open(method, args, streaming=False)
+        return await _wait_async(self._connection, channel, channel.take(), self._limit(timeout))
+
+    def stream(self, method: str, /, *args: Any, timeout: float | None = None) -> AsyncStream:
+        """Calls a streaming ``method`` and returns an async iterator over the items it sends.
+
+        The call is sent right away. ``timeout`` bounds each wait for the next item. Stopping early
+        (``break``, ``aclose()``, leaving an ``async with`` block) abandons the stream.
+        """
+        channel = self._connection.open(method, args, streaming=True)
+        return AsyncStream(self, channel, self._limit(timeout))
+
+    async def close(self) -> None:
+        """Fails pending calls with ClientClosed, stops the I/O thread and closes the socket."""
+        self._connection.request_close()
+        await asyncio.wrap_future(self._connection.stopped)
+        self._release()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+
+class AsyncStream:
+    """The items of one streaming call, as an async iterator (from ``AsyncClient.stream``)."""
+
+    def __init__(self, client: _ClientBase, channel: _Channel, timeout: float | None) -> None:
+        self._client = client  # Keeps the client, and so its connection, open while reading.
+        self._channel = channel
+        self._timeout = timeout
+
+    def __aiter__(self) -> AsyncStream:
+        return self
+
+    async def __anext__(self) -> Any:
+        future = self._channel.take()
+        item = await _wait_async(self._client._connection, self._channel, future, self._timeout)
+        if item is _END:
+            raise StopAsyncIteration
+        return item
+
+    async def aclose(self) -> None:
+        """Stops reading: the stream ends and the server's later items are dropped."""
+        self._channel.abandon()
+
+    async def __aenter__(self) -> AsyncStream:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __del__(self) -> None:
+        self._channel.abandon()
