@@ -1,0 +1,792 @@
+/**
+ * rpcgen's TypeScript client runtime: calls zerorpc v3 services (ZeroMQ + MessagePack).
+ *
+ * Generated TypeScript clients import this module. It is one self-contained file that needs only
+ * the `zeromq` v6 and `@msgpack/msgpack` packages and Node built-ins, so the code generator copies
+ * it verbatim next to each generated client. It implements the client half of zerorpc:
+ *
+ * - one DEALER socket per {@link Client}; every call or stream is a channel on it, keyed by the id
+ *   of its request, so any number of calls run concurrently on one connection;
+ * - per-channel heartbeats (`_zpc_hb`) and lost-remote detection with zerorpc-python's timing;
+ * - a time limit for the first reply of each call (default and per call);
+ * - streams as async iterables, granting `_zpc_more` credit exactly as zerorpc-python does;
+ * - remote errors (`ERR`) as {@link RemoteError}; every error raised here extends {@link RpcError}.
+ *
+ * Values map to MessagePack as: `bin` ⇄ `Uint8Array`, nil ⇄ `null`, and integers encoded in 64 bits
+ * (int64/uint64) arrive as `bigint`, so no integer ever loses precision. Outgoing integers, number or
+ * bigint, are written in their smallest MessagePack form, like zerorpc-python writes them.
+ * docs/runtime-ts.md explains the choices.
+ */
+
+import { randomBytes, randomInt } from "node:crypto";
+import { inspect } from "node:util";
+import { Decoder, Encoder, ExtData } from "@msgpack/msgpack";
+import { Dealer } from "zeromq";
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------------------------
+
+/** Base class of every error a call can end with: catch it to handle them all. */
+export class RpcError extends Error {
+  /** Makes an error whose `name` is the name of its class. */
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** The server raised an error (a zerorpc `ERR` reply). */
+export class RemoteError extends RpcError {
+  /** The remote error's type, e.g. `ValueError` from Python or `Error` from Node. */
+  readonly remoteName: string;
+  /** The remote error's message (empty when the server sent none). */
+  readonly remoteMessage: string;
+  /** The remote traceback or stack trace, when the server sent one. */
+  readonly remoteTraceback: string | null;
+
+  /** Makes the error from the three parts of an `ERR` reply. */
+  constructor(remoteName: string, remoteMessage: string, remoteTraceback: string | null) {
+    super(remoteMessage === "" ? remoteName : `${remoteName}: ${remoteMessage}`);
+    this.remoteName = remoteName;
+    this.remoteMessage = remoteMessage;
+    this.remoteTraceback = remoteTraceback;
+  }
+}
+
+/** No reply arrived within the call's time limit. */
+export class TimeoutExpiredError extends RpcError {}
+
+/** The server stopped sending heartbeats: it died, is blocked, or the network is down. */
+export class LostRemoteError extends RpcError {}
+
+/** The server sent something this runtime cannot interpret. */
+export class ProtocolError extends RpcError {}
+
+/** The call was made on a closed client, or was still pending when the client was closed. */
+export class ClientClosedError extends RpcError {}
+
+// ---------------------------------------------------------------------------------------------
+// Values
+// ---------------------------------------------------------------------------------------------
+
+const MIN_INT64 = -(2n ** 63n);
+const MAX_UINT64 = 2n ** 64n - 1n;
+/** Integers in this range have a MessagePack form shorter than 64 bits; they travel as numbers. */
+const MIN_INT32 = -(2 ** 31);
+const MAX_UINT32 = 2 ** 32 - 1;
+/** Deepest nesting accepted in a value, like @msgpack/msgpack's own limit. */
+const MAX_DEPTH = 100;
+
+/**
+ * Returns an integer received from the wire (a `number` or a `bigint`) as a `bigint`.
+ * Generated code calls it for `i64` and `u64` values; `what` names the value in the error.
+ */
+export function toBigInt(value: unknown, what: string): bigint {
+  if (typeof value === "bigint") {
+    return value;
+  }
+  if (typeof value === "number" && Number.isInteger(value)) {
+    return BigInt(value);
+  }
+  throw new TypeError(`${what}: expected an integer, got ${describe(value)}`);
+}
+
+/**
+ * Returns a number received from the wire (a `number`, or a `bigint` a number holds exactly) as a
+ * `number`. Generated code calls it for integers up to 32 bits and floats; `what` names the value.
+ */
+export function toNumber(value: unknown, what: string): number {
+  if (typeof value === "number") {
+    return value;
+  }
+  if (typeof value === "bigint") {
+    if (value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER)) {
+      return Number(value);
+    }
+    throw new RangeError(`${what}: ${value} does not fit in a JavaScript number without rounding`);
+  }
+  throw new TypeError(`${what}: expected a number, got ${describe(value)}`);
+}
+
+/** Returns the form of an integer that the encoder writes in zerorpc-python's (smallest) form. */
+function integerForEncoding(value: bigint): number | bigint {
+  if (value >= MIN_INT32 && value <= MAX_UINT32) {
+    return Number(value);
+  }
+  if (value < MIN_INT64 || value > MAX_UINT64) {
+    throw new RangeError(`the integer ${value} does not fit in 64 bits, so MessagePack cannot carry it`);
+  }
+  return value;
+}
+
+/**
+ * Returns a copy of `value` ready for the encoder: an integer that fits in 32 bits becomes a number
+ * (written in its smallest form), a larger one a bigint (written as uint64 or int64, as
+ * zerorpc-python does), and a `Map` with string keys a plain object. Other values are kept.
+ */
+function prepareForEncoding(value: unknown, depth = 0): unknown {
+  if (typeof value === "number") {
+    const needs64Bits = Number.isSafeInteger(value) && (value < MIN_INT32 || value > MAX_UINT32);
+    return needs64Bits ? BigInt(value) : value;
+  }
+  if (typeof value === "bigint") {
+    return integerForEncoding(value);
+  }
+  if (typeof value !== "object" || value === null) {
+    return value;
+  }
+  if (ArrayBuffer.isView(value) || value instanceof Date || value instanceof ExtData) {
+    return value;
+  }
+  if (depth >= MAX_DEPTH) {
+    throw new RangeError(`a value is nested deeper than ${MAX_DEPTH} levels (is it cyclic?)`);
+  }
+  if (Array.isArray(value)) {
+    return value.map((item: unknown) => prepareForEncoding(item, depth + 1));
+  }
+  const entries = value instanceof Map ? mapEntries(value) : Object.entries(value);
+  return Object.fromEntries(entries.map(([key, item]) => [key, prepareForEncoding(item, depth + 1)]));
+}
+
+/** The entries of a `Map` whose keys are all strings, the only keys every zerorpc peer reads. */
+function mapEntries(map: Map<unknown, unknown>): [string, unknown][] {
+  return [...map].map(([key, item]): [string, unknown] => {
+    if (typeof key !== "string") {
+      throw new TypeError(`a Map key must be a string to be sent, got ${describe(key)}`);
+    }
+    return [key, item];
+  });
+}
+
+/** Turns a decoded MessagePack map key into an object key; `bin` keys are read as UTF-8 text. */
+function mapKeyToProperty(key: unknown): string | number {
+  if (typeof key === "string" || typeof key === "number") {
+    return key;
+  }
+  if (typeof key === "bigint") {
+    return key.toString();
+  }
+  if (key instanceof Uint8Array) {
+    return utf8.decode(key);
+  }
+  throw new ProtocolError(`a map key cannot be ${describe(key)}`);
+}
+
+/** A short, safe description of a value for error messages. */
+function describe(value: unknown): string {
+  const rendered = inspect(value, { depth: 1, breakLength: Infinity });
+  return rendered.length > 80 ? `${rendered.slice(0, 77)}...` : rendered;
+}
+
+/** The message of anything thrown. */
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events on the wire
+// ---------------------------------------------------------------------------------------------
+
+const PROTOCOL_VERSION = 3;
+/** MessagePack's first byte of a 3-element array: every zerorpc event starts with it. */
+const EVENT_ARRAY_HEAD = 0x93;
+
+const utf8 = new TextDecoder();
+const ascii = new TextEncoder();
+const encoder = new Encoder({ useBigInt64: true });
+const decoder = new Decoder({ useBigInt64: true, mapKeyConverter: mapKeyToProperty });
+
+/** One decoded zerorpc event: `[header, name, args]`. */
+export interface DecodedEvent {
+  /** The header: `message_id`, `v`, `response_to` and any extra keys the peer added. */
+  readonly header: Readonly<Record<string, unknown>>;
+  /** A method name, or `OK`, `ERR`, `STREAM`, `STREAM_DONE`, `_zpc_hb`, `_zpc_more`. */
+  readonly name: string;
+  /** The arguments; their shape depends on the name. */
+  readonly args: unknown;
+}
+
+/** A {@link ProtocolError} for an event that could not be read, with the channel it names, if any. */
+class UnreadableEventError extends ProtocolError {
+  /** The event's `response_to`, when its header could be read. */
+  readonly responseTo: unknown;
+
+  /** Makes the error; `responseTo` is `undefined` when unknown. */
+  constructor(message: string, responseTo: unknown) {
+    super(message);
+    this.responseTo = responseTo;
+  }
+}
+
+/**
+ * Encodes a request, the first event of a channel: `[{message_id, v: 3}, method, args]`, the id
+ * sent as `bin` like zerorpc-python does (`messageId` is its ASCII text).
+ */
+export function encodeRequest(messageId: string, method: string, args: readonly unknown[]): Uint8Array {
+  return encodeEvent({ message_id: ascii.encode(messageId), v: PROTOCOL_VERSION }, method, args);
+}
+
+/**
+ * Encodes a later event of channel `channelId` (a heartbeat, `_zpc_more`):
+ * `[{message_id, v: 3, response_to}, name, args]`, both ids sent as `bin`.
+ */
+export function encodeChannelEvent(messageId: string, channelId: string, name: string, args: unknown): Uint8Array {
+  const header = { message_id: ascii.encode(messageId), v: PROTOCOL_VERSION, response_to: ascii.encode(channelId) };
+  return encodeEvent(header, name, args);
+}
+
+/** Encodes `[header, name, args]` with the integer forms zerorpc-python uses. */
+function encodeEvent(header: Record<string, unknown>, name: string, args: unknown): Uint8Array {
+  return encoder.encode([header, name, prepareForEncoding(args)]);
+}
+
+/** Decodes one event; throws a {@link ProtocolError} when `frame` is not a zerorpc event. */
+export function decodeEvent(frame: Uint8Array): DecodedEvent {
+  // A plain Uint8Array view, so that `bin` values decode as Uint8Array rather than Buffer.
+  const bytes = new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength);
+  let decoded: unknown;
+  try {
+    decoded = decoder.decode(bytes);
+  } catch (error) {
+    throw new UnreadableEventError(`undecodable MessagePack: ${messageOf(error)}`, readResponseTo(bytes));
+  }
+  if (!Array.isArray(decoded) || decoded.length !== 3) {
+    throw new ProtocolError(`not a zerorpc event (expected [header, name, args]): ${describe(decoded)}`);
+  }
+  const [header, name, args]: unknown[] = decoded;
+  if (!isRecord(header)) {
+    throw new ProtocolError(`the event header is not a map: ${describe(header)}`);
+  }
+  if (typeof name !== "string") {
+    throw new UnreadableEventError(`the event name is not a string: ${describe(name)}`, header["response_to"]);
+  }
+  return { header, name, args };
+}
+
+/** Reads only the `response_to` of an event whose body cannot be decoded, if its header can be. */
+function readResponseTo(bytes: Uint8Array): unknown {
+  if (bytes[0] !== EVENT_ARRAY_HEAD) {
+    return undefined;
+  }
+  const parts = decoder.decodeMulti(bytes.subarray(1));
+  try {
+    const header = parts.next();
+    return !header.done && isRecord(header.value) ? header.value["response_to"] : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    parts.return();
+  }
+}
+
+/** Whether a decoded value is a MessagePack map. */
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && !ArrayBuffer.isView(value);
+}
+
+/** The channel key of a `response_to`: the text of our ids, whether echoed as `bin` or as `str`. */
+function channelKeyOf(responseTo: unknown): string | undefined {
+  if (responseTo instanceof Uint8Array) {
+    return Buffer.from(responseTo.buffer, responseTo.byteOffset, responseTo.byteLength).toString("latin1");
+  }
+  return typeof responseTo === "string" ? responseTo : undefined;
+}
+
+/**
+ * Makes message ids the way zerorpc-python does: 8 hex digits of a counter, then 24 random hex
+ * digits; the counter starts at a random value and is re-seeded (with a new suffix) at a random
+ * stop value. Every event sent gets a fresh id.
+ */
+class MessageIdGenerator {
+  private suffix = "";
+  private counter = 0;
+  private stop = 0;
+
+  /** Starts at a random counter value. */
+  constructor() {
+    this.reseed();
+  }
+
+  /** The next id, as 32 lowercase hex characters. */
+  next(): string {
+    if (this.counter >= this.stop) {
+      this.reseed();
+    } else {
+      this.counter += 1;
+    }
+    return this.counter.toString(16).padStart(8, "0") + this.suffix;
+  }
+
+  /** Picks a new suffix, counter and stop value. */
+  private reseed(): void {
+    this.suffix = randomBytes(12).toString("hex");
+    this.counter = randomInt(0, 2 ** 32);
+    this.stop = randomInt(this.counter, 2 ** 32);
+  }
+}
+
+/** One id sequence per process, like zerorpc-python's one per context. */
+const messageIds = new MessageIdGenerator();
+
+// ---------------------------------------------------------------------------------------------
+// Channels
+// ---------------------------------------------------------------------------------------------
+
+/** A channel is declared lost when this many heartbeat ticks in a row pass without news from it. */
+const LOST_AFTER_SILENT_TICKS = 3;
+/** How many stream items a client lets the server send ahead (zerorpc-python's window). */
+const STREAM_WINDOW = 100;
+
+/** What a channel needs from the client that owns it. */
+interface ChannelOwner {
+  /** Sends one encoded event; failures end `channel`. */
+  send(event: Uint8Array, channel: Channel): void;
+  /** Stops routing events to `channel`. */
+  forget(channel: Channel): void;
+}
+
+/** Settings of one channel. */
+interface ChannelSettings {
+  /** The call, for messages: `"method" on endpoint`. */
+  readonly call: string;
+  /** Interval between heartbeats. */
+  readonly heartbeatMs: number;
+  /** Time limit for the first reply, or null for none. */
+  readonly timeoutMs: number | null;
+}
+
+/**
+ * One call or stream in progress: queues the replies routed to it, heartbeats, watches the remote's
+ * heartbeats and the time limit, and grants stream credit as the replies are taken.
+ */
+class Channel {
+  private readonly inbox: DecodedEvent[] = [];
+  private waiter: { resolve(event: DecodedEvent): void; reject(error: Error): void } | null = null;
+  private failure: RpcError | null = null;
+  private active = true;
+  private silentTicks = 0;
+  private readonly heartbeatTimer: ReturnType<typeof setInterval>;
+  private timeoutTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Events the server may send without further credit, counting those not yet taken. */
+  private reservedSlots = 1;
+  private hasTakenBefore = false;
+
+  /** Opens the channel; the owner sends the request. */
+  constructor(
+    readonly id: string,
+    private readonly owner: ChannelOwner,
+    private readonly settings: ChannelSettings,
+  ) {
+    this.heartbeatTimer = setInterval(() => this.onHeartbeatTick(), settings.heartbeatMs);
+    const { timeoutMs } = settings;
+    if (timeoutMs !== null) {
+      const message = `timeout after ${timeoutMs / 1000}s waiting for the reply to ${settings.call}`;
+      this.timeoutTimer = setTimeout(() => this.fail(new TimeoutExpiredError(message)), timeoutMs);
+    }
+  }
+
+  /** The call, for messages: `"method" on endpoint`. */
+  get call(): string {
+    return this.settings.call;
+  }
+
+  /** Takes an event routed to this channel. */
+  accept(event: DecodedEvent): void {
+    this.silentTicks = 0;
+    if (event.name === "_zpc_hb" || event.name === "_zpc_more") {
+      return;
+    }
+    this.clearTimeout();
+    if (this.waiter === null) {
+      this.inbox.push(event);
+    } else {
+      this.waiter.resolve(event);
+      this.waiter = null;
+    }
+  }
+
+  /** The next reply (heartbeats and credit excluded); rejects once the channel failed. */
+  async next(): Promise<DecodedEvent> {
+    this.grantCreditIfLow();
+    const event = this.inbox.shift() ?? (await this.nextArrival());
+    this.reservedSlots -= 1;
+    return event;
+  }
+
+  /** Ends the channel with `error`: the pending or next {@link next} rejects with it. */
+  fail(error: RpcError): void {
+    if (!this.active) {
+      return;
+    }
+    this.failure = error;
+    this.close();
+    this.waiter?.reject(error);
+    this.waiter = null;
+  }
+
+  /** Stops the timers and the routing of events; the server's side ends on heartbeat loss. */
+  close(): void {
+    this.active = false;
+    clearInterval(this.heartbeatTimer);
+    this.clearTimeout();
+    this.owner.forget(this);
+  }
+
+  /** Like zerorpc-python: from the second take on, tops the window up when half of it is used. */
+  private grantCreditIfLow(): void {
+    if (!this.hasTakenBefore) {
+      this.hasTakenBefore = true;
+      return;
+    }
+    if (this.active && this.reservedSlots < STREAM_WINDOW / 2) {
+      const grant = STREAM_WINDOW - this.reservedSlots;
+      this.reservedSlots = STREAM_WINDOW;
+      this.emit("_zpc_more", [grant]);
+    }
+  }
+
+  /** Waits for the next event to arrive, unless the channel has failed. */
+  private nextArrival(): Promise<DecodedEvent> {
+    if (this.failure !== null) {
+      return Promise.reject(this.failure);
+    }
+    return new Promise((resolve, reject) => {
+      this.waiter = { resolve, reject };
+    });
+  }
+
+  /** Sends a heartbeat, or declares the remote lost after too long a silence (py's timing). */
+  private onHeartbeatTick(): void {
+    this.silentTicks += 1;
+    if (this.silentTicks >= LOST_AFTER_SILENT_TICKS) {
+      const seconds = (this.settings.heartbeatMs * (LOST_AFTER_SILENT_TICKS - 1)) / 1000;
+      this.fail(
+        new LostRemoteError(
+          `lost remote: no heartbeat for over ${seconds}s while waiting for ${this.settings.call} ` +
+            `(is the server alive, and is its heartbeat interval at most this client's?)`,
+        ),
+      );
+      return;
+    }
+    this.emit("_zpc_hb", [0]);
+  }
+
+  /** Sends a control event on this channel. */
+  private emit(name: string, args: unknown[]): void {
+    this.owner.send(encodeChannelEvent(messageIds.next(), this.id, name, args), this);
+  }
+
+  /** Stops the first-reply timer. */
+  private clearTimeout(): void {
+    if (this.timeoutTimer !== null) {
+      clearTimeout(this.timeoutTimer);
+      this.timeoutTimer = null;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Client
+// ---------------------------------------------------------------------------------------------
+
+const DEFAULT_HEARTBEAT_SECONDS = 5;
+const DEFAULT_TIMEOUT_SECONDS = 30;
+/** Longest delay Node timers support, in seconds. */
+const MAX_TIMER_SECONDS = 2_147_483;
+const EMPTY_FRAME = new Uint8Array(0);
+
+/** Settings of a {@link Client}. */
+export interface ClientOptions {
+  /**
+   * Seconds between heartbeats on each call in progress (default 5). The server must use the same
+   * interval or a shorter one: a call fails with {@link LostRemoteError} once the server has been
+   * silent for two to three intervals.
+   */
+  readonly heartbeatSeconds?: number;
+  /**
+   * Default time limit, in seconds, for the first reply of each call (default 30); `null` waits
+   * without limit (heartbeats still detect a dead server).
+   */
+  readonly timeoutSeconds?: number | null;
+}
+
+/** Settings of one call or stream. */
+export interface CallOptions {
+  /**
+   * Time limit, in seconds, for the first reply (for a stream: its first item), overriding the
+   * client's; `null` waits without limit.
+   */
+  readonly timeoutSeconds?: number | null;
+}
+
+/**
+ * A zerorpc client connected to one server endpoint, e.g. `tcp://127.0.0.1:4242`.
+ *
+ * Creating it never blocks: ZeroMQ connects in the background and reconnects by itself, and calls
+ * made before the server is up wait for it within their time limit. Call {@link close} when done:
+ * a client that has made a call keeps Node running until it is closed.
+ */
+export class Client {
+  /** The endpoint this client calls. */
+  readonly endpoint: string;
+  private readonly socket: Dealer;
+  private readonly channels = new Map<string, Channel>();
+  private readonly heartbeatMs: number;
+  private readonly timeoutMs: number | null;
+  private outgoing: Promise<void> = Promise.resolve();
+  private receiving = false;
+  private closed = false;
+
+  /** Connects to `endpoint`; throws a TypeError for an invalid endpoint or option. */
+  constructor(endpoint: string, options: ClientOptions = {}) {
+    this.endpoint = endpoint;
+    this.heartbeatMs = secondsToMs(options.heartbeatSeconds ?? DEFAULT_HEARTBEAT_SECONDS, "heartbeatSeconds");
+    this.timeoutMs = timeLimitMs(options.timeoutSeconds, DEFAULT_TIMEOUT_SECONDS * 1000);
+    // linger 0: closing discards unsent heartbeats instead of keeping Node alive to deliver them.
+    this.socket = new Dealer({ linger: 0 });
+    try {
+      this.socket.connect(endpoint);
+    } catch (error) {
+      this.socket.close();
+      throw new TypeError(`cannot connect to "${endpoint}": ${messageOf(error)}`);
+    }
+  }
+
+  /** How many calls and streams are in progress. */
+  get pendingCalls(): number {
+    return this.channels.size;
+  }
+
+  /**
+   * Calls `method` with positional `args` and resolves with its return value. `T` is not checked:
+   * generated clients pass the declared type and convert the value.
+   *
+   * Rejects with {@link RemoteError}, {@link TimeoutExpiredError}, {@link LostRemoteError},
+   * {@link ProtocolError} (also when the method streams: use {@link stream}) or
+   * {@link ClientClosedError}, and with a TypeError or RangeError for arguments MessagePack cannot
+   * carry.
+   */
+  async call<T = unknown>(method: string, args: readonly unknown[], options: CallOptions = {}): Promise<T> {
+    const channel = this.openChannel(method, args, options);
+    try {
+      const reply = await channel.next();
+      switch (reply.name) {
+        case "OK":
+          return okValue(reply) as T;
+        case "ERR":
+          throw remoteErrorOf(reply.args);
+        case "STREAM":
+        case "STREAM_DONE":
+          throw new ProtocolError(`${describeCall(method, this.endpoint)} answered with a stream: use stream()`);
+        default:
+          throw unexpectedReply(reply, method, this.endpoint);
+      }
+    } finally {
+      channel.close();
+    }
+  }
+
+  /**
+   * Calls the streaming method `method` and yields its items. The request is sent when iteration
+   * starts; the time limit covers the first item. Leaving a `for await` loop early (or calling
+   * `return()`) ends the call. Items of type `T` are not checked. Errors are those of {@link call}.
+   */
+  async *stream<T = unknown>(
+    method: string,
+    args: readonly unknown[],
+    options: CallOptions = {},
+  ): AsyncGenerator<T, void, undefined> {
+    const channel = this.openChannel(method, args, options);
+    try {
+      for (;;) {
+        const reply = await channel.next();
+        switch (reply.name) {
+          case "STREAM":
+            yield reply.args as T;
+            break;
+          case "STREAM_DONE":
+            return;
+          case "OK": {
+            // A zerorpc-node server ends a stream that sent no item with OK [last item or nil].
+            const last = okValue(reply);
+            if (last !== null) {
+              yield last as T;
+            }
+            return;
+          }
+          case "ERR":
+            throw remoteErrorOf(reply.args);
+          default:
+            throw unexpectedReply(reply, method, this.endpoint);
+        }
+      }
+    } finally {
+      channel.close();
+    }
+  }
+
+  /**
+   * Closes the connection. Pending calls and streams reject with {@link ClientClosedError}; no
+   * timer or socket is left behind. Closing twice does nothing.
+   */
+  close(): void {
+    if (this.closed) {
+      return;
+    }
+    this.shutDown((call) => new ClientClosedError(`the client was closed while waiting for ${call}`));
+  }
+
+  /** Opens a channel for a call and sends its request. */
+  private openChannel(method: string, args: readonly unknown[], options: CallOptions): Channel {
+    if (this.closed) {
+      throw new ClientClosedError(`cannot call ${describeCall(method, this.endpoint)}: the client is closed`);
+    }
+    if (typeof method !== "string" || method === "") {
+      throw new TypeError(`the method name must be a non-empty string, got ${describe(method)}`);
+    }
+    if (!Array.isArray(args)) {
+      throw new TypeError(`the arguments of ${method} must be an array, got ${describe(args)}`);
+    }
+    const timeoutMs = timeLimitMs(options.timeoutSeconds, this.timeoutMs);
+    const id = messageIds.next();
+    const request = encodeRequest(id, method, args);
+    const call = describeCall(method, this.endpoint);
+    const channel = new Channel(id, this.channelOwner, { call, heartbeatMs: this.heartbeatMs, timeoutMs });
+    this.channels.set(id, channel);
+    this.startReceiving();
+    this.channelOwner.send(request, channel);
+    return channel;
+  }
+
+  /** The client's side of its channels. */
+  private readonly channelOwner: ChannelOwner = {
+    send: (event, channel) => {
+      this.outgoing = this.outgoing
+        // One send at a time: zeromq rejects a second send while the first waits for the peer.
+        .then(() => (this.closed ? undefined : this.socket.send([EMPTY_FRAME, event])))
+        .catch((error: unknown) => {
+          channel.fail(new RpcError(`cannot send to ${this.endpoint}: ${messageOf(error)}`));
+        });
+    },
+    forget: (channel) => {
+      this.channels.delete(channel.id);
+    },
+  };
+
+  /** Starts the receive loop on the first call. */
+  private startReceiving(): void {
+    if (!this.receiving) {
+      this.receiving = true;
+      void this.receiveLoop();
+    }
+  }
+
+  /** Routes every incoming event to its channel until the client is closed. */
+  private async receiveLoop(): Promise<void> {
+    while (!this.closed) {
+      let frames: Uint8Array[];
+      try {
+        frames = await this.socket.receive();
+      } catch (error) {
+        if (!this.closed) {
+          const reason = messageOf(error);
+          this.shutDown((call) => new RpcError(`receiving from ${this.endpoint} failed (${reason}) during ${call}`));
+        }
+        return;
+      }
+      this.dispatch(frames);
+    }
+  }
+
+  /** Routes one message (`["", event]`, or just `[event]`) to the channel it answers. */
+  private dispatch(frames: readonly Uint8Array[]): void {
+    const frame = frames[frames.length - 1];
+    if (frame === undefined) {
+      return;
+    }
+    let event: DecodedEvent;
+    try {
+      event = decodeEvent(frame);
+    } catch (error) {
+      this.reportUnreadable(error);
+      return;
+    }
+    // Events for channels that are gone (late replies, heartbeats after a timeout) are dropped.
+    this.channelAnswered(event.header["response_to"])?.accept(event);
+  }
+
+  /** Fails the call an unreadable event answers; warns when no call can be identified. */
+  private reportUnreadable(error: unknown): void {
+    const channel = error instanceof UnreadableEventError ? this.channelAnswered(error.responseTo) : undefined;
+    if (channel === undefined) {
+      process.emitWarning(`dropped an unreadable event from ${this.endpoint}: ${messageOf(error)}`, "RpcgenWarning");
+    } else {
+      channel.fail(new ProtocolError(`unreadable reply to ${channel.call}: ${messageOf(error)}`));
+    }
+  }
+
+  /** The open channel a `response_to` names, if any. */
+  private channelAnswered(responseTo: unknown): Channel | undefined {
+    const key = channelKeyOf(responseTo);
+    return key === undefined ? undefined : this.channels.get(key);
+  }
+
+  /** Closes the socket after failing every open channel with the error `reasonFor` makes. */
+  private shutDown(reasonFor: (call: string) => RpcError): void {
+    this.closed = true;
+    for (const channel of [...this.channels.values()]) {
+      channel.fail(reasonFor(channel.call));
+    }
+    this.socket.close();
+  }
+}
+
+/** `"method" on endpoint`, for messages. */
+function describeCall(method: string, endpoint: string): string {
+  return `"${method}" on ${endpoint}`;
+}
+
+/** The value of an `OK` reply (`[value]`). */
+function okValue(reply: DecodedEvent): unknown {
+  if (!Array.isArray(reply.args)) {
+    throw new ProtocolError(`an OK reply must carry [value], got ${describe(reply.args)}`);
+  }
+  const value: unknown = reply.args[0];
+  return value === undefined ? null : value;
+}
+
+/** The error an `ERR` reply carries: `[name, message, traceback]` (protocol v1: `[message]`). */
+function remoteErrorOf(args: unknown): RemoteError {
+  const parts: unknown[] = Array.isArray(args) ? args : [args];
+  const [name, message, traceback] = parts;
+  if (parts.length === 3 && typeof name === "string") {
+    return new RemoteError(
+      name,
+      typeof message === "string" ? message : "",
+      typeof traceback === "string" ? traceback : null,
+    );
+  }
+  return new RemoteError("Error", parts.length === 1 && typeof name === "string" ? name : describe(args), null);
+}
+
+/** The error for a reply event this runtime does not know. */
+function unexpectedReply(reply: DecodedEvent, method: string, endpoint: string): ProtocolError {
+  return new ProtocolError(`unexpected "${reply.name}" event in reply to ${describeCall(method, endpoint)}`);
+}
+
+/** Validates a positive number of seconds and returns it in milliseconds. */
+function secondsToMs(seconds: number, option: string): number {
+  if (typeof seconds !== "number" || !(seconds > 0 && seconds <= MAX_TIMER_SECONDS)) {
+    throw new TypeError(`${option} must be a number of seconds in (0, ${MAX_TIMER_SECONDS}], got ${describe(seconds)}`);
+  }
+  return seconds * 1000;
+}
+
+/** A time limit in milliseconds: `fallbackMs` when `seconds` is undefined, none when null. */
+function timeLimitMs(seconds: number | null | undefined, fallbackMs: number | null): number | null {
+  if (seconds === undefined) {
+    return fallbackMs;
+  }
+  return seconds === null ? null : secondsToMs(seconds, "timeoutSeconds");
+}

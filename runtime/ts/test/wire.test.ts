@@ -1,0 +1,175 @@
+/**
+ * Wire-level tests: the bytes the runtime encodes equal the captured zerorpc-python bytes, every
+ * captured event decodes, and integers keep their exact value in both directions.
+ */
+
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import {
+  decodeEvent,
+  encodeChannelEvent,
+  encodeRequest,
+  ProtocolError,
+  toBigInt,
+  toNumber,
+} from "../src/rpcgen-runtime.js";
+import { bytesHex, fromNotation, hexBytes, loadVectors, vector } from "./support/vectors.js";
+
+/** The ASCII text of a vector's `{"$bin": hex}` id. */
+function idText(notation: unknown): string {
+  const bytes = fromNotation(notation);
+  assert.ok(bytes instanceof Uint8Array);
+  return Buffer.from(bytes).toString("latin1");
+}
+
+/** The header of a vector's decoded event. */
+function headerOf(name: string): Record<string, unknown> {
+  const [header] = vector(name).decoded as [Record<string, unknown>];
+  return header;
+}
+
+describe("encoding matches zerorpc-python byte for byte", () => {
+  test("request hello('world') equals py_request_hello", () => {
+    const id = idText(headerOf("py_request_hello")["message_id"]);
+    assert.equal(bytesHex(encodeRequest(id, "hello", ["world"])), vector("py_request_hello").hex);
+  });
+
+  test("request count(3) equals py_request_stream", () => {
+    const id = idText(headerOf("py_request_stream")["message_id"]);
+    assert.equal(bytesHex(encodeRequest(id, "count", [3])), vector("py_request_stream").hex);
+  });
+
+  for (const [name, eventName, args] of [
+    ["py_client_heartbeat", "_zpc_hb", [0]],
+    ["py_zpc_more", "_zpc_more", [100]],
+  ] as const) {
+    test(`${eventName} equals ${name}`, () => {
+      const header = headerOf(name);
+      const encoded = encodeChannelEvent(idText(header["message_id"]), idText(header["response_to"]), eventName, args);
+      assert.equal(bytesHex(encoded), vector(name).hex);
+    });
+  }
+});
+
+describe("decoding", () => {
+  for (const captured of loadVectors()) {
+    test(`accepts ${captured.name} (${captured.direction})`, () => {
+      const [header, name, args] = fromNotation(captured.decoded) as [unknown, unknown, unknown];
+      assert.deepEqual(decodeEvent(hexBytes(captured.hex)), { header, name, args });
+    });
+  }
+
+  test("bin values decode as plain Uint8Array, even from a Buffer", () => {
+    const event = decodeEvent(Buffer.from(encodeRequest("0".repeat(32), "m", [new Uint8Array([1, 2])])));
+    const [bytes] = event.args as [unknown];
+    assert.equal(Object.getPrototypeOf(bytes), Uint8Array.prototype);
+    assert.deepEqual(bytes, new Uint8Array([1, 2]));
+  });
+
+  test("64-bit integer forms decode as bigint, shorter forms as number", () => {
+    const values = [2 ** 32 - 1, 2 ** 32, -(2 ** 31), -(2 ** 31) - 1, 2n ** 64n - 1n];
+    const event = decodeEvent(encodeRequest("0".repeat(32), "m", values));
+    assert.deepEqual(event.args, [2 ** 32 - 1, 2n ** 32n, -(2 ** 31), -(2n ** 31n) - 1n, 2n ** 64n - 1n]);
+  });
+
+  test("rejects what is not a zerorpc event with a ProtocolError", () => {
+    assert.throws(() => decodeEvent(new Uint8Array([0xc1])), ProtocolError);
+    assert.throws(() => decodeEvent(hexBytes("92a16101")), /expected \[header, name, args\]/);
+    assert.throws(() => decodeEvent(hexBytes("93c0a16190")), /header is not a map/);
+    assert.throws(() => decodeEvent(hexBytes("9380c390")), /name is not a string/);
+  });
+});
+
+describe("integers are written in zerorpc-python's smallest form", () => {
+  const id = "0".repeat(32);
+  const prefix = bytesHex(encodeRequest(id, "m", [])).slice(0, -2);
+  /** The bytes of `value` as the runtime writes it. */
+  const formOf = (value: unknown): string => {
+    const encoded = bytesHex(encodeRequest(id, "m", [value]));
+    assert.ok(encoded.startsWith(`${prefix}91`));
+    return encoded.slice(prefix.length + 2);
+  };
+
+  const cases: [string, unknown, string][] = [
+    ["0", 0, "00"],
+    ["127", 127, "7f"],
+    ["128", 128, "cc80"],
+    ["65536", 65536, "ce00010000"],
+    ["2^32 - 1", 2 ** 32 - 1, "ceffffffff"],
+    ["2^32", 2 ** 32, "cf0000000100000000"],
+    ["2^53 - 1", Number.MAX_SAFE_INTEGER, "cf001fffffffffffff"],
+    ["-1", -1, "ff"],
+    ["-33", -33, "d0df"],
+    ["-129", -129, "d1ff7f"],
+    ["-2^31", -(2 ** 31), "d280000000"],
+    ["-2^31 - 1", -(2 ** 31) - 1, "d3ffffffff7fffffff"],
+    ["bigint 5", 5n, "05"],
+    ["bigint -200", -200n, "d1ff38"],
+    ["bigint 2^63 + 5", 2n ** 63n + 5n, "cf8000000000000005"],
+    ["bigint 2^64 - 1", 2n ** 64n - 1n, "cfffffffffffffffff"],
+    ["bigint -2^63", -(2n ** 63n), "d38000000000000000"],
+    ["1.5", 1.5, "cb3ff8000000000000"],
+    ["unsafe integral number 2^60 stays a float", 2 ** 60, "cb43b0000000000000"],
+    ["nested", { list: [2 ** 40, 1n] }, "81a46c69737492cf000001000000000001"],
+  ];
+  for (const [label, value, expected] of cases) {
+    test(label, () => assert.equal(formOf(value), expected));
+  }
+
+  test("integers beyond 64 bits are refused with a RangeError", () => {
+    assert.throws(() => encodeRequest(id, "m", [2n ** 64n]), RangeError);
+    assert.throws(() => encodeRequest(id, "m", [[-(2n ** 63n) - 1n]]), /does not fit in 64 bits/);
+  });
+});
+
+describe("other values", () => {
+  const id = "0".repeat(32);
+  const argsHex = (value: unknown): string => bytesHex(encodeRequest(id, "m", [value])).slice(-2 * 5);
+
+  test("a Map with string keys is sent as a map", () => {
+    assert.equal(argsHex(new Map([["a", 1]])), "9181a16101");
+  });
+
+  test("a Map with other keys is refused", () => {
+    assert.throws(() => encodeRequest(id, "m", [new Map([[1, "a"]])]), /Map key must be a string/);
+  });
+
+  test("a __proto__ key is sent as data, and refused with a clear error when received", () => {
+    const value: unknown = JSON.parse('{"__proto__": 1}');
+    const encoded = encodeRequest(id, "m", [value]);
+    assert.ok(bytesHex(encoded).endsWith(`9181a95f5f70726f746f5f5f01`));
+    assert.throws(() => decodeEvent(encoded), (error: unknown) => {
+      assert.ok(error instanceof ProtocolError);
+      assert.match(error.message, /__proto__ is not allowed/);
+      return true;
+    });
+  });
+
+  test("a cyclic value is refused", () => {
+    const cyclic: unknown[] = [];
+    cyclic.push(cyclic);
+    assert.throws(() => encodeRequest(id, "m", cyclic), /nested deeper than 100/);
+  });
+});
+
+describe("integer helpers for generated code", () => {
+  test("toBigInt accepts numbers and bigints", () => {
+    assert.equal(toBigInt(7, "x"), 7n);
+    assert.equal(toBigInt(2n ** 63n + 5n, "x"), 2n ** 63n + 5n);
+  });
+
+  test("toBigInt refuses non-integers", () => {
+    assert.throws(() => toBigInt(1.5, "field id"), /field id: expected an integer, got 1\.5/);
+    assert.throws(() => toBigInt("7", "field id"), TypeError);
+  });
+
+  test("toNumber accepts numbers and bigints a number holds exactly", () => {
+    assert.equal(toNumber(1.5, "x"), 1.5);
+    assert.equal(toNumber(2n ** 32n, "x"), 2 ** 32);
+  });
+
+  test("toNumber refuses bigints a number cannot hold, and non-numbers", () => {
+    assert.throws(() => toNumber(2n ** 53n, "count"), RangeError);
+    assert.throws(() => toNumber(null, "count"), /count: expected a number, got null/);
+  });
+});
