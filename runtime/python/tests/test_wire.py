@@ -1,0 +1,312 @@
+"""Byte-level and channel-level tests, without a network: ids, encoding, decoding, credit.
+
+The expectations come from the captured vectors in ../shared/vectors/zerorpc-v3.json (what the real
+zerorpc-python and zerorpc-node put on the wire) and from the protocol notes.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import re
+from typing import Any
+
+import msgpack  # type: ignore[import-untyped, unused-ignore]
+import pytest
+from conftest import VECTORS
+
+from rpcgen_runtime import (
+    _END,
+    ProtocolError,
+    RemoteError,
+    _Channel,
+    _channel_key,
+    _decode_event,
+    _encode_channel_event,
+    _encode_request,
+    _Event,
+    _MessageIds,
+)
+
+ALL_VECTORS: list[dict[str, Any]] = json.loads(VECTORS.read_text())["vectors"]
+SERVER_TO_CLIENT = [vector for vector in ALL_VECTORS if vector["direction"] == "server->client"]
+
+
+def vector(name: str) -> dict[str, Any]:
+    return next(v for v in ALL_VECTORS if v["name"] == name)
+
+
+def from_json(value: Any) -> Any:
+    """Turns the vectors' JSON notation back into Python values ({"$bin": hex} is bytes)."""
+    if isinstance(value, dict):
+        if set(value) == {"$bin"}:
+            return bytes.fromhex(value["$bin"])
+        return {
+            (bytes.fromhex(key[5:]) if key.startswith("$bin:") else key): from_json(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [from_json(item) for item in value]
+    return value
+
+
+class ChannelRecorder:
+    """Stands in for the connection behind a channel: records credit grants and abandons."""
+
+    def __init__(self) -> None:
+        self.grants: list[int] = []
+        self.abandoned = 0
+
+    def channel(self, *, streaming: bool) -> _Channel:
+        return _Channel(
+            b"0" * 32,
+            "method",
+            streaming=streaming,
+            grant=lambda _channel, count: self.grants.append(count),
+            abandon=lambda _channel: self._abandon(),
+        )
+
+    def _abandon(self) -> None:
+        self.abandoned += 1
+
+
+def take_now(channel: _Channel) -> Any:
+    future = channel.take()
+    assert future.done(), "expected a result to be ready"
+    return future.result()
+
+
+def event(name: str, args: Any) -> _Event:
+    return _Event({"message_id": b"1" * 32, "v": 3, "response_to": b"0" * 32}, name, args)
+
+
+# --- message ids
+
+
+def test_message_ids_look_like_zerorpc_python_ids() -> None:
+    ids = _MessageIds()
+    first, second = ids(), ids()
+    for message_id in (first, second):
+        assert re.fullmatch(rb"[0-9a-f]{32}", message_id)
+    # Consecutive ids share the 24-hex suffix and count up by one (unless the series restarted).
+    if first[8:] == second[8:]:
+        assert int(second[:8], 16) == int(first[:8], 16) + 1
+
+
+def test_message_ids_are_unique_across_many_events() -> None:
+    ids = _MessageIds()
+    assert len({ids() for _ in range(10_000)}) == 10_000
+
+
+# --- encoding
+
+
+def test_request_for_hello_is_byte_identical_to_zerorpc_python() -> None:
+    captured = vector("py_request_hello")
+    message_id = from_json(captured["decoded"][0]["message_id"])
+    assert _encode_request(message_id, "hello", ("world",)).hex() == captured["hex"]
+
+
+@pytest.mark.parametrize(
+    ("name", "wire_name"), [("py_client_heartbeat", "_zpc_hb"), ("py_zpc_more", "_zpc_more")]
+)
+def test_channel_events_are_byte_identical_to_zerorpc_python(name: str, wire_name: str) -> None:
+    captured = vector(name)
+    header, event_name, args = from_json(captured["decoded"])
+    assert event_name == wire_name
+    encoded = _encode_channel_event(header["message_id"], header["response_to"], event_name, args)
+    assert encoded.hex() == captured["hex"]
+
+
+def test_integers_keep_their_full_64_bit_range() -> None:
+    for number in (2**63 + 5, 2**64 - 1, -(2**63)):
+        args = msgpack.unpackb(_encode_request(b"0" * 32, "echo", (number,)))[2]
+        assert args == [number]
+
+
+# --- decoding
+
+
+@pytest.mark.parametrize("captured", SERVER_TO_CLIENT, ids=lambda v: v["name"])
+def test_every_server_to_client_vector_decodes(captured: dict[str, Any]) -> None:
+    frames = [bytes.fromhex(frame) for frame in captured["frames_hex"]]
+    decoded = _decode_event(frames)
+    assert [decoded.header, decoded.name, decoded.args] == from_json(captured["decoded"])
+    response_to = decoded.header["response_to"]
+    expected_key = response_to if isinstance(response_to, bytes) else response_to.encode()
+    assert _channel_key(response_to) == expected_key
+
+
+@pytest.mark.parametrize("captured", SERVER_TO_CLIENT, ids=lambda v: v["name"])
+def test_every_server_to_client_vector_reaches_the_caller(captured: dict[str, Any]) -> None:
+    _, name, args = from_json(captured["decoded"])
+    decoded = _decode_event([bytes.fromhex(frame) for frame in captured["frames_hex"]])
+    recorder = ChannelRecorder()
+    channel = recorder.channel(streaming=name in ("STREAM", "STREAM_DONE"))
+    finished = channel.handle(decoded)
+    if name == "OK":
+        assert finished
+        assert take_now(channel) == args[0]
+    elif name == "ERR":
+        assert finished
+        with pytest.raises(RemoteError) as raised:
+            take_now(channel)
+        if len(args) == 3:
+            assert (raised.value.name, raised.value.message, raised.value.traceback) == tuple(args)
+        else:  # protocol v1: a bare repr
+            assert raised.value.message == args[0]
+    elif name == "STREAM":
+        assert not finished
+        assert take_now(channel) == args
+    elif name == "STREAM_DONE":
+        assert finished
+        assert take_now(channel) is _END
+    else:
+        assert name == "_zpc_hb"
+        assert not finished
+        assert not channel.take().done()
+
+
+@pytest.mark.parametrize(
+    "frames",
+    [
+        [bytes.fromhex(vector("py_reply_ok")["hex"])],
+        [b"", bytes.fromhex(vector("py_reply_ok")["hex"])],
+        [b"envelope", b"", bytes.fromhex(vector("py_reply_ok")["hex"])],
+    ],
+    ids=["no delimiter", "delimiter", "extra envelope"],
+)
+def test_replies_decode_with_or_without_a_delimiter(frames: list[bytes]) -> None:
+    assert _decode_event(frames).args == ["Hello, world"]
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"\xc1",  # never used in msgpack
+        msgpack.packb([{}, "OK"]),
+        msgpack.packb(["header", "OK", [1]]),
+        msgpack.packb([{}, b"OK", [1]], use_bin_type=True),
+        msgpack.packb({"not": "an array"}),
+        b"\x93\x80\xa2OK",  # truncated
+    ],
+)
+def test_malformed_events_are_refused(payload: bytes) -> None:
+    with pytest.raises(ProtocolError):
+        _decode_event([b"", payload])
+
+
+def test_integer_map_keys_are_accepted() -> None:
+    payload = msgpack.packb([{"response_to": b"x"}, "OK", [{1: "one"}]])
+    assert _decode_event([payload]).args == [{1: "one"}]
+
+
+# --- channels
+
+
+def test_an_err_with_more_than_three_parts_keeps_the_first_three() -> None:
+    channel = ChannelRecorder().channel(streaming=False)
+    channel.handle(event("ERR", ["NotFound", "no ticket 7", None, {"id": 7}]))
+    with pytest.raises(RemoteError) as raised:
+        take_now(channel)
+    assert (raised.value.name, raised.value.message, raised.value.traceback) == (
+        "NotFound",
+        "no ticket 7",
+        None,
+    )
+    assert str(raised.value) == "NotFound: no ticket 7"
+
+
+def test_a_stream_reply_to_a_plain_call_is_a_protocol_error() -> None:
+    channel = ChannelRecorder().channel(streaming=False)
+    assert channel.handle(event("STREAM", 0))
+    with pytest.raises(ProtocolError, match="stream"):
+        take_now(channel)
+
+
+def test_an_unknown_reply_is_a_protocol_error() -> None:
+    channel = ChannelRecorder().channel(streaming=False)
+    assert channel.handle(event("MAYBE", [1]))
+    with pytest.raises(ProtocolError, match="MAYBE"):
+        take_now(channel)
+
+
+def test_ok_nil_answering_a_stream_is_an_empty_stream() -> None:
+    channel = ChannelRecorder().channel(streaming=True)
+    assert channel.handle(event("OK", [None]))
+    assert take_now(channel) is _END
+
+
+def test_ok_with_a_value_answering_a_stream_is_a_stream_of_that_value() -> None:
+    channel = ChannelRecorder().channel(streaming=True)
+    assert channel.handle(event("OK", [[1, 2]]))
+    assert take_now(channel) == [1, 2]
+    assert take_now(channel) is _END
+
+
+def test_a_stream_error_comes_after_the_items_sent_before_it() -> None:
+    channel = ChannelRecorder().channel(streaming=True)
+    channel.handle(event("STREAM", "a"))
+    channel.handle(event("ERR", ["ValueError", "boom", None]))
+    assert take_now(channel) == "a"
+    with pytest.raises(RemoteError, match="boom"):
+        take_now(channel)
+    assert take_now(channel) is _END
+
+
+def test_a_waiting_reader_gets_the_next_item() -> None:
+    channel = ChannelRecorder().channel(streaming=True)
+    future = channel.take()
+    assert not future.done()
+    channel.handle(event("STREAM", {"n": 1}))
+    assert future.result(timeout=0) == {"n": 1}
+
+
+def test_credit_is_granted_like_zerorpc_python() -> None:
+    recorder = ChannelRecorder()
+    channel = recorder.channel(streaming=True)
+    granted_at: list[tuple[int, int]] = []
+    for taken in range(1, 251):
+        channel.handle(event("STREAM", taken))
+        before = len(recorder.grants)
+        assert take_now(channel) == taken
+        granted_at.extend((taken, count) for count in recorder.grants[before:])
+    # First grant of the full window when the second item is read, then the window is topped up
+    # whenever fewer than half of it is left.
+    assert granted_at == [(2, 100), (53, 51), (104, 51), (155, 51), (206, 51)]
+
+
+def test_no_credit_is_granted_once_the_stream_is_over() -> None:
+    recorder = ChannelRecorder()
+    channel = recorder.channel(streaming=True)
+    channel.handle(event("STREAM", 0))
+    channel.handle(event("STREAM_DONE", None))
+    assert take_now(channel) == 0
+    assert take_now(channel) is _END
+    assert recorder.grants == []
+
+
+def test_cancelling_a_wait_abandons_the_channel() -> None:
+    recorder = ChannelRecorder()
+    channel = recorder.channel(streaming=True)
+    future = channel.take()
+    assert future.cancel()
+    assert recorder.abandoned == 1
+    channel.handle(event("STREAM", 1))
+    assert take_now(channel) is _END
+
+
+def test_only_one_reader_may_wait_at_a_time() -> None:
+    channel = ChannelRecorder().channel(streaming=True)
+    channel.take()
+    with pytest.raises(RuntimeError, match="already being read"):
+        channel.take()
+
+
+def test_a_result_for_a_reader_that_gave_up_is_dropped() -> None:
+    recorder = ChannelRecorder()
+    channel = recorder.channel(streaming=False)
+    future: concurrent.futures.Future[Any] = channel.take()
+    future.cancel()
+    channel.handle(event("OK", ["late"]))
+    assert future.cancelled()
