@@ -36,8 +36,8 @@ export class RawServer {
     return new RawServer(socket, endpoint);
   }
 
-  /** The next event whose name is not among `skipped` (heartbeats by default). */
-  async receive(skipped: readonly string[] = ["_zpc_hb"]): Promise<ReceivedEvent> {
+  /** The next event whose name is not among `skipped` (heartbeats and credit by default). */
+  async receive(skipped: readonly string[] = ["_zpc_hb", "_zpc_more"]): Promise<ReceivedEvent> {
     for (;;) {
       const [routingId, ...frames] = await this.socket.receive();
       const last = frames[frames.length - 1];

@@ -1,0 +1,276 @@
+/**
+ * The client against the real zerorpc-python server (tests/fixtures/zerorpc_peer.py): values of
+ * every kind, errors, streams, heartbeats, timeouts, lost remotes, reconnection, concurrency, and
+ * a script that exits by itself after closing.
+ */
+
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { dirname, join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import {
+  Client,
+  ClientClosedError,
+  LostRemoteError,
+  ProtocolError,
+  RemoteError,
+  RpcError,
+  TimeoutExpiredError,
+} from "../src/rpcgen-runtime.js";
+import { freePort, startPythonPeer, type PythonPeer } from "./support/python-peer.js";
+
+/** Heartbeat of the shared peer and clients: short, so that heartbeat tests stay quick. */
+const HEARTBEAT_SECONDS = 1;
+/** Hang guard for single tests (never an assertion on speed). */
+const TEST_LIMIT_MS = 60_000;
+
+/** Asserts that `promise` rejects with a RemoteError of type `remoteName`; returns the error. */
+async function rejectsRemotely(promise: Promise<unknown>, remoteName: string): Promise<RemoteError> {
+  const error: unknown = await promise.then(
+    () => assert.fail("the call succeeded"),
+    (reason: unknown) => reason,
+  );
+  assert.ok(error instanceof RemoteError, `expected a RemoteError, got ${String(error)}`);
+  assert.ok(error instanceof RpcError);
+  assert.equal(error.remoteName, remoteName);
+  return error;
+}
+
+/** Collects every item of a stream. */
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const collected: T[] = [];
+  for await (const item of items) {
+    collected.push(item);
+  }
+  return collected;
+}
+
+describe("client against zerorpc-python", { timeout: TEST_LIMIT_MS }, () => {
+  let peer: PythonPeer;
+  let client: Client;
+
+  before(async () => {
+    peer = await startPythonPeer(HEARTBEAT_SECONDS);
+    client = new Client(peer.endpoint, { heartbeatSeconds: HEARTBEAT_SECONDS });
+  });
+
+  after(async () => {
+    client.close();
+    await peer.stop();
+  });
+
+  test("hello and add", async () => {
+    assert.equal(await client.call("hello", ["world"]), "Hello, world");
+    assert.equal(await client.call("add", [2, 3]), 5);
+    assert.equal(await client.call("add", [0.5, 0.25]), 0.75);
+    assert.equal(await client.call("add", [2n ** 62n, 2n ** 62n]), 2n ** 63n);
+  });
+
+  describe("echo returns every kind of value", () => {
+    const cases: [string, unknown, unknown][] = [
+      ["nil", null, null],
+      ["true", true, true],
+      ["false", false, false],
+      ["small int", 42, 42],
+      ["negative int", -300, -300],
+      ["uint32", 2 ** 32 - 1, 2 ** 32 - 1],
+      ["float", 1.5, 1.5],
+      ["string", "héllo ✓", "héllo ✓"],
+      ["empty string", "", ""],
+      ["bytes", new Uint8Array([0, 1, 255]), new Uint8Array([0, 1, 255])],
+      ["empty list", [], []],
+      ["nested list", [1, [2, [3, "x"]]], [1, [2, [3, "x"]]]],
+      ["nested map", { a: { b: { c: null, d: [true] } } }, { a: { b: { c: null, d: [true] } } }],
+      ["2^63 + 5 as bigint", 2n ** 63n + 5n, 2n ** 63n + 5n],
+      ["-2^63 as bigint", -(2n ** 63n), -(2n ** 63n)],
+      ["2^64 - 1 as bigint", 2n ** 64n - 1n, 2n ** 64n - 1n],
+      ["2^40 as a number comes back 64-bit encoded, so as a bigint", 2 ** 40, 2n ** 40n],
+      ["a small bigint comes back as a number", 5n, 5],
+    ];
+    for (const [label, sent, expected] of cases) {
+      test(label, async () => assert.deepEqual(await client.call("echo", [sent]), expected));
+    }
+  });
+
+  test("sample() returns one value of every MessagePack kind", async () => {
+    assert.deepEqual(await client.call("sample", []), {
+      nil: null,
+      true: true,
+      false: false,
+      small: 7,
+      negative: -3,
+      big: 2n ** 63n + 5n,
+      min_i64: -(2n ** 63n),
+      float: 1.5,
+      text: "héllo",
+      bytes: new Uint8Array([0, 1, 255]),
+      list: [1, "two", 3],
+      map: { a: 1, b: [true, null] },
+    });
+  });
+
+  test("nothing() resolves to null", async () => {
+    assert.equal(await client.call("nothing", []), null);
+  });
+
+  test("bytes travel as bin", async () => {
+    assert.equal(await client.call("byte_len", [new Uint8Array(70_000)]), 70_000);
+  });
+
+  test("a raised exception rejects with RemoteError carrying name, message and traceback", async () => {
+    const error = await rejectsRemotely(client.call("fail", ["boom"]), "ValueError");
+    assert.equal(error.remoteMessage, "boom");
+    assert.equal(error.message, "ValueError: boom");
+    assert.match(error.remoteTraceback ?? "", /^Traceback \(most recent call last\):\n[\s\S]*ValueError: boom\n$/);
+  });
+
+  test("an unknown method rejects with RemoteError NameError", async () => {
+    const error = await rejectsRemotely(client.call("nosuch", []), "NameError");
+    assert.equal(error.remoteMessage, "nosuch");
+  });
+
+  test("count(1000) streams 0..999", async () => {
+    const items = await collect(client.stream<number>("count", [1000]));
+    assert.deepEqual(items, Array.from({ length: 1000 }, (_, index) => index));
+  });
+
+  test("empty_stream() streams nothing", async () => {
+    assert.deepEqual(await collect(client.stream("empty_stream", [])), []);
+  });
+
+  test("breaking out of a stream early ends its call", async () => {
+    const seen: number[] = [];
+    for await (const item of client.stream<number>("count", [1000])) {
+      seen.push(item);
+      if (item === 4) {
+        break;
+      }
+    }
+    assert.deepEqual(seen, [0, 1, 2, 3, 4]);
+    assert.equal(client.pendingCalls, 0);
+    assert.equal(await client.call("hello", ["again"]), "Hello, again");
+  });
+
+  test("an error raised by a stream rejects the iteration", async () => {
+    await rejectsRemotely(collect(client.stream("count", ["not a number"])), "TypeError");
+  });
+
+  test("stream() of a plain method yields its value", async () => {
+    assert.deepEqual(await collect(client.stream("hello", ["stream"])), ["Hello, stream"]);
+  });
+
+  test("call() of a streaming method rejects with a ProtocolError", async () => {
+    await assert.rejects(client.call("count", [3]), (error: unknown) => {
+      assert.ok(error instanceof ProtocolError);
+      assert.match(error.message, /"count" on tcp:\/\/127\.0\.0\.1:\d+ answered with a stream: use stream\(\)/);
+      return true;
+    });
+    assert.equal(client.pendingCalls, 0);
+  });
+
+  test("200 concurrent calls on one client", async () => {
+    const calls = Array.from({ length: 200 }, (_, index) => client.call<number>("add", [index, 1000]));
+    assert.deepEqual(await Promise.all(calls), Array.from({ length: 200 }, (_, index) => index + 1000));
+    assert.equal(client.pendingCalls, 0);
+  });
+
+  describe("time", { concurrency: true }, () => {
+    test("slow(3.5), longer than three heartbeat intervals, succeeds", async () => {
+      assert.equal(await client.call("slow", [3.5]), 3.5);
+    });
+
+    test("a per-call timeout rejects with TimeoutExpiredError", async () => {
+      await assert.rejects(client.call("slow", [5], { timeoutSeconds: 1 }), (error: unknown) => {
+        assert.ok(error instanceof TimeoutExpiredError);
+        assert.match(error.message, /^timeout after 1s waiting for the reply to "slow" on tcp:/);
+        return true;
+      });
+    });
+
+    test("the client's default timeout applies to every call", async () => {
+      const impatient = new Client(peer.endpoint, { heartbeatSeconds: HEARTBEAT_SECONDS, timeoutSeconds: 0.5 });
+      try {
+        await assert.rejects(impatient.call("slow", [5]), TimeoutExpiredError);
+        assert.equal(await impatient.call("slow", [0.1], { timeoutSeconds: null }), 0.1);
+      } finally {
+        impatient.close();
+      }
+    });
+
+    test("a server killed mid-call rejects with LostRemoteError", async () => {
+      const doomed = await startPythonPeer(HEARTBEAT_SECONDS);
+      const doomedClient = new Client(doomed.endpoint, { heartbeatSeconds: HEARTBEAT_SECONDS, timeoutSeconds: null });
+      try {
+        assert.equal(await doomedClient.call("hello", ["first"]), "Hello, first");
+        const pending = doomedClient.call("slow", [30]);
+        setTimeout(() => doomed.kill(), 300);
+        await assert.rejects(pending, (error: unknown) => {
+          assert.ok(error instanceof LostRemoteError);
+          assert.match(error.message, /^lost remote: no heartbeat for over 2s while waiting for "slow"/);
+          return true;
+        });
+      } finally {
+        doomedClient.close();
+        await doomed.stop();
+      }
+    });
+
+    test("a call made before the server is up waits for it", async () => {
+      // The late server uses a longer heartbeat, so that Python's start-up fits in the window.
+      const lateHeartbeat = 3;
+      const endpoint = `tcp://127.0.0.1:${await freePort()}`;
+      const early = new Client(endpoint, { heartbeatSeconds: lateHeartbeat });
+      const pending = early.call("hello", ["early"]);
+      const late = await startPythonPeer(lateHeartbeat, endpoint);
+      try {
+        assert.equal(await pending, "Hello, early");
+      } finally {
+        early.close();
+        await late.stop();
+      }
+    });
+  });
+
+  describe("closing", () => {
+    test("close() rejects pending calls and later calls with ClientClosedError", async () => {
+      const closing = new Client(peer.endpoint, { heartbeatSeconds: HEARTBEAT_SECONDS });
+      const pending = closing.call("slow", [10]);
+      closing.close();
+      closing.close();
+      await assert.rejects(pending, /the client was closed while waiting for "slow" on tcp:/);
+      await assert.rejects(closing.call("hello", ["x"]), ClientClosedError);
+      await assert.rejects(collect(closing.stream("count", [1])), ClientClosedError);
+      assert.equal(closing.pendingCalls, 0);
+    });
+
+    test("a script that calls, then closes, exits by itself", async () => {
+      const script = join(dirname(fileURLToPath(import.meta.url)), "support/call-and-close.js");
+      const deadEndpoint = `tcp://127.0.0.1:${await freePort()}`;
+      const child = spawn(process.execPath, [script, peer.endpoint, deadEndpoint], { stdio: ["ignore", "pipe", "pipe"] });
+      let output = "";
+      child.stdout.setEncoding("utf8").on("data", (text: string) => (output += text));
+      child.stderr.setEncoding("utf8").on("data", (text: string) => (output += text));
+      const hangGuard = setTimeout(() => child.kill("SIGKILL"), 20_000);
+      const [code, signal] = await new Promise<[number | null, string | null]>((resolve) =>
+        child.on("exit", (exitCode, exitSignal) => resolve([exitCode, exitSignal])),
+      );
+      clearTimeout(hangGuard);
+      assert.equal(signal, null, `the script did not exit by itself; output:\n${output}`);
+      assert.equal(code, 0, output);
+      assert.equal(output, "Hello, child\nfirst item 0, 3 pending calls closed\n");
+    });
+  });
+
+  test("invalid endpoints and options are refused with a TypeError", () => {
+    assert.throws(() => new Client("not an endpoint"), /cannot connect to "not an endpoint"/);
+    assert.throws(() => new Client(peer.endpoint, { heartbeatSeconds: 0 }), /heartbeatSeconds must be/);
+    assert.throws(() => new Client(peer.endpoint, { timeoutSeconds: -1 }), TypeError);
+  });
+
+  test("an invalid method or argument list is refused", async () => {
+    await assert.rejects(client.call("", []), /method name must be a non-empty string/);
+    await assert.rejects(client.call("echo", [2n ** 64n]), RangeError);
+    assert.equal(client.pendingCalls, 0);
+  });
+});

@@ -1,0 +1,231 @@
+/**
+ * The client against a hand-driven ROUTER (test/support/raw-server.ts): the frames and headers it
+ * sends, replies as zerorpc-node and odd peers send them, unreadable replies, heartbeat loss, and
+ * the exact `_zpc_more` credit it grants.
+ */
+
+import assert from "node:assert/strict";
+import { encode } from "@msgpack/msgpack";
+import { after, before, describe, test } from "node:test";
+import { Client, LostRemoteError, ProtocolError, RemoteError } from "../src/rpcgen-runtime.js";
+import { RawServer } from "./support/raw-server.js";
+
+/** Long enough that heartbeat loss never interferes, except where a test sets its own. */
+const QUIET_HEARTBEAT_SECONDS = 30;
+
+/** Collects every item of a stream. */
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const collected: T[] = [];
+  for await (const item of items) {
+    collected.push(item);
+  }
+  return collected;
+}
+
+describe("client against a hand-driven server", { timeout: 60_000 }, () => {
+  let server: RawServer;
+  let client: Client;
+
+  before(async () => {
+    server = await RawServer.start();
+    client = new Client(server.endpoint, { heartbeatSeconds: QUIET_HEARTBEAT_SECONDS });
+  });
+
+  after(() => {
+    client.close();
+    server.close();
+  });
+
+  test("a request is [delimiter, event] with a zerorpc-python style header", async () => {
+    const pending = client.call("hello", ["x"]);
+    const request = await server.receive();
+    const [delimiter] = request.frames;
+    assert.equal(request.frames.length, 2);
+    assert.equal(delimiter?.length, 0);
+    assert.deepEqual(Object.keys(request.event.header), ["message_id", "v"]);
+    assert.equal(request.event.header["v"], 3);
+    const id = request.event.header["message_id"];
+    assert.ok(id instanceof Uint8Array);
+    assert.match(Buffer.from(id).toString("latin1"), /^[0-9a-f]{32}$/);
+    assert.equal(request.event.name, "hello");
+    assert.deepEqual(request.event.args, ["x"]);
+    await server.reply(request, "OK", ["done"]);
+    assert.equal(await pending, "done");
+  });
+
+  test("each request has a fresh id", async () => {
+    const pending = [client.call("a", []), client.call("b", [])];
+    const requests = [await server.receive(), await server.receive()];
+    const ids = requests.map((request) => Buffer.from(request.event.header["message_id"] as Uint8Array).toString());
+    assert.notEqual(ids[0], ids[1]);
+    await Promise.all(requests.map((request) => server.reply(request, "OK", [request.event.name])));
+    assert.deepEqual((await Promise.all(pending)).sort(), ["a", "b"]);
+  });
+
+  test("a reply without the empty delimiter frame is accepted", async () => {
+    const pending = client.call("hello", []);
+    await server.reply(await server.receive(), "OK", ["no delimiter"], { delimiter: false });
+    assert.equal(await pending, "no delimiter");
+  });
+
+  test("a reply whose response_to is our id as a str (zerorpc-node style) is matched", async () => {
+    const pending = client.call("hello", []);
+    await server.reply(await server.receive(), "OK", ["str id"], { responseToAsString: true });
+    assert.equal(await pending, "str id");
+  });
+
+  test("a reply for an unknown channel is ignored", async () => {
+    const pending = client.call("hello", []);
+    const request = await server.receive();
+    const stranger = { ...request, event: { ...request.event, header: { message_id: "someone-else" } } };
+    await server.reply(stranger, "OK", ["not for us"]);
+    await server.reply(request, "OK", ["for us"]);
+    assert.equal(await pending, "for us");
+  });
+
+  describe("zerorpc-node replies", () => {
+    test("STREAM_DONE with [] ends a stream", async () => {
+      const items = collect(client.stream("count", [2]));
+      const request = await server.receive();
+      await server.reply(request, "STREAM", 0);
+      await server.reply(request, "STREAM", [1]);
+      await server.reply(request, "STREAM_DONE", []);
+      assert.deepEqual(await items, [0, [1]]);
+    });
+
+    test("OK [nil] answering a stream is an empty stream", async () => {
+      const items = collect(client.stream("nothing", []));
+      await server.reply(await server.receive(), "OK", [null]);
+      assert.deepEqual(await items, []);
+    });
+
+    test("OK [value] answering a stream is a stream of that value", async () => {
+      const items = collect(client.stream("one", []));
+      await server.reply(await server.receive(), "OK", ["last"]);
+      assert.deepEqual(await items, ["last"]);
+    });
+
+    test("ERR [name, message, stack] rejects with RemoteError", async () => {
+      const pending = client.call("fail", []);
+      await server.reply(await server.receive(), "ERR", ["Error", "boom", "Error: boom\n    at fail"]);
+      await assert.rejects(pending, (error: unknown) => {
+        assert.ok(error instanceof RemoteError);
+        assert.deepEqual(
+          [error.remoteName, error.remoteMessage, error.remoteTraceback],
+          ["Error", "boom", "Error: boom\n    at fail"],
+        );
+        return true;
+      });
+    });
+
+    test("ERR with a nil message and nil traceback", async () => {
+      const pending = client.call("fail", []);
+      await server.reply(await server.receive(), "ERR", ["NotFound", null, null]);
+      await assert.rejects(pending, (error: unknown) => {
+        assert.ok(error instanceof RemoteError);
+        assert.deepEqual([error.message, error.remoteMessage, error.remoteTraceback], ["NotFound", "", null]);
+        return true;
+      });
+    });
+  });
+
+  test("a protocol v1 ERR [repr] rejects with RemoteError", async () => {
+    const pending = client.call("nosuch", []);
+    await server.reply(await server.receive(), "ERR", ["NameError('nosuch')"]);
+    await assert.rejects(pending, (error: unknown) => {
+      assert.ok(error instanceof RemoteError);
+      assert.deepEqual([error.remoteName, error.remoteMessage], ["Error", "NameError('nosuch')"]);
+      return true;
+    });
+  });
+
+  test("an unknown reply name rejects with ProtocolError", async () => {
+    const pending = client.call("hello", []);
+    await server.reply(await server.receive(), "WHAT", []);
+    await assert.rejects(pending, /unexpected "WHAT" event in reply to "hello"/);
+  });
+
+  test("a reply whose value cannot be decoded rejects its call with ProtocolError", async () => {
+    const pending = client.call("weird", []);
+    const request = await server.receive();
+    // A map whose key is an array: valid MessagePack, but no JavaScript object can hold it.
+    const header = encode({ message_id: "raw", v: 3, response_to: request.event.header["message_id"] });
+    const event = Buffer.concat([Buffer.from([0x93]), header, Buffer.from("a24f4b9181920102c3", "hex")]);
+    await server.sendRaw(request, event);
+    await assert.rejects(pending, (error: unknown) => {
+      assert.ok(error instanceof ProtocolError);
+      assert.match(error.message, /^unreadable reply to "weird" on tcp:.*map key cannot be \[ 1, 2 \]/);
+      return true;
+    });
+  });
+
+  test("an event that names no call is dropped with a process warning", async () => {
+    const warned = new Promise<Error>((resolve) => process.once("warning", resolve));
+    const pending = client.call("hello", []);
+    const request = await server.receive();
+    await server.sendRaw(request, Buffer.from("c1", "hex"));
+    const warning = await warned;
+    assert.equal(warning.name, "RpcgenWarning");
+    assert.match(warning.message, /dropped an unreadable event from tcp:/);
+    await server.reply(request, "OK", ["still fine"]);
+    assert.equal(await pending, "still fine");
+  });
+
+  test("stream credit is granted like zerorpc-python: [100], then [51] each time half is used", async () => {
+    const items = collect(client.stream<number>("count", [250]));
+    const request = await server.receive();
+    const grants: unknown[] = [];
+    let credit = 1;
+    const readGrant = async (): Promise<void> => {
+      const more = await server.receive(["_zpc_hb"]);
+      assert.equal(more.event.name, "_zpc_more");
+      assert.deepEqual(more.event.header["response_to"], request.event.header["message_id"]);
+      const [granted] = more.event.args as [number];
+      grants.push(granted);
+      credit += granted;
+    };
+    // Like a zerorpc-python server: never send more events than the client granted.
+    for (let item = 0; item <= 250; item += 1) {
+      if (credit === 0) {
+        await readGrant();
+      }
+      await (item < 250 ? server.reply(request, "STREAM", item) : server.reply(request, "STREAM_DONE", null));
+      credit -= 1;
+    }
+    assert.deepEqual(await items, Array.from({ length: 250 }, (_, index) => index));
+    await readGrant();
+    assert.deepEqual(grants, [100, 51, 51, 51, 51]);
+  });
+
+  describe("heartbeats", () => {
+    test("the client beats on each open channel with _zpc_hb [0]", async () => {
+      const beating = new Client(server.endpoint, { heartbeatSeconds: 0.2 });
+      try {
+        const pending = beating.call("slow", []);
+        const request = await server.receive();
+        const beat = await server.receive([]);
+        assert.equal(beat.event.name, "_zpc_hb");
+        assert.deepEqual(beat.event.args, [0]);
+        assert.deepEqual(Object.keys(beat.event.header), ["message_id", "v", "response_to"]);
+        assert.deepEqual(beat.event.header["response_to"], request.event.header["message_id"]);
+        assert.notDeepEqual(beat.event.header["message_id"], request.event.header["message_id"]);
+        await server.reply(request, "OK", [1]);
+        assert.equal(await pending, 1);
+      } finally {
+        beating.close();
+      }
+    });
+
+    test("a server that never answers nor beats is lost after three intervals", async () => {
+      const beating = new Client(server.endpoint, { heartbeatSeconds: 0.2, timeoutSeconds: null });
+      try {
+        const pending = beating.call("silent", []);
+        await server.receive();
+        await assert.rejects(pending, LostRemoteError);
+        assert.equal(beating.pendingCalls, 0);
+      } finally {
+        beating.close();
+      }
+    });
+  });
+});
