@@ -1,0 +1,828 @@
+//! The zerorpc client: one DEALER connection that multiplexes any number of concurrent calls.
+//!
+//! A [`Client`] is a cheap handle (`Clone + Send + Sync`) on a connection task. Creating it never
+//! blocks: the task connects in the background, and calls made before the server is up wait for
+//! it within their timeout. The `zeromq` crate never reconnects a DEALER, so the task watches the
+//! connection (disconnect events, send errors, heartbeat loss with nothing received) and rebuilds
+//! the socket with backoff; calls in flight on a lost connection end in
+//! [`CallError::LostRemote`], later calls go to the new connection.
+//!
+//! Each call is a channel: its task sends heartbeats, watches the server's, and ends in a value,
+//! an error, a timeout or a lost remote. Streams keep heartbeating in a background task while
+//! the consumer grants credit as it takes items, so a slow consumer bounds what is buffered.
+
+use std::collections::{HashMap, VecDeque};
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::Stream;
+use rmpv::Value;
+use serde::de::DeserializeOwned;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use crate::channel::{Beat, CreditWindow, HeartbeatClock, STREAM_WINDOW};
+use crate::config::Config;
+use crate::error::{CallError, RemoteError, SetupError};
+use crate::event::{self, encode_event, id_key, Event, Header};
+use crate::middleware::{Middleware, RequestContext, RequestOutcome};
+use crate::transport::{self, DealerConnection};
+use crate::value::{from_value, Arguments};
+
+/// How long one connection attempt may take before the socket is rebuilt.
+const CONNECT_ATTEMPT: Duration = Duration::from_secs(2);
+/// The first and the longest pause between failed connection attempts.
+const RECONNECT_BACKOFF: (Duration, Duration) =
+    (Duration::from_millis(100), Duration::from_secs(1));
+
+/// Per-call settings that override the client's [`Config`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallOptions {
+    /// How long to wait for the first reply; the client's default when `None`.
+    pub timeout: Option<Duration>,
+}
+
+impl CallOptions {
+    /// Options with a timeout.
+    pub fn timeout(timeout: Duration) -> Self {
+        Self {
+            timeout: Some(timeout),
+        }
+    }
+}
+
+/// Builds a [`Client`].
+pub struct ClientBuilder {
+    endpoint: String,
+    config: Config,
+    middleware: Vec<Arc<dyn Middleware>>,
+}
+
+impl ClientBuilder {
+    /// Replaces the whole configuration.
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Sets the heartbeat interval (`None` disables heartbeats).
+    pub fn heartbeat(mut self, interval: Option<Duration>) -> Self {
+        self.config.heartbeat = interval;
+        self
+    }
+
+    /// Sets the default call timeout.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.config.timeout = timeout;
+        self
+    }
+
+    /// Sets the maximum message size in bytes.
+    pub fn max_message_size(mut self, bytes: usize) -> Self {
+        self.config.max_message_size = bytes;
+        self
+    }
+
+    /// Adds a middleware; hooks run in the order layers were added.
+    pub fn layer(mut self, middleware: impl Middleware) -> Self {
+        self.middleware.push(Arc::new(middleware));
+        self
+    }
+
+    /// Creates the client and starts connecting in the background. Fails only for an invalid
+    /// endpoint or outside a Tokio runtime; an unreachable server is not an error.
+    pub fn connect(self) -> Result<Client, SetupError> {
+        transport::validate_endpoint(&self.endpoint)?;
+        let runtime =
+            tokio::runtime::Handle::try_current().map_err(|_| SetupError::NoTokioRuntime)?;
+        let (outgoing, requests) = mpsc::unbounded_channel();
+        runtime.spawn(maintain_connection(
+            self.endpoint.clone(),
+            self.config.clone(),
+            requests,
+        ));
+        Ok(Client {
+            inner: Arc::new(Inner {
+                endpoint: self.endpoint,
+                config: self.config,
+                middleware: self.middleware,
+                outgoing,
+            }),
+        })
+    }
+}
+
+/// A zerorpc client. Clones share one connection; all of them may call concurrently.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    endpoint: String,
+    config: Config,
+    middleware: Vec<Arc<dyn Middleware>>,
+    outgoing: mpsc::UnboundedSender<Outgoing>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Client")
+            .field("endpoint", &self.inner.endpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What callers ask of the connection task.
+enum Outgoing {
+    /// Send a request and route the channel's events to `inbound`.
+    Open {
+        key: Vec<u8>,
+        payload: Bytes,
+        inbound: mpsc::UnboundedSender<Inbound>,
+    },
+    /// Send a heartbeat or credit on the current connection (dropped while disconnected).
+    Control { payload: Bytes },
+    /// A channel lost its heartbeat: check that the connection still hears from the server.
+    Suspect,
+}
+
+/// What the connection task tells a channel.
+enum Inbound {
+    /// The request was handed to the socket: heartbeats start now.
+    Sent,
+    /// An event of the channel.
+    Event(Event),
+    /// The reply was larger than the maximum message size.
+    TooLarge(usize),
+    /// The connection was lost.
+    Lost(String),
+}
+
+impl Client {
+    /// Creates a client for `endpoint` with the default configuration (see [`ClientBuilder::connect`]).
+    pub fn connect(endpoint: impl Into<String>) -> Result<Self, SetupError> {
+        Self::builder(endpoint).connect()
+    }
+
+    /// Starts building a client.
+    pub fn builder(endpoint: impl Into<String>) -> ClientBuilder {
+        ClientBuilder {
+            endpoint: endpoint.into(),
+            config: Config::default(),
+            middleware: Vec::new(),
+        }
+    }
+
+    /// The endpoint this client connects to.
+    pub fn endpoint(&self) -> &str {
+        &self.inner.endpoint
+    }
+
+    /// Calls `method` with positional `args` and decodes the result as `R`.
+    pub async fn call<R: DeserializeOwned, A: Arguments>(
+        &self,
+        method: &str,
+        args: A,
+    ) -> Result<R, CallError> {
+        self.call_with(method, args, CallOptions::default()).await
+    }
+
+    /// Like [`Client::call`], with per-call options.
+    pub async fn call_with<R: DeserializeOwned, A: Arguments>(
+        &self,
+        method: &str,
+        args: A,
+        options: CallOptions,
+    ) -> Result<R, CallError> {
+        let mut request = self.open(method, &args)?;
+        let timeout = options.timeout.unwrap_or(self.inner.config.timeout);
+        let reply = match tokio::time::timeout(timeout, request.channel.next()).await {
+            Err(_) => Err(CallError::Timeout {
+                method: method.to_string(),
+                timeout,
+            }),
+            Ok(Err(error)) => Err(error),
+            Ok(Ok(event)) => unary_reply(method, event),
+        };
+        request.finish(match &reply {
+            Ok(value) => RequestOutcome::Returned(value),
+            Err(error) => RequestOutcome::Failed(error),
+        });
+        from_value(&reply?).map_err(|source| CallError::Decode {
+            method: method.to_string(),
+            source,
+        })
+    }
+
+    /// Calls a streaming method; resolves when the first reply arrives (within the timeout),
+    /// then yields items as the server sends them. Later items wait without a time limit, but a
+    /// lost server still ends the stream.
+    pub async fn call_stream<T: DeserializeOwned, A: Arguments>(
+        &self,
+        method: &str,
+        args: A,
+    ) -> Result<CallStream<T>, CallError> {
+        self.call_stream_with(method, args, CallOptions::default())
+            .await
+    }
+
+    /// Like [`Client::call_stream`], with per-call options.
+    pub async fn call_stream_with<T: DeserializeOwned, A: Arguments>(
+        &self,
+        method: &str,
+        args: A,
+        options: CallOptions,
+    ) -> Result<CallStream<T>, CallError> {
+        let request = self.open(method, &args)?;
+        let (forward, items) = mpsc::channel(STREAM_WINDOW as usize + 2);
+        let channel_id = request.channel.id.clone();
+        let Request {
+            channel,
+            context,
+            started,
+        } = request;
+        tokio::spawn(pump(channel, forward));
+        let mut stream = CallStream {
+            client: self.inner.clone(),
+            method: method.to_string(),
+            channel_id,
+            items,
+            window: CreditWindow::default(),
+            credit_checked: false,
+            buffered: None,
+            finished: false,
+            item: PhantomData,
+        };
+        let timeout = options.timeout.unwrap_or(self.inner.config.timeout);
+        let first = match tokio::time::timeout(timeout, stream.take()).await {
+            Ok(first) => first,
+            Err(_) => Some(Err(CallError::Timeout {
+                method: method.to_string(),
+                timeout,
+            })),
+        };
+        let outcome = match &first {
+            Some(Err(error)) => Err(error.clone()),
+            _ => Ok(()),
+        };
+        if let Some(context) = context {
+            context.finish(
+                &self.inner.middleware,
+                match &outcome {
+                    Ok(()) => RequestOutcome::StreamOpened,
+                    Err(error) => RequestOutcome::Failed(error),
+                },
+                started.elapsed(),
+            );
+        }
+        outcome?;
+        stream.buffered = Some(first);
+        Ok(stream)
+    }
+
+    /// Encodes and sends a request, returning its open channel.
+    fn open<A: Arguments>(&self, method: &str, args: &A) -> Result<Request, CallError> {
+        let started = Instant::now();
+        let mut encoded = Vec::new();
+        args.encode_arguments(&mut encoded)
+            .map_err(|source| CallError::Encode {
+                method: method.to_string(),
+                source,
+            })?;
+        let header = Header::new();
+        let payload = encode_event(&header, method, &encoded);
+        let limit = self.inner.config.max_message_size;
+        if payload.len() > limit {
+            return Err(CallError::TooLarge {
+                method: method.to_string(),
+                what: "request",
+                size: payload.len(),
+                limit,
+            });
+        }
+        let id = header.message_id().cloned().unwrap_or(Value::Nil);
+        let context = (!self.inner.middleware.is_empty()).then(|| {
+            let args = rmpv::decode::read_value(&mut encoded.as_slice()).unwrap_or(Value::Nil);
+            let context = OwnedRequest {
+                method: method.to_string(),
+                header,
+                args,
+            };
+            for middleware in &self.inner.middleware {
+                middleware.before_request(&context.borrow());
+            }
+            context
+        });
+        let (inbound_sender, inbound) = mpsc::unbounded_channel();
+        let opened = self.inner.outgoing.send(Outgoing::Open {
+            key: id_key(&id),
+            payload: Bytes::from(payload),
+            inbound: inbound_sender,
+        });
+        if opened.is_err() {
+            return Err(CallError::LostRemote {
+                method: method.to_string(),
+                reason: "the client's connection task has stopped".to_string(),
+            });
+        }
+        Ok(Request {
+            channel: Channel {
+                client: self.inner.clone(),
+                method: method.to_string(),
+                id,
+                inbound,
+                clock: HeartbeatClock::stopped(),
+            },
+            context,
+            started,
+        })
+    }
+}
+
+/// A request in flight, with what middleware needs to report its end.
+struct Request {
+    channel: Channel,
+    context: Option<OwnedRequest>,
+    started: Instant,
+}
+
+impl Request {
+    fn finish(&self, outcome: RequestOutcome<'_>) {
+        if let Some(context) = &self.context {
+            context.finish(
+                &self.channel.client.middleware,
+                outcome,
+                self.started.elapsed(),
+            );
+        }
+    }
+}
+
+struct OwnedRequest {
+    method: String,
+    header: Header,
+    args: Value,
+}
+
+impl OwnedRequest {
+    fn borrow(&self) -> RequestContext<'_> {
+        RequestContext {
+            method: &self.method,
+            header: &self.header,
+            args: &self.args,
+        }
+    }
+
+    fn finish(
+        &self,
+        middleware: &[Arc<dyn Middleware>],
+        outcome: RequestOutcome<'_>,
+        elapsed: Duration,
+    ) {
+        for layer in middleware {
+            layer.after_request(&self.borrow(), &outcome, elapsed);
+        }
+    }
+}
+
+/// Reads the value of an `OK`, or the error of an `ERR`.
+fn unary_reply(method: &str, event: Event) -> Result<Value, CallError> {
+    match event.name.as_str() {
+        event::OK => ok_value(method, event.args),
+        event::ERR => Err(remote_error(method, &event.args)),
+        event::STREAM | event::STREAM_DONE => Err(CallError::Protocol {
+            method: method.to_string(),
+            detail: "the method answered with a stream; call it with call_stream".to_string(),
+        }),
+        other => Err(unexpected(method, other)),
+    }
+}
+
+fn ok_value(method: &str, args: Value) -> Result<Value, CallError> {
+    match args {
+        Value::Array(mut values) if !values.is_empty() => Ok(values.swap_remove(0)),
+        other => Err(CallError::Protocol {
+            method: method.to_string(),
+            detail: format!(
+                "OK carried {} instead of [value]",
+                crate::value::kind_of(&other)
+            ),
+        }),
+    }
+}
+
+fn unexpected(method: &str, name: &str) -> CallError {
+    CallError::Protocol {
+        method: method.to_string(),
+        detail: format!("unexpected event `{name}`"),
+    }
+}
+
+/// Reads `[name, message, traceback]`, or protocol v1's `[message]`.
+fn remote_error(method: &str, args: &Value) -> CallError {
+    let text = |value: Option<&Value>| {
+        value.and_then(|value| match value {
+            Value::String(text) => text.as_str().map(str::to_string),
+            Value::Binary(bytes) => Some(String::from_utf8_lossy(bytes).into_owned()),
+            _ => None,
+        })
+    };
+    let parts = args.as_array().map(Vec::as_slice).unwrap_or_default();
+    let error = match parts {
+        [message] => RemoteError::new("RemoteError", text(Some(message)).unwrap_or_default()),
+        _ => RemoteError {
+            name: text(parts.first()).unwrap_or_else(|| "RemoteError".to_string()),
+            message: text(parts.get(1)).unwrap_or_default(),
+            traceback: text(parts.get(2)),
+        },
+    };
+    CallError::Remote {
+        method: method.to_string(),
+        error,
+    }
+}
+
+/// The caller's end of one channel.
+struct Channel {
+    client: Arc<Inner>,
+    method: String,
+    id: Value,
+    inbound: mpsc::UnboundedReceiver<Inbound>,
+    clock: HeartbeatClock,
+}
+
+impl Channel {
+    /// Waits for the next event that is not a heartbeat, heartbeating meanwhile.
+    async fn next(&mut self) -> Result<Event, CallError> {
+        loop {
+            tokio::select! {
+                inbound = self.inbound.recv() => match inbound {
+                    Some(Inbound::Sent) => {
+                        self.clock = HeartbeatClock::start(self.client.config.heartbeat);
+                    }
+                    Some(Inbound::Event(event)) => match event.name.as_str() {
+                        event::HEARTBEAT => self.clock.heard(),
+                        event::MORE => {}
+                        _ => return Ok(event),
+                    },
+                    Some(Inbound::TooLarge(size)) => {
+                        return Err(CallError::TooLarge {
+                            method: self.method.clone(),
+                            what: "reply",
+                            size,
+                            limit: self.client.config.max_message_size,
+                        });
+                    }
+                    Some(Inbound::Lost(reason)) => return Err(self.lost(reason)),
+                    None => return Err(self.lost("the client's connection task has stopped".into())),
+                },
+                beat = self.clock.tick() => match beat {
+                    Beat::Send => self.control(event::HEARTBEAT, 0),
+                    Beat::Lost => {
+                        let _ = self.client.outgoing.send(Outgoing::Suspect);
+                        let silence = self.clock.interval().unwrap_or_default() * 2;
+                        return Err(self.lost(format!("no heartbeat from the server for {silence:?}")));
+                    }
+                },
+            }
+        }
+    }
+
+    fn lost(&self, reason: String) -> CallError {
+        CallError::LostRemote {
+            method: self.method.clone(),
+            reason,
+        }
+    }
+
+    /// Sends `_zpc_hb [0]` or `_zpc_more [n]` on this channel.
+    fn control(&self, name: &str, number: u64) {
+        send_control(&self.client, &self.id, name, number);
+    }
+}
+
+fn send_control(client: &Inner, channel_id: &Value, name: &str, number: u64) {
+    let mut args = vec![0x91];
+    let _ = rmp::encode::write_uint(&mut args, number);
+    let payload = encode_event(&Header::reply_to(channel_id), name, &args);
+    let _ = client.outgoing.send(Outgoing::Control {
+        payload: Bytes::from(payload),
+    });
+}
+
+/// Forwards a stream's events to its consumer while heartbeating, until the stream ends.
+async fn pump(mut channel: Channel, items: mpsc::Sender<Result<Event, CallError>>) {
+    loop {
+        let next = tokio::select! {
+            () = items.closed() => return,
+            next = channel.next() => next,
+        };
+        let last = !matches!(&next, Ok(event) if event.name == event::STREAM);
+        match items.try_send(next) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                let overflow = CallError::Protocol {
+                    method: channel.method.clone(),
+                    detail: "the server sent more items than the stream credit allowed".into(),
+                };
+                let _ = items.send(Err(overflow)).await;
+                return;
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => return,
+        }
+        if last {
+            return;
+        }
+    }
+}
+
+/// The items of a streaming call. Taking an item grants the server credit for more, so a slow
+/// consumer keeps at most 100 items buffered.
+pub struct CallStream<T> {
+    client: Arc<Inner>,
+    method: String,
+    channel_id: Value,
+    items: mpsc::Receiver<Result<Event, CallError>>,
+    window: CreditWindow,
+    credit_checked: bool,
+    buffered: Option<Option<Result<T, CallError>>>,
+    finished: bool,
+    item: PhantomData<fn() -> T>,
+}
+
+// Items are only moved in and out, never pinned, so the stream is `Unpin` whatever `T` is.
+impl<T> Unpin for CallStream<T> {}
+
+impl<T> std::fmt::Debug for CallStream<T> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("CallStream")
+            .field("method", &self.method)
+            .field("finished", &self.finished)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: DeserializeOwned> CallStream<T> {
+    /// Takes the next item, for the first reply.
+    async fn take(&mut self) -> Option<Result<T, CallError>> {
+        std::future::poll_fn(|context| self.poll_take(context)).await
+    }
+
+    fn poll_take(&mut self, context: &mut Context<'_>) -> Poll<Option<Result<T, CallError>>> {
+        if self.finished {
+            return Poll::Ready(None);
+        }
+        if !self.credit_checked {
+            if let Some(grant) = self.window.before_take() {
+                send_control(&self.client, &self.channel_id, event::MORE, grant);
+            }
+            self.credit_checked = true;
+        }
+        let next = match self.items.poll_recv(context) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(next) => next,
+        };
+        self.credit_checked = false;
+        self.window.taken();
+        let event = match next {
+            Some(Ok(event)) => event,
+            Some(Err(error)) => return self.end(Some(Err(error))),
+            None => {
+                let reason = "the stream ended without STREAM_DONE".to_string();
+                let lost = CallError::LostRemote {
+                    method: self.method.clone(),
+                    reason,
+                };
+                return self.end(Some(Err(lost)));
+            }
+        };
+        match event.name.as_str() {
+            event::STREAM => Poll::Ready(Some(self.decode(&event.args))),
+            event::STREAM_DONE => self.end(None),
+            // zerorpc-node ends a stream that sent nothing with `OK [nil]` (or `OK [last]`).
+            event::OK => match ok_value(&self.method, event.args) {
+                Ok(Value::Nil) => self.end(None),
+                Ok(last) => {
+                    let item = self.decode(&last);
+                    self.end(Some(item))
+                }
+                Err(error) => self.end(Some(Err(error))),
+            },
+            event::ERR => {
+                let error = remote_error(&self.method, &event.args);
+                self.end(Some(Err(error)))
+            }
+            other => {
+                let error = unexpected(&self.method, other);
+                self.end(Some(Err(error)))
+            }
+        }
+    }
+
+    fn end(&mut self, last: Option<Result<T, CallError>>) -> Poll<Option<Result<T, CallError>>> {
+        self.finished = true;
+        Poll::Ready(last)
+    }
+
+    fn decode(&self, item: &Value) -> Result<T, CallError> {
+        from_value(item).map_err(|source| CallError::Decode {
+            method: self.method.clone(),
+            source,
+        })
+    }
+}
+
+impl<T: DeserializeOwned> Stream for CallStream<T> {
+    type Item = Result<T, CallError>;
+
+    fn poll_next(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        if let Some(first) = this.buffered.take() {
+            return Poll::Ready(first);
+        }
+        this.poll_take(context)
+    }
+}
+
+/// The connection task: connects, sends, routes replies to channels, and rebuilds the socket
+/// when the server goes away. Ends when every handle on the client is gone.
+async fn maintain_connection(
+    endpoint: String,
+    config: Config,
+    mut requests: mpsc::UnboundedReceiver<Outgoing>,
+) {
+    let mut waiting = VecDeque::new();
+    let mut backoff = RECONNECT_BACKOFF.0;
+    loop {
+        let attempt = transport::connect_dealer(&endpoint, CONNECT_ATTEMPT);
+        tokio::pin!(attempt);
+        let connected = loop {
+            tokio::select! {
+                connected = &mut attempt => break connected,
+                request = requests.recv() => match request {
+                    None => return,
+                    Some(open @ Outgoing::Open { .. }) => waiting.push_back(open),
+                    Some(_) => {}
+                },
+            }
+        };
+        let connection = match connected {
+            Ok(connection) => connection,
+            Err(error) => {
+                tracing::debug!(target: "rpcgen", endpoint, %error, "connection attempt failed");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(RECONNECT_BACKOFF.1);
+                continue;
+            }
+        };
+        backoff = RECONNECT_BACKOFF.0;
+        tracing::debug!(target: "rpcgen", endpoint, "connected");
+        let mut session = Session {
+            connection,
+            channels: HashMap::new(),
+            config: &config,
+            last_received: Instant::now(),
+            sweep_at: 64,
+        };
+        match session.serve(&mut waiting, &mut requests).await {
+            None => return,
+            Some(reason) => {
+                tracing::info!(target: "rpcgen", endpoint, %reason, "connection lost; reconnecting");
+                session.fail_all(&reason);
+            }
+        }
+    }
+}
+
+/// One live connection and the channels opened on it.
+struct Session<'a> {
+    connection: DealerConnection,
+    channels: HashMap<Vec<u8>, mpsc::UnboundedSender<Inbound>>,
+    config: &'a Config,
+    last_received: Instant,
+    sweep_at: usize,
+}
+
+impl Session<'_> {
+    /// Serves until the connection is lost (returns why) or every client handle is gone (`None`).
+    async fn serve(
+        &mut self,
+        waiting: &mut VecDeque<Outgoing>,
+        requests: &mut mpsc::UnboundedReceiver<Outgoing>,
+    ) -> Option<String> {
+        while let Some(request) = waiting.pop_front() {
+            if let Err(reason) = self.handle(request).await {
+                return Some(reason);
+            }
+        }
+        loop {
+            let result = tokio::select! {
+                request = requests.recv() => match request {
+                    None => return None,
+                    Some(request) => self.handle(request).await,
+                },
+                received = self.connection.receiver.recv() => match received {
+                    Ok(payload) => {
+                        self.last_received = Instant::now();
+                        self.route(&payload);
+                        Ok(())
+                    }
+                    Err(error) => Err(format!("receiving failed: {error}")),
+                },
+                () = self.connection.watch.disconnected() => {
+                    Err("the server closed the connection".to_string())
+                }
+            };
+            if let Err(reason) = result {
+                return Some(reason);
+            }
+        }
+    }
+
+    async fn handle(&mut self, request: Outgoing) -> Result<(), String> {
+        match request {
+            Outgoing::Open {
+                key,
+                payload,
+                inbound,
+            } => {
+                if inbound.is_closed() {
+                    return Ok(());
+                }
+                if let Err(error) = self.connection.sender.send(payload).await {
+                    let reason = format!("sending failed: {error}");
+                    let _ = inbound.send(Inbound::Lost(reason.clone()));
+                    return Err(reason);
+                }
+                let _ = inbound.send(Inbound::Sent);
+                self.channels.insert(key, inbound);
+                if self.channels.len() >= self.sweep_at {
+                    self.channels.retain(|_, inbound| !inbound.is_closed());
+                    self.sweep_at = self.channels.len() * 2 + 64;
+                }
+                Ok(())
+            }
+            Outgoing::Control { payload } => self
+                .connection
+                .sender
+                .send(payload)
+                .await
+                .map_err(|error| format!("sending failed: {error}")),
+            Outgoing::Suspect => match self.config.heartbeat {
+                Some(interval) if self.last_received.elapsed() >= interval * 2 => Err(format!(
+                    "nothing received from the server for {:?}",
+                    self.last_received.elapsed()
+                )),
+                _ => Ok(()),
+            },
+        }
+    }
+
+    /// Hands an event to its channel.
+    fn route(&mut self, payload: &[u8]) {
+        let event = match Event::decode(payload) {
+            Ok(event) => event,
+            Err(error) => {
+                tracing::warn!(target: "rpcgen", reason = %error, "dropping a message that is not a zerorpc event");
+                return;
+            }
+        };
+        let Some(key) = event.header.response_to().map(id_key) else {
+            tracing::debug!(target: "rpcgen", name = %event.name, "dropping an event without response_to");
+            return;
+        };
+        let Some(inbound) = self.channels.get(&key) else {
+            tracing::debug!(target: "rpcgen", name = %event.name, "dropping an event for a call that has ended");
+            return;
+        };
+        let last = matches!(
+            event.name.as_str(),
+            event::OK | event::ERR | event::STREAM_DONE
+        );
+        let delivered = if payload.len() > self.config.max_message_size {
+            let _ = inbound.send(Inbound::TooLarge(payload.len()));
+            false
+        } else {
+            inbound.send(Inbound::Event(event)).is_ok()
+        };
+        if last || !delivered {
+            self.channels.remove(&key);
+        }
+    }
+
+    /// Ends every open channel with a lost remote.
+    fn fail_all(&mut self, reason: &str) {
+        for (_, inbound) in self.channels.drain() {
+            let _ = inbound.send(Inbound::Lost(format!(
+                "the connection to the server was lost ({reason})"
+            )));
+        }
+    }
+}

@@ -1,0 +1,48 @@
+//! Settings shared by servers and clients.
+
+use std::time::Duration;
+
+/// Settings of a server or a client. The defaults match zerorpc-python and zerorpc-node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Interval of the per-channel heartbeats; `None` disables heartbeats and lost-remote
+    /// detection. The peer declares us lost after about three of its own intervals without a
+    /// beat, so both sides should use the same value. Default 5 s.
+    pub heartbeat: Option<Duration>,
+    /// Client only: how long a call waits for its first reply. Default 30 s.
+    pub timeout: Duration,
+    /// The largest event, in bytes, that is sent or accepted. A server answers a larger request
+    /// with `ERR MessageTooLarge` and replaces a larger reply by that error; a client refuses to
+    /// send a larger request. Default 100 MiB, the limit of zerorpc-python's receiver.
+    pub max_message_size: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            heartbeat: Some(Duration::from_secs(5)),
+            timeout: Duration::from_secs(30),
+            max_message_size: 100 * 1024 * 1024,
+        }
+    }
+}
+
+impl Config {
+    /// Sets the heartbeat interval (`None` disables heartbeats).
+    pub fn heartbeat(mut self, interval: Option<Duration>) -> Self {
+        self.heartbeat = interval;
+        self
+    }
+
+    /// Sets the default call timeout.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Sets the maximum message size in bytes.
+    pub fn max_message_size(mut self, bytes: usize) -> Self {
+        self.max_message_size = bytes;
+        self
+    }
+}

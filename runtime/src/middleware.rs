@@ -1,0 +1,172 @@
+//! Hooks around calls, on servers and clients, and [`TracingLayer`], a ready-made hook that logs
+//! every call with `tracing`.
+//!
+//! Add a middleware with `.layer(...)` on a [`crate::ServerBuilder`] or [`crate::ClientBuilder`].
+//! Hooks run on the task of the call, in the order the layers were added; they should be quick.
+
+use std::fmt::Write;
+use std::time::Duration;
+
+use rmpv::Value;
+
+use crate::error::{CallError, RemoteError};
+use crate::event::Header;
+
+/// A call as a server sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct CallContext<'a> {
+    /// The method's wire name.
+    pub method: &'a str,
+    /// The request's header, with any keys the caller added (trace ids, for example).
+    pub header: &'a Header,
+    /// The request's arguments as received.
+    pub args: &'a Value,
+}
+
+/// How a call ended on the server.
+#[derive(Debug, Clone, Copy)]
+pub enum CallOutcome<'a> {
+    /// The handler returned this value (sent as `OK`).
+    Returned(&'a Value),
+    /// The stream ended normally after this many items (`STREAM_DONE`).
+    Streamed {
+        /// Items sent.
+        items: u64,
+    },
+    /// The call answered `ERR` with this error.
+    Failed(&'a RemoteError),
+    /// The call was abandoned without an answer (the caller was lost, or the server stopped).
+    Cancelled {
+        /// Why.
+        reason: &'a str,
+    },
+}
+
+/// A request as a client sends it.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestContext<'a> {
+    /// The method's wire name.
+    pub method: &'a str,
+    /// The request's header.
+    pub header: &'a Header,
+    /// The arguments as sent.
+    pub args: &'a Value,
+}
+
+/// How a request ended for the client (for streams: how the first reply went).
+#[derive(Debug, Clone, Copy)]
+pub enum RequestOutcome<'a> {
+    /// The server answered with this value.
+    Returned(&'a Value),
+    /// The server started a stream.
+    StreamOpened,
+    /// The call failed.
+    Failed(&'a CallError),
+}
+
+/// Hooks around calls. Every method has an empty default, so implement only what you need.
+pub trait Middleware: Send + Sync + 'static {
+    /// Server: a request for a registered method is about to run.
+    fn before_call(&self, _call: &CallContext<'_>) {}
+    /// Server: a call ended, with its outcome and how long it took.
+    fn after_call(&self, _call: &CallContext<'_>, _outcome: &CallOutcome<'_>, _elapsed: Duration) {}
+    /// Server: a call is about to answer `ERR` (also for unknown methods and bad arguments).
+    fn on_error(&self, _call: &CallContext<'_>, _error: &RemoteError) {}
+    /// Client: a request is about to be sent.
+    fn before_request(&self, _request: &RequestContext<'_>) {}
+    /// Client: a request ended, with its outcome and how long it took.
+    fn after_request(
+        &self,
+        _request: &RequestContext<'_>,
+        _outcome: &RequestOutcome<'_>,
+        _elapsed: Duration,
+    ) {
+    }
+}
+
+/// Logs every call's method, arguments, result and time with `tracing` (target `rpcgen`):
+/// successes at INFO, failures at WARN. Long values are cut to `max_value_chars` characters.
+#[derive(Debug, Clone)]
+pub struct TracingLayer {
+    /// How many characters of each argument list or result are logged.
+    pub max_value_chars: usize,
+}
+
+impl Default for TracingLayer {
+    fn default() -> Self {
+        Self {
+            max_value_chars: 256,
+        }
+    }
+}
+
+impl TracingLayer {
+    fn show(&self, value: &Value) -> String {
+        let mut text = String::new();
+        let _ = write!(text, "{value}");
+        if text.chars().count() > self.max_value_chars {
+            text = text.chars().take(self.max_value_chars).collect();
+            text.push('…');
+        }
+        text
+    }
+}
+
+impl Middleware for TracingLayer {
+    fn after_call(&self, call: &CallContext<'_>, outcome: &CallOutcome<'_>, elapsed: Duration) {
+        let args = self.show(call.args);
+        let elapsed_ms = elapsed.as_secs_f64() * 1000.0;
+        match outcome {
+            CallOutcome::Returned(value) => tracing::info!(
+                target: "rpcgen", method = call.method, args, result = self.show(value),
+                elapsed_ms, "served call"
+            ),
+            CallOutcome::Streamed { items } => tracing::info!(
+                target: "rpcgen", method = call.method, args, items, elapsed_ms, "served stream"
+            ),
+            CallOutcome::Failed(error) => tracing::warn!(
+                target: "rpcgen", method = call.method, args, error = %error, elapsed_ms,
+                "call failed"
+            ),
+            CallOutcome::Cancelled { reason } => tracing::warn!(
+                target: "rpcgen", method = call.method, args, reason, elapsed_ms,
+                "call cancelled"
+            ),
+        }
+    }
+
+    fn after_request(
+        &self,
+        request: &RequestContext<'_>,
+        outcome: &RequestOutcome<'_>,
+        elapsed: Duration,
+    ) {
+        let args = self.show(request.args);
+        let elapsed_ms = elapsed.as_secs_f64() * 1000.0;
+        match outcome {
+            RequestOutcome::Returned(value) => tracing::info!(
+                target: "rpcgen", method = request.method, args, result = self.show(value),
+                elapsed_ms, "call returned"
+            ),
+            RequestOutcome::StreamOpened => tracing::info!(
+                target: "rpcgen", method = request.method, args, elapsed_ms, "stream opened"
+            ),
+            RequestOutcome::Failed(error) => tracing::warn!(
+                target: "rpcgen", method = request.method, args, error = %error, elapsed_ms,
+                "call failed"
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_values_are_cut() {
+        let layer = TracingLayer { max_value_chars: 5 };
+        assert_eq!(layer.show(&Value::from("abcdefgh")), "\"abcd…");
+        assert_eq!(layer.show(&Value::from(12)), "12");
+    }
+}

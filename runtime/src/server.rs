@@ -1,0 +1,724 @@
+//! The zerorpc server: a ROUTER socket that runs every call on its own task.
+//!
+//! One dispatcher task reads the socket and routes each event: a request opens a channel and
+//! spawns a call task; heartbeats and credits go to the open channel they name. Each call task
+//! runs its handler, heartbeats, watches for a lost caller (and then cancels the handler), obeys
+//! the stream credit, and answers `OK`, `STREAM`/`STREAM_DONE` or `ERR`.
+//!
+//! Replies go through one writer task per peer with a bounded queue, so a client that stops
+//! reading fills only its own queue: its calls wait, every other client is served (the `zeromq`
+//! crate has no high-water mark, so a full socket queue would otherwise block the sender).
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::future::BoxFuture;
+use futures::{FutureExt, StreamExt};
+use rmpv::Value;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use crate::channel::{Beat, HeartbeatClock};
+use crate::config::Config;
+use crate::error::{RemoteError, SetupError};
+use crate::event::{self, encode_event, id_key, Event, Header};
+use crate::introspection;
+use crate::middleware::{CallContext, CallOutcome, Middleware};
+use crate::service::{Args, Handler, ItemStream, Reply, Service};
+use crate::transport::{self, Incoming, RouterReceiver, RouterSender};
+use crate::value::{encode, Arguments};
+
+/// Messages waiting for one peer's writer; beyond this, that peer's calls wait.
+const PEER_QUEUE: usize = 256;
+/// How long a stopping server waits for replies already queued to reach slow peers.
+const FLUSH_LIMIT: Duration = Duration::from_secs(5);
+
+/// Builds and starts a [`Server`].
+pub struct ServerBuilder {
+    service: Service,
+    config: Config,
+    middleware: Vec<Arc<dyn Middleware>>,
+    binds: Vec<String>,
+    connects: Vec<String>,
+}
+
+impl ServerBuilder {
+    /// Replaces the whole configuration.
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Sets the heartbeat interval (`None` disables heartbeats).
+    pub fn heartbeat(mut self, interval: Option<Duration>) -> Self {
+        self.config.heartbeat = interval;
+        self
+    }
+
+    /// Sets the maximum message size in bytes.
+    pub fn max_message_size(mut self, bytes: usize) -> Self {
+        self.config.max_message_size = bytes;
+        self
+    }
+
+    /// Adds a middleware; hooks run in the order layers were added.
+    pub fn layer(mut self, middleware: impl Middleware) -> Self {
+        self.middleware.push(Arc::new(middleware));
+        self
+    }
+
+    /// Listens on an endpoint (`tcp://127.0.0.1:0` picks a free port; see [`Server::endpoints`]).
+    pub fn bind(mut self, endpoint: impl Into<String>) -> Self {
+        self.binds.push(endpoint.into());
+        self
+    }
+
+    /// Connects to a client that binds; waits for it when the server starts.
+    pub fn connect(mut self, endpoint: impl Into<String>) -> Self {
+        self.connects.push(endpoint.into());
+        self
+    }
+
+    /// Opens the socket and starts serving.
+    pub async fn start(self) -> Result<Server, SetupError> {
+        if self.binds.is_empty() && self.connects.is_empty() {
+            return Err(SetupError::NoEndpoint);
+        }
+        tokio::runtime::Handle::try_current().map_err(|_| SetupError::NoTokioRuntime)?;
+        let (receiver, sender, endpoints) =
+            transport::open_router(&self.binds, &self.connects).await?;
+        let (stop, stop_signal) = watch::channel(Stop::Serving);
+        let shared = Arc::new(Shared {
+            service: self.service,
+            config: self.config,
+            middleware: self.middleware,
+        });
+        let dispatcher = Dispatcher::new(shared, sender);
+        let task = tokio::spawn(dispatcher.run(receiver, stop_signal));
+        Ok(Server {
+            endpoints,
+            stop,
+            task: Some(task),
+        })
+    }
+}
+
+/// A running server. Dropping it stops it at once; [`Server::shutdown`] stops it gracefully.
+pub struct Server {
+    endpoints: Vec<String>,
+    stop: watch::Sender<Stop>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Stop {
+    Serving,
+    Drain { deadline: Option<Instant> },
+}
+
+impl Server {
+    /// Starts building a server for a service.
+    pub fn builder(service: Service) -> ServerBuilder {
+        ServerBuilder {
+            service,
+            config: Config::default(),
+            middleware: Vec::new(),
+            binds: Vec::new(),
+            connects: Vec::new(),
+        }
+    }
+
+    /// Serves `service` on `endpoint` with the default configuration.
+    pub async fn bind(endpoint: impl Into<String>, service: Service) -> Result<Self, SetupError> {
+        Self::builder(service).bind(endpoint).start().await
+    }
+
+    /// The endpoints the server listens on or is connected to, with real port numbers.
+    pub fn endpoints(&self) -> &[String] {
+        &self.endpoints
+    }
+
+    /// The first endpoint (see [`Server::endpoints`]).
+    pub fn endpoint(&self) -> &str {
+        &self.endpoints[0]
+    }
+
+    /// Stops gracefully: new requests are refused with `ERR ShuttingDown`, calls in flight
+    /// (streams included) run to their end, queued replies are flushed, then the socket closes.
+    pub async fn shutdown(self) {
+        self.stop_with(None).await;
+    }
+
+    /// Like [`Server::shutdown`], but calls still running after `grace` are cancelled.
+    pub async fn shutdown_within(self, grace: Duration) {
+        self.stop_with(Some(Instant::now() + grace)).await;
+    }
+
+    /// Serves until `signal` resolves (for example `tokio::signal::ctrl_c()`), then shuts down
+    /// gracefully.
+    pub async fn run_until<F: Future>(self, signal: F) {
+        signal.await;
+        self.shutdown().await;
+    }
+
+    async fn stop_with(mut self, deadline: Option<Instant>) {
+        let _ = self.stop.send(Stop::Drain { deadline });
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(task) = &self.task {
+            task.abort();
+        }
+    }
+}
+
+struct Shared {
+    service: Service,
+    config: Config,
+    middleware: Vec<Arc<dyn Middleware>>,
+}
+
+/// A channel is named by the peer's routing id and the request's id, as encoded bytes.
+type ChannelKey = (Bytes, Vec<u8>);
+
+struct PeerLink {
+    queue: mpsc::Sender<Vec<Bytes>>,
+    channels: usize,
+}
+
+struct Dispatcher {
+    shared: Arc<Shared>,
+    sender: RouterSender,
+    channels: HashMap<ChannelKey, mpsc::UnboundedSender<Event>>,
+    peers: HashMap<Bytes, PeerLink>,
+    calls: JoinSet<()>,
+    writers: JoinSet<()>,
+    ended: mpsc::UnboundedSender<ChannelKey>,
+    ended_signal: mpsc::UnboundedReceiver<ChannelKey>,
+    accepting: bool,
+}
+
+impl Dispatcher {
+    fn new(shared: Arc<Shared>, sender: RouterSender) -> Self {
+        let (ended, ended_signal) = mpsc::unbounded_channel();
+        Self {
+            shared,
+            sender,
+            channels: HashMap::new(),
+            peers: HashMap::new(),
+            calls: JoinSet::new(),
+            writers: JoinSet::new(),
+            ended,
+            ended_signal,
+            accepting: true,
+        }
+    }
+
+    async fn run(mut self, mut receiver: RouterReceiver, mut stop: watch::Receiver<Stop>) {
+        let mut deadline = None;
+        loop {
+            if !self.accepting && self.channels.is_empty() {
+                break;
+            }
+            let drain_expired = async {
+                match deadline {
+                    Some(deadline) => tokio::time::sleep_until(deadline).await,
+                    None => futures::future::pending().await,
+                }
+            };
+            tokio::select! {
+                incoming = receiver.recv() => match incoming {
+                    Some(incoming) => self.route(incoming),
+                    None => break,
+                },
+                Some(key) = self.ended_signal.recv() => self.release(&key),
+                changed = stop.changed(), if self.accepting => {
+                    if changed.is_err() {
+                        break;
+                    }
+                    if let Stop::Drain { deadline: limit } = *stop.borrow() {
+                        self.accepting = false;
+                        deadline = limit;
+                    }
+                }
+                () = drain_expired => {
+                    tracing::warn!(
+                        target: "rpcgen",
+                        calls = self.channels.len(),
+                        "shutdown grace period over; cancelling the calls still running"
+                    );
+                    self.calls.abort_all();
+                    break;
+                }
+            }
+        }
+        self.flush().await;
+    }
+
+    /// Lets the writers deliver what is queued, within [`FLUSH_LIMIT`].
+    async fn flush(mut self) {
+        while self.calls.join_next().await.is_some() {}
+        self.peers.clear();
+        let writers = async { while self.writers.join_next().await.is_some() {} };
+        if tokio::time::timeout(FLUSH_LIMIT, writers).await.is_err() {
+            tracing::warn!(target: "rpcgen", "some replies could not be delivered before shutdown");
+        }
+    }
+
+    fn route(&mut self, incoming: Incoming) {
+        let Incoming {
+            peer,
+            envelope,
+            payload,
+        } = incoming;
+        let limit = self.shared.config.max_message_size;
+        let (event, early_error) = match Event::decode(&payload) {
+            Ok(event) if payload.len() > limit => {
+                let error = RemoteError::new(
+                    "MessageTooLarge",
+                    format!(
+                        "the request for `{}` is {} bytes, above the server's limit of {limit} bytes",
+                        event.name,
+                        payload.len()
+                    ),
+                );
+                (event, Some(error))
+            }
+            Ok(event) => (event, None),
+            Err(error) => match error.header {
+                Some(header) if header.response_to().is_none() => {
+                    let reason = format!("bad request: {}", error.reason);
+                    let event = Event {
+                        header,
+                        name: String::new(),
+                        args: Value::Nil,
+                    };
+                    (event, Some(RemoteError::new("ProtocolError", reason)))
+                }
+                _ => {
+                    tracing::warn!(
+                        target: "rpcgen",
+                        reason = %error.reason,
+                        bytes = payload.len(),
+                        "dropping a message that is not a zerorpc event"
+                    );
+                    return;
+                }
+            },
+        };
+        match event.header.response_to() {
+            Some(channel_id) => {
+                let key = (peer, id_key(channel_id));
+                match self.channels.get(&key) {
+                    Some(inbox) => {
+                        let _ = inbox.send(event);
+                    }
+                    None => tracing::debug!(
+                        target: "rpcgen",
+                        name = %event.name,
+                        "dropping an event for a channel that is not open"
+                    ),
+                }
+            }
+            None => self.open(peer, envelope, event, early_error),
+        }
+    }
+
+    fn open(
+        &mut self,
+        peer: Bytes,
+        envelope: Vec<Bytes>,
+        request: Event,
+        early_error: Option<RemoteError>,
+    ) {
+        let Some(message_id) = request.header.message_id() else {
+            return;
+        };
+        let key = (peer.clone(), id_key(message_id));
+        if self.channels.contains_key(&key) {
+            tracing::debug!(target: "rpcgen", "dropping a request that reuses an open channel's id");
+            return;
+        }
+        let refusal = early_error.or_else(|| {
+            (!self.accepting).then(|| {
+                RemoteError::new(
+                    "ShuttingDown",
+                    "the server is shutting down; try again later",
+                )
+            })
+        });
+        let (inbox_sender, inbox) = mpsc::unbounded_channel();
+        self.channels.insert(key.clone(), inbox_sender);
+        let queue = self.peer_queue(&peer);
+        let call = Call {
+            shared: self.shared.clone(),
+            channel_id: message_id.clone(),
+            envelope,
+            queue,
+            inbox,
+            credit: 1,
+            clock: HeartbeatClock::start(self.shared.config.heartbeat),
+            _end: EndGuard {
+                key: Some(key),
+                ended: self.ended.clone(),
+            },
+        };
+        self.calls.spawn(call.run(request, refusal));
+    }
+
+    fn peer_queue(&mut self, peer: &Bytes) -> mpsc::Sender<Vec<Bytes>> {
+        let link = self.peers.entry(peer.clone()).or_insert_with(|| {
+            let (queue, outgoing) = mpsc::channel(PEER_QUEUE);
+            self.writers
+                .spawn(write_to_peer(self.sender.clone(), outgoing));
+            PeerLink { queue, channels: 0 }
+        });
+        link.channels += 1;
+        link.queue.clone()
+    }
+
+    fn release(&mut self, key: &ChannelKey) {
+        self.channels.remove(key);
+        if let Some(link) = self.peers.get_mut(&key.0) {
+            link.channels -= 1;
+            if link.channels == 0 {
+                self.peers.remove(&key.0);
+            }
+        }
+        while self.writers.try_join_next().is_some() {}
+        while self.calls.try_join_next().is_some() {}
+    }
+}
+
+/// Sends one peer's messages in order; only this task waits when that peer does not read.
+async fn write_to_peer(mut sender: RouterSender, mut outgoing: mpsc::Receiver<Vec<Bytes>>) {
+    while let Some(frames) = outgoing.recv().await {
+        if let Err(error) = sender.send(frames).await {
+            tracing::debug!(target: "rpcgen", %error, "reply dropped: the caller is gone");
+        }
+    }
+}
+
+/// Tells the dispatcher that a channel closed, however its task ended.
+struct EndGuard {
+    key: Option<ChannelKey>,
+    ended: mpsc::UnboundedSender<ChannelKey>,
+}
+
+impl Drop for EndGuard {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            let _ = self.ended.send(key);
+        }
+    }
+}
+
+/// What a call produces next.
+enum Stage {
+    Unary(BoxFuture<'static, Reply>),
+    Starting(BoxFuture<'static, Result<ItemStream, RemoteError>>),
+    Streaming(ItemStream),
+}
+
+enum Produced {
+    Reply(Reply),
+    Started(Result<ItemStream, RemoteError>),
+    Item(Option<Reply>),
+}
+
+/// The server's end of one channel.
+struct Call {
+    shared: Arc<Shared>,
+    channel_id: Value,
+    envelope: Vec<Bytes>,
+    queue: mpsc::Sender<Vec<Bytes>>,
+    inbox: mpsc::UnboundedReceiver<Event>,
+    credit: u64,
+    clock: HeartbeatClock,
+    _end: EndGuard,
+}
+
+fn panic_error(method: &str, panic: &(dyn std::any::Any + Send)) -> RemoteError {
+    let detail = panic
+        .downcast_ref::<&str>()
+        .map(|text| text.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".to_string());
+    RemoteError::new(
+        "Panic",
+        format!("the handler of `{method}` panicked: {detail}"),
+    )
+}
+
+impl Call {
+    async fn run(mut self, request: Event, refusal: Option<RemoteError>) {
+        let shared = self.shared.clone();
+        let context = CallContext {
+            method: &request.name,
+            header: &request.header,
+            args: &request.args,
+        };
+        let started = Instant::now();
+        let stage = match refusal {
+            Some(error) => Err(error),
+            None => self.stage(&request),
+        };
+        let outcome = match stage {
+            Err(error) => {
+                self.send_error(&context, &error).await;
+                Err(error)
+            }
+            Ok(stage) => {
+                for middleware in &shared.middleware {
+                    middleware.before_call(&context);
+                }
+                self.drive(&context, stage).await
+            }
+        };
+        if shared.middleware.is_empty() {
+            return;
+        }
+        let elapsed = started.elapsed();
+        let returned;
+        let outcome = match &outcome {
+            Ok(Finished::Returned(bytes)) => {
+                returned = rmpv::decode::read_value(&mut bytes.as_slice()).unwrap_or(Value::Nil);
+                CallOutcome::Returned(&returned)
+            }
+            Ok(Finished::Streamed(items)) => CallOutcome::Streamed { items: *items },
+            Ok(Finished::Cancelled(reason)) => CallOutcome::Cancelled { reason },
+            Err(error) => CallOutcome::Failed(error),
+        };
+        for middleware in &shared.middleware {
+            middleware.after_call(&context, &outcome, elapsed);
+        }
+    }
+
+    /// Finds the method and checks its arguments.
+    fn stage(&self, request: &Event) -> Result<Stage, RemoteError> {
+        let service = &self.shared.service;
+        if let Some(answer) = introspection::answer(service, &request.name, &request.args) {
+            return Ok(Stage::Unary(
+                futures::future::ready(answer.and_then(|value| {
+                    encode(&value).map_err(|error| RemoteError::new("EncodeError", error.0))
+                }))
+                .boxed(),
+            ));
+        }
+        let method = service.method(&request.name).ok_or_else(|| {
+            RemoteError::new(
+                "NameError",
+                format!(
+                    "unknown method `{}` (service `{}`)",
+                    request.name,
+                    service.name()
+                ),
+            )
+        })?;
+        let args = Args::check(method.info.clone(), request.args.clone())?;
+        let name = method.info.name.clone();
+        Ok(match &method.handler {
+            Handler::Async(handler) => Stage::Unary(
+                AssertUnwindSafe(handler(args))
+                    .catch_unwind()
+                    .map(move |result| {
+                        result.unwrap_or_else(|panic| Err(panic_error(&name, &*panic)))
+                    })
+                    .boxed(),
+            ),
+            Handler::Blocking(handler) => {
+                let handler = handler.clone();
+                Stage::Unary(
+                    tokio::task::spawn_blocking(move || handler(args))
+                        .map(move |joined| {
+                            joined.unwrap_or_else(|error| match error.try_into_panic() {
+                                Ok(panic) => Err(panic_error(&name, &*panic)),
+                                Err(_) => Err(RemoteError::new(
+                                    "Cancelled",
+                                    format!("the handler of `{name}` was cancelled"),
+                                )),
+                            })
+                        })
+                        .boxed(),
+                )
+            }
+            Handler::Stream(handler) => Stage::Starting(
+                AssertUnwindSafe(handler(args))
+                    .catch_unwind()
+                    .map(move |result| {
+                        result.unwrap_or_else(|panic| Err(panic_error(&name, &*panic)))
+                    })
+                    .boxed(),
+            ),
+        })
+    }
+
+    /// Runs the handler while heartbeating and obeying the credit; ends with the answer sent or
+    /// the call cancelled.
+    async fn drive(
+        &mut self,
+        context: &CallContext<'_>,
+        mut stage: Stage,
+    ) -> Result<Finished, RemoteError> {
+        let mut items = 0u64;
+        loop {
+            let produce = async {
+                match &mut stage {
+                    Stage::Unary(reply) => Produced::Reply(reply.await),
+                    Stage::Starting(start) => Produced::Started(start.await),
+                    Stage::Streaming(stream) => Produced::Item(stream.next().await),
+                }
+            };
+            tokio::select! {
+                biased;
+                event = self.inbox.recv() => match event {
+                    Some(event) => self.control(&event),
+                    None => return Ok(Finished::Cancelled("the server stopped".into())),
+                },
+                beat = self.clock.tick() => match beat {
+                    Beat::Send => self.send_heartbeat().await,
+                    Beat::Lost => {
+                        let lost = self.clock.interval().unwrap_or_default() * 2;
+                        let reason = format!("lost the caller (no heartbeat for {lost:?})");
+                        tracing::warn!(
+                            target: "rpcgen", method = context.method, %reason, "cancelling call"
+                        );
+                        return Ok(Finished::Cancelled(reason));
+                    }
+                },
+                produced = produce, if self.credit > 0 => match produced {
+                    Produced::Reply(Ok(value)) => {
+                        return match self.send_value(event::OK, &value, true).await {
+                            Ok(()) => Ok(Finished::Returned(value)),
+                            Err(error) => {
+                                self.send_error(context, &error).await;
+                                Err(error)
+                            }
+                        };
+                    }
+                    Produced::Started(Ok(stream)) => stage = Stage::Streaming(stream),
+                    Produced::Item(Some(Ok(item))) => {
+                        if let Err(error) = self.send_value(event::STREAM, &item, false).await {
+                            self.send_error(context, &error).await;
+                            return Err(error);
+                        }
+                        items += 1;
+                    }
+                    Produced::Item(None) => {
+                        self.send(event::STREAM_DONE, &[0xc0]).await;
+                        return Ok(Finished::Streamed(items));
+                    }
+                    Produced::Reply(Err(error))
+                    | Produced::Started(Err(error))
+                    | Produced::Item(Some(Err(error))) => {
+                        self.send_error(context, &error).await;
+                        return Err(error);
+                    }
+                },
+            }
+        }
+    }
+
+    /// Handles a heartbeat or a credit from the caller.
+    fn control(&mut self, event: &Event) {
+        match event.name.as_str() {
+            event::HEARTBEAT => self.clock.heard(),
+            event::MORE => {
+                let grant = event
+                    .args
+                    .as_array()
+                    .and_then(|args| args.first())
+                    .and_then(Value::as_u64);
+                match grant {
+                    Some(grant) => self.credit = self.credit.saturating_add(grant),
+                    None => {
+                        tracing::debug!(target: "rpcgen", args = %event.args, "ignoring a bad _zpc_more")
+                    }
+                }
+            }
+            other => {
+                tracing::debug!(target: "rpcgen", name = other, "ignoring an unexpected event on a call")
+            }
+        }
+    }
+
+    /// Sends `OK [value]` (`wrap`) or `STREAM value`, unless it is too large.
+    async fn send_value(
+        &mut self,
+        name: &str,
+        value: &[u8],
+        wrap: bool,
+    ) -> Result<(), RemoteError> {
+        let limit = self.shared.config.max_message_size;
+        let payload = if wrap {
+            let mut args = Vec::with_capacity(value.len() + 1);
+            args.push(0x91);
+            args.extend_from_slice(value);
+            self.frame(name, &args)
+        } else {
+            self.frame(name, value)
+        };
+        if payload.len() > limit {
+            return Err(RemoteError::new(
+                "MessageTooLarge",
+                format!(
+                    "the reply is {} bytes, above the server's limit of {limit} bytes",
+                    payload.len()
+                ),
+            ));
+        }
+        self.deliver(payload, true).await;
+        Ok(())
+    }
+
+    async fn send_error(&mut self, context: &CallContext<'_>, error: &RemoteError) {
+        for middleware in &self.shared.middleware {
+            middleware.on_error(context, error);
+        }
+        let mut args = Vec::new();
+        let encoded = (&error.name, &error.message, &error.traceback).encode_arguments(&mut args);
+        debug_assert!(encoded.is_ok(), "strings always encode");
+        self.send(event::ERR, &args).await;
+    }
+
+    async fn send_heartbeat(&mut self) {
+        let payload = self.frame(event::HEARTBEAT, &[0x91, 0x00]);
+        self.deliver(payload, false).await;
+    }
+
+    async fn send(&mut self, name: &str, args: &[u8]) {
+        let payload = self.frame(name, args);
+        self.deliver(payload, true).await;
+    }
+
+    fn frame(&self, name: &str, args: &[u8]) -> Vec<u8> {
+        encode_event(&Header::reply_to(&self.channel_id), name, args)
+    }
+
+    /// Queues an event for the peer; every event but a heartbeat consumes one credit.
+    async fn deliver(&mut self, payload: Vec<u8>, uses_credit: bool) {
+        if uses_credit {
+            self.credit = self.credit.saturating_sub(1);
+        }
+        let mut frames = self.envelope.clone();
+        frames.push(Bytes::from(payload));
+        let _ = self.queue.send(frames).await;
+    }
+}
+
+/// How a call that did not fail ended.
+enum Finished {
+    Returned(Vec<u8>),
+    Streamed(u64),
+    Cancelled(String),
+}

@@ -1,0 +1,412 @@
+//! What a server serves: a named [`Service`] with methods registered by name, each with its
+//! [`MethodInfo`] (wire name, doc, parameters, return type) and a handler.
+//!
+//! Handlers receive [`Args`], which decode positional arguments leniently and turn a wrong type
+//! into a `TypeError` that names the method and the parameter. They return a value or a
+//! [`RemoteError`]. Three kinds exist: async unary handlers, blocking unary handlers (run on
+//! Tokio's blocking pool so they never delay heartbeats), and streaming handlers that return a
+//! `Stream` of items.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use futures::stream::BoxStream;
+use futures::{FutureExt, Stream, StreamExt};
+use rmpv::Value;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::error::RemoteError;
+use crate::value::{encode, from_value, kind_of};
+
+/// Whether a method answers once or with a stream of items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MethodKind {
+    /// One `OK` or `ERR`.
+    Unary,
+    /// `STREAM` items then `STREAM_DONE`, or `ERR`.
+    Stream,
+}
+
+/// One parameter of a method, as introspection shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParamInfo {
+    /// The parameter's name.
+    pub name: String,
+    /// Its documentation.
+    pub doc: Option<String>,
+    /// Its type, in the words of whoever registered it (generated code writes IDL types).
+    pub type_name: Option<String>,
+}
+
+impl ParamInfo {
+    /// A parameter with a name only.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            doc: None,
+            type_name: None,
+        }
+    }
+
+    /// Sets the documentation.
+    pub fn doc(mut self, doc: impl Into<String>) -> Self {
+        self.doc = Some(doc.into());
+        self
+    }
+
+    /// Sets the type description.
+    pub fn type_name(mut self, type_name: impl Into<String>) -> Self {
+        self.type_name = Some(type_name.into());
+        self
+    }
+}
+
+/// Everything the server knows about a method besides its handler.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MethodInfo {
+    /// The name on the wire.
+    pub name: String,
+    /// The documentation shown by `_zerorpc_help` and `_zerorpc_inspect`.
+    pub doc: Option<String>,
+    /// The positional parameters; a call must pass exactly these.
+    pub params: Vec<ParamInfo>,
+    /// The return type (or item type of a stream), in the registrant's words.
+    pub returns: Option<String>,
+    /// Set by the registration: unary or stream.
+    pub kind: MethodKind,
+}
+
+impl MethodInfo {
+    /// A method with a wire name, no parameters and no documentation.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            doc: None,
+            params: Vec::new(),
+            returns: None,
+            kind: MethodKind::Unary,
+        }
+    }
+
+    /// Sets the documentation.
+    pub fn doc(mut self, doc: impl Into<String>) -> Self {
+        self.doc = Some(doc.into());
+        self
+    }
+
+    /// Appends a parameter known by its name only.
+    pub fn param(self, name: impl Into<String>) -> Self {
+        self.param_info(ParamInfo::new(name))
+    }
+
+    /// Appends a parameter.
+    pub fn param_info(mut self, param: ParamInfo) -> Self {
+        self.params.push(param);
+        self
+    }
+
+    /// Sets the return type description.
+    pub fn returns(mut self, type_name: impl Into<String>) -> Self {
+        self.returns = Some(type_name.into());
+        self
+    }
+}
+
+/// The positional arguments of one call, with what is needed to explain a wrong one.
+#[derive(Debug, Clone)]
+pub struct Args {
+    method: Arc<MethodInfo>,
+    values: Vec<Value>,
+}
+
+impl Args {
+    /// Checks the arguments of a request against the method: they must be an array with exactly
+    /// one value per parameter.
+    pub(crate) fn check(method: Arc<MethodInfo>, args: Value) -> Result<Self, RemoteError> {
+        let Value::Array(values) = args else {
+            return Err(RemoteError::type_error(format!(
+                "the arguments of `{}` must be an array, not {}",
+                method.name,
+                kind_of(&args)
+            )));
+        };
+        if values.len() != method.params.len() {
+            let names: Vec<&str> = method.params.iter().map(|p| p.name.as_str()).collect();
+            return Err(RemoteError::type_error(format!(
+                "`{}` takes {} argument{} ({}) but {} {} given",
+                method.name,
+                names.len(),
+                if names.len() == 1 { "" } else { "s" },
+                names.join(", "),
+                values.len(),
+                if values.len() == 1 { "was" } else { "were" },
+            )));
+        }
+        Ok(Self { method, values })
+    }
+
+    /// The method being called.
+    pub fn method(&self) -> &MethodInfo {
+        &self.method
+    }
+
+    /// The raw argument values.
+    pub fn values(&self) -> &[Value] {
+        &self.values
+    }
+
+    /// Decodes argument `index`; a wrong type is a `TypeError` naming the method and parameter.
+    pub fn get<T: DeserializeOwned>(&self, index: usize) -> Result<T, RemoteError> {
+        let param = self
+            .method
+            .params
+            .get(index)
+            .map_or("?", |param| param.name.as_str());
+        let value = self.values.get(index).ok_or_else(|| {
+            RemoteError::type_error(format!(
+                "`{}` has no argument {index} (`{param}`)",
+                self.method.name
+            ))
+        })?;
+        from_value(value).map_err(|error| {
+            RemoteError::type_error(format!(
+                "argument {index} (`{param}`) of `{}` has the wrong type: {error}",
+                self.method.name
+            ))
+        })
+    }
+}
+
+/// A result already encoded as MessagePack, or the error to send instead.
+pub(crate) type Reply = Result<Vec<u8>, RemoteError>;
+/// The items of a stream, encoded.
+pub(crate) type ItemStream = BoxStream<'static, Reply>;
+
+type AsyncHandler = dyn Fn(Args) -> BoxFuture<'static, Reply> + Send + Sync;
+type BlockingHandler = dyn Fn(Args) -> Reply + Send + Sync;
+type StreamHandler =
+    dyn Fn(Args) -> BoxFuture<'static, Result<ItemStream, RemoteError>> + Send + Sync;
+
+/// A registered handler, with its result type erased.
+#[derive(Clone)]
+pub(crate) enum Handler {
+    Async(Arc<AsyncHandler>),
+    Blocking(Arc<BlockingHandler>),
+    Stream(Arc<StreamHandler>),
+}
+
+/// A registered method.
+#[derive(Clone)]
+pub(crate) struct Method {
+    pub info: Arc<MethodInfo>,
+    pub handler: Handler,
+}
+
+/// A named set of methods that a [`crate::Server`] serves.
+#[derive(Clone)]
+pub struct Service {
+    name: String,
+    doc: Option<String>,
+    methods: BTreeMap<String, Method>,
+}
+
+fn encode_result<T: Serialize>(method: &str, value: &T) -> Reply {
+    encode(value).map_err(|error| {
+        RemoteError::new(
+            "EncodeError",
+            format!("could not encode the result of `{method}`: {error}"),
+        )
+    })
+}
+
+impl Service {
+    /// An empty service; its name is what `_zerorpc_name` and `_zerorpc_ping` report.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            doc: None,
+            methods: BTreeMap::new(),
+        }
+    }
+
+    /// Sets the service's documentation.
+    pub fn doc(mut self, doc: impl Into<String>) -> Self {
+        self.doc = Some(doc.into());
+        self
+    }
+
+    /// The service's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The service's documentation.
+    pub fn documentation(&self) -> Option<&str> {
+        self.doc.as_deref()
+    }
+
+    /// The registered methods, by name.
+    pub fn methods(&self) -> impl Iterator<Item = &MethodInfo> {
+        self.methods.values().map(|method| method.info.as_ref())
+    }
+
+    pub(crate) fn method(&self, name: &str) -> Option<&Method> {
+        self.methods.get(name)
+    }
+
+    /// Registers an async handler that answers once.
+    ///
+    /// # Panics
+    /// When a method with the same wire name is already registered.
+    pub fn unary<F, Fut, T>(self, info: MethodInfo, handler: F) -> Self
+    where
+        F: Fn(Args) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<T, RemoteError>> + Send + 'static,
+        T: Serialize,
+    {
+        let name = info.name.clone();
+        let handler = move |args: Args| {
+            let method = name.clone();
+            handler(args)
+                .map(move |result| result.and_then(|value| encode_result(&method, &value)))
+                .boxed()
+        };
+        self.register(info, MethodKind::Unary, Handler::Async(Arc::new(handler)))
+    }
+
+    /// Registers a synchronous handler that answers once; it runs on Tokio's blocking pool, so
+    /// it may block or compute for long without stopping heartbeats or other calls.
+    ///
+    /// # Panics
+    /// When a method with the same wire name is already registered.
+    pub fn blocking<F, T>(self, info: MethodInfo, handler: F) -> Self
+    where
+        F: Fn(Args) -> Result<T, RemoteError> + Send + Sync + 'static,
+        T: Serialize,
+    {
+        let name = info.name.clone();
+        let handler =
+            move |args: Args| handler(args).and_then(|value| encode_result(&name, &value));
+        self.register(
+            info,
+            MethodKind::Unary,
+            Handler::Blocking(Arc::new(handler)),
+        )
+    }
+
+    /// Registers a streaming handler: it returns a stream of items (or fails before the first).
+    /// An item error ends the stream with `ERR` after the items already sent.
+    ///
+    /// # Panics
+    /// When a method with the same wire name is already registered.
+    pub fn stream<F, Fut, S, T>(self, info: MethodInfo, handler: F) -> Self
+    where
+        F: Fn(Args) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<S, RemoteError>> + Send + 'static,
+        S: Stream<Item = Result<T, RemoteError>> + Send + 'static,
+        T: Serialize,
+    {
+        let name = info.name.clone();
+        let handler = move |args: Args| {
+            let method = name.clone();
+            handler(args)
+                .map(move |started| {
+                    started.map(|items| {
+                        items
+                            .map(move |item| item.and_then(|value| encode_result(&method, &value)))
+                            .boxed()
+                    })
+                })
+                .boxed()
+        };
+        self.register(info, MethodKind::Stream, Handler::Stream(Arc::new(handler)))
+    }
+
+    fn register(mut self, mut info: MethodInfo, kind: MethodKind, handler: Handler) -> Self {
+        info.kind = kind;
+        let name = info.name.clone();
+        let method = Method {
+            info: Arc::new(info),
+            handler,
+        };
+        if self.methods.insert(name.clone(), method).is_some() {
+            panic!(
+                "service `{}` registers method `{name}` twice; wire names must be unique",
+                self.name
+            );
+        }
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn add_info() -> Arc<MethodInfo> {
+        Arc::new(MethodInfo::new("add").param("a").param("b"))
+    }
+
+    #[test]
+    fn wrong_argument_counts_name_the_method_and_its_parameters() {
+        let error = Args::check(add_info(), Value::Array(vec![Value::from(1)])).unwrap_err();
+        assert_eq!(error.name, "TypeError");
+        assert_eq!(
+            error.message,
+            "`add` takes 2 arguments (a, b) but 1 was given"
+        );
+        let error = Args::check(add_info(), Value::from("ab")).unwrap_err();
+        assert_eq!(
+            error.message,
+            "the arguments of `add` must be an array, not a string"
+        );
+    }
+
+    #[test]
+    fn wrong_argument_types_name_the_parameter() {
+        let args = Args::check(
+            add_info(),
+            Value::Array(vec![Value::from(1), Value::from("x")]),
+        )
+        .unwrap();
+        assert_eq!(args.get::<i64>(0).unwrap(), 1);
+        let error = args.get::<i64>(1).unwrap_err();
+        assert_eq!(error.name, "TypeError");
+        assert!(
+            error
+                .message
+                .starts_with("argument 1 (`b`) of `add` has the wrong type"),
+            "{}",
+            error.message
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "registers method `x` twice")]
+    fn duplicate_names_are_refused() {
+        let handler = |_: Args| Ok(());
+        let _ = Service::new("S")
+            .blocking(MethodInfo::new("x"), handler)
+            .blocking(MethodInfo::new("x"), handler);
+    }
+
+    #[test]
+    fn methods_are_listed_by_name_with_their_kind() {
+        let service = Service::new("S")
+            .blocking(MethodInfo::new("b"), |_| Ok(1))
+            .stream(MethodInfo::new("a"), |_| async {
+                Ok(futures::stream::empty::<Result<u8, RemoteError>>())
+            });
+        let listed: Vec<_> = service
+            .methods()
+            .map(|info| (info.name.as_str(), info.kind))
+            .collect();
+        assert_eq!(
+            listed,
+            [("a", MethodKind::Stream), ("b", MethodKind::Unary)]
+        );
+    }
+}
