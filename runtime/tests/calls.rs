@@ -1,0 +1,251 @@
+//! Rust client against Rust server on 127.0.0.1: values, errors, concurrency, timeouts,
+//! introspection and transports.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{client_for, demo, demo_builder, Probe};
+use rmpv::Value;
+use rpcgen_runtime::{CallError, CallOptions, Client, MethodInfo, Server, Service};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Ticket {
+    id: u64,
+    title: String,
+    tags: Vec<String>,
+    #[serde(with = "serde_bytes")]
+    attachment: Vec<u8>,
+    body: Option<String>,
+}
+
+#[tokio::test]
+async fn values_of_every_kind_travel_both_ways() {
+    let (server, client, _) = demo().await;
+    assert_eq!(client.call::<i64, _>("add", (2, 3)).await.unwrap(), 5);
+    assert_eq!(
+        client.call::<String, _>("hello", ("world",)).await.unwrap(),
+        "Hello, world"
+    );
+    client.call::<(), _>("nothing", ()).await.unwrap();
+    let ticket = Ticket {
+        id: u64::MAX,
+        title: "héllo".into(),
+        tags: vec!["a".into(), "b".into()],
+        attachment: vec![0, 1, 255],
+        body: None,
+    };
+    assert_eq!(
+        client.call::<Ticket, _>("echo", (&ticket,)).await.unwrap(),
+        ticket
+    );
+    let echoed: Value = client.call("echo", (&ticket,)).await.unwrap();
+    let title = echoed
+        .as_map()
+        .and_then(|map| map.iter().find(|(key, _)| key.as_str() == Some("title")))
+        .map(|(_, value)| value.clone());
+    assert_eq!(title, Some(Value::from("héllo")), "structs travel as maps");
+    for value in [
+        Value::Nil,
+        Value::from(true),
+        Value::from(-(1i64 << 62)),
+        Value::F64(1.5),
+        Value::Binary(vec![1, 2, 3]),
+        Value::Array(vec![Value::from("x"), Value::Nil]),
+        Value::Ext(3, vec![9]),
+    ] {
+        let echoed: Value = client.call("echo", (&value,)).await.unwrap();
+        assert_eq!(echoed, value);
+    }
+    let map = BTreeMap::from([("k".to_string(), vec![1u8, 2])]);
+    assert_eq!(
+        client
+            .call::<BTreeMap<String, Vec<u8>>, _>("echo", (&map,))
+            .await
+            .unwrap(),
+        map
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn errors_name_the_method_and_the_problem() {
+    let (server, client, _) = demo().await;
+
+    let error = client.call::<(), _>("nosuch", ()).await.unwrap_err();
+    let remote = error.remote().expect("an ERR reply");
+    assert_eq!(remote.name, "NameError");
+    assert!(remote.message.contains("nosuch"), "{remote}");
+    assert_eq!(error.method(), "nosuch");
+
+    let error = client.call::<i64, _>("add", (1,)).await.unwrap_err();
+    let remote = error.remote().unwrap();
+    assert_eq!(remote.name, "TypeError");
+    assert_eq!(
+        remote.message,
+        "`add` takes 2 arguments (a, b) but 1 was given"
+    );
+
+    let error = client.call::<i64, _>("add", (1, "two")).await.unwrap_err();
+    let remote = error.remote().unwrap();
+    assert_eq!(remote.name, "TypeError");
+    assert!(
+        remote.message.contains("argument 1 (`b`) of `add`"),
+        "{remote}"
+    );
+
+    let error = client
+        .call::<(), _>("fail", ("bad input",))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "remote method `fail` failed with ValueError: bad input"
+    );
+
+    for method in ["explode", "explode_blocking"] {
+        let error = client.call::<(), _>(method, ()).await.unwrap_err();
+        let remote = error.remote().unwrap();
+        assert_eq!(remote.name, "Panic");
+        assert!(remote.message.contains("kaboom"), "{remote}");
+    }
+    // The server keeps serving after panics.
+    assert_eq!(client.call::<i64, _>("add", (1, 1)).await.unwrap(), 2);
+
+    let error = client.call::<u8, _>("hello", ("x",)).await.unwrap_err();
+    assert!(matches!(error, CallError::Decode { .. }), "{error}");
+    assert!(error
+        .to_string()
+        .starts_with("could not decode the reply of `hello`"));
+
+    let error = client.call::<Vec<u64>, _>("count", (3,)).await.unwrap_err();
+    assert!(matches!(error, CallError::Protocol { .. }), "{error}");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn one_client_shared_by_many_tasks_runs_calls_concurrently() {
+    const CALLS: usize = 40;
+    let barrier = Arc::new(tokio::sync::Barrier::new(CALLS));
+    let service = Service::new("Barrier").unary(MethodInfo::new("meet").param("n"), move |args| {
+        let barrier = barrier.clone();
+        async move {
+            // Only returns once all calls are in flight at the same time.
+            barrier.wait().await;
+            args.get::<u64>(0)
+        }
+    });
+    let server = Server::bind("tcp://127.0.0.1:0", service).await.unwrap();
+    let client = Client::connect(server.endpoint()).unwrap();
+    let calls: Vec<_> = (0..CALLS as u64)
+        .map(|n| {
+            let client = client.clone();
+            tokio::spawn(async move { client.call::<u64, _>("meet", (n,)).await })
+        })
+        .collect();
+    for (n, call) in calls.into_iter().enumerate() {
+        assert_eq!(call.await.unwrap().unwrap(), n as u64);
+    }
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_call_times_out_with_a_clear_error() {
+    let (server, client, _) = demo().await;
+    let error = client
+        .call_with::<f64, _>(
+            "sleep",
+            (5.0,),
+            CallOptions::timeout(Duration::from_millis(300)),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error,
+        CallError::Timeout {
+            method: "sleep".into(),
+            timeout: Duration::from_millis(300)
+        }
+    );
+    assert_eq!(
+        error.to_string(),
+        "timeout after 300ms, when calling remote method `sleep`"
+    );
+    // The late reply is dropped quietly and the client keeps working.
+    assert_eq!(client.call::<i64, _>("add", (2, 2)).await.unwrap(), 4);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn long_calls_outlive_many_heartbeat_intervals() {
+    // Six heartbeat intervals: the blocking handler runs on the blocking pool, so heartbeats go on.
+    let (server, client, _) = demo().await;
+    assert_eq!(client.call::<f64, _>("block", (1.2,)).await.unwrap(), 1.2);
+    assert_eq!(client.call::<f64, _>("sleep", (1.2,)).await.unwrap(), 1.2);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn introspection_describes_the_service() {
+    let (server, client, _) = demo().await;
+    let pong: (String, String) = client.call("_zerorpc_ping", ()).await.unwrap();
+    assert_eq!(pong, ("pong".to_string(), "Demo".to_string()));
+    assert_eq!(
+        client.call::<String, _>("_zerorpc_name", ()).await.unwrap(),
+        "Demo"
+    );
+    let listed: Vec<String> = client.call("_zerorpc_list", ()).await.unwrap();
+    assert!(listed.contains(&"add".to_string()) && listed.contains(&"count".to_string()));
+    let help: Option<String> = client.call("_zerorpc_help", ("add",)).await.unwrap();
+    assert_eq!(help.as_deref(), Some("Adds two integers."));
+    let inspected: Value = client.call("_zerorpc_inspect", ()).await.unwrap();
+    let text = inspected.to_string();
+    assert!(
+        text.contains("\"add\": {\"args\": [{\"name\": \"a\"}, {\"name\": \"b\"}], \"doc\": \"Adds two integers.\"}"),
+        "{text}"
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn ipc_endpoints_work() {
+    let path = std::env::temp_dir().join(format!("rpcgen-runtime-{}.sock", std::process::id()));
+    let endpoint = format!("ipc://{}", path.display());
+    let server = demo_builder(Arc::new(Probe::default()))
+        .bind(endpoint.clone())
+        .start()
+        .await
+        .unwrap();
+    let client = client_for(&endpoint);
+    assert_eq!(client.call::<i64, _>("add", (20, 22)).await.unwrap(), 42);
+    server.shutdown().await;
+    let _ = std::fs::remove_file(path);
+}
+
+#[tokio::test]
+async fn setup_errors_are_clear() {
+    let error = Client::connect("nonsense").unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .starts_with("`nonsense` is not a valid endpoint"),
+        "{error}"
+    );
+    let error = Server::builder(Service::new("S"))
+        .start()
+        .await
+        .err()
+        .unwrap();
+    assert!(error.to_string().contains("no endpoint"), "{error}");
+    let taken = Server::bind("tcp://127.0.0.1:0", Service::new("S"))
+        .await
+        .unwrap();
+    let error = Server::bind(taken.endpoint().to_string(), Service::new("S"))
+        .await
+        .err()
+        .unwrap();
+    assert!(error.to_string().starts_with("could not bind"), "{error}");
+}

@@ -1,0 +1,155 @@
+//! A demo service and helpers shared by the integration tests.
+
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use rmpv::Value;
+use rpcgen_runtime::{Client, MethodInfo, RemoteError, Server, ServerBuilder, Service};
+
+/// A short heartbeat that keeps lost-remote tests fast.
+pub const HEARTBEAT: Duration = Duration::from_millis(200);
+
+/// Counts what the demo service's handlers did, so tests can observe the server side.
+#[derive(Default)]
+pub struct Probe {
+    /// Items produced by `count_probed` so far.
+    pub produced: AtomicU64,
+    /// Handlers of `wait_forever` that were dropped (cancelled).
+    pub cancelled: AtomicU64,
+}
+
+/// Sets a flag when dropped: proves a handler future was cancelled.
+struct DropFlag(Arc<Probe>);
+
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        self.0.cancelled.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// The service the tests call.
+pub fn demo_service(probe: Arc<Probe>) -> Service {
+    let produced = probe.clone();
+    let cancellable = probe;
+    Service::new("Demo")
+        .doc("A service for tests.")
+        .unary(MethodInfo::new("echo").param("value"), |args| async move {
+            args.get::<Value>(0)
+        })
+        .unary(
+            MethodInfo::new("add").doc("Adds two integers.").param("a").param("b"),
+            |args| async move { Ok(args.get::<i64>(0)? + args.get::<i64>(1)?) },
+        )
+        .unary(MethodInfo::new("hello").param("name"), |args| async move {
+            Ok(format!("Hello, {}", args.get::<String>(0)?))
+        })
+        .unary(MethodInfo::new("nothing"), |_| async { Ok(()) })
+        .unary(MethodInfo::new("sleep").param("seconds"), |args| async move {
+            let seconds = args.get::<f64>(0)?;
+            tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
+            Ok(seconds)
+        })
+        .blocking(MethodInfo::new("block").param("seconds"), |args| {
+            let seconds = args.get::<f64>(0)?;
+            std::thread::sleep(Duration::from_secs_f64(seconds));
+            Ok(seconds)
+        })
+        .unary(MethodInfo::new("fail").param("message"), |args| async move {
+            Err::<(), _>(RemoteError::new("ValueError", args.get::<String>(0)?))
+        })
+        .unary(MethodInfo::new("explode"), |_| async {
+            if true {
+                panic!("kaboom");
+            }
+            Ok(())
+        })
+        .blocking(MethodInfo::new("explode_blocking"), |_| {
+            if true {
+                panic!("blocking kaboom");
+            }
+            Ok(())
+        })
+        .unary(MethodInfo::new("bytes").param("size"), |args| async move {
+            Ok(serde_bytes::ByteBuf::from(vec![7u8; args.get::<usize>(0)?]))
+        })
+        .unary(MethodInfo::new("wait_forever"), move |_| {
+            let flag = DropFlag(cancellable.clone());
+            async move {
+                let _flag = flag;
+                futures::future::pending::<()>().await;
+                Ok(())
+            }
+        })
+        .stream(MethodInfo::new("count").param("n"), |args| async move {
+            let n = args.get::<u64>(0)?;
+            Ok(futures::stream::iter(0..n).map(Ok))
+        })
+        .stream(MethodInfo::new("count_then_fail").param("n"), |args| async move {
+            let n = args.get::<u64>(0)?;
+            let items = futures::stream::iter(0..n).map(Ok);
+            let failure = futures::stream::once(async {
+                Err(RemoteError::new("ValueError", "stream broke"))
+            });
+            Ok(items.chain(failure))
+        })
+        .stream(MethodInfo::new("count_probed").param("n"), move |args| {
+            let probe = produced.clone();
+            async move {
+                let n = args.get::<u64>(0)?;
+                Ok(futures::stream::iter(0..n).map(move |item| {
+                    probe.produced.fetch_add(1, Ordering::SeqCst);
+                    Ok(item)
+                }))
+            }
+        })
+}
+
+/// A server builder for the demo service on a free loopback port, with short heartbeats.
+pub fn demo_builder(probe: Arc<Probe>) -> ServerBuilder {
+    Server::builder(demo_service(probe))
+        .bind("tcp://127.0.0.1:0")
+        .heartbeat(Some(HEARTBEAT))
+}
+
+/// Starts the demo service and a client for it.
+pub async fn demo() -> (Server, Client, Arc<Probe>) {
+    let probe = Arc::new(Probe::default());
+    let server = demo_builder(probe.clone())
+        .start()
+        .await
+        .expect("server starts");
+    let client = client_for(server.endpoint());
+    (server, client, probe)
+}
+
+/// A client with short heartbeats and a 10 s timeout.
+pub fn client_for(endpoint: &str) -> Client {
+    Client::builder(endpoint)
+        .heartbeat(Some(HEARTBEAT))
+        .timeout(Duration::from_secs(10))
+        .connect()
+        .expect("client")
+}
+
+/// Waits (at most 20 s) until `condition` holds.
+pub async fn eventually(what: &str, condition: impl Fn() -> bool) {
+    for _ in 0..2000 {
+        if condition() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("timed out waiting until {what}");
+}
+
+/// A free TCP port on the loopback interface.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .expect("a free port")
+}
