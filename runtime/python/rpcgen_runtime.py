@@ -251,8 +251,9 @@ class _Channel:
         self.streaming = streaming
         self._grant = grant
         self._abandon = abandon
-        # Reader side, guarded by _lock.
-        self._lock = threading.Lock()
+        # Reader side, guarded by _lock (re-entrant: a Stream collected by the garbage collector while
+        # this thread holds the lock abandons its channel from inside the critical section).
+        self._lock = threading.RLock()
         self._results: deque[tuple[Any, BaseException | None]] = deque()
         self._waiter: concurrent.futures.Future[Any] | None = None
         self._ended = False
@@ -396,8 +397,8 @@ class _Connection:
         self._wake_reader, self._wake_writer = socket.socketpair()
         self._wake_reader.setblocking(False)
         self._wake_writer.setblocking(False)
-        # Shared with callers, guarded by _lock.
-        self._lock = threading.Lock()
+        # Shared with callers, guarded by _lock (re-entrant for the same reason as _Channel._lock).
+        self._lock = threading.RLock()
         self._commands: deque[Callable[[], None]] = deque()
         self._wake_pending = False
         self._closed = False
@@ -434,9 +435,7 @@ class _Connection:
 
     def timeout_error(self, channel: _Channel, timeout: float | None) -> TimeoutExpired:
         """The error for a reader of ``channel`` that waited ``timeout`` seconds in vain."""
-        return TimeoutExpired(
-            f"timeout after {timeout:g}s waiting for {channel.method!r} from {self.endpoint}"
-        )
+        return TimeoutExpired(f"timeout after {timeout}s waiting for {channel.method!r} from {self.endpoint}")
 
     def request_close(self) -> None:
         """Asks the I/O thread to fail every open call with ClientClosed and exit; does not wait."""
@@ -502,8 +501,7 @@ class _Connection:
             self._wake_reader.recv(4096)
         with self._lock:
             self._wake_pending = False
-            commands = list(self._commands)
-            self._commands.clear()
+            commands, self._commands = self._commands, deque()
             self._stopping = self._closed
         for command in commands:
             command()
@@ -512,8 +510,7 @@ class _Connection:
     def _shut_down(self) -> None:
         with self._lock:
             self._closed = True
-            commands = list(self._commands)
-            self._commands.clear()
+            commands, self._commands = self._commands, deque()
             self._wake_writer.close()
         self._stopping = True
         for command in commands:
