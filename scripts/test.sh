@@ -18,5 +18,8 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 step "Rust tests (unit, golden, interop with zerorpc-python)"
 cargo test --workspace
 
+step "TypeScript runtime (tsc --strict, node --test, interop with zerorpc-python)"
+runtime/ts/test.sh
+
 echo
 echo "All rpcgen tests passed."
