@@ -1,0 +1,233 @@
+//! Heartbeats, lost remotes, server restarts, late servers and stuck clients, on 127.0.0.1.
+
+mod common;
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use common::{client_for, demo, demo_builder, eventually, free_port, Probe};
+use rmpv::Value;
+use rpcgen_runtime::event::{encode_event, Event, Header};
+use rpcgen_runtime::{CallError, CallOptions};
+use zeromq::{Socket, SocketRecv, SocketSend, ZmqMessage};
+
+/// A raw DEALER that speaks zerorpc by hand.
+async fn raw_dealer(endpoint: &str) -> zeromq::DealerSocket {
+    let mut socket = zeromq::DealerSocket::new();
+    socket.connect(endpoint).await.expect("raw dealer connects");
+    socket
+}
+
+fn request(name: &str, args: &[u8]) -> (Value, ZmqMessage) {
+    let header = Header::new();
+    let id = header.message_id().unwrap().clone();
+    let payload = encode_event(&header, name, args);
+    let message = ZmqMessage::try_from(vec![Bytes::new(), Bytes::from(payload)]).unwrap();
+    (id, message)
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_ends_in_lost_remote() {
+    let mut silent = zeromq::RouterSocket::new();
+    let endpoint = silent.bind("tcp://127.0.0.1:0").await.unwrap().to_string();
+    let client = client_for(&endpoint);
+    let call = tokio::spawn(async move { client.call::<(), _>("anything", ()).await });
+    // The request arrives; the fake server never replies nor beats.
+    let received = silent.recv().await.unwrap();
+    let event = Event::decode(received.get(2).unwrap()).unwrap();
+    assert_eq!(event.name, "anything");
+    let error = call.await.unwrap().unwrap_err();
+    assert!(matches!(error, CallError::LostRemote { .. }), "{error}");
+    assert!(error
+        .to_string()
+        .starts_with("lost the remote while calling `anything`"));
+}
+
+#[tokio::test]
+async fn the_server_cancels_the_handler_of_a_lost_caller() {
+    let (server, _client, probe) = demo().await;
+    let mut caller = raw_dealer(server.endpoint()).await;
+    let (_, message) = request("wait_forever", &[0x90]);
+    caller.send(message).await.unwrap();
+    // The raw caller never beats: after about three intervals the server cancels the handler.
+    eventually("the handler is cancelled", || {
+        probe.cancelled.load(Ordering::SeqCst) == 1
+    })
+    .await;
+    // Meanwhile the server heartbeated on the channel, with the request id echoed.
+    let beat = caller.recv().await.unwrap();
+    let beat = Event::decode(beat.get(1).unwrap()).unwrap();
+    assert_eq!(beat.name, "_zpc_hb");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn calls_made_before_the_server_is_up_wait_for_it() {
+    let endpoint = format!("tcp://127.0.0.1:{}", free_port());
+    let client = client_for(&endpoint);
+    let early = tokio::spawn({
+        let client = client.clone();
+        async move { client.call::<i64, _>("add", (1, 2)).await }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let server = demo_builder(Arc::new(Probe::default()))
+        .bind(endpoint.clone())
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(early.await.unwrap().unwrap(), 3);
+    server.shutdown().await;
+
+    let nobody = client_for(&format!("tcp://127.0.0.1:{}", free_port()));
+    let error = nobody
+        .call_with::<(), _>(
+            "add",
+            (1, 2),
+            CallOptions::timeout(Duration::from_millis(300)),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(error, CallError::Timeout { .. }), "{error}");
+}
+
+#[tokio::test]
+async fn the_client_recovers_when_the_server_restarts() {
+    let endpoint = format!("tcp://127.0.0.1:{}", free_port());
+    let start = || {
+        demo_builder(Arc::new(Probe::default()))
+            .bind(endpoint.clone())
+            .start()
+    };
+    let server = start().await.unwrap();
+    let client = client_for(&endpoint);
+    assert_eq!(client.call::<i64, _>("add", (1, 1)).await.unwrap(), 2);
+
+    let in_flight = tokio::spawn({
+        let client = client.clone();
+        async move { client.call::<f64, _>("sleep", (30.0,)).await }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    drop(server);
+    let error = in_flight.await.unwrap().unwrap_err();
+    assert!(
+        matches!(
+            error,
+            CallError::LostRemote { .. } | CallError::Timeout { .. }
+        ),
+        "{error}"
+    );
+
+    let server = start().await.unwrap();
+    // The same client, with no intervention, reaches the new server.
+    assert_eq!(client.call::<i64, _>("add", (2, 2)).await.unwrap(), 4);
+    let stream: Vec<u64> = collect(&client, 3).await;
+    assert_eq!(stream, [0, 1, 2]);
+    server.shutdown().await;
+}
+
+async fn collect(client: &rpcgen_runtime::Client, n: u64) -> Vec<u64> {
+    use futures::TryStreamExt;
+    client
+        .call_stream::<u64, _>("count", (n,))
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_stuck_client_does_not_stall_the_others() {
+    let probe = Arc::new(Probe::default());
+    let server = demo_builder(probe.clone())
+        .heartbeat(None)
+        .start()
+        .await
+        .unwrap();
+    // A client asks for a huge stream, grants a huge credit, and never reads.
+    let mut stuck = raw_dealer(server.endpoint()).await;
+    let (id, message) = request("count_probed", &[0x91, 0xce, 0x00, 0x07, 0xa1, 0x20]);
+    stuck.send(message).await.unwrap();
+    let more = encode_event(
+        &Header::reply_to(&id),
+        "_zpc_more",
+        &[0x91, 0xce, 0x00, 0x0f, 0x42, 0x40],
+    );
+    stuck
+        .send(ZmqMessage::try_from(vec![Bytes::new(), Bytes::from(more)]).unwrap())
+        .await
+        .unwrap();
+    // Wait until the server can no longer push to it: production stops growing.
+    let mut last = 0;
+    for _ in 0..600 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = probe.produced.load(Ordering::SeqCst);
+        if now > 0 && now == last {
+            break;
+        }
+        last = now;
+    }
+    let stalled_at = probe.produced.load(Ordering::SeqCst);
+    assert!(
+        stalled_at < 500_000,
+        "the stream must be held back by the stuck reader"
+    );
+    // Every other client is still served.
+    let others: Vec<_> = (0..4)
+        .map(|n| {
+            let client = client_for(server.endpoint());
+            tokio::spawn(async move {
+                for _ in 0..10 {
+                    assert_eq!(client.call::<i64, _>("add", (n, 1)).await.unwrap(), n + 1);
+                }
+                collect(&client, 200).await.len()
+            })
+        })
+        .collect();
+    for other in others {
+        assert_eq!(other.await.unwrap(), 200);
+    }
+    drop(stuck);
+    server.shutdown_within(Duration::from_millis(100)).await;
+}
+
+#[tokio::test]
+async fn heartbeats_flow_while_a_call_runs() {
+    let (server, _client, _) = demo().await;
+    let mut caller = raw_dealer(server.endpoint()).await;
+    let (id, message) = request("sleep", &[0x91, 0xcb, 0x3f, 0xf0, 0, 0, 0, 0, 0, 0]);
+    caller.send(message).await.unwrap();
+    let mut beats = 0;
+    loop {
+        let frames = caller.recv().await.unwrap();
+        assert_eq!(
+            frames.get(0).map(|frame| frame.len()),
+            Some(0),
+            "delimiter first"
+        );
+        let event = Event::decode(frames.get(1).unwrap()).unwrap();
+        assert_eq!(
+            event.header.response_to(),
+            Some(&id),
+            "ids are echoed verbatim"
+        );
+        match event.name.as_str() {
+            "_zpc_hb" => {
+                assert_eq!(event.args, Value::Array(vec![Value::from(0)]));
+                beats += 1;
+                let beat = encode_event(&Header::reply_to(&id), "_zpc_hb", &[0x91, 0x00]);
+                caller
+                    .send(ZmqMessage::try_from(vec![Bytes::new(), Bytes::from(beat)]).unwrap())
+                    .await
+                    .unwrap();
+            }
+            "OK" => break,
+            other => panic!("unexpected {other}"),
+        }
+    }
+    // A 1 s call with 0.2 s heartbeats: several beats arrived before the answer.
+    assert!(beats >= 2, "{beats} heartbeats");
+    server.shutdown().await;
+}
