@@ -376,15 +376,9 @@ class _Connection:
     thread, which is the only one touching the socket and the table of open channels.
     """
 
-    def __init__(
-        self,
-        endpoint: str,
-        heartbeat: float | None,
-        new_id: Callable[[], bytes] = _new_message_id,
-    ) -> None:
+    def __init__(self, endpoint: str, heartbeat: float | None) -> None:
         self.endpoint = endpoint
         self._heartbeat = heartbeat
-        self._new_id = new_id
         self._context = zmq.Context()
         self._socket = self._context.socket(zmq.DEALER)
         self._socket.linger = 0
@@ -417,7 +411,7 @@ class _Connection:
 
     def open(self, method: str, args: Sequence[Any], *, streaming: bool) -> _Channel:
         """Sends a call of ``method`` and returns the channel its replies arrive on."""
-        channel_id = self._new_id()
+        channel_id = _new_message_id()
         try:
             payload = _encode_request(channel_id, method, args)
         except (TypeError, ValueError, OverflowError) as exc:
@@ -547,7 +541,7 @@ class _Connection:
 
     def _send_credit(self, channel: _Channel, count: int) -> None:
         if self._channels.get(channel.id) is channel:
-            self._send(_encode_channel_event(self._new_id(), channel.id, "_zpc_more", [count]))
+            self._send(_encode_channel_event(_new_message_id(), channel.id, "_zpc_more", [count]))
 
     def _forget(self, channel: _Channel) -> None:
         if self._channels.get(channel.id) is channel:
@@ -607,7 +601,7 @@ class _Connection:
                 )
                 continue
             if now >= channel.next_beat:
-                self._send(_encode_channel_event(self._new_id(), channel.id, "_zpc_hb", [0]))
+                self._send(_encode_channel_event(_new_message_id(), channel.id, "_zpc_hb", [0]))
                 channel.next_beat += interval
                 if channel.next_beat <= now:
                     channel.next_beat = now + interval
