@@ -21,5 +21,8 @@ cargo test --workspace
 step "TypeScript runtime (tsc --strict, node --test, interop with zerorpc-python)"
 runtime/ts/test.sh
 
+step "Python runtime (ruff, mypy --strict, pytest against zerorpc-python)"
+runtime/python/test.sh
+
 echo
 echo "All rpcgen tests passed."
