@@ -1,0 +1,71 @@
+"""A real zerorpc-python client calling an rpcgen Rust server (the demo service of the tests).
+
+Usage: python py_client.py ENDPOINT. Exits 0 and prints "PASSED <n> checks" when every check
+holds; otherwise raises with a message saying which check failed.
+"""
+
+import sys
+
+import zerorpc
+
+VALUES = [
+    None,
+    True,
+    False,
+    7,
+    -3,
+    2**63 + 5,
+    -(2**63),
+    1.5,
+    "héllo",
+    b"\x00\x01\xff",
+    [1, "two", 3.0],
+    {"a": 1, "b": [True, None], "c": {"d": b"x"}},
+]
+
+
+def expect_remote_error(call, name, fragment):
+    try:
+        call()
+    except zerorpc.RemoteError as error:
+        assert error.name == name, "expected %s, got %s: %s" % (name, error.name, error.msg)
+        assert fragment in error.msg, "%r not in %r" % (fragment, error.msg)
+        return
+    raise AssertionError("expected RemoteError %s" % name)
+
+
+def main():
+    client = zerorpc.Client(heartbeat=1, timeout=20)
+    client.connect(sys.argv[1])
+    checks = 0
+    for value in VALUES:
+        echoed = client.echo(value)
+        assert echoed == value and type(echoed) is type(value), "echo %r gave %r" % (value, echoed)
+        checks += 1
+    assert client.add(2, 3) == 5
+    assert client.hello("py") == "Hello, py"
+    assert client.nothing() is None
+    expect_remote_error(lambda: client.fail("boom"), "ValueError", "boom")
+    expect_remote_error(lambda: client.nosuch(), "NameError", "nosuch")
+    expect_remote_error(lambda: client.add(1), "TypeError", "`add` takes 2 arguments")
+    expect_remote_error(lambda: client.add(1, "x"), "TypeError", "`b`")
+    checks += 7
+    assert list(client.count(1000)) == list(range(1000)), "a 1000-item stream"
+    assert list(client.count(0)) == []
+    checks += 2
+    inspected = client._zerorpc_inspect()
+    assert inspected["name"] == "Demo"
+    assert [arg["name"] for arg in inspected["methods"]["add"]["args"]] == ["a", "b"]
+    assert inspected["methods"]["add"]["doc"] == "Adds two integers."
+    assert client._zerorpc_ping() == ["pong", "Demo"]
+    assert "add" in client._zerorpc_list()
+    checks += 5
+    # Longer than three heartbeat intervals on both sides.
+    assert client.sleep(3.5) == 3.5
+    checks += 1
+    client.close()
+    print("PASSED %d checks" % checks)
+
+
+if __name__ == "__main__":
+    main()
