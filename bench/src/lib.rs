@@ -1,0 +1,1 @@
+//! Shared helpers of rpcgen's benchmark binaries (see docs/benchmarks.md).
