@@ -118,18 +118,18 @@ impl Middleware for TracingLayer {
         let elapsed_ms = elapsed.as_secs_f64() * 1000.0;
         match outcome {
             CallOutcome::Returned(value) => tracing::info!(
-                target: "rpcgen", method = call.method, args, result = self.show(value),
+                target: "rpcgen", method = call.method, args = %args, result = %self.show(value),
                 elapsed_ms, "served call"
             ),
             CallOutcome::Streamed { items } => tracing::info!(
-                target: "rpcgen", method = call.method, args, items, elapsed_ms, "served stream"
+                target: "rpcgen", method = call.method, args = %args, items, elapsed_ms, "served stream"
             ),
             CallOutcome::Failed(error) => tracing::warn!(
-                target: "rpcgen", method = call.method, args, error = %error, elapsed_ms,
+                target: "rpcgen", method = call.method, args = %args, error = %error, elapsed_ms,
                 "call failed"
             ),
             CallOutcome::Cancelled { reason } => tracing::warn!(
-                target: "rpcgen", method = call.method, args, reason, elapsed_ms,
+                target: "rpcgen", method = call.method, args = %args, reason, elapsed_ms,
                 "call cancelled"
             ),
         }
@@ -145,14 +145,14 @@ impl Middleware for TracingLayer {
         let elapsed_ms = elapsed.as_secs_f64() * 1000.0;
         match outcome {
             RequestOutcome::Returned(value) => tracing::info!(
-                target: "rpcgen", method = request.method, args, result = self.show(value),
+                target: "rpcgen", method = request.method, args = %args, result = %self.show(value),
                 elapsed_ms, "call returned"
             ),
             RequestOutcome::StreamOpened => tracing::info!(
-                target: "rpcgen", method = request.method, args, elapsed_ms, "stream opened"
+                target: "rpcgen", method = request.method, args = %args, elapsed_ms, "stream opened"
             ),
             RequestOutcome::Failed(error) => tracing::warn!(
-                target: "rpcgen", method = request.method, args, error = %error, elapsed_ms,
+                target: "rpcgen", method = request.method, args = %args, error = %error, elapsed_ms,
                 "call failed"
             ),
         }

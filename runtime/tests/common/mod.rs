@@ -18,6 +18,8 @@ pub const HEARTBEAT: Duration = Duration::from_millis(200);
 pub struct Probe {
     /// Items produced by `count_probed` so far.
     pub produced: AtomicU64,
+    /// Calls of `wait_forever` that started.
+    pub started: AtomicU64,
     /// Handlers of `wait_forever` that were dropped (cancelled).
     pub cancelled: AtomicU64,
 }
@@ -77,6 +79,7 @@ pub fn demo_service(probe: Arc<Probe>) -> Service {
             Ok(serde_bytes::ByteBuf::from(vec![7u8; args.get::<usize>(0)?]))
         })
         .unary(MethodInfo::new("wait_forever"), move |_| {
+            cancellable.started.fetch_add(1, Ordering::SeqCst);
             let flag = DropFlag(cancellable.clone());
             async move {
                 let _flag = flag;

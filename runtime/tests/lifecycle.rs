@@ -1,0 +1,303 @@
+//! Limits, graceful shutdown, bad input on the wire, middleware and the tracing layer.
+
+mod common;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use common::{client_for, demo, demo_builder, Probe};
+use rmpv::Value;
+use rpcgen_runtime::event::{encode_event, Event, Header};
+use rpcgen_runtime::{
+    CallContext, CallError, CallOutcome, Client, Middleware, RemoteError, RequestContext,
+    RequestOutcome, TracingLayer,
+};
+use zeromq::{Socket, SocketRecv, SocketSend, ZmqMessage};
+
+#[tokio::test]
+async fn messages_above_the_limit_are_refused_with_an_error() {
+    let server = demo_builder(Arc::new(Probe::default()))
+        .max_message_size(1000)
+        .start()
+        .await
+        .unwrap();
+    let client = client_for(server.endpoint());
+    let big = serde_bytes::ByteBuf::from(vec![1u8; 2000]);
+    let error = client.call::<Value, _>("echo", (&big,)).await.unwrap_err();
+    let remote = error.remote().expect("the server answers ERR");
+    assert_eq!(remote.name, "MessageTooLarge");
+    assert!(remote
+        .message
+        .contains("above the server's limit of 1000 bytes"));
+
+    let error = client.call::<Value, _>("bytes", (5000,)).await.unwrap_err();
+    assert_eq!(error.remote().unwrap().name, "MessageTooLarge");
+    assert_eq!(client.call::<i64, _>("add", (1, 2)).await.unwrap(), 3);
+
+    let small_client = Client::builder(server.endpoint())
+        .max_message_size(100)
+        .connect()
+        .unwrap();
+    let error = small_client
+        .call::<Value, _>("echo", (&big,))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            CallError::TooLarge {
+                what: "request",
+                ..
+            }
+        ),
+        "{error}"
+    );
+    let error = small_client
+        .call::<Value, _>("bytes", (500,))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, CallError::TooLarge { what: "reply", .. }),
+        "{error}"
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn graceful_shutdown_finishes_calls_in_flight() {
+    let (server, client, _) = demo().await;
+    let in_flight = tokio::spawn({
+        let client = client.clone();
+        async move { client.call::<f64, _>("sleep", (0.5,)).await }
+    });
+    let stream = client.call_stream::<u64, _>("count", (300,)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let shutdown = tokio::spawn(server.shutdown());
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let refused = client.call::<i64, _>("add", (1, 1)).await.unwrap_err();
+    assert_eq!(
+        refused.remote().map(|e| e.name.as_str()),
+        Some("ShuttingDown")
+    );
+    use futures::TryStreamExt;
+    let items: Vec<u64> = stream.try_collect().await.unwrap();
+    assert_eq!(items.len(), 300);
+    assert_eq!(in_flight.await.unwrap().unwrap(), 0.5);
+    shutdown.await.unwrap();
+}
+
+#[tokio::test]
+async fn a_grace_period_cancels_what_is_left() {
+    let (server, client, probe) = demo().await;
+    let stuck = tokio::spawn({
+        let client = client.clone();
+        async move { client.call::<(), _>("wait_forever", ()).await }
+    });
+    common::eventually("the call is running", || {
+        probe.started.load(std::sync::atomic::Ordering::SeqCst) == 1
+    })
+    .await;
+    server.shutdown_within(Duration::from_millis(200)).await;
+    assert_eq!(probe.cancelled.load(std::sync::atomic::Ordering::SeqCst), 1);
+    let error = stuck.await.unwrap().unwrap_err();
+    assert!(matches!(error, CallError::LostRemote { .. }), "{error}");
+}
+
+#[tokio::test]
+async fn bad_input_on_the_wire_never_stops_the_server() {
+    let (server, client, _) = demo().await;
+    let mut raw = zeromq::DealerSocket::new();
+    raw.connect(server.endpoint()).await.unwrap();
+    // Not MessagePack at all: logged and dropped.
+    raw.send(ZmqMessage::try_from(vec![Bytes::new(), Bytes::from_static(&[0xc1, 0x00])]).unwrap())
+        .await
+        .unwrap();
+    // A request whose name is bin: answered with ERR, since its id is known.
+    let header = Header::new();
+    let mut frame = vec![0x93];
+    rmpv::encode::write_value(&mut frame, &Value::Map(header.entries().to_vec())).unwrap();
+    frame.extend_from_slice(&[0xc4, 0x03, b'a', b'd', b'd', 0x90]);
+    raw.send(ZmqMessage::try_from(vec![Bytes::new(), Bytes::from(frame)]).unwrap())
+        .await
+        .unwrap();
+    let reply = raw.recv().await.unwrap();
+    let reply = Event::decode(reply.get(1).unwrap()).unwrap();
+    assert_eq!(reply.name, "ERR");
+    assert_eq!(reply.header.response_to(), header.message_id());
+    assert!(
+        reply.args.to_string().contains("ProtocolError"),
+        "{}",
+        reply.args
+    );
+    // A request without the delimiter frame is still answered, with the delimiter.
+    let hello = encode_event(&Header::new(), "hello", &[0x91, 0xa1, b'x']);
+    raw.send(ZmqMessage::from(hello)).await.unwrap();
+    let reply = raw.recv().await.unwrap();
+    assert_eq!(reply.len(), 2);
+    assert!(reply.get(0).unwrap().is_empty());
+    let reply = Event::decode(reply.get(1).unwrap()).unwrap();
+    assert_eq!(reply.args, Value::Array(vec![Value::from("Hello, x")]));
+    assert_eq!(client.call::<i64, _>("add", (1, 2)).await.unwrap(), 3);
+    server.shutdown().await;
+}
+
+/// Records every hook call as a line of text.
+#[derive(Clone, Default)]
+struct Recorder(Arc<Mutex<Vec<String>>>);
+
+impl Recorder {
+    fn lines(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
+    fn push(&self, line: String) {
+        self.0.lock().unwrap().push(line);
+    }
+}
+
+impl Middleware for Recorder {
+    fn before_call(&self, call: &CallContext<'_>) {
+        self.push(format!("before_call {} {}", call.method, call.args));
+    }
+    fn after_call(&self, call: &CallContext<'_>, outcome: &CallOutcome<'_>, _: Duration) {
+        let outcome = match outcome {
+            CallOutcome::Returned(value) => format!("returned {value}"),
+            CallOutcome::Streamed { items } => format!("streamed {items}"),
+            CallOutcome::Failed(error) => format!("failed {}", error.name),
+            CallOutcome::Cancelled { .. } => "cancelled".to_string(),
+        };
+        self.push(format!("after_call {} {outcome}", call.method));
+    }
+    fn on_error(&self, call: &CallContext<'_>, error: &RemoteError) {
+        self.push(format!("on_error {} {}", call.method, error.name));
+    }
+    fn before_request(&self, request: &RequestContext<'_>) {
+        self.push(format!(
+            "before_request {} {}",
+            request.method, request.args
+        ));
+    }
+    fn after_request(
+        &self,
+        request: &RequestContext<'_>,
+        outcome: &RequestOutcome<'_>,
+        _: Duration,
+    ) {
+        let outcome = match outcome {
+            RequestOutcome::Returned(value) => format!("returned {value}"),
+            RequestOutcome::StreamOpened => "stream".to_string(),
+            RequestOutcome::Failed(error) => format!("failed {}", error.method()),
+        };
+        self.push(format!("after_request {} {outcome}", request.method));
+    }
+}
+
+#[tokio::test]
+async fn middleware_sees_every_call() {
+    let server_side = Recorder::default();
+    let client_side = Recorder::default();
+    let server = demo_builder(Arc::new(Probe::default()))
+        .layer(server_side.clone())
+        .start()
+        .await
+        .unwrap();
+    let client = Client::builder(server.endpoint())
+        .layer(client_side.clone())
+        .connect()
+        .unwrap();
+    client.call::<i64, _>("add", (1, 2)).await.unwrap();
+    client.call::<(), _>("fail", ("x",)).await.unwrap_err();
+    client.call::<(), _>("nosuch", ()).await.unwrap_err();
+    use futures::TryStreamExt;
+    let _: Vec<u64> = client
+        .call_stream::<u64, _>("count", (2,))
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    server.shutdown().await;
+    assert_eq!(
+        server_side.lines(),
+        [
+            "before_call add [1, 2]",
+            "after_call add returned 3",
+            "before_call fail [\"x\"]",
+            "on_error fail ValueError",
+            "after_call fail failed ValueError",
+            "on_error nosuch NameError",
+            "after_call nosuch failed NameError",
+            "before_call count [2]",
+            "after_call count streamed 2",
+        ]
+    );
+    assert_eq!(
+        client_side.lines(),
+        [
+            "before_request add [1, 2]",
+            "after_request add returned 3",
+            "before_request fail [\"x\"]",
+            "after_request fail failed fail",
+            "before_request nosuch []",
+            "after_request nosuch failed nosuch",
+            "before_request count [2]",
+            "after_request count stream",
+        ]
+    );
+}
+
+/// Collects what a `tracing` subscriber writes.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn the_tracing_layer_logs_method_arguments_result_and_time() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let server = demo_builder(Arc::new(Probe::default()))
+        .layer(TracingLayer::default())
+        .start()
+        .await
+        .unwrap();
+    let client = Client::builder(server.endpoint())
+        .layer(TracingLayer::default())
+        .connect()
+        .unwrap();
+    client.call::<String, _>("hello", ("log",)).await.unwrap();
+    client.call::<(), _>("fail", ("oops",)).await.unwrap_err();
+    server.shutdown().await;
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let served = log
+        .lines()
+        .find(|line| line.contains("served call"))
+        .unwrap_or_else(|| panic!("no served-call line in:\n{log}"));
+    for part in [
+        "method=\"hello\"",
+        "args=[\"log\"]",
+        "result=\"Hello, log\"",
+        "elapsed_ms=",
+    ] {
+        assert!(served.contains(part), "{part} missing from {served}");
+    }
+    assert!(log.contains("call returned"), "{log}");
+    let failed = log
+        .lines()
+        .find(|line| line.contains("call failed") && line.contains("WARN"));
+    assert!(failed.is_some_and(|line| line.contains("oops")), "{log}");
+}
