@@ -1,1 +1,30 @@
 //! The rpcgen IDL front end: parses `.rpc` files, resolves them into one IR and reports diagnostics.
+//!
+//! - [`compile`] / [`Compiler`]: `.rpc` files (and their imports) → [`ir::Schema`], or
+//!   [`Diagnostics`] that render like rustc.
+//! - [`format_source`]: the canonical formatting of one file, comments kept.
+//! - [`ir`]: the schema every backend consumes; [`naming`]: how IDL names become identifiers in
+//!   each target language.
+//!
+//! The pipeline: `rpc.pest` (the grammar) → `ast` (syntax tree with spans) → `resolve` (checks
+//! names, types and attributes) → `ir`. docs/idl.md is the language reference.
+
+pub mod diagnostic;
+pub mod ir;
+pub mod naming;
+pub mod source;
+
+mod ast;
+mod compile;
+mod format;
+mod grammar;
+mod resolve;
+mod syntax_error;
+mod trivia;
+mod wording;
+
+pub use compile::{compile, Compiler};
+pub use diagnostic::{Diagnostic, Diagnostics};
+pub use format::format_source;
+pub use ir::Schema;
+pub use source::{FsLoader, MemoryLoader, SourceLoader};

@@ -1,0 +1,193 @@
+//! Source files: where `.rpc` text comes from and how diagnostics refer to it.
+//!
+//! Every file the compiler reads is registered once in [`SourceFiles`] and named by a [`FileId`];
+//! diagnostics point into it with a [`FileId`] and a byte [`Span`]. Reading goes through the
+//! [`SourceLoader`] seam, so tests and build tools can compile from memory ([`MemoryLoader`]) as well
+//! as from disk ([`FsLoader`]).
+
+use std::collections::HashMap;
+use std::io;
+use std::path::{Component, Path, PathBuf};
+
+use codespan_reporting::files::SimpleFiles;
+
+/// A byte range `start..end` inside one source file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Span {
+    /// Offset of the first byte.
+    pub start: usize,
+    /// Offset just past the last byte.
+    pub end: usize,
+}
+
+impl Span {
+    /// The span `start..end`.
+    pub fn new(start: usize, end: usize) -> Span {
+        Span { start, end }
+    }
+}
+
+impl From<pest::Span<'_>> for Span {
+    fn from(span: pest::Span<'_>) -> Span {
+        Span::new(span.start(), span.end())
+    }
+}
+
+/// Names one file registered in a [`SourceFiles`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FileId(pub(crate) usize);
+
+/// The text of every file read during one compile, under the path shown in diagnostics.
+#[derive(Debug, Clone, Default)]
+pub struct SourceFiles {
+    files: SimpleFiles<String, String>,
+    paths: Vec<PathBuf>,
+}
+
+impl SourceFiles {
+    /// An empty registry.
+    pub fn new() -> SourceFiles {
+        SourceFiles::default()
+    }
+
+    /// Registers a file's text under the path diagnostics will show, and returns its id.
+    pub fn add(&mut self, path: &Path, text: String) -> FileId {
+        self.paths.push(path.to_path_buf());
+        FileId(self.files.add(path.display().to_string(), text))
+    }
+
+    /// The path a file was registered under.
+    pub fn path(&self, id: FileId) -> &Path {
+        &self.paths[id.0]
+    }
+
+    /// The text of a file.
+    pub fn text(&self, id: FileId) -> &str {
+        self.files
+            .get(id.0)
+            .expect("a FileId always names a registered file")
+            .source()
+    }
+
+    /// The paths of every registered file, in the order they were added.
+    pub fn paths(&self) -> &[PathBuf] {
+        &self.paths
+    }
+
+    /// The registry in the form `codespan-reporting` renders from.
+    pub(crate) fn as_codespan(&self) -> &SimpleFiles<String, String> {
+        &self.files
+    }
+}
+
+/// Reads `.rpc` files for the compiler.
+pub trait SourceLoader {
+    /// The text of the file at `path`; an error of kind [`io::ErrorKind::NotFound`] when there is
+    /// no such file (the compiler then tries the next include directory).
+    fn read(&self, path: &Path) -> io::Result<String>;
+
+    /// A path that is equal for every spelling of the same file, used to read each file once and
+    /// to detect import cycles. The default removes `.` and `a/..` components.
+    fn identity(&self, path: &Path) -> PathBuf {
+        normalize(path)
+    }
+}
+
+/// Reads files from the file system.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FsLoader;
+
+impl SourceLoader for FsLoader {
+    fn read(&self, path: &Path) -> io::Result<String> {
+        std::fs::read_to_string(path)
+    }
+
+    fn identity(&self, path: &Path) -> PathBuf {
+        std::fs::canonicalize(path).unwrap_or_else(|_| normalize(path))
+    }
+}
+
+/// Serves files from memory: for tests, benchmarks and tools that generate `.rpc` text.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryLoader {
+    files: HashMap<PathBuf, String>,
+}
+
+impl MemoryLoader {
+    /// A loader with no files.
+    pub fn new() -> MemoryLoader {
+        MemoryLoader::default()
+    }
+
+    /// Adds (or replaces) the file at `path`.
+    pub fn with_file(mut self, path: impl AsRef<Path>, text: impl Into<String>) -> MemoryLoader {
+        self.files.insert(normalize(path.as_ref()), text.into());
+        self
+    }
+}
+
+impl SourceLoader for MemoryLoader {
+    fn read(&self, path: &Path) -> io::Result<String> {
+        self.files.get(&normalize(path)).cloned().ok_or_else(|| {
+            io::Error::new(io::ErrorKind::NotFound, "no such file in the MemoryLoader")
+        })
+    }
+}
+
+/// Removes `.` components and folds `name/..` pairs, without touching the file system.
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut parts: Vec<Component<'_>> = Vec::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => match parts.last() {
+                Some(Component::Normal(_)) => {
+                    parts.pop();
+                }
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => parts.push(component),
+            },
+            _ => parts.push(component),
+        }
+    }
+    if parts.is_empty() {
+        return PathBuf::from(".");
+    }
+    parts.iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_folds_dot_and_parent_components() {
+        assert_eq!(normalize(Path::new("./a/b/../c.rpc")), Path::new("a/c.rpc"));
+        assert_eq!(
+            normalize(Path::new("../x/./y.rpc")),
+            Path::new("../x/y.rpc")
+        );
+        assert_eq!(normalize(Path::new("/a/../../b.rpc")), Path::new("/b.rpc"));
+        assert_eq!(normalize(Path::new("a/..")), Path::new("."));
+    }
+
+    #[test]
+    fn memory_loader_finds_files_under_any_spelling() {
+        let loader = MemoryLoader::new().with_file("api/shop.rpc", "package shop;");
+        assert_eq!(
+            loader.read(Path::new("./api/x/../shop.rpc")).unwrap(),
+            "package shop;"
+        );
+        let missing = loader.read(Path::new("api/other.rpc")).unwrap_err();
+        assert_eq!(missing.kind(), io::ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn source_files_keep_path_and_text() {
+        let mut files = SourceFiles::new();
+        let id = files.add(Path::new("a.rpc"), "package a;".to_string());
+        assert_eq!(files.path(id), Path::new("a.rpc"));
+        assert_eq!(files.text(id), "package a;");
+        assert_eq!(files.paths(), [PathBuf::from("a.rpc")]);
+    }
+}

@@ -1,0 +1,236 @@
+//! Turns pest's parse errors into diagnostics a person can act on.
+//!
+//! pest reports the furthest position it reached and the rules it tried there. This module names
+//! those rules in words ("expected `;`", "expected a type"), says what was found instead, and puts
+//! the caret where the mistake is: a missing `;` or `,` is reported right after the previous token,
+//! not at the start of the next line.
+
+use pest::error::{Error, ErrorVariant, InputLocation};
+
+use crate::diagnostic::Diagnostic;
+use crate::grammar::Rule;
+use crate::source::{FileId, Span};
+use crate::trivia::{self, Comment};
+use crate::wording::{did_you_mean, list_words};
+
+/// Keywords that can start a top-level declaration, for "did you mean" on a misspelt one.
+const TOP_LEVEL_KEYWORDS: [&str; 5] = ["import", "struct", "enum", "error", "service"];
+
+/// The diagnostic for a pest error in `text`.
+pub(crate) fn syntax_error(file: FileId, text: &str, error: &Error<Rule>) -> Diagnostic {
+    let position = match error.location {
+        InputLocation::Pos(position) => position,
+        InputLocation::Span((start, _)) => start,
+    };
+    let rules: &[Rule] = match &error.variant {
+        ErrorVariant::ParsingError { positives, .. } => positives,
+        ErrorVariant::CustomError { .. } => &[],
+    };
+    let comments = trivia::comments(text);
+    let found = Found::at(text, position);
+
+    if found.kind == FoundKind::String && rules.contains(&Rule::string) {
+        return Diagnostic::error("unterminated string")
+            .primary(file, found.span, "this string has no closing `\"`")
+            .help("close the string with `\"` on the same line");
+    }
+    let previous_end = trivia::previous_token_end(text, &comments, position);
+    if let Some(doc) = dangling_doc_comment(&comments, previous_end, &found) {
+        return Diagnostic::error("this doc comment documents nothing")
+            .primary(file, doc.span, "nothing follows it")
+            .help("`///` goes right before the item, field, variant, method or parameter it describes; use `//` for a plain comment");
+    }
+
+    let expected = expected_words(rules);
+    let expected_text = list_words(&expected, "or");
+    let message = if expected.is_empty() {
+        format!("unexpected {}", found.description)
+    } else {
+        format!("expected {expected_text}, found {}", found.description)
+    };
+    let missing_separator = rules.iter().any(|rule| is_separator(*rule));
+    let on_a_later_line =
+        text[previous_end..position].contains('\n') || found.kind == FoundKind::EndOfFile;
+    let mut diagnostic = Diagnostic::error(message);
+    if missing_separator && on_a_later_line && previous_end > 0 {
+        diagnostic = diagnostic.primary(
+            file,
+            Span::new(previous_end, previous_end),
+            format!("expected {expected_text} after this"),
+        );
+        if found.kind != FoundKind::EndOfFile {
+            diagnostic = diagnostic.secondary(file, found.span, "unexpected here");
+        }
+    } else {
+        diagnostic = diagnostic.primary(file, found.span, format!("expected {expected_text}"));
+    }
+    for help in helps(rules, &found) {
+        diagnostic = diagnostic.help(help);
+    }
+    diagnostic
+}
+
+/// What stands at the error position.
+struct Found {
+    kind: FoundKind,
+    description: String,
+    span: Span,
+    word: Option<String>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum FoundKind {
+    EndOfFile,
+    Word,
+    String,
+    DocComment,
+    Symbol,
+}
+
+impl Found {
+    fn at(text: &str, position: usize) -> Found {
+        let rest = &text[position..];
+        let Some(first) = rest.chars().next() else {
+            return Found {
+                kind: FoundKind::EndOfFile,
+                description: "end of file".to_string(),
+                span: Span::new(position, position),
+                word: None,
+            };
+        };
+        let line_length = rest.find('\n').unwrap_or(rest.len());
+        let (kind, length) = if rest.starts_with("///") {
+            (FoundKind::DocComment, line_length)
+        } else if first == '"' {
+            (FoundKind::String, line_length)
+        } else if first.is_ascii_alphanumeric() || first == '_' {
+            let length = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            (FoundKind::Word, length)
+        } else {
+            (FoundKind::Symbol, first.len_utf8())
+        };
+        let written = &rest[..length];
+        let description = match kind {
+            FoundKind::DocComment => "a doc comment".to_string(),
+            FoundKind::String => "a string".to_string(),
+            _ => format!("`{written}`"),
+        };
+        Found {
+            word: (kind == FoundKind::Word).then(|| written.to_string()),
+            kind,
+            description,
+            span: Span::new(position, position + length),
+        }
+    }
+}
+
+/// The doc comment just before the error, when nothing it could document follows it.
+fn dangling_doc_comment<'c>(
+    comments: &'c [Comment],
+    previous_end: usize,
+    found: &Found,
+) -> Option<&'c Comment> {
+    let doc = comments
+        .iter()
+        .find(|comment| comment.doc && comment.span.end == previous_end)?;
+    let documentable = found.kind == FoundKind::Word
+        || found.kind == FoundKind::Symbol && found.description == "`@`";
+    (!documentable).then_some(doc)
+}
+
+/// Tokens that end or separate something: when one is missing, the caret goes after the previous token.
+fn is_separator(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::semicolon | Rule::comma | Rule::rparen | Rule::rbrace | Rule::rangle
+    )
+}
+
+/// The expected rules in words, without duplicates, in pest's order.
+fn expected_words(rules: &[Rule]) -> Vec<&'static str> {
+    let mut words: Vec<&'static str> = Vec::new();
+    for rule in rules {
+        for word in describe(*rule) {
+            if !words.contains(word) {
+                words.push(word);
+            }
+        }
+    }
+    if words.len() > 1 {
+        words.retain(|word| *word != "end of file");
+    }
+    words
+}
+
+/// A rule in words; empty for rules that are always optional (they would only add noise).
+fn describe(rule: Rule) -> &'static [&'static str] {
+    match rule {
+        Rule::semicolon => &["`;`"],
+        Rule::comma => &["`,`"],
+        Rule::colon => &["`:`"],
+        Rule::lbrace => &["`{`"],
+        Rule::rbrace => &["`}`"],
+        Rule::lparen => &["`(`"],
+        Rule::rparen => &["`)`"],
+        Rule::langle => &["`<`"],
+        Rule::rangle => &["`>`"],
+        Rule::arrow | Rule::returns => &["`->`"],
+        Rule::kw_throws | Rule::throws => &["`throws`"],
+        Rule::package_decl | Rule::kw_package => &["`package`"],
+        Rule::import_decl | Rule::kw_import => &["`import`"],
+        Rule::item => &["`struct`", "`enum`", "`error`", "`service`"],
+        Rule::kw_struct => &["`struct`"],
+        Rule::kw_enum => &["`enum`"],
+        Rule::kw_error => &["`error`"],
+        Rule::kw_service => &["`service`"],
+        Rule::ident => &["a name"],
+        Rule::field => &["a field"],
+        Rule::variant => &["a variant"],
+        Rule::method => &["a method"],
+        Rule::param => &["a parameter"],
+        Rule::type_expr
+        | Rule::type_path
+        | Rule::list_type
+        | Rule::map_type
+        | Rule::stream_type
+        | Rule::kw_list
+        | Rule::kw_map
+        | Rule::kw_stream => &["a type"],
+        Rule::string => &["a string"],
+        Rule::duration => &["a number"],
+        Rule::EOI => &["end of file"],
+        _ => &[],
+    }
+}
+
+/// Hints for the common mistakes.
+fn helps(rules: &[Rule], found: &Found) -> Vec<String> {
+    let mut helps = Vec::new();
+    if rules.contains(&Rule::package_decl) {
+        helps.push("every .rpc file starts with `package NAME;`".to_string());
+    }
+    if let Some(word) = &found.word {
+        if rules.contains(&Rule::item) {
+            if word == "import" {
+                helps.push(
+                    "imports go right after the `package` line, before the first type or service"
+                        .to_string(),
+                );
+            } else if word == "package" {
+                helps.push("a file has one `package` line, at the top".to_string());
+            } else if let Some(keyword) = did_you_mean(word, TOP_LEVEL_KEYWORDS) {
+                helps.push(format!("did you mean `{keyword}`?"));
+            }
+        }
+        let starts_badly = word.starts_with(|c: char| c == '_' || c.is_ascii_digit());
+        if rules.contains(&Rule::ident) && starts_badly {
+            helps.push("names start with a letter (`a`–`z`, `A`–`Z`)".to_string());
+        }
+    }
+    if rules.contains(&Rule::colon) {
+        helps.push("fields and parameters are written `name: type`".to_string());
+    }
+    helps
+}
