@@ -74,7 +74,7 @@ async fn a_slow_consumer_bounds_what_the_server_produces() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(probe.produced.load(Ordering::SeqCst) <= 102);
     // Heartbeats keep the idle stream alive; consuming resumes production.
-    tokio::time::sleep(Duration::from_millis(1000)).await;
+    tokio::time::sleep(Duration::from_millis(2000)).await;
     let rest: Vec<u64> = stream.try_collect().await.unwrap();
     assert_eq!(rest.len(), 9_998);
     server.shutdown().await;
