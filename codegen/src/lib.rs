@@ -1,1 +1,3 @@
 //! rpcgen's code generators and the `Builder` used from `build.rs`.
+
+pub mod output;
