@@ -119,7 +119,18 @@ async fn the_client_recovers_when_the_server_restarts() {
         "{error}"
     );
 
-    let server = start().await.unwrap();
+    // The old listener closes asynchronously: retry the bind for a while.
+    let mut restarted = None;
+    for _ in 0..50 {
+        match start().await {
+            Ok(server) => {
+                restarted = Some(server);
+                break;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+    let server = restarted.expect("the server restarts on the same port");
     // The same client, with no intervention, reaches the new server.
     assert_eq!(client.call::<i64, _>("add", (2, 2)).await.unwrap(), 4);
     let stream: Vec<u64> = collect(&client, 3).await;
