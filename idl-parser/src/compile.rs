@@ -89,6 +89,11 @@ impl Compiler {
                 Err(found) => errors = found,
             }
         }
+        // In source order: by file, then by the position of the primary label.
+        errors.sort_by_key(|error| {
+            let primary = error.labels.iter().find(|label| label.primary);
+            primary.map(|label| (label.file.0, label.span.start))
+        });
         Err(Diagnostics::new(files, errors))
     }
 

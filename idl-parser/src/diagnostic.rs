@@ -28,10 +28,10 @@ pub struct Diagnostic {
     pub message: String,
     /// Marked spans; the primary ones are underlined with `^`, the others with `-`.
     pub labels: Vec<Label>,
-    /// Printed as `= help: …` lines: what to do about it.
-    pub help: Vec<String>,
     /// Printed as `= note: …` lines: background that explains the error.
     pub notes: Vec<String>,
+    /// Printed as `= help: …` lines, after the notes: what to do about it.
+    pub help: Vec<String>,
 }
 
 /// A span of a source file marked in a diagnostic, with a short message next to it.
@@ -53,8 +53,8 @@ impl Diagnostic {
         Diagnostic {
             message: message.into(),
             labels: Vec::new(),
-            help: Vec::new(),
             notes: Vec::new(),
+            help: Vec::new(),
         }
     }
 
@@ -107,10 +107,10 @@ impl Diagnostic {
             })
             .collect();
         let notes = self
-            .help
+            .notes
             .iter()
-            .map(|help| format!("help: {help}"))
-            .chain(self.notes.iter().map(|note| format!("note: {note}")))
+            .map(|note| format!("note: {note}"))
+            .chain(self.help.iter().map(|help| format!("help: {help}")))
             .collect();
         CodespanDiagnostic::error()
             .with_message(&self.message)

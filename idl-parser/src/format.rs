@@ -72,7 +72,7 @@ impl Printer<'_> {
             .docs
             .first()
             .map_or(file.package_span.start, |doc| doc.span.start);
-        self.anchor(package_start, Gap::Never);
+        self.anchor(package_start, Gap::AsWritten);
         for doc in &file.docs {
             self.anchor(doc.span.start, Gap::Never);
             self.doc_line(&doc.text);

@@ -48,9 +48,9 @@ pub(crate) fn syntax_error(file: FileId, text: &str, error: &Error<Rule>) -> Dia
     } else {
         format!("expected {expected_text}, found {}", found.description)
     };
-    let missing_separator = rules.iter().any(|rule| is_separator(*rule));
-    let on_a_later_line =
-        text[previous_end..position].contains('\n') || found.kind == FoundKind::EndOfFile;
+    let at_end = found.kind == FoundKind::EndOfFile;
+    let missing_separator = rules.iter().any(|rule| is_separator(*rule, at_end));
+    let on_a_later_line = text[previous_end..position].contains('\n') || at_end;
     let mut diagnostic = Diagnostic::error(message);
     if missing_separator && on_a_later_line && previous_end > 0 {
         diagnostic = diagnostic.primary(
@@ -140,12 +140,15 @@ fn dangling_doc_comment<'c>(
     (!documentable).then_some(doc)
 }
 
-/// Tokens that end or separate something: when one is missing, the caret goes after the previous token.
-fn is_separator(rule: Rule) -> bool {
-    matches!(
-        rule,
-        Rule::semicolon | Rule::comma | Rule::rparen | Rule::rbrace | Rule::rangle
-    )
+/// Tokens that end or separate something: when one is missing, the caret goes after the previous
+/// token. Closing brackets count only at the end of the file (elsewhere, the token found instead
+/// is the mistake).
+fn is_separator(rule: Rule, at_end: bool) -> bool {
+    match rule {
+        Rule::semicolon | Rule::comma => true,
+        Rule::rparen | Rule::rbrace | Rule::rangle => at_end,
+        _ => false,
+    }
 }
 
 /// The expected rules in words, without duplicates, in pest's order.
@@ -225,7 +228,13 @@ fn helps(rules: &[Rule], found: &Found) -> Vec<String> {
             }
         }
         let starts_badly = word.starts_with(|c: char| c == '_' || c.is_ascii_digit());
-        if rules.contains(&Rule::ident) && starts_badly {
+        let expects_name = rules.iter().any(|rule| {
+            matches!(
+                rule,
+                Rule::ident | Rule::field | Rule::variant | Rule::method | Rule::param
+            )
+        });
+        if expects_name && starts_badly {
             helps.push("names start with a letter (`a`–`z`, `A`–`Z`)".to_string());
         }
     }

@@ -308,9 +308,9 @@ impl<'a> Resolver<'a> {
     /// Map keys must be strings on the wire for every peer: `string`, or an enum whose variants
     /// are all unit (sent as their names).
     fn check_map_key(&mut self, at: usize, key_expr: &TypeExpr, key: &Type) {
+        const HELP: &str = "use `string` keys, or an enum whose variants carry no data";
         let (note, help) = match key {
             Type::String => return,
-            Type::Named(name) if self.is_unit_enum(name) => return,
             Type::I8 | Type::I16 | Type::I32 | Type::I64 | Type::U8 | Type::U16 | Type::U32 | Type::U64 => (
                 "zerorpc-python drops every message that holds a map with integer keys, so the call would end in a timeout instead of an error",
                 "use `string` keys and write the numbers as text",
@@ -319,14 +319,18 @@ impl<'a> Resolver<'a> {
                 "the TypeScript client's MessagePack decoder throws on binary map keys",
                 "use `string` keys",
             ),
-            Type::Named(_) => (
-                "an enum variant with data travels as a map, and only strings are map keys every zerorpc peer can read",
-                "use `string` keys, or an enum whose variants carry no data",
-            ),
-            _ => (
-                "only strings are map keys every zerorpc peer can read",
-                "use `string` keys, or an enum whose variants carry no data",
-            ),
+            Type::Named(name) => match self.declared_item(name).map(|item| &item.kind) {
+                Some(ast::ItemKind::Enum(variants)) if variants.iter().all(|variant| variant.data == ast::VariantData::Unit) => return,
+                Some(ast::ItemKind::Enum(_)) => (
+                    "a variant with data travels as a map, and only strings are map keys every zerorpc peer can read",
+                    HELP,
+                ),
+                _ => (
+                    "a struct travels as a map, and only strings are map keys every zerorpc peer can read",
+                    HELP,
+                ),
+            },
+            _ => ("only strings are map keys every zerorpc peer can read", HELP),
         };
         self.error(
             Diagnostic::error(format!("`{key_expr}` cannot be a map key"))
@@ -340,14 +344,10 @@ impl<'a> Resolver<'a> {
         );
     }
 
-    fn is_unit_enum(&self, name: &TypeName) -> bool {
-        let Some(&file) = self.package_files.get(name.package.as_str()) else {
-            return false;
-        };
-        matches!(
-            self.declarations[file].get(name.name.as_str()).map(|item| &item.kind),
-            Some(ast::ItemKind::Enum(variants)) if variants.iter().all(|variant| variant.data == ast::VariantData::Unit)
-        )
+    /// The declaration a resolved type name refers to.
+    fn declared_item(&self, name: &TypeName) -> Option<&'a ast::Item> {
+        let file = *self.package_files.get(name.package.as_str())?;
+        self.declarations[file].get(name.name.as_str()).copied()
     }
 
     /// Reports types that can never be built because every value would contain another value of
@@ -383,7 +383,9 @@ impl<'a> Resolver<'a> {
             .filter(|(name, _)| !buildable.contains(name))
         {
             let file = self.package_files[name.package.as_str()];
-            let item = self.declarations[file][name.name.as_str()];
+            let item = self
+                .declared_item(name)
+                .expect("every schema type is declared");
             self.error(
                 Diagnostic::error(format!("recursive type `{}` has no finite value", name.name))
                     .primary(self.file(file), item.name.span, "every value would contain another one, without end")
