@@ -1,3 +1,7 @@
-//! The `rpcgen` command-line tool.
+//! The `rpcgen` command-line tool; see [`cli`] for its commands.
 
-fn main() {}
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::run()
+}

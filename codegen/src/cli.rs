@@ -1,0 +1,193 @@
+//! The `rpcgen` command line: `check`, `ir` and `fmt` over `.rpc` files.
+//!
+//! Diagnostics go to stderr, coloured only when stderr is a terminal (or with `--color always`);
+//! results (the IR) go to stdout. The exit code is 0 on success and 1 when any file has an error
+//! or, for `fmt --check`, is not formatted (2 for a command-line usage error).
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use rpcgen_idl::diagnostic::{Diagnostic, Diagnostics};
+use rpcgen_idl::source::SourceFiles;
+use rpcgen_idl::{format_source, Compiler};
+
+/// Typed RPC for zerorpc: checks, formats and compiles `.rpc` service definitions.
+#[derive(Debug, Parser)]
+#[command(name = "rpcgen", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+
+    /// When to colour diagnostics.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto, global = true)]
+    color: ColorWhen,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Checks .rpc files and everything they import; reports every error.
+    Check {
+        #[command(flatten)]
+        includes: Includes,
+        /// The files to check (each one is compiled on its own, with its imports).
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+    /// Prints the IR of a .rpc file and its imports as JSON on stdout.
+    Ir {
+        #[command(flatten)]
+        includes: Includes,
+        /// The root file.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Formats .rpc files in place, canonically, keeping every comment.
+    Fmt {
+        /// Changes nothing; exits with 1 if a file is not formatted.
+        #[arg(long)]
+        check: bool,
+        /// The files to format.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+}
+
+/// Where imports are looked for.
+#[derive(Debug, Args)]
+struct Includes {
+    /// Also looks for imports in DIR, after the importing file's directory (repeatable).
+    #[arg(short = 'I', long = "include", value_name = "DIR")]
+    dirs: Vec<PathBuf>,
+}
+
+impl Includes {
+    fn compiler(&self) -> Compiler {
+        let mut compiler = Compiler::new();
+        for dir in &self.dirs {
+            compiler.include_dir(dir);
+        }
+        compiler
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorWhen {
+    /// When stderr is a terminal and NO_COLOR is not set.
+    Auto,
+    /// Always, even into a file or a pipe.
+    Always,
+    /// Never.
+    Never,
+}
+
+impl ColorWhen {
+    fn enabled(self) -> bool {
+        match self {
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+            ColorWhen::Auto => {
+                std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            }
+        }
+    }
+}
+
+/// Runs the command line and returns the process's exit code.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let reporter = Reporter {
+        colored: cli.color.enabled(),
+    };
+    let succeeded = match &cli.command {
+        Command::Check { includes, files } => check(&reporter, includes, files),
+        Command::Ir { includes, file } => ir(&reporter, includes, file),
+        Command::Fmt { check, files } => fmt(&reporter, *check, files),
+    };
+    if succeeded {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// Prints diagnostics to stderr.
+struct Reporter {
+    colored: bool,
+}
+
+impl Reporter {
+    fn report(&self, diagnostics: &Diagnostics) {
+        eprint!("{}", diagnostics.render(self.colored));
+    }
+
+    /// Reports an error that is not about a place in a source file.
+    fn error(&self, diagnostic: Diagnostic) {
+        self.report(&Diagnostics::new(SourceFiles::new(), vec![diagnostic]));
+    }
+}
+
+fn check(reporter: &Reporter, includes: &Includes, files: &[PathBuf]) -> bool {
+    let mut succeeded = true;
+    for file in files {
+        if let Err(diagnostics) = includes.compiler().compile(&[file]) {
+            reporter.report(&diagnostics);
+            succeeded = false;
+        }
+    }
+    succeeded
+}
+
+fn ir(reporter: &Reporter, includes: &Includes, file: &Path) -> bool {
+    match includes.compiler().compile(&[file]) {
+        Ok(schema) => {
+            let json = serde_json::to_string_pretty(&schema).expect("the IR always serializes");
+            println!("{json}");
+            true
+        }
+        Err(diagnostics) => {
+            reporter.report(&diagnostics);
+            false
+        }
+    }
+}
+
+fn fmt(reporter: &Reporter, check_only: bool, files: &[PathBuf]) -> bool {
+    let mut succeeded = true;
+    for path in files {
+        let shown = path.display();
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(error) => {
+                reporter.error(Diagnostic::error(format!("cannot read `{shown}`: {error}")));
+                succeeded = false;
+                continue;
+            }
+        };
+        let formatted = match format_source(path, &text) {
+            Ok(formatted) => formatted,
+            Err(diagnostics) => {
+                reporter.report(&diagnostics);
+                succeeded = false;
+                continue;
+            }
+        };
+        if formatted == text {
+            continue;
+        }
+        if check_only {
+            reporter.error(
+                Diagnostic::error(format!("`{shown}` is not formatted"))
+                    .help(format!("run `rpcgen fmt {shown}` to format it")),
+            );
+            succeeded = false;
+        } else if let Err(error) = std::fs::write(path, formatted) {
+            reporter.error(Diagnostic::error(format!(
+                "cannot write `{shown}`: {error}"
+            )));
+            succeeded = false;
+        }
+    }
+    succeeded
+}

@@ -1,0 +1,236 @@
+//! Runs the `rpcgen` binary on the IDL test files: exit codes, output streams, colours, `-I`,
+//! `ir` JSON and `fmt` (in place and `--check`).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use rpcgen_idl::Schema;
+
+/// A file of the IDL crate's test corpus.
+fn idl_test_file(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../idl-parser/tests")
+        .join(relative)
+}
+
+fn rpcgen<I, S>(args: I) -> Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    Command::new(env!("CARGO_BIN_EXE_rpcgen"))
+        .args(args)
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("rpcgen runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("stdout is UTF-8")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).expect("stderr is UTF-8")
+}
+
+#[test]
+fn every_command_has_help() {
+    for args in [
+        vec!["--help"],
+        vec!["check", "--help"],
+        vec!["ir", "--help"],
+        vec!["fmt", "--help"],
+    ] {
+        let output = rpcgen(&args);
+        assert_eq!(output.status.code(), Some(0), "{args:?}");
+        assert!(
+            stdout(&output).contains("Usage: rpcgen"),
+            "{args:?}: {}",
+            stdout(&output)
+        );
+    }
+}
+
+#[test]
+fn usage_errors_exit_with_2() {
+    let output = rpcgen(["check"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("<FILE>"), "{}", stderr(&output));
+}
+
+#[test]
+fn check_accepts_valid_files_silently() {
+    let output = rpcgen(
+        [
+            idl_test_file("valid/shop.rpc"),
+            idl_test_file("valid/enums.rpc"),
+        ]
+        .iter()
+        .map(|path| path.as_os_str())
+        .chain(std::iter::once("check".as_ref()))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev(),
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stderr(&output), "");
+}
+
+#[test]
+fn check_reports_every_error_of_every_file_without_colour_when_piped() {
+    let unknown = idl_test_file("invalid/unknown_type.rpc");
+    let duplicate = idl_test_file("invalid/duplicate_field.rpc");
+    let valid = idl_test_file("valid/minimal.rpc");
+    let output = rpcgen([
+        "check".as_ref(),
+        unknown.as_os_str(),
+        valid.as_os_str(),
+        duplicate.as_os_str(),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let errors = stderr(&output);
+    assert!(errors.contains("error: unknown type `Tiket`"), "{errors}");
+    assert!(errors.contains("error: unknown type `u3`"), "{errors}");
+    assert!(
+        errors.contains("error: the field `id` is declared twice"),
+        "{errors}"
+    );
+    assert!(errors.contains("unknown_type.rpc:9:13"), "{errors}");
+    assert!(
+        errors.contains("= help: did you mean `Ticket`?"),
+        "{errors}"
+    );
+    assert!(!errors.contains('\u{1b}'), "colours in a pipe: {errors}");
+    assert_eq!(stdout(&output), "");
+}
+
+#[test]
+fn colours_can_be_forced() {
+    let file = idl_test_file("invalid/unknown_type.rpc");
+    let output = rpcgen([
+        "check".as_ref(),
+        "--color".as_ref(),
+        "always".as_ref(),
+        file.as_os_str(),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains('\u{1b}'), "{}", stderr(&output));
+}
+
+#[test]
+fn check_reports_unreadable_files() {
+    let output = rpcgen(["check", "no/such/file.rpc"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).starts_with("error: cannot read `no/such/file.rpc`"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn imports_are_found_through_include_dirs() {
+    let file = idl_test_file("valid/qualified.rpc");
+    let without = rpcgen(["check".as_ref(), file.as_os_str()]);
+    assert_eq!(without.status.code(), Some(1));
+    assert!(stderr(&without).contains("cannot find the imported file `geo.rpc`"));
+
+    let include = idl_test_file("include/geo");
+    let with = rpcgen([
+        "check".as_ref(),
+        "-I".as_ref(),
+        include.as_os_str(),
+        file.as_os_str(),
+    ]);
+    assert_eq!(with.status.code(), Some(0), "{}", stderr(&with));
+}
+
+#[test]
+fn ir_prints_the_schema_as_json() {
+    let file = idl_test_file("valid/shop.rpc");
+    let output = rpcgen(["ir".as_ref(), file.as_os_str()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let schema: Schema = serde_json::from_str(&stdout(&output)).expect("stdout is the IR as JSON");
+    let names: Vec<(&str, bool)> = schema
+        .packages
+        .iter()
+        .map(|package| (package.name.as_str(), package.root))
+        .collect();
+    assert_eq!(names, [("common", false), ("shop", true)]);
+    let shop = schema.package("shop").expect("the shop package");
+    let list = &shop.services[0].methods[2];
+    assert_eq!(
+        (list.name.as_str(), list.wire_name.as_str()),
+        ("list", "ticket_list")
+    );
+    assert_eq!(list.timeout_ms, Some(120_000));
+}
+
+#[test]
+fn ir_fails_on_an_invalid_file() {
+    let file = idl_test_file("invalid/import_cycle.rpc");
+    let output = rpcgen(["ir".as_ref(), file.as_os_str()]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(stdout(&output), "");
+    assert!(
+        stderr(&output).contains("error: import cycle"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+/// A temporary copy of a test file, to format in place.
+fn scratch_copy(relative: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir
+        .path()
+        .join(Path::new(relative).file_name().expect("a file name"));
+    std::fs::copy(idl_test_file(relative), &path).expect("copy the test file");
+    (dir, path)
+}
+
+#[test]
+fn fmt_check_accepts_formatted_files_and_rejects_others_without_writing() {
+    let formatted = idl_test_file("valid/shop.rpc");
+    let output = rpcgen(["fmt".as_ref(), "--check".as_ref(), formatted.as_os_str()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+
+    let (_dir, messy) = scratch_copy("fmt/messy_shop.rpc");
+    let before = std::fs::read_to_string(&messy).unwrap();
+    let output = rpcgen(["fmt".as_ref(), "--check".as_ref(), messy.as_os_str()]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("is not formatted"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(std::fs::read_to_string(&messy).unwrap(), before);
+}
+
+#[test]
+fn fmt_rewrites_files_in_place_once() {
+    let (_dir, messy) = scratch_copy("fmt/messy_shop.rpc");
+    let before = std::fs::read_to_string(&messy).unwrap();
+    let output = rpcgen(["fmt".as_ref(), messy.as_os_str()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let after = std::fs::read_to_string(&messy).unwrap();
+    assert_ne!(after, before);
+    assert_eq!(after, rpcgen_idl::format_source(&messy, &before).unwrap());
+
+    let again = rpcgen(["fmt".as_ref(), "--check".as_ref(), messy.as_os_str()]);
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+}
+
+#[test]
+fn fmt_reports_syntax_errors_and_leaves_the_file_alone() {
+    let (_dir, broken) = scratch_copy("invalid/syntax_missing_comma_between_fields.rpc");
+    let before = std::fs::read_to_string(&broken).unwrap();
+    let output = rpcgen(["fmt".as_ref(), broken.as_os_str()]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("error: expected `,` or `}`, found `title`"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(std::fs::read_to_string(&broken).unwrap(), before);
+}
