@@ -32,6 +32,7 @@ mod client;
 mod config;
 mod error;
 pub mod event;
+pub mod generated_support;
 mod introspection;
 mod middleware;
 mod server;
@@ -42,6 +43,7 @@ pub mod value;
 pub use client::{CallOptions, CallStream, Client, ClientBuilder};
 pub use config::Config;
 pub use error::{CallError, DecodeError, EncodeError, RemoteError, SetupError};
+pub use generated_support::{BoxStream, Bytes, Stream, StreamExt, Value};
 pub use middleware::{
     CallContext, CallOutcome, Middleware, RequestContext, RequestOutcome, TracingLayer,
 };
