@@ -25,6 +25,7 @@ struct Cli {
     color: ColorWhen,
 }
 
+/// The subcommands.
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Checks .rpc files and everything they import; reports every error.
@@ -72,6 +73,7 @@ impl Includes {
     }
 }
 
+/// When diagnostics are coloured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum ColorWhen {
     /// When stderr is a terminal and NO_COLOR is not set.

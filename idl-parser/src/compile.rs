@@ -244,10 +244,14 @@ impl Session<'_> {
         import: &ast::Import,
     ) -> Option<FoundImport> {
         let wanted = Path::new(&import.path.value);
-        let candidates: Vec<PathBuf> = std::iter::once(directory)
-            .chain(self.include_dirs.iter().map(PathBuf::as_path))
-            .map(|dir| normalize(&dir.join(wanted)))
-            .collect();
+        let mut candidates: Vec<PathBuf> = Vec::new();
+        for dir in std::iter::once(directory).chain(self.include_dirs.iter().map(PathBuf::as_path))
+        {
+            let candidate = normalize(&dir.join(wanted));
+            if !candidates.contains(&candidate) {
+                candidates.push(candidate);
+            }
+        }
         for candidate in &candidates {
             let identity = self.loader.identity(candidate);
             let path = candidate.clone();
@@ -331,5 +335,104 @@ impl Session<'_> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::MemoryLoader;
+
+    fn compile_in_memory(files: &[(&str, &str)], roots: &[&str]) -> Result<Schema, Diagnostics> {
+        let loader = files
+            .iter()
+            .fold(MemoryLoader::new(), |loader, (path, text)| {
+                loader.with_file(path, *text)
+            });
+        let mut compiler = Compiler::with_loader(loader);
+        compiler.include_dir("lib");
+        compiler.compile(roots)
+    }
+
+    fn package_names(schema: &Schema) -> Vec<(&str, bool)> {
+        schema
+            .packages
+            .iter()
+            .map(|package| (package.name.as_str(), package.root))
+            .collect()
+    }
+
+    #[test]
+    fn packages_come_after_their_imports_and_roots_are_marked() {
+        let files = [
+            (
+                "api/a.rpc",
+                "package a; import \"b.rpc\"; import \"c.rpc\";",
+            ),
+            ("api/b.rpc", "package b; import \"c.rpc\";"),
+            ("lib/c.rpc", "package c;"),
+        ];
+        let schema = compile_in_memory(&files, &["api/a.rpc", "api/b.rpc"]).unwrap();
+        assert_eq!(
+            package_names(&schema),
+            [("c", false), ("b", true), ("a", true)]
+        );
+        assert_eq!(schema.package("a").unwrap().imports, ["b", "c"]);
+    }
+
+    #[test]
+    fn every_file_is_read_once_and_recorded() {
+        let files = [
+            ("a.rpc", "package a; import \"b.rpc\"; import \"c.rpc\";"),
+            ("b.rpc", "package b; import \"c.rpc\";"),
+            ("c.rpc", "package c;"),
+        ];
+        let loader = files
+            .iter()
+            .fold(MemoryLoader::new(), |loader, (path, text)| {
+                loader.with_file(path, *text)
+            });
+        let mut compiler = Compiler::with_loader(loader);
+        compiler.compile(&["a.rpc", "./a.rpc"]).unwrap();
+        let read: Vec<&str> = compiler
+            .files_read()
+            .iter()
+            .map(|path| path.to_str().unwrap())
+            .collect();
+        assert_eq!(read, ["a.rpc", "b.rpc", "c.rpc"]);
+    }
+
+    #[test]
+    fn import_problems_are_all_reported() {
+        let files = [
+            (
+                "a.rpc",
+                "package a; import \"b.rpc\"; import \"missing.rpc\";",
+            ),
+            ("b.rpc", "package b; import \"a.rpc\";"),
+        ];
+        let errors = compile_in_memory(&files, &["a.rpc"]).unwrap_err();
+        let messages: Vec<&str> = errors
+            .list()
+            .iter()
+            .map(|error| error.message.as_str())
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                "cannot find the imported file `missing.rpc`",
+                "import cycle"
+            ]
+        );
+    }
+
+    #[test]
+    fn an_unreadable_root_is_an_error_without_a_location() {
+        let errors = compile_in_memory(&[], &["nowhere.rpc"]).unwrap_err();
+        assert_eq!(errors.list().len(), 1);
+        assert!(errors.list()[0]
+            .message
+            .starts_with("cannot read `nowhere.rpc`"));
+        assert!(errors.list()[0].labels.is_empty());
     }
 }

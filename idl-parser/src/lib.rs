@@ -9,6 +9,8 @@
 //! The pipeline: `rpc.pest` (the grammar) → `ast` (syntax tree with spans) → `resolve` (checks
 //! names, types and attributes) → `ir`. docs/idl.md is the language reference.
 
+#![warn(missing_docs)]
+
 pub mod diagnostic;
 pub mod ir;
 pub mod naming;
