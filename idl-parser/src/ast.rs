@@ -383,7 +383,13 @@ fn build_doc(pair: Pair<'_, Rule>) -> DocLine {
 }
 
 fn build_attribute(pair: Pair<'_, Rule>) -> Attribute {
-    let span = pair.as_span().into();
+    // Up to the end of the last token, for the reason given on `build_type`.
+    let last_token = pair
+        .clone()
+        .into_inner()
+        .last()
+        .expect("an attribute has a name");
+    let span = Span::new(pair.as_span().start(), last_token.as_span().end());
     let mut parts = children(pair);
     let name_pair = parts.next().expect("an attribute has a name");
     let name = build_ident(
@@ -649,17 +655,22 @@ service Tickets {
 
     #[test]
     fn spans_point_at_the_source() {
-        let text = "package shop;\nstruct A { id: u64 }\n";
+        let text = "package shop;\nstruct A { @deprecated id: u64 }\n";
         let file = parse_ok(text);
         let item = &file.items[0];
         assert_eq!(
             &text[item.span.start..item.span.end],
-            "struct A { id: u64 }"
+            "struct A { @deprecated id: u64 }"
         );
         let ItemKind::Struct(fields) = &item.kind else {
             panic!("not a struct")
         };
         assert_eq!(&text[fields[0].span.start..fields[0].span.end], "id: u64");
+        let attribute = &fields[0].decorations.attributes[0];
+        assert_eq!(
+            &text[attribute.span.start..attribute.span.end],
+            "@deprecated"
+        );
         assert_eq!(
             &text[file.package_span.start..file.package_span.end],
             "package shop;"
