@@ -4,6 +4,7 @@
 //! results (the IR) go to stdout. The exit code is 0 on success and 1 when any file has an error
 //! or, for `fmt --check`, is not formatted (2 for a command-line usage error).
 
+use std::collections::HashSet;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -32,7 +33,7 @@ enum Command {
     Check {
         #[command(flatten)]
         includes: Includes,
-        /// The files to check (each one is compiled on its own, with its imports).
+        /// The files to check, each with its imports (an error in a shared import is shown once).
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
@@ -130,11 +131,18 @@ impl Reporter {
     }
 }
 
+/// Compiles each file on its own (unrelated files may declare the same package), printing each
+/// distinct error once.
 fn check(reporter: &Reporter, includes: &Includes, files: &[PathBuf]) -> bool {
+    let mut printed = HashSet::new();
     let mut succeeded = true;
     for file in files {
         if let Err(diagnostics) = includes.compiler().compile(&[file]) {
-            reporter.report(&diagnostics);
+            for rendered in diagnostics.render_each(reporter.colored) {
+                if printed.insert(rendered.clone()) {
+                    eprint!("{rendered}");
+                }
+            }
             succeeded = false;
         }
     }

@@ -6,18 +6,15 @@ use std::process::{Command, Output};
 
 use rpcgen_idl::Schema;
 
-/// A file of the IDL crate's test corpus.
-fn idl_test_file(relative: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+/// The path of a file of the IDL crate's test corpus.
+fn test_file(relative: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../idl-parser/tests")
-        .join(relative)
+        .join(relative);
+    path.to_str().expect("test paths are UTF-8").to_string()
 }
 
-fn rpcgen<I, S>(args: I) -> Output
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<std::ffi::OsStr>,
-{
+fn rpcgen(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_rpcgen"))
         .args(args)
         .env_remove("NO_COLOR")
@@ -36,12 +33,12 @@ fn stderr(output: &Output) -> String {
 #[test]
 fn every_command_has_help() {
     for args in [
-        vec!["--help"],
-        vec!["check", "--help"],
-        vec!["ir", "--help"],
-        vec!["fmt", "--help"],
+        &["--help"][..],
+        &["check", "--help"],
+        &["ir", "--help"],
+        &["fmt", "--help"],
     ] {
-        let output = rpcgen(&args);
+        let output = rpcgen(args);
         assert_eq!(output.status.code(), Some(0), "{args:?}");
         assert!(
             stdout(&output).contains("Usage: rpcgen"),
@@ -53,39 +50,30 @@ fn every_command_has_help() {
 
 #[test]
 fn usage_errors_exit_with_2() {
-    let output = rpcgen(["check"]);
+    let output = rpcgen(&["check"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("<FILE>"), "{}", stderr(&output));
 }
 
 #[test]
 fn check_accepts_valid_files_silently() {
-    let output = rpcgen(
-        [
-            idl_test_file("valid/shop.rpc"),
-            idl_test_file("valid/enums.rpc"),
-        ]
-        .iter()
-        .map(|path| path.as_os_str())
-        .chain(std::iter::once("check".as_ref()))
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev(),
-    );
+    let output = rpcgen(&[
+        "check",
+        &test_file("valid/shop.rpc"),
+        &test_file("valid/enums.rpc"),
+    ]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert_eq!(stderr(&output), "");
+    assert_eq!(stdout(&output), "");
 }
 
 #[test]
 fn check_reports_every_error_of_every_file_without_colour_when_piped() {
-    let unknown = idl_test_file("invalid/unknown_type.rpc");
-    let duplicate = idl_test_file("invalid/duplicate_field.rpc");
-    let valid = idl_test_file("valid/minimal.rpc");
-    let output = rpcgen([
-        "check".as_ref(),
-        unknown.as_os_str(),
-        valid.as_os_str(),
-        duplicate.as_os_str(),
+    let output = rpcgen(&[
+        "check",
+        &test_file("invalid/unknown_type.rpc"),
+        &test_file("valid/minimal.rpc"),
+        &test_file("invalid/duplicate_field.rpc"),
     ]);
     assert_eq!(output.status.code(), Some(1));
     let errors = stderr(&output);
@@ -105,13 +93,30 @@ fn check_reports_every_error_of_every_file_without_colour_when_piped() {
 }
 
 #[test]
+fn a_file_shared_by_several_roots_is_checked_once() {
+    let output = rpcgen(&[
+        "check",
+        &test_file("invalid/errors_in_imported_file.rpc"),
+        &test_file("invalid/lib/broken.rpc"),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stderr(&output)
+            .matches("error: unknown type `Part`")
+            .count(),
+        1,
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
 fn colours_can_be_forced() {
-    let file = idl_test_file("invalid/unknown_type.rpc");
-    let output = rpcgen([
-        "check".as_ref(),
-        "--color".as_ref(),
-        "always".as_ref(),
-        file.as_os_str(),
+    let output = rpcgen(&[
+        "check",
+        "--color",
+        "always",
+        &test_file("invalid/unknown_type.rpc"),
     ]);
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr(&output).contains('\u{1b}'), "{}", stderr(&output));
@@ -119,7 +124,7 @@ fn colours_can_be_forced() {
 
 #[test]
 fn check_reports_unreadable_files() {
-    let output = rpcgen(["check", "no/such/file.rpc"]);
+    let output = rpcgen(&["check", "no/such/file.rpc"]);
     assert_eq!(output.status.code(), Some(1));
     assert!(
         stderr(&output).starts_with("error: cannot read `no/such/file.rpc`"),
@@ -130,25 +135,18 @@ fn check_reports_unreadable_files() {
 
 #[test]
 fn imports_are_found_through_include_dirs() {
-    let file = idl_test_file("valid/qualified.rpc");
-    let without = rpcgen(["check".as_ref(), file.as_os_str()]);
+    let file = test_file("valid/qualified.rpc");
+    let without = rpcgen(&["check", &file]);
     assert_eq!(without.status.code(), Some(1));
     assert!(stderr(&without).contains("cannot find the imported file `geo.rpc`"));
 
-    let include = idl_test_file("include/geo");
-    let with = rpcgen([
-        "check".as_ref(),
-        "-I".as_ref(),
-        include.as_os_str(),
-        file.as_os_str(),
-    ]);
+    let with = rpcgen(&["check", "-I", &test_file("include/geo"), &file]);
     assert_eq!(with.status.code(), Some(0), "{}", stderr(&with));
 }
 
 #[test]
 fn ir_prints_the_schema_as_json() {
-    let file = idl_test_file("valid/shop.rpc");
-    let output = rpcgen(["ir".as_ref(), file.as_os_str()]);
+    let output = rpcgen(&["ir", &test_file("valid/shop.rpc")]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let schema: Schema = serde_json::from_str(&stdout(&output)).expect("stdout is the IR as JSON");
     let names: Vec<(&str, bool)> = schema
@@ -168,8 +166,7 @@ fn ir_prints_the_schema_as_json() {
 
 #[test]
 fn ir_fails_on_an_invalid_file() {
-    let file = idl_test_file("invalid/import_cycle.rpc");
-    let output = rpcgen(["ir".as_ref(), file.as_os_str()]);
+    let output = rpcgen(&["ir", &test_file("invalid/import_cycle.rpc")]);
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(stdout(&output), "");
     assert!(
@@ -179,25 +176,28 @@ fn ir_fails_on_an_invalid_file() {
     );
 }
 
-/// A temporary copy of a test file, to format in place.
+/// A temporary copy of a test file, to format in place; the directory goes when dropped.
 fn scratch_copy(relative: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir
         .path()
         .join(Path::new(relative).file_name().expect("a file name"));
-    std::fs::copy(idl_test_file(relative), &path).expect("copy the test file");
+    std::fs::copy(test_file(relative), &path).expect("copy the test file");
     (dir, path)
+}
+
+fn path_arg(path: &Path) -> &str {
+    path.to_str().expect("temporary paths are UTF-8")
 }
 
 #[test]
 fn fmt_check_accepts_formatted_files_and_rejects_others_without_writing() {
-    let formatted = idl_test_file("valid/shop.rpc");
-    let output = rpcgen(["fmt".as_ref(), "--check".as_ref(), formatted.as_os_str()]);
+    let output = rpcgen(&["fmt", "--check", &test_file("valid/shop.rpc")]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
 
     let (_dir, messy) = scratch_copy("fmt/messy_shop.rpc");
     let before = std::fs::read_to_string(&messy).unwrap();
-    let output = rpcgen(["fmt".as_ref(), "--check".as_ref(), messy.as_os_str()]);
+    let output = rpcgen(&["fmt", "--check", path_arg(&messy)]);
     assert_eq!(output.status.code(), Some(1));
     assert!(
         stderr(&output).contains("is not formatted"),
@@ -211,13 +211,13 @@ fn fmt_check_accepts_formatted_files_and_rejects_others_without_writing() {
 fn fmt_rewrites_files_in_place_once() {
     let (_dir, messy) = scratch_copy("fmt/messy_shop.rpc");
     let before = std::fs::read_to_string(&messy).unwrap();
-    let output = rpcgen(["fmt".as_ref(), messy.as_os_str()]);
+    let output = rpcgen(&["fmt", path_arg(&messy)]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let after = std::fs::read_to_string(&messy).unwrap();
     assert_ne!(after, before);
     assert_eq!(after, rpcgen_idl::format_source(&messy, &before).unwrap());
 
-    let again = rpcgen(["fmt".as_ref(), "--check".as_ref(), messy.as_os_str()]);
+    let again = rpcgen(&["fmt", "--check", path_arg(&messy)]);
     assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
 }
 
@@ -225,12 +225,12 @@ fn fmt_rewrites_files_in_place_once() {
 fn fmt_reports_syntax_errors_and_leaves_the_file_alone() {
     let (_dir, broken) = scratch_copy("invalid/syntax_missing_comma_between_fields.rpc");
     let before = std::fs::read_to_string(&broken).unwrap();
-    let output = rpcgen(["fmt".as_ref(), broken.as_os_str()]);
+    let output = rpcgen(&["fmt", path_arg(&broken)]);
     assert_eq!(output.status.code(), Some(1));
+    let errors = stderr(&output);
     assert!(
-        stderr(&output).contains("error: expected `,` or `}`, found `title`"),
-        "{}",
-        stderr(&output)
+        errors.contains("error: expected `,` or `}`, found `title`"),
+        "{errors}"
     );
     assert_eq!(std::fs::read_to_string(&broken).unwrap(), before);
 }

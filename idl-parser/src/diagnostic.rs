@@ -142,29 +142,38 @@ impl Diagnostics {
         &self.files
     }
 
-    /// Renders every error like rustc, separated by blank lines; with ANSI colours when `colored`.
+    /// Renders every error like rustc, each followed by a blank line; with ANSI colours when
+    /// `colored`.
     pub fn render(&self, colored: bool) -> String {
+        self.render_each(colored).concat()
+    }
+
+    /// Renders each error on its own, as [`Diagnostics::render`] would.
+    pub fn render_each(&self, colored: bool) -> Vec<String> {
         let config = Config {
             chars: Chars::ascii(),
             ..Config::default()
         };
-        let mut buffer = if colored {
-            termcolor::Buffer::ansi()
-        } else {
-            termcolor::Buffer::no_color()
-        };
         let styles = Styles::default();
-        for diagnostic in &self.list {
-            let mut writer = StylesWriter::new(&mut buffer, &styles);
-            term::emit_to_write_style(
-                &mut writer,
-                &config,
-                self.files.as_codespan(),
-                &diagnostic.to_codespan(),
-            )
-            .expect("labels always point into registered files");
-        }
-        String::from_utf8(buffer.into_inner()).expect("diagnostics are UTF-8")
+        self.list
+            .iter()
+            .map(|diagnostic| {
+                let mut buffer = if colored {
+                    termcolor::Buffer::ansi()
+                } else {
+                    termcolor::Buffer::no_color()
+                };
+                let mut writer = StylesWriter::new(&mut buffer, &styles);
+                term::emit_to_write_style(
+                    &mut writer,
+                    &config,
+                    self.files.as_codespan(),
+                    &diagnostic.to_codespan(),
+                )
+                .expect("labels always point into registered files");
+                String::from_utf8(buffer.into_inner()).expect("diagnostics are UTF-8")
+            })
+            .collect()
     }
 }
 
