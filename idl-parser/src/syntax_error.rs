@@ -29,6 +29,15 @@ pub(crate) fn syntax_error(file: FileId, text: &str, error: &Error<Rule>) -> Dia
     let comments = trivia::comments(text);
     let found = Found::at(text, position);
 
+    if text[position..].starts_with("/*") {
+        return Diagnostic::error("unterminated block comment")
+            .primary(
+                file,
+                Span::new(position, position + 2),
+                "this `/*` is never closed",
+            )
+            .help("end it with `*/`; block comments nest, so each `/*` inside needs its own `*/`");
+    }
     if found.kind == FoundKind::String && rules.contains(&Rule::string) {
         return Diagnostic::error("unterminated string")
             .primary(file, found.span, "this string has no closing `\"`")
@@ -43,10 +52,16 @@ pub(crate) fn syntax_error(file: FileId, text: &str, error: &Error<Rule>) -> Dia
 
     let expected = expected_words(rules);
     let expected_text = list_words(&expected, "or");
-    let message = if expected.is_empty() {
-        format!("unexpected {}", found.description)
+    let (message, label) = if expected.is_empty() {
+        (
+            format!("unexpected {}", found.description),
+            "unexpected here".to_string(),
+        )
     } else {
-        format!("expected {expected_text}, found {}", found.description)
+        (
+            format!("expected {expected_text}, found {}", found.description),
+            format!("expected {expected_text}"),
+        )
     };
     let at_end = found.kind == FoundKind::EndOfFile;
     let missing_separator = rules.iter().any(|rule| is_separator(*rule, at_end));
@@ -56,13 +71,13 @@ pub(crate) fn syntax_error(file: FileId, text: &str, error: &Error<Rule>) -> Dia
         diagnostic = diagnostic.primary(
             file,
             Span::new(previous_end, previous_end),
-            format!("expected {expected_text} after this"),
+            format!("{label} after this"),
         );
         if found.kind != FoundKind::EndOfFile {
             diagnostic = diagnostic.secondary(file, found.span, "unexpected here");
         }
     } else {
-        diagnostic = diagnostic.primary(file, found.span, format!("expected {expected_text}"));
+        diagnostic = diagnostic.primary(file, found.span, label);
     }
     for help in helps(rules, &found) {
         diagnostic = diagnostic.help(help);
