@@ -41,6 +41,7 @@ pub fn format_source(path: impl AsRef<Path>, text: &str) -> Result<String, Diagn
         next_comment: 0,
         out: String::new(),
         depth: 0,
+        can_append: false,
     };
     printer.file(&file);
     Ok(printer.out)
@@ -57,6 +58,7 @@ enum Gap {
     Never,
 }
 
+/// Prints a syntax tree and the comments of its source.
 struct Printer<'a> {
     text: &'a str,
     /// Plain comments, in order; `next_comment` is the first not printed yet.
@@ -64,6 +66,9 @@ struct Printer<'a> {
     next_comment: usize,
     out: String,
     depth: usize,
+    /// Whether a comment may be appended to the last line: not after a doc line or a `//`
+    /// comment (it would become part of it).
+    can_append: bool,
 }
 
 impl Printer<'_> {
@@ -242,11 +247,12 @@ impl Printer<'_> {
             }
             self.next_comment += 1;
             let comment_text = &self.text[comment.span.start..comment.span.end];
-            if self.ends_a_line_of_code(comment) && !self.out.is_empty() {
+            if self.ends_a_line_of_code(comment) && self.can_append {
                 self.out.pop();
                 self.out.push(' ');
                 self.out.push_str(comment_text);
                 self.out.push('\n');
+                self.can_append = !comment_text.starts_with("//");
                 continue;
             }
             let comment_gap = if gap == Gap::Blank && !printed_own_line {
@@ -256,6 +262,7 @@ impl Printer<'_> {
             };
             self.pending_gap(comment_gap, comment.span.start);
             self.line(comment_text);
+            self.can_append = !comment_text.starts_with("//");
             printed_own_line = true;
         }
         let anchor_gap = match gap {
@@ -305,6 +312,7 @@ impl Printer<'_> {
         } else {
             self.line(&format!("/// {text}"));
         }
+        self.can_append = false;
     }
 
     /// Prints one line (or a multi-line block comment) at the current depth.
@@ -314,6 +322,7 @@ impl Printer<'_> {
         }
         self.out.push_str(content);
         self.out.push('\n');
+        self.can_append = true;
     }
 }
 

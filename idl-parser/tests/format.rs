@@ -77,3 +77,78 @@ fn messy_files_format_to_their_snapshots() {
         assert_formatting_keeps_the_ir(path);
     });
 }
+
+/// A file with every construct, for the comment-insertion test below.
+const EVERY_CONSTRUCT: &str = r#"/// Docs.
+package everything;
+
+import "../valid/common.rpc";
+
+/// A struct.
+@deprecated("old")
+struct Ticket {
+    /// A field.
+    @name("ticket_id")
+    id: u64,
+    tags: map<string, list<common.Money?>>?,
+}
+
+enum Event {
+    Low,
+    Opened(Ticket, u64),
+    Closed { id: u64 },
+}
+
+error Missing {}
+
+@timeout(30s)
+service Tickets {
+    get(id: u64, /// Docs.
+        name: string) -> stream<Ticket> throws Missing, common.Denied;
+    ping();
+}
+"#;
+
+/// Compiles one in-memory root file (importing from `tests/valid/`) into its IR.
+fn compile_text(text: &str) -> Result<rpcgen_idl::Schema, rpcgen_idl::Diagnostics> {
+    let common = std::fs::read_to_string("tests/valid/common.rpc").expect("common.rpc");
+    let loader = rpcgen_idl::MemoryLoader::new()
+        .with_file("tests/fmt/everything.rpc", text)
+        .with_file("tests/valid/common.rpc", common);
+    Compiler::with_loader(loader).compile(&["tests/fmt/everything.rpc"])
+}
+
+/// Inserts a block comment and a line comment at every whitespace of a file with every
+/// construct: formatting keeps the comment exactly once, is idempotent, and keeps the IR.
+#[test]
+fn a_comment_anywhere_survives_formatting() {
+    let boundaries = EVERY_CONSTRUCT
+        .char_indices()
+        .filter(|(index, c)| c.is_whitespace() && *index > 0)
+        .map(|(index, _)| index);
+    let mut checked = 0;
+    for position in boundaries {
+        for comment in ["/* inserted */", "// inserted\n"] {
+            let (before, after) = EVERY_CONSTRUCT.split_at(position);
+            let text = format!("{before} {comment}{after}");
+            // Skip insertions that make the file invalid (a `//` comment swallowing code).
+            let Ok(expected_ir) = compile_text(&text) else {
+                continue;
+            };
+            let formatted = format_source("everything.rpc", &text).expect("the text compiles");
+            let marker = comment.trim_end();
+            let context = format!("inserted at {position}:\n{text}\n--- formatted:\n{formatted}");
+            assert_eq!(
+                formatted.matches(marker).count(),
+                1,
+                "comment lost or doubled, {context}"
+            );
+            let again = format_source("everything.rpc", &formatted).expect("formatted text parses");
+            assert_eq!(again, formatted, "not idempotent, {context}");
+            let formatted_ir = compile_text(&formatted).expect("formatted text compiles");
+            assert_eq!(formatted_ir, expected_ir, "IR changed, {context}");
+            checked += 1;
+        }
+    }
+    assert!(checked > 150, "only {checked} insertions were checked");
+}
