@@ -155,8 +155,6 @@ pub struct Field {
     pub name: Ident,
     /// The field type.
     pub ty: TypeExpr,
-    /// From the name to the end of the type.
-    pub span: Span,
 }
 
 /// An enum variant.
@@ -168,8 +166,6 @@ pub struct Variant {
     pub name: Ident,
     /// What it carries.
     pub data: VariantData,
-    /// From the name to the end of its data.
-    pub span: Span,
 }
 
 /// The data an enum variant carries.
@@ -198,8 +194,6 @@ pub struct Method {
     pub returns: Option<TypeExpr>,
     /// The types after `throws`.
     pub throws: Vec<TypePath>,
-    /// From the name to the `;`.
-    pub span: Span,
 }
 
 /// `name: type` in a method's parameter list: the same shape as a field.
@@ -413,8 +407,6 @@ fn build_field(pair: Pair<'_, Rule>) -> Field {
     let ty = build_type(parts.next().expect("a type follows the name"));
     Field {
         decorations,
-        // From the parts, for the reason given on `build_type`.
-        span: Span::new(name.span.start, ty.span.end),
         name,
         ty,
     }
@@ -424,28 +416,24 @@ fn build_variant(pair: Pair<'_, Rule>) -> Variant {
     let mut parts = children(pair);
     let decorations = build_decorations(parts.next().expect("decorations come first"));
     let name = build_ident(parts.next().expect("a variant has a name"));
-    let (data, end) = match parts.next() {
-        None => (VariantData::Unit, name.span.end),
+    let data = match parts.next() {
+        None => VariantData::Unit,
+        Some(data) if data.as_rule() == Rule::tuple_data => {
+            VariantData::Tuple(children(data).map(build_type).collect())
+        }
         Some(data) => {
             let close = closing_token(&data);
-            let data = if data.as_rule() == Rule::tuple_data {
-                VariantData::Tuple(children(data).map(build_type).collect())
-            } else {
-                VariantData::Struct(children(data).map(build_field).collect(), close)
-            };
-            (data, close.end)
+            VariantData::Struct(children(data).map(build_field).collect(), close)
         }
     };
     Variant {
         decorations,
-        span: Span::new(name.span.start, end),
         name,
         data,
     }
 }
 
 fn build_method(pair: Pair<'_, Rule>) -> Method {
-    let span = pair.as_span();
     let mut parts = children(pair);
     let decorations = build_decorations(parts.next().expect("decorations come first"));
     let name = build_ident(parts.next().expect("a method has a name"));
@@ -462,7 +450,6 @@ fn build_method(pair: Pair<'_, Rule>) -> Method {
     }
     Method {
         decorations,
-        span: Span::new(name.span.start, span.end()),
         name,
         params,
         params_close,
@@ -665,7 +652,7 @@ service Tickets {
         let ItemKind::Struct(fields) = &item.kind else {
             panic!("not a struct")
         };
-        assert_eq!(&text[fields[0].span.start..fields[0].span.end], "id: u64");
+        assert_eq!(&text[fields[0].ty.span.start..fields[0].ty.span.end], "u64");
         let attribute = &fields[0].decorations.attributes[0];
         assert_eq!(
             &text[attribute.span.start..attribute.span.end],
