@@ -272,3 +272,124 @@ impl<'a> Resolver<'a> {
 fn docs(lines: &[ast::DocLine]) -> Vec<String> {
     lines.iter().map(|line| line.text.clone()).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ir::{Returns, Schema, Type, TypeName};
+    use crate::{Compiler, Diagnostics, MemoryLoader};
+
+    fn compile(files: &[(&str, &str)]) -> Result<Schema, Diagnostics> {
+        let loader = files
+            .iter()
+            .fold(MemoryLoader::new(), |loader, (path, text)| {
+                loader.with_file(path, *text)
+            });
+        Compiler::with_loader(loader).compile(&[files[0].0])
+    }
+
+    fn messages(errors: &Diagnostics) -> Vec<&str> {
+        errors
+            .list()
+            .iter()
+            .map(|error| error.message.as_str())
+            .collect()
+    }
+
+    fn named(package: &str, name: &str) -> Type {
+        Type::Named(TypeName {
+            package: package.into(),
+            name: name.into(),
+        })
+    }
+
+    #[test]
+    fn method_timeouts_come_from_the_method_or_else_its_service() {
+        let schema = compile(&[(
+            "a.rpc",
+            "package a; @timeout(2s) service S { @timeout(1m) slow(); quick(); } service T { free(); }",
+        )])
+        .unwrap();
+        let package = schema.package("a").unwrap();
+        let timeouts: Vec<Option<u64>> = package
+            .services
+            .iter()
+            .flat_map(|service| service.methods.iter().map(|method| method.timeout_ms))
+            .collect();
+        assert_eq!(timeouts, [Some(60_000), Some(2_000), None]);
+    }
+
+    #[test]
+    fn names_resolve_to_their_declaring_package() {
+        let schema = compile(&[
+            (
+                "a.rpc",
+                "package a; import \"b.rpc\"; struct Local {} struct Uses { x: Local, y: Remote, z: b.Local, k: map<Level, u8> }",
+            ),
+            ("b.rpc", "package b; struct Local {} struct Remote {} enum Level { Low }"),
+        ])
+        .unwrap();
+        let uses = schema.type_def(&TypeName {
+            package: "a".into(),
+            name: "Uses".into(),
+        });
+        let crate::ir::TypeKind::Struct { fields } = &uses.unwrap().kind else {
+            panic!("Uses is a struct")
+        };
+        let types: Vec<&Type> = fields.iter().map(|field| &field.ty).collect();
+        let level_map = Type::Map {
+            key: Box::new(named("b", "Level")),
+            value: Box::new(Type::U8),
+        };
+        assert_eq!(
+            types,
+            [
+                &named("a", "Local"),
+                &named("b", "Remote"),
+                &named("b", "Local"),
+                &level_map
+            ]
+        );
+    }
+
+    #[test]
+    fn returns_and_throws_are_resolved() {
+        let schema = compile(&[(
+            "a.rpc",
+            "package a; error Gone {} service S { one() -> u8? throws Gone; many() -> stream<string>; none(); }",
+        )])
+        .unwrap();
+        let methods = &schema.package("a").unwrap().services[0].methods;
+        assert_eq!(
+            methods[0].returns,
+            Returns::Value(Type::Optional(Box::new(Type::U8)))
+        );
+        assert_eq!(
+            methods[0].throws,
+            [TypeName {
+                package: "a".into(),
+                name: "Gone".into()
+            }]
+        );
+        assert_eq!(methods[1].returns, Returns::Stream(Type::String));
+        assert_eq!(methods[2].returns, Returns::Unit);
+        assert_eq!(methods[2].wire_name, "none");
+    }
+
+    #[test]
+    fn every_resolver_error_is_reported_at_once() {
+        let errors = compile(&[(
+            "a.rpc",
+            "package a; struct A { x: Nope, y: map<u8, string>, x: u8 } service S { f(a: stream<u8>); }",
+        )])
+        .unwrap_err();
+        assert_eq!(
+            messages(&errors),
+            [
+                "unknown type `Nope`",
+                "`u8` cannot be a map key",
+                "the field `x` is declared twice",
+                "`stream<…>` can only be the return type of a method",
+            ]
+        );
+    }
+}
