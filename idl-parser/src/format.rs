@@ -23,8 +23,10 @@ use crate::trivia::{self, Comment};
 const MAX_WIDTH: usize = 100;
 const INDENT: &str = "    ";
 
-/// Formats one file's text canonically; `path` only names the file in syntax errors.
+/// Formats one file's text canonically; `path` only names the file in syntax errors. The result
+/// has `\n` line endings, whatever the input had.
 pub fn format_source(path: impl AsRef<Path>, text: &str) -> Result<String, Diagnostics> {
+    let text = &text.replace("\r\n", "\n");
     let mut files = SourceFiles::new();
     let file_id = files.add(path.as_ref(), text.to_string());
     let file = match ast::parse(file_id, text) {
@@ -375,6 +377,12 @@ mod tests {
         let text = "package a; /* x */ /* y */\nstruct A { // open\n a: map<string, /* inner */ u64>, }\n/// doc\n\n// loose\nerror E {}";
         let once = format(text);
         assert_eq!(format(&once), once);
+    }
+
+    #[test]
+    fn writes_unix_line_endings() {
+        let text = "package a;\r\n/* one\r\n two */\r\nstruct A {}\r\n";
+        assert_eq!(format(text), "package a;\n\n/* one\n two */\nstruct A {}\n");
     }
 
     #[test]
