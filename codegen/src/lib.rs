@@ -1,3 +1,4 @@
 //! rpcgen's code generators and the `Builder` used from `build.rs`.
 
 pub mod output;
+pub mod typescript;

@@ -790,3 +790,342 @@ function timeLimitMs(seconds: number | null | undefined, fallbackMs: number | nu
   }
   return seconds === null ? null : secondsToMs(seconds, "timeoutSeconds");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Typed values and methods (what generated clients call)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Checks one value against a schema type and returns it in its TypeScript form, or throws a
+ * TypeError/RangeError whose message starts with `path`, e.g. `Ticket.tags[2]: expected a string,
+ * got 7`. Generated clients run converters on every argument before sending it and on every
+ * reply: the TypeScript form of a value is its wire form, so one converter serves both directions.
+ */
+export type Converter<T> = (value: unknown, path: string) => T;
+
+/** A `bool`. */
+export const toBool: Converter<boolean> = (value, path) => {
+  if (typeof value === "boolean") {
+    return value;
+  }
+  throw new TypeError(`${path}: expected a boolean, got ${describe(value)}`);
+};
+
+/** A converter for integers of at most 32 bits, which are `number`s in TypeScript. */
+function integerConverter(min: number, max: number): Converter<number> {
+  return (value, path) => {
+    const number = toNumber(value, path);
+    if (!Number.isInteger(number)) {
+      throw new TypeError(`${path}: expected an integer, got ${describe(value)}`);
+    }
+    if (number < min || number > max) {
+      throw new RangeError(`${path}: ${number} is out of range [${min}, ${max}]`);
+    }
+    return number;
+  };
+}
+
+/** A converter for 64-bit integers, which are `bigint`s in TypeScript (a `number` is accepted). */
+function bigIntConverter(min: bigint, max: bigint): Converter<bigint> {
+  return (value, path) => {
+    const integer = toBigInt(value, path);
+    if (integer < min || integer > max) {
+      throw new RangeError(`${path}: ${integer} is out of range [${min}, ${max}]`);
+    }
+    return integer;
+  };
+}
+
+/** An `i8`. */
+export const toI8 = integerConverter(-(2 ** 7), 2 ** 7 - 1);
+/** An `i16`. */
+export const toI16 = integerConverter(-(2 ** 15), 2 ** 15 - 1);
+/** An `i32`. */
+export const toI32 = integerConverter(MIN_INT32, 2 ** 31 - 1);
+/** An `i64`, as a `bigint`. */
+export const toI64 = bigIntConverter(MIN_INT64, 2n ** 63n - 1n);
+/** A `u8`. */
+export const toU8 = integerConverter(0, 2 ** 8 - 1);
+/** A `u16`. */
+export const toU16 = integerConverter(0, 2 ** 16 - 1);
+/** A `u32`. */
+export const toU32 = integerConverter(0, MAX_UINT32);
+/** A `u64`, as a `bigint`. */
+export const toU64 = bigIntConverter(0n, MAX_UINT64);
+/** An `f64` (an integer is accepted too, as MessagePack peers may send integral floats as ints). */
+export const toF64: Converter<number> = (value, path) => toNumber(value, path);
+/** An `f32`: a `number`, checked like an `f64`. */
+export const toF32: Converter<number> = toF64;
+
+/** A `string`. */
+export const toText: Converter<string> = (value, path) => {
+  if (typeof value === "string") {
+    return value;
+  }
+  throw new TypeError(`${path}: expected a string, got ${describe(value)}`);
+};
+
+/** `bytes`, a `Uint8Array` (a Node `Buffer` is one too). */
+export const toBytes: Converter<Uint8Array> = (value, path) => {
+  if (value instanceof Uint8Array) {
+    return value;
+  }
+  throw new TypeError(`${path}: expected bytes (a Uint8Array), got ${describe(value)}`);
+};
+
+/** `any`: any value, untouched. */
+export const toAny: Converter<unknown> = (value) => value;
+
+/** The result of a method that returns nothing: nil on the wire. */
+export const toVoid: Converter<void> = (value, path) => {
+  if (value !== null && value !== undefined) {
+    throw new TypeError(`${path}: expected nil, got ${describe(value)}`);
+  }
+};
+
+/** `list<T>`: an array whose items `item` converts. */
+export function listOf<T>(item: Converter<T>): Converter<T[]> {
+  return (value, path) => {
+    if (!Array.isArray(value)) {
+      throw new TypeError(`${path}: expected a list, got ${describe(value)}`);
+    }
+    return value.map((entry: unknown, index) => item(entry, `${path}[${index}]`));
+  };
+}
+
+/** `T?`: nil (`null`, or `undefined` when sending) becomes `null`; anything else is converted. */
+export function optionalOf<T>(inner: Converter<T>): Converter<T | null> {
+  return (value, path) => (value === null || value === undefined ? null : inner(value, path));
+}
+
+/** `map<string, V>`: a map whose values `item` converts. */
+export function mapOf<V>(item: Converter<V>): Converter<{ [key: string]: V }> {
+  return (value, path) => convertMap(value, path, (key) => key, item);
+}
+
+/** `map<K, V>` where `K` is an enum of unit variants: `key` checks each key. */
+export function enumMapOf<K extends string, V>(key: Converter<K>, item: Converter<V>): Converter<{ [name in K]?: V }> {
+  // Every key was checked to be a K, so the map is one from K.
+  return (value, path) =>
+    convertMap(value, path, (name) => key(name, `${path} key ${JSON.stringify(name)}`), item) as { [name in K]?: V };
+}
+
+/** Converts every entry of a map into a new plain object. */
+function convertMap<V>(
+  value: unknown,
+  path: string,
+  key: (name: string) => string,
+  item: Converter<V>,
+): { [key: string]: V } {
+  const entries = Object.entries(toRecord(value, path));
+  return Object.fromEntries(entries.map(([name, entry]) => [key(name), item(entry, `${path}[${JSON.stringify(name)}]`)]));
+}
+
+/** A map (a struct, or a struct variant's payload) as a record of its entries. */
+export function toRecord(value: unknown, path: string): Record<string, unknown> {
+  if (isRecord(value) && !(value instanceof Map) && !(value instanceof Date)) {
+    return value;
+  }
+  throw new TypeError(`${path}: expected a map, got ${describe(value)}`);
+}
+
+/** The payload of a tuple variant with several values: an array of exactly `length` items. */
+export function toTuple(value: unknown, path: string, length: number): unknown[] {
+  if (Array.isArray(value) && value.length === length) {
+    return value;
+  }
+  throw new TypeError(`${path}: expected a list of ${length} values, got ${describe(value)}`);
+}
+
+/** A unit-only enum: one of `names` (the variants' wire names). */
+export function oneOf<const N extends string>(value: unknown, path: string, names: readonly N[]): N {
+  const name = names.find((candidate) => candidate === value);
+  if (name === undefined) {
+    throw new TypeError(`${path}: expected one of ${names.map((n) => JSON.stringify(n)).join(", ")}, got ${describe(value)}`);
+  }
+  return name;
+}
+
+/**
+ * An enum with data: a unit variant's wire name (one of `units`), or a map with one key, the wire
+ * name of a variant with data (one of `data`). Returns the variant's wire name and its payload.
+ */
+export function toVariant<const U extends string, const D extends string>(
+  value: unknown,
+  path: string,
+  units: readonly U[],
+  data: readonly D[],
+): [U, undefined] | [D, unknown] {
+  if (typeof value === "string") {
+    const unit = units.find((candidate) => candidate === value);
+    if (unit !== undefined) {
+      return [unit, undefined];
+    }
+  } else if (isRecord(value)) {
+    const entries = Object.entries(value);
+    const [entry] = entries;
+    const variant = entries.length === 1 ? data.find((candidate) => candidate === entry?.[0]) : undefined;
+    if (variant !== undefined) {
+      return [variant, entry?.[1]];
+    }
+  }
+  const expected = [
+    ...units.map((name) => JSON.stringify(name)),
+    ...(data.length > 0 ? [`a map with one key among ${data.map((name) => JSON.stringify(name)).join(", ")}`] : []),
+  ];
+  throw new TypeError(`${path}: expected ${expected.join(" or ")}, got ${describe(value)}`);
+}
+
+/** An IDL `error` type: the static side of its generated class, which extends {@link RemoteError}. */
+export interface ErrorType {
+  /** The IDL name of the error, which names it in an `ERR` reply. */
+  readonly errorName: string;
+  /** Builds the typed error from its decoded fields and the `ERR` reply; throws when they do not fit. */
+  fromFields(fields: unknown, remote: RemoteError): RemoteError;
+}
+
+/** One parameter of a {@link MethodSpec}. */
+export interface ParamSpec {
+  /** The parameter's name, for error messages. */
+  readonly name: string;
+  /** Checks the argument before it is sent. */
+  readonly convert: Converter<unknown>;
+}
+
+/** What a generated client knows about one method; `T` is its result (or stream item) type. */
+export interface MethodSpec<T> {
+  /** The name a call sends (the method's wire name). */
+  readonly name: string;
+  /** The parameters, in wire order. */
+  readonly params: readonly ParamSpec[];
+  /** Converts the result, or each item of a stream. */
+  readonly result: Converter<T>;
+  /** The declared result type as written in the IDL, which starts error paths (`Ticket.tags[2]`). */
+  readonly resultType: string;
+  /** The errors the method declares (`throws`). */
+  readonly errors: readonly ErrorType[];
+  /** The method's default time limit in seconds (`@timeout`), used unless the call sets one. */
+  readonly timeoutSeconds?: number;
+}
+
+/** The prefix of the line that carries an rpcgen error's fields in an `ERR` traceback (docs/errors.md). */
+const ERROR_FIELDS_PREFIX = "rpcgen-error-fields: ";
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * The fields of a typed rpcgen error, from the last `rpcgen-error-fields: <base64>` line of an
+ * `ERR` traceback (docs/errors.md), decoded from MessagePack; `undefined` when there is no such line
+ * or it does not decode.
+ */
+export function decodeErrorFields(traceback: string | null): unknown {
+  const line = traceback
+    ?.split("\n")
+    .reverse()
+    .find((candidate) => candidate.startsWith(ERROR_FIELDS_PREFIX));
+  const encoded = line?.slice(ERROR_FIELDS_PREFIX.length).trim();
+  if (encoded === undefined || !BASE64.test(encoded)) {
+    return undefined;
+  }
+  try {
+    return decoder.decode(new Uint8Array(Buffer.from(encoded, "base64")));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Calls a method the way a generated client does: checks the arguments (a TypeError or RangeError
+ * before anything is sent), applies the method's default time limit, turns an `ERR` naming a
+ * declared error into that error's class, and converts the result (a {@link ProtocolError} when it
+ * does not match the schema). Other failures are those of {@link Client.call}.
+ */
+export async function callMethod<T>(
+  client: Client,
+  spec: MethodSpec<T>,
+  args: readonly unknown[],
+  options: CallOptions = {},
+): Promise<T> {
+  const wireArgs = convertArguments(client, spec, args);
+  let reply: unknown;
+  try {
+    reply = await client.call(spec.name, wireArgs, methodCallOptions(spec, options));
+  } catch (error) {
+    throw declaredError(error, spec.errors);
+  }
+  return convertReply(client, spec, reply, "the reply to");
+}
+
+/**
+ * Calls a streaming method the way a generated client does (see {@link callMethod}); converts each
+ * item. The arguments are checked at once (a TypeError or RangeError is thrown here); the request is
+ * sent when iteration starts.
+ */
+export function streamMethod<T>(
+  client: Client,
+  spec: MethodSpec<T>,
+  args: readonly unknown[],
+  options: CallOptions = {},
+): AsyncGenerator<T, void, undefined> {
+  const wireArgs = convertArguments(client, spec, args);
+  return streamItems(client, spec, wireArgs, methodCallOptions(spec, options));
+}
+
+/** The converted items of a stream, with declared errors turned into their classes. */
+async function* streamItems<T>(
+  client: Client,
+  spec: MethodSpec<T>,
+  wireArgs: unknown[],
+  options: CallOptions,
+): AsyncGenerator<T, void, undefined> {
+  try {
+    for await (const item of client.stream(spec.name, wireArgs, options)) {
+      yield convertReply(client, spec, item, "an item streamed by");
+    }
+  } catch (error) {
+    throw declaredError(error, spec.errors);
+  }
+}
+
+/** The call's own time limit if it sets one, else the method's default, else the client's. */
+function methodCallOptions(spec: MethodSpec<unknown>, options: CallOptions): CallOptions {
+  if (options.timeoutSeconds !== undefined || spec.timeoutSeconds === undefined) {
+    return options;
+  }
+  return { timeoutSeconds: spec.timeoutSeconds };
+}
+
+/** Converts the arguments of a call, naming the call in the error when one does not fit. */
+function convertArguments(client: Client, spec: MethodSpec<unknown>, args: readonly unknown[]): unknown[] {
+  try {
+    return spec.params.map((param, index) => param.convert(args[index], param.name));
+  } catch (error) {
+    const message = `invalid argument for ${describeCall(spec.name, client.endpoint)}: ${messageOf(error)}`;
+    throw error instanceof RangeError ? new RangeError(message) : new TypeError(message);
+  }
+}
+
+/** Converts a result or stream item, as a {@link ProtocolError} when it does not match the schema. */
+function convertReply<T>(client: Client, spec: MethodSpec<T>, value: unknown, what: string): T {
+  try {
+    return spec.result(value, spec.resultType);
+  } catch (error) {
+    throw new ProtocolError(`${what} ${describeCall(spec.name, client.endpoint)} does not match the schema: ${messageOf(error)}`);
+  }
+}
+
+/** The declared error an `ERR` reply stands for, or `error` itself when it is not one. */
+function declaredError(error: unknown, errors: readonly ErrorType[]): unknown {
+  if (!(error instanceof RemoteError)) {
+    return error;
+  }
+  const type = errors.find((candidate) => candidate.errorName === error.remoteName);
+  const fields = type === undefined ? undefined : decodeErrorFields(error.remoteTraceback);
+  if (type === undefined || fields === undefined) {
+    return error;
+  }
+  try {
+    return type.fromFields(fields, error);
+  } catch {
+    return error;
+  }
+}

@@ -1,0 +1,198 @@
+//! The TypeScript backend: turns a schema into one ES module per IDL package, plus the runtime.
+//!
+//! For each package, `<package>.ts` holds, in declaration order:
+//! - an interface per struct and a union type per enum, in the wire form itself (properties are
+//!   wire names; a unit variant is its wire name, a variant with data a one-key object), so that
+//!   values go to the encoder as they are;
+//! - a converter per struct and enum (`toTicket(value, path)`), which checks a value and converts
+//!   64-bit integers to `bigint`; clients run it on arguments and replies alike;
+//! - a class per IDL error, extending the runtime's `RemoteError`;
+//! - a `<Service>Client` class per service, with one method per IDL method.
+//!
+//! Other packages are imported as namespaces (`import * as common from "./common.js"`) and the
+//! runtime as `rpcgen`; `rpcgen-runtime.ts` is emitted verbatim beside the packages, so the output
+//! needs only the `zeromq` and `@msgpack/msgpack` packages. The view models (`view`) compute every
+//! name and expression; the askama template `templates/typescript/package.ts` lays them out.
+
+mod types;
+mod view;
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use askama::Template;
+use rpcgen_idl::ir::{Package, Schema};
+
+use crate::output::GeneratedFile;
+use types::{type_identifier, RUNTIME_NAMESPACE};
+use view::{client_class_name, Declaration, PackageView, Payload};
+
+/// The name of the runtime file emitted beside the generated packages.
+pub const RUNTIME_FILE: &str = "rpcgen-runtime.ts";
+
+/// The TypeScript runtime, copied verbatim into every output.
+const RUNTIME_SOURCE: &str = include_str!("../../../runtime/ts/src/rpcgen-runtime.ts");
+
+/// Global names that generated code uses, so that no generated type may take them.
+const GLOBALS_USED: &[&str] = &["AsyncIterable", "Promise", "Uint8Array"];
+
+/// Why TypeScript cannot be generated for a schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GenerateError {
+    message: String,
+}
+
+impl fmt::Display for GenerateError {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for GenerateError {}
+
+impl GenerateError {
+    fn new(message: String) -> GenerateError {
+        GenerateError { message }
+    }
+}
+
+/// Generates `<package>.ts` for every package of `schema` (roots and imports) and the runtime
+/// file `rpcgen-runtime.ts`.
+pub fn generate(schema: &Schema) -> Result<Vec<GeneratedFile>, GenerateError> {
+    let mut files = Vec::with_capacity(schema.packages.len() + 1);
+    for package in &schema.packages {
+        check_names(package)?;
+        let view = PackageView::new(schema, package);
+        let contents = PackageTemplate { view: &view }.render().map_err(|error| {
+            GenerateError::new(format!(
+                "cannot render the TypeScript of package `{}`: {error}",
+                package.name
+            ))
+        })?;
+        files.push(GeneratedFile::new(
+            format!("{}.ts", package.name),
+            without_extra_blank_lines(&contents),
+        ));
+    }
+    files.push(GeneratedFile::new(RUNTIME_FILE, RUNTIME_SOURCE));
+    Ok(files)
+}
+
+/// Rejects names that are valid IDL but would clash in the generated module.
+fn check_names(package: &Package) -> Result<(), GenerateError> {
+    if package.name == RUNTIME_NAMESPACE {
+        return Err(GenerateError::new(format!(
+            "the package name `{RUNTIME_NAMESPACE}` is reserved in TypeScript: generated files \
+             import the runtime under that name; rename the package"
+        )));
+    }
+    let mut taken = BTreeSet::new();
+    let types = package
+        .types
+        .iter()
+        .map(|def| (&def.name, "type", type_identifier(&def.name)));
+    let clients = package
+        .services
+        .iter()
+        .map(|service| (&service.name, "service", client_class_name(&service.name)));
+    for (name, kind, identifier) in types.chain(clients) {
+        if GLOBALS_USED.contains(&identifier.as_str()) {
+            return Err(GenerateError::new(format!(
+                "the {kind} `{name}` of package `{}` would be named `{identifier}` in TypeScript, \
+                 which hides the global `{identifier}` that generated code uses; rename it",
+                package.name
+            )));
+        }
+        if !taken.insert(identifier.clone()) {
+            return Err(GenerateError::new(format!(
+                "the {kind} `{name}` of package `{}` would be named `{identifier}` in TypeScript, \
+                 like another declaration of the package; rename one of them",
+                package.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `text` with every run of blank lines reduced to one and a single newline at the end, so that
+/// the template can separate its optional parts generously.
+fn without_extra_blank_lines(text: &str) -> String {
+    let mut tidy = String::with_capacity(text.len());
+    let mut previous_blank = true;
+    for line in text.lines() {
+        let blank = line.trim().is_empty();
+        if !(blank && previous_blank) {
+            tidy.push_str(line);
+            tidy.push('\n');
+        }
+        previous_blank = blank;
+    }
+    while tidy.ends_with("\n\n") {
+        tidy.pop();
+    }
+    tidy
+}
+
+/// `templates/typescript/package.ts`: one package's module.
+#[derive(Template)]
+#[template(path = "typescript/package.ts", escape = "none")]
+struct PackageTemplate<'a> {
+    view: &'a PackageView,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rpcgen_idl::MemoryLoader;
+
+    fn compile(source: &str) -> Schema {
+        let loader = MemoryLoader::new().with_file("test.rpc", source);
+        rpcgen_idl::Compiler::with_loader(loader)
+            .compile(&["test.rpc"])
+            .unwrap_or_else(|errors| panic!("{errors}"))
+    }
+
+    fn generate_package(source: &str) -> Result<String, GenerateError> {
+        let files = generate(&compile(source))?;
+        assert_eq!(
+            files.last().map(|file| file.path.as_path()),
+            Some(RUNTIME_FILE.as_ref())
+        );
+        Ok(files[0].contents.clone())
+    }
+
+    #[test]
+    fn emits_each_package_and_the_runtime() {
+        let files = generate(&compile("package shop;\nstruct A { x: u64 }")).unwrap();
+        let paths: Vec<_> = files
+            .iter()
+            .map(|file| file.path.to_str().unwrap())
+            .collect();
+        assert_eq!(paths, ["shop.ts", "rpcgen-runtime.ts"]);
+        assert_eq!(files[1].contents, RUNTIME_SOURCE);
+        assert!(files[0]
+            .contents
+            .contains("export interface A {\n  x: bigint;\n}"));
+    }
+
+    #[test]
+    fn blank_lines_are_tidied() {
+        assert_eq!(without_extra_blank_lines("a\n\n\n  \nb\n\n"), "a\n\nb\n");
+        assert_eq!(without_extra_blank_lines("\na"), "a\n");
+    }
+
+    #[test]
+    fn client_names_must_not_collide_with_types() {
+        let error = generate_package("package shop;\nstruct TicketsClient {}\nservice Tickets {}")
+            .unwrap_err();
+        assert!(error.to_string().contains("`TicketsClient`"), "{error}");
+    }
+
+    #[test]
+    fn generated_code_keeps_its_globals_and_runtime_name() {
+        let error = generate_package("package shop;\nstruct Promise {}").unwrap_err();
+        assert!(error.to_string().contains("global `Promise`"), "{error}");
+        let error = generate_package("package rpcgen;").unwrap_err();
+        assert!(error.to_string().contains("reserved"), "{error}");
+    }
+}

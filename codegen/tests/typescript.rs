@@ -1,0 +1,128 @@
+//! The TypeScript backend on every valid golden IDL file: snapshots of the generated text, and
+//! `tsc --strict` (with the stricter options users turn on) over all of it, with no `any` in the
+//! declarations. Needs the repository's node_modules/ (`npm ci`, which scripts/test.sh runs).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use rpcgen::output::write_files;
+use rpcgen::typescript::{generate, RUNTIME_FILE};
+use rpcgen_idl::{Compiler, Schema};
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn golden_dir() -> PathBuf {
+    repo_root().join("idl-parser/tests/valid")
+}
+
+/// Compiles `files` with the golden files' include directory.
+fn compile(files: &[PathBuf]) -> Schema {
+    let mut compiler = Compiler::new();
+    compiler.include_dir(repo_root().join("idl-parser/tests/include/geo"));
+    compiler
+        .compile(files)
+        .unwrap_or_else(|errors| panic!("{}", errors.render(false)))
+}
+
+fn golden_files() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(golden_dir())
+        .expect("idl-parser/tests/valid exists")
+        .map(|entry| entry.expect("a readable entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "rpc"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no golden .rpc files found");
+    files
+}
+
+#[test]
+fn generated_typescript_matches_the_snapshots() {
+    insta::glob!("../../idl-parser/tests/valid", "*.rpc", |path| {
+        let schema = compile(&[path.to_path_buf()]);
+        let root = schema.root_packages().next().expect("one root package");
+        let file_name = format!("{}.ts", root.name);
+        let files = generate(&schema).unwrap_or_else(|error| panic!("{error}"));
+        let file = files
+            .iter()
+            .find(|file| file.path == Path::new(&file_name))
+            .expect("the root package's file");
+        insta::assert_snapshot!(file.contents);
+    });
+}
+
+#[test]
+fn generated_typescript_passes_strict_tsc() {
+    let tsc = repo_root().join("node_modules/.bin/tsc");
+    assert!(
+        tsc.exists(),
+        "{} is missing: run `npm ci` at the repository root (scripts/test.sh does)",
+        tsc.display()
+    );
+    let out = tempfile::tempdir().expect("a temporary folder");
+    let schema = compile(&golden_files());
+    let files = generate(&schema).unwrap_or_else(|error| panic!("{error}"));
+    write_files(out.path(), &files).expect("the files are written");
+    // The runtime imports zeromq and @msgpack/msgpack: let it find the repository's packages.
+    std::os::unix::fs::symlink(
+        repo_root().join("node_modules"),
+        out.path().join("node_modules"),
+    )
+    .expect("a node_modules link");
+    let sources: Vec<PathBuf> = files
+        .iter()
+        .filter(|file| file.path != Path::new(RUNTIME_FILE))
+        .map(|file| out.path().join(&file.path))
+        .collect();
+    let declarations = out.path().join("declarations");
+    let output = Command::new(&tsc)
+        .args([
+            "--strict",
+            "--exactOptionalPropertyTypes",
+            "--noUncheckedIndexedAccess",
+        ])
+        .args([
+            "--noImplicitOverride",
+            "--noImplicitReturns",
+            "--noUnusedLocals",
+        ])
+        .args(["--noUnusedParameters", "--noFallthroughCasesInSwitch"])
+        .args([
+            "--target",
+            "ES2022",
+            "--module",
+            "NodeNext",
+            "--moduleResolution",
+            "NodeNext",
+        ])
+        .args(["--types", "node", "--typeRoots"])
+        .arg(repo_root().join("node_modules/@types"))
+        .args([
+            "--declaration",
+            "--emitDeclarationOnly",
+            "--removeComments",
+            "--outDir",
+        ])
+        .arg(&declarations)
+        .args(&sources)
+        .current_dir(repo_root())
+        .output()
+        .expect("tsc runs");
+    assert!(
+        output.status.success(),
+        "tsc failed on the generated TypeScript:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for source in &sources {
+        let name = source.file_stem().expect("a file name").to_string_lossy();
+        let path = declarations.join(format!("{name}.d.ts"));
+        let text = std::fs::read_to_string(&path).expect("a declaration file");
+        let uses_any = text.lines().find(|line| {
+            line.split(|c: char| !c.is_alphanumeric() && c != '_')
+                .any(|word| word == "any")
+        });
+        assert_eq!(uses_any, None, "the public API of {name}.ts uses `any`");
+    }
+}

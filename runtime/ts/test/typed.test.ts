@@ -1,0 +1,138 @@
+/**
+ * The converters and error-field decoding that generated clients use: what they accept, what they
+ * convert, and the paths in their errors.
+ */
+
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { Encoder } from "@msgpack/msgpack";
+import {
+  decodeErrorFields,
+  enumMapOf,
+  listOf,
+  mapOf,
+  oneOf,
+  optionalOf,
+  toAny,
+  toBool,
+  toBytes,
+  toF64,
+  toI32,
+  toI64,
+  toI8,
+  toRecord,
+  toText,
+  toTuple,
+  toU64,
+  toU8,
+  toVariant,
+  toVoid,
+} from "../src/rpcgen-runtime.js";
+
+describe("scalar converters", () => {
+  test("integers up to 32 bits are numbers, range-checked", () => {
+    assert.equal(toU8(255, "x"), 255);
+    assert.equal(toI8(-128, "x"), -128);
+    assert.equal(toI32(7n, "x"), 7);
+    assert.throws(() => toU8(256, "n"), { name: "RangeError", message: "n: 256 is out of range [0, 255]" });
+    assert.throws(() => toU8(-1, "n"), RangeError);
+    assert.throws(() => toI32(1.5, "n"), { name: "TypeError", message: "n: expected an integer, got 1.5" });
+    assert.throws(() => toI32("1", "n"), TypeError);
+  });
+
+  test("64-bit integers are bigints, range-checked", () => {
+    assert.equal(toU64(5, "x"), 5n);
+    assert.equal(toU64(2n ** 64n - 1n, "x"), 2n ** 64n - 1n);
+    assert.equal(toI64(-(2n ** 63n), "x"), -(2n ** 63n));
+    assert.throws(() => toU64(-1n, "id"), { name: "RangeError", message: /^id: -1 is out of range/ });
+    assert.throws(() => toI64(2n ** 63n, "id"), RangeError);
+    assert.throws(() => toU64(null, "id"), { name: "TypeError", message: "id: expected an integer, got null" });
+  });
+
+  test("other scalars", () => {
+    assert.equal(toBool(true, "b"), true);
+    assert.throws(() => toBool(1, "b"), { message: "b: expected a boolean, got 1" });
+    assert.equal(toF64(3, "f"), 3);
+    assert.equal(toF64(2n, "f"), 2);
+    assert.equal(toText("é", "s"), "é");
+    assert.throws(() => toText(7, "Ticket.tags[2]"), { message: "Ticket.tags[2]: expected a string, got 7" });
+    const bytes = new Uint8Array([1, 2]);
+    assert.equal(toBytes(bytes, "b"), bytes);
+    assert.throws(() => toBytes("ab", "b"), TypeError);
+    const anything = { a: [1n] };
+    assert.equal(toAny(anything, "a"), anything);
+    assert.equal(toVoid(null, "r"), undefined);
+    assert.throws(() => toVoid(0, "r"), { message: "r: expected nil, got 0" });
+  });
+});
+
+describe("container converters", () => {
+  test("lists, optionals and maps convert their items and extend the path", () => {
+    assert.deepEqual(listOf(toU64)([1, 2n], "l"), [1n, 2n]);
+    assert.throws(() => listOf(toText)(["a", "b", 7], "Ticket.tags"), {
+      message: "Ticket.tags[2]: expected a string, got 7",
+    });
+    assert.throws(() => listOf(toText)("a", "l"), { message: "l: expected a list, got 'a'" });
+    assert.equal(optionalOf(toText)(null, "o"), null);
+    assert.equal(optionalOf(toText)(undefined, "o"), null);
+    assert.equal(optionalOf(toText)("x", "o"), "x");
+    assert.deepEqual(mapOf(toU64)({ a: 1 }, "m"), { a: 1n });
+    assert.throws(() => mapOf(toU64)({ "a b": "x" }, "m"), { message: 'm["a b"]: expected an integer, got \'x\'' });
+    assert.throws(() => mapOf(toU64)([], "m"), { message: "m: expected a map, got []" });
+    assert.throws(() => mapOf(toU64)(new Map(), "m"), TypeError);
+  });
+
+  test("maps keyed by an enum check their keys", () => {
+    const color = (value: unknown, path: string) => oneOf(value, path, ["Red", "Green"]);
+    assert.deepEqual(enumMapOf(color, toU8)({ Red: 1 }, "m"), { Red: 1 });
+    assert.throws(() => enumMapOf(color, toU8)({ Blue: 1 }, "m"), {
+      message: 'm key "Blue": expected one of "Red", "Green", got \'Blue\'',
+    });
+  });
+
+  test("records and tuples", () => {
+    assert.deepEqual(toRecord({ a: 1 }, "r"), { a: 1 });
+    assert.throws(() => toRecord(null, "r"), TypeError);
+    assert.throws(() => toRecord(new Uint8Array(1), "r"), TypeError);
+    assert.deepEqual(toTuple([1, "a"], "t", 2), [1, "a"]);
+    assert.throws(() => toTuple([1], "Shape.Rect", 2), { message: "Shape.Rect: expected a list of 2 values, got [ 1 ]" });
+  });
+});
+
+describe("enum converters", () => {
+  test("unit enums are one of their wire names", () => {
+    assert.equal(oneOf("warn", "level", ["Debug", "warn"]), "warn");
+    assert.throws(() => oneOf("Warning", "level", ["Debug", "warn"]), {
+      message: "level: expected one of \"Debug\", \"warn\", got 'Warning'",
+    });
+  });
+
+  test("enums with data are a unit name or a one-key map", () => {
+    assert.deepEqual(toVariant("Empty", "s", ["Empty"], ["Circle"]), ["Empty", undefined]);
+    assert.deepEqual(toVariant({ Circle: 1.5 }, "s", ["Empty"], ["Circle"]), ["Circle", 1.5]);
+    const refused = [{ Circle: 1, Other: 2 }, { Empty: null }, "Circle", 7, {}];
+    for (const value of refused) {
+      assert.throws(() => toVariant(value, "Shape", ["Empty"], ["Circle"]), {
+        name: "TypeError",
+        message: /^Shape: expected "Empty" or a map with one key among "Circle", got /,
+      });
+    }
+  });
+});
+
+describe("decodeErrorFields", () => {
+  const encoded = (value: unknown) => Buffer.from(new Encoder({ useBigInt64: true }).encode(value)).toString("base64");
+
+  test("reads the last fields line of a traceback", () => {
+    const traceback = `NotFound: id=42\nrpcgen-error-fields: ${encoded({ id: 1 })}\nrpcgen-error-fields: ${encoded({ id: 2n ** 63n })}\n`;
+    assert.deepEqual(decodeErrorFields(traceback), { id: 2n ** 63n });
+    assert.deepEqual(decodeErrorFields("rpcgen-error-fields: gaJpZCo="), { id: 42 });
+  });
+
+  test("is undefined without a readable fields line", () => {
+    assert.equal(decodeErrorFields(null), undefined);
+    assert.equal(decodeErrorFields("Traceback (most recent call last):\nValueError: boom\n"), undefined);
+    assert.equal(decodeErrorFields("rpcgen-error-fields: not base64!"), undefined);
+    assert.equal(decodeErrorFields("rpcgen-error-fields: wQ=="), undefined);
+  });
+});
