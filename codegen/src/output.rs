@@ -55,7 +55,10 @@ mod tests {
         let before = std::fs::metadata(&path).unwrap().modified().unwrap();
         std::thread::sleep(std::time::Duration::from_millis(20));
         write_files(&dir, &files).unwrap();
-        assert_eq!(std::fs::metadata(&path).unwrap().modified().unwrap(), before);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().modified().unwrap(),
+            before
+        );
 
         write_files(&dir, &[GeneratedFile::new("nested/a.txt", "two")]).unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "two");
