@@ -15,8 +15,15 @@ cargo fmt --all -- --check
 step "cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
-step "Rust tests (unit, golden, interop with zerorpc-python)"
-cargo test --workspace
+step "Rust tests (unit, golden snapshots, end to end, interop with zerorpc-python)"
+# INSTA_UPDATE=no: a snapshot that differs fails the run and never writes a new snapshot file.
+INSTA_UPDATE=no cargo test --workspace
+
+step "Benchmarks compile and run once (as tests, not measurements)"
+cargo test --workspace --benches --quiet
+
+step "Checked-in .rpc files are formatted"
+cargo run --quiet -p rpcgen -- fmt --check tests/fixtures/*.rpc
 
 step "TypeScript runtime (tsc --strict, node --test, interop with zerorpc-python)"
 runtime/ts/test.sh
