@@ -1,4 +1,4 @@
-//! The `rpcgen` command line: `check`, `ir` and `fmt` over `.rpc` files.
+//! The `rpcgen` command line: `check`, `ir`, `fmt` and `generate` over `.rpc` files.
 //!
 //! Diagnostics go to stderr, coloured only when stderr is a terminal (or with `--color always`);
 //! results (the IR) go to stdout. The exit code is 0 on success and 1 when any file has an error
@@ -45,6 +45,26 @@ enum Command {
         #[arg(value_name = "FILE")]
         file: PathBuf,
     },
+    /// Generates code for .rpc files and everything they import into a folder.
+    Generate {
+        #[command(flatten)]
+        includes: Includes,
+        /// The languages to generate, comma-separated.
+        #[arg(
+            long,
+            value_enum,
+            value_delimiter = ',',
+            required = true,
+            value_name = "LANG"
+        )]
+        lang: Vec<Language>,
+        /// The folder to write into (created if needed).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// The root files (compiled together, with their imports).
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
     /// Formats .rpc files in place, canonically, keeping every comment.
     Fmt {
         /// Changes nothing; exits with 1 if a file is not formatted.
@@ -75,6 +95,13 @@ impl Includes {
 }
 
 /// When diagnostics are coloured.
+/// A language `generate` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Language {
+    /// Typed Python clients (a package: one module per IDL package, plus the runtime).
+    Python,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum ColorWhen {
     /// When stderr is a terminal and NO_COLOR is not set.
@@ -106,6 +133,12 @@ pub fn run() -> ExitCode {
     let succeeded = match &cli.command {
         Command::Check { includes, files } => check(&reporter, includes, files),
         Command::Ir { includes, file } => ir(&reporter, includes, file),
+        Command::Generate {
+            includes,
+            lang,
+            out,
+            files,
+        } => generate(&reporter, includes, lang, out, files),
         Command::Fmt { check, files } => fmt(&reporter, *check, files),
     };
     if succeeded {
@@ -161,6 +194,39 @@ fn ir(reporter: &Reporter, includes: &Includes, file: &Path) -> bool {
             false
         }
     }
+}
+
+fn generate(
+    reporter: &Reporter,
+    includes: &Includes,
+    languages: &[Language],
+    out: &Path,
+    files: &[PathBuf],
+) -> bool {
+    let schema = match includes.compiler().compile(files) {
+        Ok(schema) => schema,
+        Err(diagnostics) => {
+            reporter.report(&diagnostics);
+            return false;
+        }
+    };
+    let mut succeeded = true;
+    for language in languages {
+        let generated = match language {
+            Language::Python => {
+                rpcgen::python::generate(&schema).map_err(|error| error.to_string())
+            }
+        };
+        let written = generated.and_then(|files| {
+            rpcgen::output::write_files(out, &files)
+                .map_err(|error| format!("cannot write into `{}`: {error}", out.display()))
+        });
+        if let Err(message) = written {
+            reporter.error(Diagnostic::error(message));
+            succeeded = false;
+        }
+    }
+    succeeded
 }
 
 fn fmt(reporter: &Reporter, check_only: bool, files: &[PathBuf]) -> bool {
