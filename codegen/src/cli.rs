@@ -100,6 +100,9 @@ impl Includes {
 enum Language {
     /// Typed Python clients (a package: one module per IDL package, plus the runtime).
     Python,
+    /// Typed TypeScript clients (one ES module per IDL package, plus the runtime).
+    #[value(name = "ts")]
+    TypeScript,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -215,6 +218,9 @@ fn generate(
         let generated = match language {
             Language::Python => {
                 rpcgen::python::generate(&schema).map_err(|error| error.to_string())
+            }
+            Language::TypeScript => {
+                rpcgen::typescript::generate(&schema).map_err(|error| error.to_string())
             }
         };
         let written = generated.and_then(|files| {

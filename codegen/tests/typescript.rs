@@ -126,3 +126,35 @@ fn generated_typescript_passes_strict_tsc() {
         assert_eq!(uses_any, None, "the public API of {name}.ts uses `any`");
     }
 }
+
+#[test]
+fn the_cli_generates_typescript() {
+    let out = tempfile::tempdir().expect("a temporary folder");
+    let status = Command::new(env!("CARGO_BIN_EXE_rpcgen"))
+        .args(["generate", "--lang", "ts", "--out"])
+        .arg(out.path())
+        .arg(golden_dir().join("shop.rpc"))
+        .status()
+        .expect("rpcgen runs");
+    assert!(status.success());
+    for name in ["shop.ts", "common.ts", RUNTIME_FILE] {
+        assert!(out.path().join(name).is_file(), "{name} was not written");
+    }
+}
+
+#[test]
+fn the_cli_reports_typescript_generation_errors() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let source = dir.path().join("bad.rpc");
+    std::fs::write(&source, "package bad;\nstruct Promise {}\n").expect("the file is written");
+    let output = Command::new(env!("CARGO_BIN_EXE_rpcgen"))
+        .args(["generate", "--lang", "ts", "--out"])
+        .arg(dir.path().join("out"))
+        .arg(&source)
+        .output()
+        .expect("rpcgen runs");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("hides the global `Promise`"), "{stderr}");
+    assert!(!dir.path().join("out").exists());
+}
