@@ -1,1 +1,11 @@
-//! Shared helpers of rpcgen's benchmark binaries (see docs/benchmarks.md).
+//! Shared helpers of rpcgen's benchmark binaries (see docs/benchmarks.md): bounded measurement
+//! loops with latency percentiles, the CPU time processes use, a Markdown result table, and a
+//! child-process peer that announces its endpoint.
+//!
+//! Benchmarks are never tests: they measure, print, and leave the reading to a human. Every loop
+//! here is bounded both in calls and in time.
+
+pub mod cpu;
+pub mod measure;
+pub mod peer;
+pub mod table;

@@ -1,0 +1,260 @@
+//! The command line of `runtime-bench`.
+
+use std::time::Duration;
+
+use rpcgen_bench::measure::Limits;
+
+/// The cases `--case` accepts, in the order they run.
+pub const CASES: [&str; 4] = ["echo", "echo-32", "dict", "bytes"];
+
+const USAGE: &str = "\
+usage: runtime-bench [--quick] [--rounds N] [--seconds S] [--calls N] [--threads N]
+                     [--case echo|echo-32|dict|bytes] [--target raw|rpcgen|python]
+
+  --quick      one short round per target (a smoke run, not numbers to publish)
+  --rounds N   rounds per case and target; the table shows the median round (default 3)
+  --seconds S  time limit of one round (default 2)
+  --calls N    call limit of one round (default 200000)
+  --threads N  worker threads of the server runtime and of the client runtime (default 1)
+  --case C     run only this case
+  --target T   run only this target
+
+The zerorpc-python server runs with $RPCGEN_PYTHON, else <repository>/.venv/bin/python.";
+
+/// Something a case is measured against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// A raw DEALER/ROUTER round trip with the same bytes.
+    Raw,
+    /// The rpcgen runtime's server, called by its client.
+    Rpcgen,
+    /// zerorpc-python's server, called by the rpcgen client.
+    Python,
+}
+
+impl Target {
+    const ALL: [Target; 3] = [Target::Raw, Target::Rpcgen, Target::Python];
+
+    /// The name `--target` accepts.
+    fn id(self) -> &'static str {
+        match self {
+            Target::Raw => "raw",
+            Target::Rpcgen => "rpcgen",
+            Target::Python => "python",
+        }
+    }
+
+    /// The name shown in the table.
+    pub fn label(self) -> &'static str {
+        match self {
+            Target::Raw => "raw zeromq DEALER/ROUTER",
+            Target::Rpcgen => "rpcgen runtime",
+            Target::Python => "zerorpc-python server",
+        }
+    }
+}
+
+/// What to run, and for how long.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    /// Rounds per case and target.
+    pub rounds: usize,
+    /// The limits of one measured round.
+    pub limits: Limits,
+    /// The limits of the warm-up before the rounds.
+    pub warm_up: Limits,
+    /// Worker threads per Tokio runtime.
+    pub threads: usize,
+    case: Option<String>,
+    target: Option<Target>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            rounds: 3,
+            limits: Limits {
+                calls: 200_000,
+                duration: Duration::from_secs(2),
+            },
+            warm_up: Limits {
+                calls: 500,
+                duration: Duration::from_millis(300),
+            },
+            threads: 1,
+            case: None,
+            target: None,
+        }
+    }
+}
+
+impl Options {
+    /// One short round per target: a smoke run.
+    fn quick() -> Self {
+        Self {
+            rounds: 1,
+            limits: Limits {
+                calls: 5_000,
+                duration: Duration::from_millis(250),
+            },
+            warm_up: Limits {
+                calls: 20,
+                duration: Duration::from_millis(100),
+            },
+            ..Self::default()
+        }
+    }
+
+    /// Reads the arguments (without the program name); the error is a message for the user.
+    pub fn parse(arguments: impl IntoIterator<Item = String>) -> Result<Self, String> {
+        let arguments: Vec<String> = arguments.into_iter().collect();
+        // `--quick` sets the starting point; the other flags override it wherever they are.
+        let mut options = if arguments.iter().any(|argument| argument == "--quick") {
+            Self::quick()
+        } else {
+            Self::default()
+        };
+        let mut arguments = arguments.into_iter();
+        while let Some(flag) = arguments.next() {
+            let mut value = || {
+                arguments
+                    .next()
+                    .ok_or_else(|| format!("{flag} needs a value\n\n{USAGE}"))
+            };
+            match flag.as_str() {
+                "--quick" => {}
+                "--rounds" => options.rounds = whole(&flag, &value()?, 64)?,
+                "--threads" => options.threads = whole(&flag, &value()?, 64)?,
+                "--calls" => options.limits.calls = whole(&flag, &value()?, 100_000_000)? as u64,
+                "--seconds" => {
+                    let text = value()?;
+                    let seconds = text
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|seconds| {
+                            seconds.is_finite() && *seconds > 0.0 && *seconds <= 600.0
+                        })
+                        .ok_or_else(|| {
+                            format!("--seconds wants a number of seconds in (0, 600], not `{text}`")
+                        })?;
+                    options.limits.duration = Duration::from_secs_f64(seconds);
+                }
+                "--case" => {
+                    let case = value()?;
+                    if !CASES.contains(&case.as_str()) {
+                        return Err(format!(
+                            "unknown case `{case}`; cases: {}",
+                            CASES.join(", ")
+                        ));
+                    }
+                    options.case = Some(case);
+                }
+                "--target" => {
+                    let name = value()?;
+                    let target = Target::ALL
+                        .into_iter()
+                        .find(|target| target.id() == name)
+                        .ok_or_else(|| {
+                            format!("unknown target `{name}`; targets: raw, rpcgen, python")
+                        })?;
+                    options.target = Some(target);
+                }
+                "-h" | "--help" => return Err(USAGE.to_string()),
+                other => return Err(format!("unknown argument `{other}`\n\n{USAGE}")),
+            }
+        }
+        Ok(options)
+    }
+
+    /// The targets to measure, in the order they take turns.
+    pub fn targets(&self) -> Vec<Target> {
+        Target::ALL
+            .into_iter()
+            .filter(|&target| self.wants(target))
+            .collect()
+    }
+
+    /// Whether `target` is selected.
+    pub fn wants(&self, target: Target) -> bool {
+        self.target.is_none_or(|selected| selected == target)
+    }
+
+    /// Whether the case named `id` is selected.
+    pub fn wants_case(&self, id: &str) -> bool {
+        self.case.as_deref().is_none_or(|selected| selected == id)
+    }
+
+    /// One line saying how the run is set up.
+    pub fn describe(&self) -> String {
+        let cpus = std::thread::available_parallelism().map_or(0, usize::from);
+        format!(
+            "runtime-bench: {} round(s) per case and target, each at most {} calls or {:?}; \
+             {} worker thread(s) per runtime (server, client); {cpus} CPU(s)",
+            self.rounds, self.limits.calls, self.limits.duration, self.threads
+        )
+    }
+}
+
+fn whole(flag: &str, text: &str, most: usize) -> Result<usize, String> {
+    text.parse::<usize>()
+        .ok()
+        .filter(|&number| (1..=most).contains(&number))
+        .ok_or_else(|| format!("{flag} wants a whole number from 1 to {most}, not `{text}`"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(arguments: &[&str]) -> Result<Options, String> {
+        Options::parse(arguments.iter().map(|argument| argument.to_string()))
+    }
+
+    #[test]
+    fn defaults_and_quick_mode() {
+        let defaults = parse(&[]).unwrap();
+        assert_eq!(defaults, Options::default());
+        assert_eq!(defaults.targets(), Target::ALL);
+        let quick = parse(&["--quick"]).unwrap();
+        assert_eq!(quick.rounds, 1);
+        assert!(quick.limits.duration < defaults.limits.duration);
+        let quick_but_longer = parse(&["--seconds", "3", "--quick"]).unwrap();
+        assert_eq!(quick_but_longer.limits.duration, Duration::from_secs(3));
+        assert_eq!(quick_but_longer.rounds, 1);
+    }
+
+    #[test]
+    fn filters_select_one_case_and_one_target() {
+        let options = parse(&[
+            "--case", "dict", "--target", "rpcgen", "--rounds", "5", "--calls", "300",
+        ])
+        .unwrap();
+        assert_eq!(options.limits.calls, 300);
+        assert!(options.wants_case("dict"));
+        assert!(!options.wants_case("echo"));
+        assert_eq!(options.targets(), [Target::Rpcgen]);
+        assert_eq!(options.rounds, 5);
+    }
+
+    #[test]
+    fn bad_arguments_are_explained() {
+        assert!(parse(&["--case", "ping"])
+            .unwrap_err()
+            .starts_with("unknown case `ping`"));
+        assert!(parse(&["--target", "node"])
+            .unwrap_err()
+            .starts_with("unknown target `node`"));
+        assert!(parse(&["--rounds", "0"])
+            .unwrap_err()
+            .contains("from 1 to 64"));
+        assert!(parse(&["--seconds", "-1"])
+            .unwrap_err()
+            .contains("(0, 600]"));
+        assert!(parse(&["--threads"])
+            .unwrap_err()
+            .starts_with("--threads needs a value"));
+        assert!(parse(&["--fast"])
+            .unwrap_err()
+            .starts_with("unknown argument `--fast`"));
+    }
+}
