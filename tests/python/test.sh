@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Tests rpcgen's generated Python clients: generates them into build/ with `rpcgen generate`, checks
+# the generated code (ruff with ruff-generated.toml, mypy --strict) and the tests (ruff, mypy
+# --strict), then runs pytest against the zerorpc-python peer on 127.0.0.1. Uses the repository's
+# venv (.venv/, made by scripts/test.sh).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+python="$repo/.venv/bin/python"
+if [ ! -x "$python" ]; then
+  echo "error: $python is missing; run scripts/test.sh once to create the venv" >&2
+  exit 1
+fi
+cd "$repo"
+
+echo "==> rpcgen generate --lang python (peer.rpc, cases.rpc)"
+rm -rf "$here/build"
+generate() {
+  cargo run -q -p rpcgen -- generate --lang python --out "$here/build/$1" "$2"
+}
+generate peer_api tests/fixtures/peer.rpc
+generate cases_api tests/python/cases.rpc
+
+cd "$here"
+echo "==> ruff (generated code and tests)"
+"$python" -m ruff check --no-cache --config ruff-generated.toml build
+"$python" -m ruff check --no-cache .
+"$python" -m ruff format --no-cache --check .
+echo "==> mypy --strict (generated code and tests)"
+"$python" -m mypy --strict build/peer_api build/cases_api ./*.py
+echo "==> pytest (generated clients against zerorpc-python)"
+"$python" -m pytest -q -p no:cacheprovider

@@ -1,0 +1,177 @@
+"""The clients generated from tests/fixtures/peer.rpc against the real zerorpc-python peer.
+
+Every method of the peer, blocking and asyncio: values of every MessagePack kind (with field names
+that are Python builtins and 2^63 + 5 in a u64), streams, an untyped remote error, a timeout, and a
+lost remote when the server is killed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from conftest import CALL_TIMEOUT, HEARTBEAT, Server, start_peer
+from peer_api.peer import AsyncPeerClient, PeerClient, Sample
+from peer_api.rpcgen_runtime import LostRemote, RemoteError, TimeoutExpired
+
+# What the peer's sample() returns, written out independently of the peer.
+EXPECTED_SAMPLE = Sample(
+    nil=None,
+    true=True,
+    false=False,
+    small=7,
+    negative=-3,
+    big=2**63 + 5,
+    min_i64=-(2**63),
+    float=1.5,
+    text="héllo",
+    bytes=b"\x00\x01\xff",
+    list=[1, "two", 3.0],
+    map={"a": 1, "b": [True, None]},
+)
+
+
+def connect(server: Server, *, timeout: float = CALL_TIMEOUT) -> PeerClient:
+    return PeerClient(server.endpoint, heartbeat=HEARTBEAT, timeout=timeout)
+
+
+def connect_async(server: Server, *, timeout: float = CALL_TIMEOUT) -> AsyncPeerClient:
+    return AsyncPeerClient(server.endpoint, heartbeat=HEARTBEAT, timeout=timeout)
+
+
+def test_every_method_with_the_blocking_client(peer: Server) -> None:
+    with connect(peer) as client:
+        assert client.endpoint == peer.endpoint
+        assert client.echo({"nested": [1, b"\x02", None]}) == {"nested": [1, b"\x02", None]}
+        assert client.add(2**62, 2**62 - 1) == 2**63 - 1
+        assert client.hello("wörld") == "Hello, wörld"
+        client.nothing()  # Raises unless the reply is nil.
+        assert client.sample() == EXPECTED_SAMPLE
+        assert client.byte_len(b"\x00" * 1000) == 1000
+        assert list(client.count(250)) == list(range(250))
+        assert list(client.empty_stream()) == []
+        assert client.slow(0.01) == 0.01
+
+
+def test_every_method_with_the_asyncio_client(peer: Server) -> None:
+    async def main() -> None:
+        async with connect_async(peer) as client:
+            assert client.endpoint == peer.endpoint
+            assert await client.echo([True, 2**64 - 1]) == [True, 2**64 - 1]
+            assert await client.add(-5, 3) == -2
+            assert await client.hello("async") == "Hello, async"
+            await client.nothing()
+            assert await client.sample() == EXPECTED_SAMPLE
+            assert await client.byte_len(b"abc") == 3
+            assert [n async for n in client.count(120)] == list(range(120))
+            assert [item async for item in client.empty_stream()] == []
+            assert await client.slow(0.01) == 0.01
+
+    asyncio.run(main())
+
+
+def test_concurrent_asyncio_calls_share_one_connection(peer: Server) -> None:
+    async def main() -> list[int]:
+        async with connect_async(peer) as client:
+            return await asyncio.gather(*(client.add(n, 1) for n in range(200)))
+
+    assert asyncio.run(main()) == [n + 1 for n in range(200)]
+
+
+def test_calls_from_several_threads_share_one_client(peer: Server) -> None:
+    results: dict[int, list[str]] = {}
+    with connect(peer) as client:
+
+        def work(worker: int) -> None:
+            results[worker] = [client.hello(f"{worker}-{n}") for n in range(20)]
+
+        threads = [threading.Thread(target=work, args=(worker,)) for worker in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=CALL_TIMEOUT)
+    assert results == {worker: [f"Hello, {worker}-{n}" for n in range(20)] for worker in range(8)}
+
+
+def test_a_python_exception_is_an_untyped_remote_error(peer: Server) -> None:
+    with connect(peer) as client, pytest.raises(RemoteError) as raised:
+        client.fail("boom")
+    assert type(raised.value) is RemoteError
+    assert (raised.value.name, raised.value.message) == ("ValueError", "boom")
+    assert raised.value.traceback is not None
+    assert "ValueError: boom" in raised.value.traceback
+
+    async def main() -> None:
+        async with connect_async(peer) as client:
+            await client.fail("async boom")
+
+    with pytest.raises(RemoteError, match="ValueError: async boom"):
+        asyncio.run(main())
+
+
+def test_arguments_are_checked_before_anything_is_sent(peer: Server) -> None:
+    with connect(peer) as client:
+        with pytest.raises(TypeError, match=r"Peer.add\(\) argument 'b': expected int \(i64\), got str '2'"):
+            client.add(1, "2")  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match=r"argument 'a': expected int \(i64\), got bool True"):
+            client.add(True, 2)
+        with pytest.raises(
+            ValueError, match=r"argument 'a': expected an integer in .*\(i64\), got 9223372036854775808"
+        ):
+            client.add(2**63, 0)
+        with pytest.raises(ValueError, match=r"Peer.count\(\) argument 'n': .*\(u32\), got -1"):
+            client.count(-1)
+        with pytest.raises(TypeError, match=r"Peer.byte_len\(\) argument 'b': expected bytes, got bytearray"):
+            client.byte_len(bytearray(b"x"))  # type: ignore[arg-type]
+        # The client still works: nothing half-sent is left behind.
+        assert client.add(1, 2) == 3
+
+
+def test_a_timeout(peer: Server) -> None:
+    with connect(peer) as client:
+        started = time.monotonic()
+        with pytest.raises(TimeoutExpired, match="'slow'"):
+            client.slow(5, timeout=0.3)
+        assert time.monotonic() - started < 5
+        assert client.slow(0.01, timeout=5) == 0.01
+
+    async def main() -> None:
+        async with connect_async(peer, timeout=0.3) as client:
+            with pytest.raises(TimeoutExpired):
+                await client.slow(5)
+            assert await client.hello("again", timeout=5) == "Hello, again"
+
+    asyncio.run(main())
+
+
+def test_a_killed_server_is_a_lost_remote(own_server: Callable[[Callable[[Path], Server]], Server]) -> None:
+    server = own_server(start_peer)
+    with connect(server) as client:
+        assert client.hello("before") == "Hello, before"
+        killer = threading.Timer(0.5, server.kill)
+        killer.start()
+        try:
+            with pytest.raises(LostRemote):
+                client.slow(60)
+        finally:
+            killer.join()
+
+
+def test_a_killed_server_is_a_lost_remote_for_the_asyncio_client(
+    own_server: Callable[[Callable[[Path], Server]], Server],
+) -> None:
+    server = own_server(start_peer)
+
+    async def main() -> None:
+        async with connect_async(server) as client:
+            assert await client.slow(0.01) == 0.01
+            server.kill()
+            with pytest.raises(LostRemote):
+                await client.slow(1)
+
+    asyncio.run(main())
