@@ -2,6 +2,7 @@
 //!
 //! - [`compile`] / [`Compiler`]: `.rpc` files (and their imports) → [`ir::Schema`], or
 //!   [`Diagnostics`] that render like rustc.
+//! - [`rust_front`]: the same IR from annotated Rust traits and types (`#[rpcgen::service]`).
 //! - [`format_source`]: the canonical formatting of one file, comments kept.
 //! - [`ir`]: the schema every backend consumes; [`naming`]: how IDL names become identifiers in
 //!   each target language.
@@ -14,6 +15,7 @@
 pub mod diagnostic;
 pub mod ir;
 pub mod naming;
+pub mod rust_front;
 pub mod source;
 
 mod ast;
