@@ -33,6 +33,12 @@ pub use serde;
 /// integers). It dereferences to `Vec<u8>`; build one with `Bytes::from(vec)`.
 pub type Bytes = serde_bytes::ByteBuf;
 
+/// Borrows bytes so that they travel as MessagePack `bin` (what a client sends for a `bytes`
+/// parameter).
+pub fn bin(bytes: &[u8]) -> &serde_bytes::Bytes {
+    serde_bytes::Bytes::new(bytes)
+}
+
 /// Brings in the Rust module that `rpcgen` generated for a package: `include_rpc!("shop")` expands
 /// to the contents of `$OUT_DIR/shop.rs`, which is `pub mod shop { … }`.
 ///

@@ -43,7 +43,7 @@ pub mod value;
 pub use client::{CallOptions, CallStream, Client, ClientBuilder};
 pub use config::Config;
 pub use error::{CallError, DecodeError, EncodeError, RemoteError, SetupError};
-pub use generated_support::{BoxStream, Bytes, Stream, StreamExt, Value};
+pub use generated_support::{serde, BoxStream, Bytes, Stream, StreamExt, Value};
 pub use middleware::{
     CallContext, CallOutcome, Middleware, RequestContext, RequestOutcome, TracingLayer,
 };
