@@ -1,0 +1,189 @@
+//! [`Builder`]: generates Rust from `.rpc` files inside a build script, the way `tonic-build` does
+//! for protobuf, without any external compiler.
+//!
+//! ```no_run
+//! // In build.rs, inside `fn main`:
+//! rpcgen::Builder::new().include_dir("api").compile(&["api/shop.rpc"]);
+//! ```
+//!
+//! ```ignore
+//! // src/lib.rs: one line per package (imported packages too), side by side.
+//! rpcgen_runtime::include_rpc!("common");
+//! rpcgen_runtime::include_rpc!("shop");
+//! ```
+//!
+//! Rebuilds are exact: the builder prints `cargo:rerun-if-changed` for every file it read (the
+//! roots and everything they import, even when compiling failed), so cargo reruns the build
+//! script when, and only when, one of them changes. Unchanged generated files are not rewritten.
+
+use std::path::{Path, PathBuf};
+use std::{fmt, io};
+
+use rpcgen_idl::{Compiler, Diagnostics};
+
+use crate::output::write_files;
+use crate::rust::{self, GenerateError};
+
+/// Compiles `.rpc` files into Rust modules written to `OUT_DIR`. See the module documentation.
+#[derive(Debug, Clone, Default)]
+pub struct Builder {
+    include_dirs: Vec<PathBuf>,
+    out_dir: Option<PathBuf>,
+}
+
+/// Why [`Builder::try_compile`] failed.
+#[derive(Debug)]
+pub enum BuildError {
+    /// The `.rpc` files have errors.
+    Invalid(Diagnostics),
+    /// The schema is valid, but the Rust backend cannot name something (see [`GenerateError`]).
+    Generate(GenerateError),
+    /// Neither [`Builder::out_dir`] nor the `OUT_DIR` variable (which cargo sets for build
+    /// scripts) says where to write.
+    NoOutDir,
+    /// Writing a generated file failed.
+    Write {
+        /// The folder being written to.
+        out_dir: PathBuf,
+        /// What went wrong.
+        error: io::Error,
+    },
+}
+
+/// Renders like `rpcgen check`: rustc-style diagnostics, without colours.
+impl fmt::Display for BuildError {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BuildError::Invalid(diagnostics) => write!(formatter, "{}", diagnostics.render(false)),
+            BuildError::Generate(error) => write!(formatter, "{error}"),
+            BuildError::NoOutDir => writeln!(
+                formatter,
+                "error: OUT_DIR is not set: run rpcgen::Builder from build.rs, or give it a folder \
+                 with `.out_dir(...)`"
+            ),
+            BuildError::Write { out_dir, error } => writeln!(
+                formatter,
+                "error: cannot write generated code into `{}`: {error}",
+                out_dir.display()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for BuildError {}
+
+impl Builder {
+    /// A builder with no include directories that writes into `OUT_DIR`.
+    pub fn new() -> Builder {
+        Builder::default()
+    }
+
+    /// Also looks for imports in `dir`, after the importing file's own directory (repeatable).
+    pub fn include_dir(mut self, dir: impl Into<PathBuf>) -> Builder {
+        self.include_dirs.push(dir.into());
+        self
+    }
+
+    /// Writes into `dir` instead of `OUT_DIR`.
+    pub fn out_dir(mut self, dir: impl Into<PathBuf>) -> Builder {
+        self.out_dir = Some(dir.into());
+        self
+    }
+
+    /// For build scripts: compiles the root files and everything they import, and writes one
+    /// `<package>.rs` per package. On an error, prints it to stderr (cargo shows it) and ends the
+    /// build script with exit status 1, which fails the build.
+    pub fn compile<P: AsRef<Path>>(&self, roots: &[P]) {
+        if let Err(error) = self.try_compile(roots) {
+            eprint!("{error}");
+            std::process::exit(1);
+        }
+    }
+
+    /// Like [`Builder::compile`], but returns the error instead of ending the process; on success
+    /// returns the paths of the generated files.
+    pub fn try_compile<P: AsRef<Path>>(&self, roots: &[P]) -> Result<Vec<PathBuf>, BuildError> {
+        let mut compiler = Compiler::new();
+        for dir in &self.include_dirs {
+            compiler.include_dir(dir);
+        }
+        let compiled = compiler.compile(roots);
+        for path in compiler.files_read() {
+            println!("cargo:rerun-if-changed={}", path.display());
+        }
+        let schema = compiled.map_err(BuildError::Invalid)?;
+        let files = rust::generate(&schema).map_err(BuildError::Generate)?;
+        let out_dir = match &self.out_dir {
+            Some(dir) => dir.clone(),
+            None => std::env::var_os("OUT_DIR")
+                .map(PathBuf::from)
+                .ok_or(BuildError::NoOutDir)?,
+        };
+        write_files(&out_dir, &files).map_err(|error| BuildError::Write {
+            out_dir: out_dir.clone(),
+            error,
+        })?;
+        Ok(files.iter().map(|file| out_dir.join(&file.path)).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fresh folder under the system's temporary directory.
+    fn scratch(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("rpcgen-builder-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("api/common")).unwrap();
+        dir
+    }
+
+    #[test]
+    fn writes_one_file_per_package_including_imports() {
+        let dir = scratch("ok");
+        std::fs::write(
+            dir.join("api/common/money.rpc"),
+            "package common; struct Money { cents: i64 }",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("api/shop.rpc"),
+            "package shop; import \"money.rpc\"; struct Price { amount: common.Money }",
+        )
+        .unwrap();
+        let written = Builder::new()
+            .include_dir(dir.join("api/common"))
+            .out_dir(dir.join("out"))
+            .try_compile(&[dir.join("api/shop.rpc")])
+            .unwrap();
+        assert_eq!(
+            written,
+            [dir.join("out/common.rs"), dir.join("out/shop.rs")]
+        );
+        let shop = std::fs::read_to_string(dir.join("out/shop.rs")).unwrap();
+        assert!(shop.contains("pub mod shop {"), "{shop}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn invalid_files_fail_with_the_diagnostics_of_rpcgen_check() {
+        let dir = scratch("invalid");
+        let root = dir.join("api/shop.rpc");
+        std::fs::write(&root, "package shop;\nstruct A { item: Tiket }\n").unwrap();
+        let error = Builder::new()
+            .out_dir(dir.join("out"))
+            .try_compile(&[&root])
+            .unwrap_err();
+        let shown = error.to_string();
+        assert!(
+            shown.starts_with("error: unknown type `Tiket`\n"),
+            "{shown}"
+        );
+        assert!(shown.contains("shop.rpc:2:18"), "{shown}");
+        assert!(!shown.contains('\u{1b}'), "no colours in build output");
+        assert!(!dir.join("out").exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

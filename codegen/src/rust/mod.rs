@@ -1,0 +1,337 @@
+//! The Rust backend: IR → one Rust file per package, each holding `pub mod <package> { … }`.
+//!
+//! A package's module has, in this order: its types ([`types`]); for each service the trait a
+//! server implements, the typed error enums of its methods and the function that serves an
+//! implementation ([`service`]); then the typed client ([`client`]). How IDL types map to Rust
+//! types is decided in one place, [`mapping`]. Generated code names nothing but `rpcgen_runtime`
+//! and the standard library; other packages are sibling modules (`super::common::Money`).
+//!
+//! Code is built as typed token trees with `quote` and printed with `prettyplease`, so it is
+//! formatted like rustfmt's output without running rustfmt, and it cannot have syntax errors from
+//! string pasting. docs/rust.md shows what the output looks like and how to use it.
+
+mod client;
+mod docs;
+mod facts;
+mod mapping;
+mod names;
+mod print;
+mod service;
+mod types;
+
+use std::collections::HashSet;
+use std::fmt;
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use rpcgen_idl::ir::{Package, Schema, TypeKind};
+use rpcgen_idl::naming::NameKind;
+
+use crate::output::GeneratedFile;
+use facts::SchemaFacts;
+use mapping::TypeMapper;
+use names::ServiceNames;
+
+/// The most parameters a method can have: the runtime client sends arguments as a tuple of up
+/// to 12 values.
+pub const MAX_PARAMS: usize = 12;
+
+/// Why Rust code cannot be generated for a schema that is otherwise valid: a name the Rust
+/// backend itself needs is taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GenerateError {
+    /// One sentence per problem, each saying what to rename.
+    pub problems: Vec<String>,
+}
+
+impl fmt::Display for GenerateError {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for problem in &self.problems {
+            writeln!(formatter, "error: {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for GenerateError {}
+
+/// Generates `<package>.rs` for every package of the schema, imported ones included (the
+/// generated code of a package refers to the modules of the packages it imports).
+pub fn generate(schema: &Schema) -> Result<Vec<GeneratedFile>, GenerateError> {
+    let facts = SchemaFacts::new(schema);
+    let mut problems = Vec::new();
+    let mut files = Vec::new();
+    for package in &schema.packages {
+        match declared_names(package) {
+            Ok(declared) => files.push(package_file(schema, &facts, package, &declared)),
+            Err(found) => problems.extend(found),
+        }
+    }
+    if problems.is_empty() {
+        Ok(files)
+    } else {
+        Err(GenerateError { problems })
+    }
+}
+
+/// The Rust type names a package's module declares (user types, and for each service its trait,
+/// client and error enums), or what collides.
+fn declared_names(package: &Package) -> Result<HashSet<String>, Vec<String>> {
+    let mut problems = Vec::new();
+    let mut declared: HashSet<String> = package
+        .types
+        .iter()
+        .map(|def| names::type_name(&def.name))
+        .chain(
+            package
+                .services
+                .iter()
+                .map(|service| names::type_name(&service.name)),
+        )
+        .collect();
+    let mut claim = |name: String, what: String| {
+        if !declared.insert(name.clone()) {
+            problems.push(format!(
+                "package `{}`: the Rust backend names {what} `{name}`, but that name is already \
+                 taken; rename the type or the service that makes it collide",
+                package.name
+            ));
+        }
+    };
+    for service in &package.services {
+        let service_names = ServiceNames::new(&service.name);
+        claim(
+            service_names.client.clone(),
+            format!("the client of service `{}`", service.name),
+        );
+        for method in service
+            .methods
+            .iter()
+            .filter(|method| !method.throws.is_empty())
+        {
+            claim(
+                service_names.error_enum(&method.name),
+                format!(
+                    "the error enum of method `{}.{}`",
+                    service.name, method.name
+                ),
+            );
+        }
+    }
+    for service in &package.services {
+        problems.extend(method_problems(package, service));
+    }
+    if problems.is_empty() {
+        Ok(declared)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Methods the Rust backend cannot express as written.
+fn method_problems(package: &Package, service: &rpcgen_idl::ir::Service) -> Vec<String> {
+    let mut problems = Vec::new();
+    for method in &service.methods {
+        let place = format!(
+            "package `{}`, method `{}.{}`",
+            package.name, service.name, method.name
+        );
+        let rust_name = names::ident(NameKind::Method, &method.name).to_string();
+        if names::CLIENT_METHODS.contains(&rust_name.as_str()) {
+            problems.push(format!(
+                "{place}: `{rust_name}` is already a method of every generated client; rename \
+                 the method and keep its wire name with `@name(\"{}\")`",
+                method.wire_name
+            ));
+        }
+        if method.params.len() > MAX_PARAMS {
+            problems.push(format!(
+                "{place}: it has {} parameters, more than the {MAX_PARAMS} a Rust client can \
+                 send; group some of them in a struct",
+                method.params.len()
+            ));
+        }
+        if let Some(error) = method
+            .throws
+            .iter()
+            .find(|error| names::type_name(&error.name) == names::CALL_VARIANT)
+        {
+            problems.push(format!(
+                "{place}: it throws `{}`, but `{}` is the variant of its error enum for every \
+                 other failure; rename the error type",
+                error.name,
+                names::CALL_VARIANT
+            ));
+        }
+    }
+    problems
+}
+
+/// Lints the generated module allows, because the IDL decides what they judge: doc prose written
+/// for every language (HTML-like `list<T>`, bare URLs, brackets, list layout, tabs), shapes fixed
+/// by the wire (many parameters, large variants, long types, method names such as `from_x`), and
+/// uses of deprecated items by the generated code itself. `tests/rust/api/awkward.rpc` triggers
+/// each of them.
+fn module_allows(uses_deprecated: bool) -> TokenStream {
+    let deprecated = uses_deprecated.then(|| quote!(deprecated,));
+    quote! {
+        #![allow(
+            #deprecated
+            rustdoc::bare_urls,
+            rustdoc::broken_intra_doc_links,
+            rustdoc::invalid_html_tags,
+            clippy::doc_lazy_continuation,
+            clippy::doc_overindented_list_items,
+            clippy::tabs_in_doc_comments,
+            clippy::too_many_arguments,
+            clippy::large_enum_variant,
+            clippy::type_complexity,
+            clippy::wrong_self_convention
+        )]
+    }
+}
+
+/// Whether anything the package declares, or the packages it imports, is deprecated.
+fn uses_deprecated(packages: &[&Package]) -> bool {
+    packages.iter().any(|package| {
+        package.types.iter().any(|def| {
+            def.deprecated.is_some() || match &def.kind {
+                TypeKind::Struct { fields } | TypeKind::Error { fields } => {
+                    fields.iter().any(|field| field.deprecated.is_some())
+                }
+                TypeKind::Enum { variants } => variants.iter().any(|variant| {
+                    variant.deprecated.is_some()
+                        || matches!(&variant.data, rpcgen_idl::ir::VariantData::Struct { fields }
+                                if fields.iter().any(|field| field.deprecated.is_some()))
+                }),
+            }
+        }) || package.services.iter().any(|service| {
+            service.deprecated.is_some()
+                || service
+                    .methods
+                    .iter()
+                    .any(|method| method.deprecated.is_some())
+        })
+    })
+}
+
+fn package_file(
+    schema: &Schema,
+    facts: &SchemaFacts,
+    package: &Package,
+    declared: &HashSet<String>,
+) -> GeneratedFile {
+    let types = TypeMapper::new(&package.name, facts, declared);
+    let related: Vec<&Package> = std::iter::once(package)
+        .chain(
+            package
+                .imports
+                .iter()
+                .filter_map(|name| schema.package(name)),
+        )
+        .collect();
+    let allows = module_allows(uses_deprecated(&related));
+    let definitions = package
+        .types
+        .iter()
+        .map(|def| types::type_definition(&types, def));
+    let services = package.services.iter().map(|service| {
+        let server = service::server_side(&types, service);
+        let client = client::client(&types, service);
+        quote!(#server #client)
+    });
+    let body = quote! {
+        #allows
+        #(#definitions)*
+        #(#services)*
+    };
+    let contents = format!(
+        "// @generated by rpcgen from package `{}`. Do not edit.\n\n{}",
+        package.name,
+        print::module(&package.name, &docs::rustdoc_lines(&package.docs), body)
+    );
+    GeneratedFile::new(format!("{}.rs", package.name), contents)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use rpcgen_idl::{Compiler, MemoryLoader};
+
+    use super::*;
+
+    /// The schema of one `.rpc` text (which must be valid).
+    pub(crate) fn schema_of(text: &str) -> Schema {
+        Compiler::with_loader(MemoryLoader::new().with_file("test.rpc", text))
+            .compile(&["test.rpc"])
+            .unwrap_or_else(|errors| panic!("{errors}"))
+    }
+
+    fn generated(text: &str) -> String {
+        let files = generate(&schema_of(text)).unwrap();
+        assert_eq!(files.len(), 1);
+        files.into_iter().next().unwrap().contents
+    }
+
+    #[test]
+    fn every_package_gets_one_file_with_a_header() {
+        let loader = MemoryLoader::new()
+            .with_file("common.rpc", "package common; struct Money { cents: i64 }")
+            .with_file(
+                "shop.rpc",
+                "package shop; import \"common.rpc\"; struct Price { amount: common.Money }",
+            );
+        let schema = Compiler::with_loader(loader)
+            .compile(&["shop.rpc"])
+            .unwrap();
+        let files = generate(&schema).unwrap();
+        let paths: Vec<_> = files
+            .iter()
+            .map(|file| file.path.to_str().unwrap())
+            .collect();
+        assert_eq!(paths, ["common.rs", "shop.rs"]);
+        assert!(files[1]
+            .contents
+            .starts_with("// @generated by rpcgen from package `shop`. Do not edit.\n"));
+        assert!(files[1]
+            .contents
+            .contains("pub amount: super::common::Money,"));
+    }
+
+    #[test]
+    fn deprecation_is_allowed_inside_the_module_only_when_needed() {
+        let plain = generated("package demo; struct A { x: u8 }");
+        assert!(!plain.contains("deprecated"));
+        let old = generated("package demo; service S { @deprecated(\"use b\") a(); b(); }");
+        assert!(old.contains("#![allow(\n        deprecated,"), "{old}");
+        assert!(old.contains("#[deprecated(note = \"use b\")]"));
+    }
+
+    #[test]
+    fn names_the_backend_needs_are_checked() {
+        let schema = schema_of(
+            "package demo;
+             struct ShopClient {}
+             error Call {}
+             service Shop { connect(); get() throws Call; }",
+        );
+        let problems = generate(&schema).unwrap_err().problems;
+        assert_eq!(problems.len(), 3, "{problems:#?}");
+        assert!(problems[0].contains("the client of service `Shop` `ShopClient`"));
+        assert!(problems[1].contains("`connect` is already a method of every generated client"));
+        assert!(problems[2].contains("it throws `Call`"));
+    }
+
+    #[test]
+    fn too_many_parameters_are_refused_with_advice() {
+        let params: Vec<String> = (0..13).map(|index| format!("p{index}: u8")).collect();
+        let schema = schema_of(&format!(
+            "package demo; service S {{ wide({}); }}",
+            params.join(", ")
+        ));
+        let problems = generate(&schema).unwrap_err().problems;
+        assert!(
+            problems[0].contains("13 parameters, more than the 12"),
+            "{problems:?}"
+        );
+    }
+}
