@@ -1,0 +1,107 @@
+//! Helpers shared by the end-to-end tests: the example shop served in this process, the venv's
+//! Python, and Python scripts and peers run as child processes.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use rpcgen_example_shop::{shop, Shop};
+use rpcgen_runtime::{Client, Server};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// Heartbeat of Rust-to-Rust tests: short, with room for a loaded 2-core machine.
+pub const HEARTBEAT: Duration = Duration::from_millis(500);
+/// Heartbeat when zerorpc-python is on the other side (its settings take whole seconds).
+pub const PYTHON_HEARTBEAT: Duration = Duration::from_secs(1);
+/// The longest a child process may take to start or to finish its work.
+const CHILD_LIMIT: Duration = Duration::from_secs(60);
+
+/// The repository's root.
+pub fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Serves a fresh example shop on a free loopback port.
+pub async fn start_shop(heartbeat: Duration) -> Server {
+    Server::builder(shop::tickets_service(Shop::new()))
+        .bind("tcp://127.0.0.1:0")
+        .heartbeat(Some(heartbeat))
+        .start()
+        .await
+        .expect("the shop starts")
+}
+
+/// A runtime client for `endpoint` with the given heartbeat and a generous default timeout.
+pub fn runtime_client(endpoint: &str, heartbeat: Duration) -> Client {
+    Client::builder(endpoint)
+        .heartbeat(Some(heartbeat))
+        .timeout(Duration::from_secs(20))
+        .connect()
+        .expect("a valid endpoint")
+}
+
+/// The venv's Python with zerorpc, from `RPCGEN_PYTHON` or `<repository>/.venv`.
+pub fn python() -> PathBuf {
+    let python = std::env::var_os("RPCGEN_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join(".venv/bin/python"));
+    assert!(
+        python.exists(),
+        "no Python venv with zerorpc at {}: run scripts/test.sh once (it creates .venv/), or set \
+         RPCGEN_PYTHON",
+        python.display()
+    );
+    python
+}
+
+/// Runs a Python script with arguments and returns its stdout; fails the test with its stderr
+/// when it does not succeed within the limit.
+pub async fn run_python(script: &str, args: &[&str]) -> String {
+    let run = Command::new(python())
+        .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(script))
+        .args(args)
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(CHILD_LIMIT, run)
+        .await
+        .unwrap_or_else(|_| panic!("{script} did not finish within {CHILD_LIMIT:?}"))
+        .expect("python runs");
+    assert!(
+        output.status.success(),
+        "{script} failed ({}):\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("the script prints UTF-8")
+}
+
+/// Starts the real zerorpc-python peer (`tests/fixtures/zerorpc_peer.py`) and returns it with its
+/// endpoint; it stops when the returned child is dropped.
+pub async fn python_peer() -> (Child, String) {
+    let mut child = Command::new(python())
+        .arg(workspace().join("tests/fixtures/zerorpc_peer.py"))
+        .args(["--heartbeat", "1"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        // zerorpc-python logs every ERR it sends with a traceback; keep test output readable.
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the zerorpc-python peer starts");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout is piped"));
+    let mut line = String::new();
+    tokio::time::timeout(CHILD_LIMIT, stdout.read_line(&mut line))
+        .await
+        .expect("the peer prints READY in time")
+        .expect("reading the peer's stdout");
+    let endpoint = line
+        .trim()
+        .strip_prefix("READY ")
+        .unwrap_or_else(|| panic!("unexpected first line from the peer: {line:?}"))
+        .to_string();
+    (child, endpoint)
+}
