@@ -2,7 +2,8 @@
  * Starts the servers the end-to-end tests call (the real zerorpc-python peer, the Python fixture
  * server, the Rust example server) as child processes, and stops or kills them.
  *
- * Every server prints one line `READY <endpoint>` once it listens, and stops when its stdin closes.
+ * Every server prints one line `READY <endpoint>` once it listens. The Python servers stop when their
+ * stdin closes, the Rust server on SIGINT (Ctrl-C).
  */
 
 import { spawn, type ChildProcess } from "node:child_process";
@@ -47,13 +48,33 @@ export function startFixtureServer(heartbeatSeconds: number): Promise<RunningSer
   return startServer(pythonPath(), [script, "--heartbeat", String(heartbeatSeconds)]);
 }
 
+/**
+ * Starts the Rust example server of examples/shop (`shop-server`), whose path test.sh passes in
+ * `$RPCGEN_SHOP_SERVER` after building it.
+ */
+export function startShopServer(heartbeatSeconds: number): Promise<RunningServer> {
+  const server = process.env["RPCGEN_SHOP_SERVER"];
+  if (server === undefined || !existsSync(server)) {
+    throw new Error(`no shop-server at RPCGEN_SHOP_SERVER=${server}: run the tests with tests/typescript/test.sh`);
+  }
+  const args = ["--bind", "tcp://127.0.0.1:0", "--heartbeat", String(heartbeatSeconds)];
+  return startServer(server, args, "SIGINT");
+}
+
+/** How a server is asked to stop: by closing its stdin, or by a signal. */
+type StopRequest = "close stdin" | NodeJS.Signals;
+
 /** Runs `command` and waits for its `READY <endpoint>` line. */
-export async function startServer(command: string, args: readonly string[]): Promise<RunningServer> {
+export async function startServer(
+  command: string,
+  args: readonly string[],
+  stopRequest: StopRequest = "close stdin",
+): Promise<RunningServer> {
   const child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"] });
   let stderr = "";
   child.stderr.setEncoding("utf8").on("data", (text: string) => (stderr += text));
   const endpoint = await readyEndpoint(child, () => stderr);
-  return { endpoint, stop: () => stopChild(child), kill: () => child.kill("SIGKILL") };
+  return { endpoint, stop: () => stopChild(child, stopRequest), kill: () => child.kill("SIGKILL") };
 }
 
 /** Waits for the child's `READY <endpoint>` line. */
@@ -86,8 +107,8 @@ function readyEndpoint(child: ChildProcess, stderr: () => string): Promise<strin
   });
 }
 
-/** Closes the child's stdin and waits for it to exit, killing it after the bound. */
-function stopChild(child: ChildProcess): Promise<void> {
+/** Asks the child to stop and waits for it to exit, killing it after the bound. */
+function stopChild(child: ChildProcess, stopRequest: StopRequest): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) {
     return Promise.resolve();
   }
@@ -97,7 +118,11 @@ function stopChild(child: ChildProcess): Promise<void> {
       clearTimeout(timer);
       resolvePromise();
     });
-    child.stdin?.end();
+    if (stopRequest === "close stdin") {
+      child.stdin?.end();
+    } else {
+      child.kill(stopRequest);
+    }
   });
 }
 

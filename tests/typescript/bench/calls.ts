@@ -1,0 +1,122 @@
+/**
+ * Calls per second of a generated TypeScript client against the Rust example server
+ * (examples/shop, started by tests/typescript/bench.sh in a release build), at 1 and 32 concurrent
+ * callers sharing one connection, with p50/p99 latency. The example has no echo method; `get(id)`
+ * (one u64 argument, a Ticket with 8 fields back) is the closest round trip, and is also made
+ * through the runtime's untyped `Client.call` to show what the generated layer (argument checks,
+ * reply conversion) costs. The measurements take turns over several rounds, so that a noisy machine
+ * affects them alike, and each row shows its median round. Prints a Markdown table.
+ *
+ * Usage: node build/js/bench/calls.js [--seconds S] [--rounds N]
+ */
+
+import { performance } from "node:perf_hooks";
+import { Client } from "../build/generated/rpcgen-runtime.js";
+import { TicketsClient } from "../build/generated/shop.js";
+import { startShopServer } from "../test/support/servers.js";
+
+/** Heartbeat of the server and client, the zerorpc default. */
+const HEARTBEAT_SECONDS = 5;
+/** Warm-up before each measurement, in seconds. */
+const WARM_UP_SECONDS = 0.5;
+
+/** One measured row. */
+interface Row {
+  readonly call: string;
+  readonly callers: number;
+  readonly callsPerSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+}
+
+/** Runs `callers` loops of `call` for `seconds`, and measures throughput and latency. */
+async function measure(label: string, callers: number, seconds: number, call: () => Promise<unknown>): Promise<Row> {
+  await runFor(WARM_UP_SECONDS, callers, call, []);
+  const latencies: number[] = [];
+  const started = performance.now();
+  await runFor(seconds, callers, call, latencies);
+  const elapsedSeconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const percentile = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? NaN;
+  return {
+    call: label,
+    callers,
+    callsPerSecond: latencies.length / elapsedSeconds,
+    p50Ms: percentile(0.5),
+    p99Ms: percentile(0.99),
+  };
+}
+
+/** `callers` loops that call until `seconds` have passed, recording each latency in ms. */
+async function runFor(seconds: number, callers: number, call: () => Promise<unknown>, latencies: number[]): Promise<void> {
+  const deadline = performance.now() + seconds * 1000;
+  const loop = async (): Promise<void> => {
+    while (performance.now() < deadline) {
+      const start = performance.now();
+      await call();
+      latencies.push(performance.now() - start);
+    }
+  };
+  await Promise.all(Array.from({ length: callers }, loop));
+}
+
+/** The value of the numeric option `--name`, or `fallback`. */
+function numberOption(name: string, fallback: number): number {
+  const index = process.argv.indexOf(`--${name}`);
+  const value = index === -1 ? fallback : Number(process.argv[index + 1]);
+  if (!(value > 0)) {
+    throw new Error(`--${name} needs a positive number, got ${process.argv[index + 1]}`);
+  }
+  return value;
+}
+
+/** The row whose throughput is the median of `rows`. */
+function median(rows: readonly Row[]): Row {
+  const sorted = [...rows].sort((a, b) => a.callsPerSecond - b.callsPerSecond);
+  const middle = sorted[Math.floor(sorted.length / 2)];
+  if (middle === undefined) {
+    throw new Error("no measurement");
+  }
+  return middle;
+}
+
+async function main(): Promise<void> {
+  const seconds = numberOption("seconds", 2);
+  const rounds = numberOption("rounds", 3);
+  const server = await startShopServer(HEARTBEAT_SECONDS);
+  const connection = new Client(server.endpoint, { heartbeatSeconds: HEARTBEAT_SECONDS, timeoutSeconds: 10 });
+  try {
+    const tickets = new TicketsClient(connection);
+    const ticket = await tickets.open({
+      title: "Benchmark",
+      body: "A ticket with every field set",
+      tags: ["bench", "typescript"],
+      priority: "Normal",
+      price: { cents: 1250n, currency: "EUR" },
+    });
+    const cases: [string, () => Promise<unknown>][] = [
+      ["`get(id)` → `Ticket`, generated client", () => tickets.get(ticket.id)],
+      ["`get(id)` → `Ticket`, untyped `Client.call`", () => connection.call("get", [ticket.id])],
+      ["`stats()` → `map<Priority, u64>`, generated client", () => tickets.stats()],
+    ];
+    const runs = cases.flatMap(([label, call]) => [1, 32].map((callers) => ({ label, call, callers })));
+    const measured: Row[][] = runs.map(() => []);
+    for (let round = 0; round < rounds; round += 1) {
+      for (const [index, run] of runs.entries()) {
+        measured[index]?.push(await measure(run.label, run.callers, seconds, run.call));
+      }
+    }
+    const rows = measured.map(median);
+    console.log("| call | callers | calls/s | p50 | p99 |");
+    console.log("| --- | ---: | ---: | ---: | ---: |");
+    for (const row of rows) {
+      const rate = Math.round(row.callsPerSecond).toLocaleString("en-US");
+      console.log(`| ${row.call} | ${row.callers} | ${rate} | ${row.p50Ms.toFixed(2)} ms | ${row.p99Ms.toFixed(2)} ms |`);
+    }
+  } finally {
+    connection.close();
+    await server.stop();
+  }
+}
+
+await main();
