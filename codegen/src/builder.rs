@@ -176,14 +176,51 @@ mod tests {
             .out_dir(dir.join("out"))
             .try_compile(&[&root])
             .unwrap_err();
-        let shown = error.to_string();
+        let check_output = Compiler::new().compile(&[&root]).unwrap_err().render(false);
+        assert_eq!(error.to_string(), check_output);
         assert!(
-            shown.starts_with("error: unknown type `Tiket`\n"),
-            "{shown}"
+            check_output.starts_with("error: unknown type `Tiket`\n"),
+            "{check_output}"
         );
-        assert!(shown.contains("shop.rpc:2:18"), "{shown}");
-        assert!(!shown.contains('\u{1b}'), "no colours in build output");
         assert!(!dir.join("out").exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Set in the child process of [`compile_ends_a_build_script_with_the_diagnostics`].
+    const CHILD: &str = "RPCGEN_BUILDER_TEST_ROOT";
+
+    #[test]
+    fn compile_ends_a_build_script_with_the_diagnostics() {
+        if let Some(root) = std::env::var_os(CHILD) {
+            // The child: behave like a build script whose .rpc file is invalid.
+            Builder::new()
+                .out_dir(std::env::temp_dir())
+                .compile(&[PathBuf::from(root)]);
+            unreachable!("compile exits on errors");
+        }
+        let dir = scratch("exit");
+        let root = dir.join("api/shop.rpc");
+        std::fs::write(&root, "package shop;\nimport \"common/missing.rpc\";\n").unwrap();
+        let child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "builder::tests::compile_ends_a_build_script_with_the_diagnostics",
+                "--nocapture",
+            ])
+            .env(CHILD, &root)
+            .output()
+            .unwrap();
+        assert_eq!(child.status.code(), Some(1));
+        let stdout = String::from_utf8_lossy(&child.stdout);
+        let stderr = String::from_utf8_lossy(&child.stderr);
+        assert!(
+            stdout.contains(&format!("cargo:rerun-if-changed={}", root.display())),
+            "{stdout}"
+        );
+        assert!(
+            stderr.contains("error: cannot find the imported file `common/missing.rpc`"),
+            "{stderr}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
