@@ -13,20 +13,21 @@ if [ ! -x "$python" ]; then
 fi
 cd "$repo"
 
-echo "==> rpcgen generate --lang python (peer.rpc, cases.rpc)"
+echo "==> rpcgen generate --lang python (peer.rpc, cases.rpc, the bench)"
 rm -rf "$here/build"
 generate() {
   cargo run -q -p rpcgen -- generate --lang python --out "$here/build/$1" "$2"
 }
 generate peer_api tests/fixtures/peer.rpc
 generate cases_api tests/python/cases.rpc
+generate bench_api tests/python/bench/bench.rpc
 
 cd "$here"
-echo "==> ruff (generated code and tests)"
+echo "==> ruff (generated code, tests and the bench script)"
 "$python" -m ruff check --no-cache --config ruff-generated.toml build
 "$python" -m ruff check --no-cache .
 "$python" -m ruff format --no-cache --check .
-echo "==> mypy --strict (generated code and tests)"
-"$python" -m mypy --strict build/peer_api build/cases_api ./*.py
+echo "==> mypy --strict (generated code, tests and the bench script)"
+"$python" -m mypy --strict build/peer_api build/cases_api build/bench_api ./*.py bench
 echo "==> pytest (generated clients against zerorpc-python)"
 "$python" -m pytest -q -p no:cacheprovider

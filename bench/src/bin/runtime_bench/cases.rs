@@ -1,40 +1,18 @@
-//! What is measured: the benchmark service (the same three methods in Rust and in
-//! bench/zerorpc_server.py), the cases' payloads, and the exact request and reply bytes the raw
-//! baseline exchanges.
+//! What is measured: the cases' payloads for the benchmark service (`rpcgen_bench::service`),
+//! and the exact request and reply bytes the raw baseline exchanges.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use rpcgen_runtime::event::{encode_event, Header, OK};
-use rpcgen_runtime::{Arguments, MethodInfo, Service};
+use rpcgen_runtime::Arguments;
 use serde_bytes::ByteBuf;
 
 /// The size of the large `bytes` payload: 1 MiB.
 const LARGE_BYTES: usize = 1 << 20;
 /// The number of entries of the dict payload.
 const DICT_ENTRIES: i64 = 100;
-
-/// The typed service the rpcgen server runs: each method decodes its argument into its Rust
-/// type and returns it, as generated code would.
-pub fn service() -> Service {
-    Service::new("Bench")
-        .doc("Echo methods for rpcgen's runtime benchmark.")
-        .unary(
-            MethodInfo::new("echo").param("text").returns("string"),
-            |args| async move { args.get::<String>(0) },
-        )
-        .unary(
-            MethodInfo::new("echo_map")
-                .param("entries")
-                .returns("map<string, i64>"),
-            |args| async move { args.get::<HashMap<String, i64>>(0) },
-        )
-        .unary(
-            MethodInfo::new("echo_bytes").param("data").returns("bytes"),
-            |args| async move { args.get::<ByteBuf>(0) },
-        )
-}
 
 /// One benchmark case: a method called with one value that comes back unchanged.
 pub struct Case<T> {

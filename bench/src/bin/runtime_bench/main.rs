@@ -22,6 +22,7 @@ use std::time::Duration;
 use rpcgen_bench::cpu;
 use rpcgen_bench::measure::{run_callers, Limits, Summary};
 use rpcgen_bench::peer::{self, ChildPeer};
+use rpcgen_bench::service;
 use rpcgen_bench::table::{self, Row};
 use rpcgen_runtime::{Client, Server};
 use serde::de::DeserializeOwned;
@@ -94,7 +95,7 @@ async fn measure_all(options: &Options, servers: &Handle) -> Result<Vec<Row>, St
     println!("{}", options.describe());
     println!("load average before the run: {}", load_average());
     let rpcgen_server = servers
-        .spawn(Server::bind("tcp://127.0.0.1:0", cases::service()))
+        .spawn(Server::bind("tcp://127.0.0.1:0", service::service()))
         .await
         .map_err(|error| format!("the rpcgen server task failed: {error}"))?
         .map_err(|error| format!("the rpcgen server did not start: {error}"))?;
