@@ -1,0 +1,4 @@
+#[rpcgen_macros::data]
+pub trait Shape {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[rpcgen_macros::service]
+pub trait Counter {
+    async fn increment(&mut self) -> u64;
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[rpcgen_macros::service]
+pub trait Classes {
+    async fn enrol(&self, class: String, class_: String);
+}
+
+fn main() {}

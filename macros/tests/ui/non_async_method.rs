@@ -1,0 +1,6 @@
+#[rpcgen_macros::service]
+pub trait Clock {
+    fn now(&self) -> u64;
+}
+
+fn main() {}

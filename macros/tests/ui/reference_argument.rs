@@ -1,0 +1,6 @@
+#[rpcgen_macros::service]
+pub trait Greeter {
+    async fn greet(&self, name: &str) -> String;
+}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[rpcgen_macros::data]
+pub struct Meters(f64);
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[rpcgen_macros::data]
+pub struct Page {
+    pub offset: usize,
+}
+
+fn main() {}
