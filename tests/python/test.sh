@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Tests rpcgen's generated Python clients: generates them into build/ with `rpcgen generate`, checks
 # the generated code (ruff with ruff-generated.toml, mypy --strict) and the tests (ruff, mypy
-# --strict), then runs pytest against the zerorpc-python peer on 127.0.0.1. Uses the repository's
-# venv (.venv/, made by scripts/test.sh).
+# --strict), then runs pytest against real servers on 127.0.0.1: the zerorpc-python peer and the
+# Rust example server of examples/shop. Uses the repository's venv (.venv/, made by scripts/test.sh).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
@@ -13,14 +13,21 @@ if [ ! -x "$python" ]; then
 fi
 cd "$repo"
 
-echo "==> rpcgen generate --lang python (peer.rpc, cases.rpc, the bench)"
+echo "==> rpcgen generate --lang python (peer.rpc, cases.rpc, the shop example, the bench)"
 rm -rf "$here/build"
 generate() {
   cargo run -q -p rpcgen -- generate --lang python --out "$here/build/$1" "$2"
 }
 generate peer_api tests/fixtures/peer.rpc
 generate cases_api tests/python/cases.rpc
+generate shop_api examples/shop/api/shop.rpc
 generate bench_api tests/python/bench/bench.rpc
+
+echo "==> building the Rust example server (shop-server)"
+cargo build -q -p rpcgen-example-shop --bin shop-server
+target_dir="$(cargo metadata -q --format-version 1 --no-deps |
+  "$python" -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+export RPCGEN_SHOP_SERVER="$target_dir/debug/shop-server"
 
 cd "$here"
 echo "==> ruff (generated code, tests and the bench script)"
@@ -28,6 +35,6 @@ echo "==> ruff (generated code, tests and the bench script)"
 "$python" -m ruff check --no-cache .
 "$python" -m ruff format --no-cache --check .
 echo "==> mypy --strict (generated code, tests and the bench script)"
-"$python" -m mypy --strict build/peer_api build/cases_api build/bench_api ./*.py bench
-echo "==> pytest (generated clients against zerorpc-python)"
+"$python" -m mypy --strict build/peer_api build/cases_api build/shop_api build/bench_api ./*.py bench
+echo "==> pytest (generated clients against zerorpc-python and the Rust example server)"
 "$python" -m pytest -q -p no:cacheprovider
