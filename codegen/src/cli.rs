@@ -1,4 +1,5 @@
-//! The `rpcgen` command line: `check`, `ir`, `fmt` and `generate` over `.rpc` files.
+//! The `rpcgen` command line: `check`, `ir`, `fmt` and `generate` over `.rpc` files, and
+//! `extract` (or `generate --from-rust`) over Rust files with `#[rpcgen::service]` traits.
 //!
 //! Diagnostics go to stderr, coloured only when stderr is a terminal (or with `--color always`);
 //! results (the IR) go to stdout. The exit code is 0 on success and 1 when any file has an error
@@ -61,7 +62,20 @@ enum Command {
         /// The folder to write into (created if needed).
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
+        /// The files are Rust sources with `#[rpcgen::service]` traits and their types, each file
+        /// one package (see docs/trait-first.md), instead of .rpc files.
+        #[arg(long, conflicts_with = "dirs")]
+        from_rust: bool,
         /// The root files (compiled together, with their imports).
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+    /// Writes the .rpc equivalent of the annotated traits and types of Rust files.
+    Extract {
+        /// Writes `<package>.rpc` files into DIR instead of printing them on stdout.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// The Rust files; each is one package.
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
@@ -140,8 +154,17 @@ pub fn run() -> ExitCode {
             includes,
             lang,
             out,
+            from_rust,
             files,
-        } => generate(&reporter, includes, lang, out, files),
+        } => {
+            let compiled = if *from_rust {
+                rpcgen_idl::rust_front::compile_rust(files)
+            } else {
+                includes.compiler().compile(files)
+            };
+            generate(&reporter, compiled, lang, out)
+        }
+        Command::Extract { out, files } => extract(&reporter, out.as_deref(), files),
         Command::Fmt { check, files } => fmt(&reporter, *check, files),
     };
     if succeeded {
@@ -201,12 +224,11 @@ fn ir(reporter: &Reporter, includes: &Includes, file: &Path) -> bool {
 
 fn generate(
     reporter: &Reporter,
-    includes: &Includes,
+    compiled: Result<rpcgen_idl::Schema, Diagnostics>,
     languages: &[Language],
     out: &Path,
-    files: &[PathBuf],
 ) -> bool {
-    let schema = match includes.compiler().compile(files) {
+    let schema = match compiled {
         Ok(schema) => schema,
         Err(diagnostics) => {
             reporter.report(&diagnostics);
@@ -233,6 +255,33 @@ fn generate(
         }
     }
     succeeded
+}
+
+/// Prints (or writes into `out`) the `.rpc` text of each Rust file's package.
+fn extract(reporter: &Reporter, out: Option<&Path>, files: &[PathBuf]) -> bool {
+    let schema = match rpcgen_idl::rust_front::compile_rust(files) {
+        Ok(schema) => schema,
+        Err(diagnostics) => {
+            reporter.report(&diagnostics);
+            return false;
+        }
+    };
+    let printed = rpcgen::rpc_printer::print(&schema);
+    let Some(out) = out else {
+        let texts: Vec<&str> = printed.iter().map(|file| file.contents.as_str()).collect();
+        print!("{}", texts.join("\n"));
+        return true;
+    };
+    match rpcgen::output::write_files(out, &printed) {
+        Ok(()) => true,
+        Err(error) => {
+            reporter.error(Diagnostic::error(format!(
+                "cannot write into `{}`: {error}",
+                out.display()
+            )));
+            false
+        }
+    }
 }
 
 fn fmt(reporter: &Reporter, check_only: bool, files: &[PathBuf]) -> bool {

@@ -3,6 +3,7 @@
 pub mod builder;
 pub mod output;
 pub mod python;
+pub mod rpc_printer;
 pub mod rust;
 pub mod typescript;
 

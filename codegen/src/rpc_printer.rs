@@ -1,0 +1,308 @@
+//! The `.rpc` printer: IR → `.rpc` text, one file per package. `rpcgen extract` uses it to write
+//! the `.rpc` equivalent of annotated Rust traits.
+//!
+//! The text is built item by item and then laid out by [`rpcgen_idl::format_source`], so it is
+//! exactly what `rpcgen fmt` would write. Compiling the printed files gives the IR back (tested on
+//! every example of the IDL): wire names become `@name` only where they differ from the declared
+//! name, and a method's timeout becomes its own `@timeout` (the IR has no service timeouts).
+
+use std::fmt::Write as _;
+
+use rpcgen_idl::ir::{
+    Field, Method, Package, Returns, Schema, Type, TypeDef, TypeKind, Variant, VariantData,
+};
+
+use crate::output::GeneratedFile;
+
+/// `<package>.rpc` for every package of the schema.
+pub fn print(schema: &Schema) -> Vec<GeneratedFile> {
+    schema
+        .packages
+        .iter()
+        .map(|package| GeneratedFile::new(format!("{}.rpc", package.name), print_package(package)))
+        .collect()
+}
+
+/// The canonical `.rpc` text of one package.
+pub fn print_package(package: &Package) -> String {
+    let mut text = String::new();
+    docs(&mut text, &package.docs, 0);
+    let _ = writeln!(text, "package {};", package.name);
+    for import in &package.imports {
+        let _ = writeln!(text, "import \"{import}.rpc\";");
+    }
+    for def in &package.types {
+        text.push('\n');
+        type_def(&mut text, &package.name, def);
+    }
+    for service in &package.services {
+        text.push('\n');
+        docs(&mut text, &service.docs, 0);
+        deprecated(&mut text, service.deprecated.as_ref(), 0);
+        let _ = writeln!(text, "service {} {{", service.name);
+        for method in &service.methods {
+            self::method(&mut text, &package.name, method);
+        }
+        text.push_str("}\n");
+    }
+    rpcgen_idl::format_source(format!("{}.rpc", package.name), &text)
+        .unwrap_or_else(|errors| panic!("the .rpc printer printed invalid text:\n{errors}\n{text}"))
+}
+
+fn indent(text: &mut String, depth: usize) {
+    text.push_str(&"    ".repeat(depth));
+}
+
+fn docs(text: &mut String, lines: &[String], depth: usize) {
+    for line in lines {
+        indent(text, depth);
+        if line.is_empty() {
+            text.push_str("///\n");
+        } else {
+            let _ = writeln!(text, "/// {line}");
+        }
+    }
+}
+
+fn deprecated(text: &mut String, reason: Option<&String>, depth: usize) {
+    let Some(reason) = reason else { return };
+    indent(text, depth);
+    if reason.is_empty() {
+        text.push_str("@deprecated\n");
+    } else {
+        let _ = writeln!(text, "@deprecated({})", string(reason));
+    }
+}
+
+fn wire_name(text: &mut String, name: &str, wire_name: &str, depth: usize) {
+    if name != wire_name {
+        indent(text, depth);
+        let _ = writeln!(text, "@name({})", string(wire_name));
+    }
+}
+
+/// A `.rpc` string literal.
+fn string(value: &str) -> String {
+    let mut quoted = String::from("\"");
+    for character in value.chars() {
+        match character {
+            '"' => quoted.push_str("\\\""),
+            '\\' => quoted.push_str("\\\\"),
+            '\n' => quoted.push_str("\\n"),
+            '\r' => quoted.push_str("\\r"),
+            '\t' => quoted.push_str("\\t"),
+            other => quoted.push(other),
+        }
+    }
+    quoted.push('"');
+    quoted
+}
+
+fn type_def(text: &mut String, package: &str, def: &TypeDef) {
+    docs(text, &def.docs, 0);
+    deprecated(text, def.deprecated.as_ref(), 0);
+    match &def.kind {
+        TypeKind::Struct { fields } | TypeKind::Error { fields } => {
+            let keyword = if matches!(def.kind, TypeKind::Struct { .. }) {
+                "struct"
+            } else {
+                "error"
+            };
+            let _ = writeln!(text, "{keyword} {} {{", def.name);
+            for field in fields {
+                self::field(text, package, field, 1);
+            }
+        }
+        TypeKind::Enum { variants } => {
+            let _ = writeln!(text, "enum {} {{", def.name);
+            for variant in variants {
+                self::variant(text, package, variant);
+            }
+        }
+    }
+    text.push_str("}\n");
+}
+
+fn field(text: &mut String, package: &str, field: &Field, depth: usize) {
+    docs(text, &field.docs, depth);
+    deprecated(text, field.deprecated.as_ref(), depth);
+    wire_name(text, &field.name, &field.wire_name, depth);
+    indent(text, depth);
+    let _ = writeln!(text, "{}: {},", field.name, type_text(&field.ty, package));
+}
+
+fn variant(text: &mut String, package: &str, variant: &Variant) {
+    docs(text, &variant.docs, 1);
+    deprecated(text, variant.deprecated.as_ref(), 1);
+    wire_name(text, &variant.name, &variant.wire_name, 1);
+    indent(text, 1);
+    text.push_str(&variant.name);
+    match &variant.data {
+        VariantData::Unit => {}
+        VariantData::Tuple { items } => {
+            let items: Vec<String> = items.iter().map(|item| type_text(item, package)).collect();
+            let _ = write!(text, "({})", items.join(", "));
+        }
+        VariantData::Struct { fields } => {
+            text.push_str(" {\n");
+            for field in fields {
+                self::field(text, package, field, 2);
+            }
+            indent(text, 1);
+            text.push('}');
+        }
+    }
+    text.push_str(",\n");
+}
+
+fn method(text: &mut String, package: &str, method: &Method) {
+    docs(text, &method.docs, 1);
+    deprecated(text, method.deprecated.as_ref(), 1);
+    wire_name(text, &method.name, &method.wire_name, 1);
+    if let Some(timeout) = method.timeout_ms {
+        indent(text, 1);
+        let _ = writeln!(text, "@timeout({})", duration(timeout));
+    }
+    let params: Vec<String> = method
+        .params
+        .iter()
+        .map(|param| {
+            let mut written = String::new();
+            for line in &param.docs {
+                let _ = writeln!(written, "/// {line}");
+            }
+            let _ = write!(written, "{}: {}", param.name, type_text(&param.ty, package));
+            written
+        })
+        .collect();
+    indent(text, 1);
+    let _ = write!(text, "{}({})", method.name, params.join(",\n"));
+    match &method.returns {
+        Returns::Unit => {}
+        Returns::Value(ty) => {
+            let _ = write!(text, " -> {}", type_text(ty, package));
+        }
+        Returns::Stream(item) => {
+            let _ = write!(text, " -> stream<{}>", type_text(item, package));
+        }
+    }
+    if !method.throws.is_empty() {
+        let errors: Vec<String> = method
+            .throws
+            .iter()
+            .map(|error| qualified(&error.package, &error.name, package))
+            .collect();
+        let _ = write!(text, " throws {}", errors.join(", "));
+    }
+    text.push_str(";\n");
+}
+
+/// A timeout in the largest unit that keeps it whole: `1m`, `30s`, `250ms`.
+fn duration(milliseconds: u64) -> String {
+    if milliseconds % 60_000 == 0 {
+        format!("{}m", milliseconds / 60_000)
+    } else if milliseconds % 1000 == 0 {
+        format!("{}s", milliseconds / 1000)
+    } else {
+        format!("{milliseconds}ms")
+    }
+}
+
+fn qualified(declaring: &str, name: &str, package: &str) -> String {
+    if declaring == package {
+        name.to_string()
+    } else {
+        format!("{declaring}.{name}")
+    }
+}
+
+/// A type as `.rpc` text, qualified when declared in another package.
+fn type_text(ty: &Type, package: &str) -> String {
+    match ty {
+        Type::Bool => "bool".into(),
+        Type::I8 => "i8".into(),
+        Type::I16 => "i16".into(),
+        Type::I32 => "i32".into(),
+        Type::I64 => "i64".into(),
+        Type::U8 => "u8".into(),
+        Type::U16 => "u16".into(),
+        Type::U32 => "u32".into(),
+        Type::U64 => "u64".into(),
+        Type::F32 => "f32".into(),
+        Type::F64 => "f64".into(),
+        Type::String => "string".into(),
+        Type::Bytes => "bytes".into(),
+        Type::Any => "any".into(),
+        Type::List(item) => format!("list<{}>", type_text(item, package)),
+        Type::Map { key, value } => format!(
+            "map<{}, {}>",
+            type_text(key, package),
+            type_text(value, package)
+        ),
+        Type::Optional(inner) => format!("{}?", type_text(inner, package)),
+        Type::Named(name) => qualified(&name.package, &name.name, package),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use rpcgen_idl::Compiler;
+
+    use super::*;
+
+    fn idl_tests() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../idl-parser/tests")
+    }
+
+    fn examples() -> PathBuf {
+        idl_tests().join("valid")
+    }
+
+    /// Prints every package of a compiled example and compiles the printed files again.
+    fn round_trip(root: &Path) -> (Schema, Schema) {
+        let schema = Compiler::new()
+            .include_dir(idl_tests().join("include/geo"))
+            .compile(&[root])
+            .unwrap_or_else(|errors| panic!("{errors}"));
+        let loader = print(&schema)
+            .into_iter()
+            .fold(rpcgen_idl::MemoryLoader::new(), |loader, file| {
+                loader.with_file(&file.path, file.contents)
+            });
+        let root_name = format!("{}.rpc", schema.root_packages().next().unwrap().name);
+        let printed = Compiler::with_loader(loader)
+            .compile(&[root_name])
+            .unwrap_or_else(|errors| panic!("{errors}"));
+        (schema, printed)
+    }
+
+    #[test]
+    fn printed_files_compile_to_the_same_ir_for_every_example() {
+        let mut count = 0;
+        for entry in std::fs::read_dir(examples()).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|extension| extension == "rpc") {
+                let (original, printed) = round_trip(&path);
+                assert_eq!(original, printed, "{}", path.display());
+                count += 1;
+            }
+        }
+        assert!(count >= 10, "only {count} examples found");
+    }
+
+    #[test]
+    fn the_text_is_canonical() {
+        let schema = Compiler::with_loader(rpcgen_idl::MemoryLoader::new().with_file(
+            "a.rpc",
+            "package a; @timeout(90s) service S { @name(\"x\") f(n: u8) -> stream<string?>; }",
+        ))
+        .compile(&["a.rpc"])
+        .unwrap();
+        assert_eq!(
+            print_package(&schema.packages[0]),
+            "package a;\n\nservice S {\n    @name(\"x\")\n    @timeout(90s)\n    f(n: u8) -> stream<string?>;\n}\n"
+        );
+    }
+}
