@@ -111,6 +111,37 @@ impl Builder {
         for path in compiler.files_read() {
             println!("cargo:rerun-if-changed={}", path.display());
         }
+        self.write_rust(compiled)
+    }
+
+    /// For build scripts: like [`Builder::compile`], from Rust files with `#[rpcgen::service]`
+    /// traits and their types instead of `.rpc` files (each file one package; see
+    /// docs/trait-first.md). A client crate can get the typed client of a server crate's trait
+    /// this way without an `.rpc` file.
+    pub fn compile_rust<P: AsRef<Path>>(&self, sources: &[P]) {
+        if let Err(error) = self.try_compile_rust(sources) {
+            eprint!("{error}");
+            std::process::exit(1);
+        }
+    }
+
+    /// Like [`Builder::compile_rust`], but returns the error instead of ending the process; on
+    /// success returns the paths of the generated files.
+    pub fn try_compile_rust<P: AsRef<Path>>(
+        &self,
+        sources: &[P],
+    ) -> Result<Vec<PathBuf>, BuildError> {
+        for path in sources {
+            println!("cargo:rerun-if-changed={}", path.as_ref().display());
+        }
+        self.write_rust(rpcgen_idl::rust_front::compile_rust(sources))
+    }
+
+    /// Generates Rust for a compiled schema and writes it into the output folder.
+    fn write_rust(
+        &self,
+        compiled: Result<rpcgen_idl::Schema, Diagnostics>,
+    ) -> Result<Vec<PathBuf>, BuildError> {
         let schema = compiled.map_err(BuildError::Invalid)?;
         let files = rust::generate(&schema).map_err(BuildError::Generate)?;
         let out_dir = match &self.out_dir {
@@ -130,6 +161,36 @@ impl Builder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rust_sources_generate_like_rpc_files() {
+        let dir = scratch("rust");
+        let source = dir.join("api/board.rs");
+        std::fs::write(
+            &source,
+            "#[rpcgen::data] pub struct Note { pub id: u64 }\n\
+             #[rpcgen::service] pub trait Board { async fn get(&self, id: u64) -> Note; }\n",
+        )
+        .unwrap();
+        let written = Builder::new()
+            .out_dir(dir.join("out"))
+            .try_compile_rust(&[&source])
+            .unwrap();
+        assert_eq!(written, [dir.join("out/board.rs")]);
+        let board = std::fs::read_to_string(&written[0]).unwrap();
+        assert!(board.contains("pub struct BoardClient"), "{board}");
+        std::fs::write(
+            &source,
+            "#[rpcgen::data] pub struct Note { pub id: usize }\n",
+        )
+        .unwrap();
+        let error = Builder::new()
+            .out_dir(dir.join("out"))
+            .try_compile_rust(&[&source])
+            .unwrap_err();
+        assert!(error.to_string().contains("board.rs:1:43"), "{error}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     /// A fresh folder under the system's temporary directory.
     fn scratch(name: &str) -> PathBuf {
