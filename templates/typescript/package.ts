@@ -51,7 +51,7 @@ export function {{ e.converter }}(value: unknown, path: string): {{ e.name }} {
 {{ variant.doc }}  | {% match variant.payload -%}
 {%- when Payload::Unit %}{{ variant.wire_literal }}
 {%- when Payload::Single with { ts_type, converter: _, path_suffix: _ } %}{ {{ variant.key }}: {{ ts_type }} }
-{%- when Payload::Tuple with { path_suffix: _, items } %}{ {{ variant.key }}: [{% for (ts_type, _, _) in items %}{{ ts_type }}{% if !loop.last %}, {% endif %}{% endfor %}] }
+{%- when Payload::Tuple with { path_suffix: _, items } %}{ {{ variant.key }}: [{% for item in items %}{{ item.ts_type }}{% if !loop.last %}, {% endif %}{% endfor %}] }
 {%- when Payload::Struct with { path_suffix: _, fields } %}{
       {{ variant.key }}: {
 {%- for field in fields %}
@@ -77,8 +77,8 @@ export function {{ e.converter }}(value: unknown, path: string): {{ e.name }} {
       const items = rpcgen.toTuple(payload, path + {{ path_suffix }}, {{ items.len() }});
       return {
         {{ variant.key }}: [
-{%- for (_, converter, item_suffix) in items %}
-          {{ converter }}(items[{{ loop.index0 }}], path + {{ item_suffix }}),
+{%- for item in items %}
+          {{ item.converter }}(items[{{ loop.index0 }}], path + {{ item.path_suffix }}),
 {%- endfor %}
         ],
       };

@@ -108,16 +108,24 @@ pub(super) enum Payload {
         converter: String,
         path_suffix: String,
     },
-    /// Several values, an array: `(ts_type, converter, path_suffix)` per item.
+    /// Several values, an array.
     Tuple {
         path_suffix: String,
-        items: Vec<(String, String, String)>,
+        items: Vec<TupleItem>,
     },
     /// Named fields, a map.
     Struct {
         path_suffix: String,
         fields: Vec<FieldView>,
     },
+}
+
+/// One value of a tuple variant with several values.
+pub(super) struct TupleItem {
+    pub ts_type: String,
+    pub converter: String,
+    /// What the enum's path gains for this item (`.Rect[0]`), as a string literal.
+    pub path_suffix: String,
 }
 
 /// An error type.
@@ -329,12 +337,10 @@ fn variant_view(renderer: &TypeRenderer, variant: &Variant) -> VariantView {
             items: items
                 .iter()
                 .enumerate()
-                .map(|(index, ty)| {
-                    (
-                        renderer.ts_type(ty),
-                        renderer.converter(ty),
-                        string_literal(&format!("{step}[{index}]")),
-                    )
+                .map(|(index, ty)| TupleItem {
+                    ts_type: renderer.ts_type(ty),
+                    converter: renderer.converter(ty),
+                    path_suffix: string_literal(&format!("{step}[{index}]")),
                 })
                 .collect(),
         },
