@@ -21,7 +21,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 use askama::Template;
-use rpcgen_idl::ir::{Package, Schema};
+use rpcgen_idl::ir::{Field, Package, Schema, TypeKind, VariantData};
 
 use crate::output::GeneratedFile;
 use types::{type_identifier, RUNTIME_NAMESPACE};
@@ -111,7 +111,29 @@ fn check_names(package: &Package) -> Result<(), GenerateError> {
             )));
         }
     }
+    if let Some(def) = package.types.iter().find(|def| uses_proto_key(&def.kind)) {
+        return Err(GenerateError::new(format!(
+            "the type `{}` of package `{}` has a field or variant sent as `{PROTO_KEY}`, which a \
+             JavaScript object cannot hold as a plain key; give it another `@name`",
+            def.name, package.name
+        )));
+    }
     Ok(())
+}
+
+/// The one map key JavaScript objects treat specially: it sets the prototype.
+const PROTO_KEY: &str = "__proto__";
+
+/// Whether a field or variant of a type travels under the key `__proto__`.
+fn uses_proto_key(kind: &TypeKind) -> bool {
+    let any_field = |fields: &[Field]| fields.iter().any(|field| field.wire_name == PROTO_KEY);
+    match kind {
+        TypeKind::Struct { fields } | TypeKind::Error { fields } => any_field(fields),
+        TypeKind::Enum { variants } => variants.iter().any(|variant| {
+            variant.wire_name == PROTO_KEY
+                || matches!(&variant.data, VariantData::Struct { fields } if any_field(fields))
+        }),
+    }
 }
 
 /// `text` with every run of blank lines reduced to one and a single newline at the end, so that
@@ -194,5 +216,17 @@ mod tests {
         assert!(error.to_string().contains("global `Promise`"), "{error}");
         let error = generate_package("package rpcgen;").unwrap_err();
         assert!(error.to_string().contains("reserved"), "{error}");
+    }
+
+    #[test]
+    fn proto_keys_are_refused() {
+        for source in [
+            "package p;\nstruct A { @name(\"__proto__\") x: u8 }",
+            "package p;\nenum E { @name(\"__proto__\") X }",
+            "package p;\nenum E { X { @name(\"__proto__\") y: u8 } }",
+        ] {
+            let error = generate_package(source).unwrap_err();
+            assert!(error.to_string().contains("`__proto__`"), "{error}");
+        }
     }
 }
