@@ -40,7 +40,7 @@ class Refused(Exception):
 def typed_error(error_class, fields, message):
     """An exception whose zerorpc traceback ends with rpcgen's fields line."""
     encoded = base64.b64encode(msgpack.packb(fields, use_bin_type=True)).decode()
-    return error_class("%s\nrpcgen-error-fields: %s" % (message, encoded))
+    return error_class(f"{message}\nrpcgen-error-fields: {encoded}")
 
 
 class Fixture:
@@ -51,7 +51,9 @@ class Fixture:
             raise NotFound("no item 2 (a foreign error without fields)")
         if item_id == 3:
             raise typed_error(Refused, {}, "Refused")
-        raise typed_error(NotFound, {"id": item_id, "message": "no such item"}, "no such item")
+        raise typed_error(
+            NotFound, {"id": item_id, "message": "no such item"}, "no such item"
+        )
 
     def echo_item(self, item):
         return item
@@ -66,7 +68,9 @@ class Fixture:
         yield {"Removed": {"id": 8, "reason": "gone"}}
         yield "Cleared"
         if fail:
-            raise typed_error(NotFound, {"id": 9, "message": "stream failed"}, "stream failed")
+            raise typed_error(
+                NotFound, {"id": 9, "message": "stream failed"}, "stream failed"
+            )
 
     def by_color(self):
         return {"Red": 1, "green": 2}
@@ -88,7 +92,7 @@ def main():
     server = zerorpc.Server(Fixture(), heartbeat=args.heartbeat)
     server.bind(args.bind)
     endpoint = server._events._socket.getsockopt(zmq.LAST_ENDPOINT).decode()
-    print("READY %s" % endpoint, flush=True)
+    print(f"READY {endpoint}", flush=True)
 
     def stop_when_stdin_closes():
         from gevent.os import tp_read
