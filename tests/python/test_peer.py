@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -134,10 +133,8 @@ def test_arguments_are_checked_before_anything_is_sent(peer: Server) -> None:
 
 def test_a_timeout(peer: Server) -> None:
     with connect(peer) as client:
-        started = time.monotonic()
         with pytest.raises(TimeoutExpired, match="'slow'"):
             client.slow(5, timeout=0.3)
-        assert time.monotonic() - started < 5
         assert client.slow(0.01, timeout=5) == 0.01
 
     async def main() -> None:
