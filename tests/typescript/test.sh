@@ -3,13 +3,19 @@
 #   1. `rpcgen generate --lang ts` writes clients for tests/fixtures/peer.rpc,
 #      examples/shop/api/shop.rpc and schemas/*.rpc into tests/typescript/build/ (ignored);
 #   2. `tsc` compiles them with the tests (strict, and stricter options);
-#   3. `node --test` runs the tests against real servers: the zerorpc-python peer and fixture
+#   3. ruff checks the Python fixture server;
+#   4. `node --test` runs the tests against real servers: the zerorpc-python peer and fixture
 #      server, and the Rust example server of examples/shop (built here with cargo).
 # Needs the repository's node_modules/ and a Python with zerorpc ($RPCGEN_PYTHON, else .venv/).
 # $RPCGEN names the rpcgen command to use (default: `cargo run -q -p rpcgen --`).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/build.sh" debug
+
+echo "==> ruff: the Python fixture server"
+python="${RPCGEN_PYTHON:-$repo/.venv/bin/python}"
+"$python" -m ruff check --no-cache "$here/test/fixture_server.py"
+"$python" -m ruff format --no-cache --check "$here/test/fixture_server.py"
 
 echo "==> node --test"
 node --test "$here"/build/js/test/*.test.js
