@@ -1,5 +1,10 @@
 //! The view models of the TypeScript templates: every name, type expression, converter and doc
 //! comment is computed here from the IR, so that the templates only lay them out.
+//!
+//! Conventions of the fields below: `doc` is a rendered JSDoc comment, indented and ending with a
+//! newline, or empty; `name` is a TypeScript identifier; `ts_type` a TypeScript type expression;
+//! `converter` a converter expression (`rpcgen.listOf(toTicket)`) or, for a declaration, the name
+//! of its converter function; `*_literal` and `path_suffix` are JavaScript string literals.
 
 use std::collections::BTreeSet;
 
@@ -46,6 +51,7 @@ pub(super) struct StructView {
     pub doc: String,
     pub name: String,
     pub converter: String,
+    /// The fields, in declaration order.
     pub fields: Vec<FieldView>,
 }
 
@@ -81,6 +87,7 @@ pub(super) struct DataEnumView {
     pub doc: String,
     pub name: String,
     pub converter: String,
+    /// Every variant, in declaration order.
     pub variants: Vec<VariantView>,
     /// Wire name literals of the unit variants.
     pub unit_names: Vec<String>,
@@ -95,6 +102,7 @@ pub(super) struct VariantView {
     pub wire_literal: String,
     /// The property key of the one-key object.
     pub key: String,
+    /// What the variant carries.
     pub payload: Payload,
 }
 
@@ -134,6 +142,7 @@ pub(super) struct ErrorView {
     pub name: String,
     /// The IDL name, as a string literal.
     pub error_name: String,
+    /// The error's fields, the members of its `fields` property.
     pub fields: Vec<FieldView>,
 }
 
@@ -143,6 +152,7 @@ pub(super) struct ClientView {
     pub name: String,
     /// The service's IDL name, for the constructor's doc.
     pub service: String,
+    /// One method per IDL method, in declaration order.
     pub methods: Vec<MethodView>,
 }
 
@@ -153,6 +163,7 @@ pub(super) struct MethodView {
     pub name: String,
     /// The private static field holding the method's spec.
     pub spec: String,
+    /// The parameters, in wire order (the trailing `options` is not among them).
     pub params: Vec<ParamView>,
     /// `async ` for a plain method; empty for a stream, which returns an iterable at once.
     pub keyword: &'static str,
@@ -162,6 +173,7 @@ pub(super) struct MethodView {
     pub runtime_function: &'static str,
     /// The result type (the item type of a stream; `void` for none).
     pub result_type: String,
+    /// The converter of the result (or of each stream item).
     pub result_converter: String,
     /// The declared result type as IDL text, as a string literal.
     pub result_idl: String,
