@@ -23,13 +23,16 @@ step "Benchmarks compile and run once (as tests, not measurements)"
 cargo test --workspace --benches --quiet
 
 step "Checked-in .rpc files are formatted"
-cargo run --quiet -p rpcgen -- fmt --check tests/fixtures/*.rpc
+cargo run --quiet -p rpcgen -- fmt --check tests/fixtures/*.rpc tests/python/*.rpc tests/python/bench/*.rpc examples/*/api/*.rpc
 
 step "TypeScript runtime (tsc --strict, node --test, interop with zerorpc-python)"
 runtime/ts/test.sh
 
 step "Python runtime (ruff, mypy --strict, pytest against zerorpc-python)"
 runtime/python/test.sh
+
+step "Python clients (generated: ruff, mypy --strict, pytest against zerorpc-python and the Rust example server)"
+tests/python/test.sh
 
 echo
 echo "All rpcgen tests passed."
