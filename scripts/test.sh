@@ -31,6 +31,9 @@ runtime/ts/test.sh
 step "Python runtime (ruff, mypy --strict, pytest against zerorpc-python)"
 runtime/python/test.sh
 
+step "TypeScript clients (generate --lang ts, tsc --strict, node --test against zerorpc-python and the Rust example server)"
+tests/typescript/test.sh
+
 step "Python clients (generated: ruff, mypy --strict, pytest against zerorpc-python and the Rust example server)"
 tests/python/test.sh
 
