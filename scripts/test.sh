@@ -37,5 +37,8 @@ tests/typescript/test.sh
 step "Python clients (generated: ruff, mypy --strict, pytest against zerorpc-python and the Rust example server)"
 tests/python/test.sh
 
+step "The README's demo, run in a fresh clone of the repository"
+tests/demo_from_clone.sh
+
 echo
 echo "All rpcgen tests passed."
