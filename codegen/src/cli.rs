@@ -112,6 +112,9 @@ impl Includes {
 /// A language `generate` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Language {
+    /// Rust types, server traits and typed clients (one `<package>.rs` module per IDL package,
+    /// for `rpcgen_runtime::include_rpc!`).
+    Rust,
     /// Typed Python clients (a package: one module per IDL package, plus the runtime).
     Python,
     /// Typed TypeScript clients (one ES module per IDL package, plus the runtime).
@@ -238,6 +241,10 @@ fn generate(
     let mut succeeded = true;
     for language in languages {
         let generated = match language {
+            // One `error:` line per problem, like the diagnostics of the other commands.
+            Language::Rust => {
+                rpcgen::rust::generate(&schema).map_err(|error| error.problems.join("\nerror: "))
+            }
             Language::Python => {
                 rpcgen::python::generate(&schema).map_err(|error| error.to_string())
             }

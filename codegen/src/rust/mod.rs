@@ -92,8 +92,8 @@ fn declared_names(package: &Package) -> Result<HashSet<String>, Vec<String>> {
     let mut claim = |name: String, what: String| {
         if !declared.insert(name.clone()) {
             problems.push(format!(
-                "package `{}`: the Rust backend names {what} `{name}`, but that name is already \
-                 taken; rename the type or the service that makes it collide",
+                "package `{}`: the Rust backend needs the name `{name}` for {what}, but another \
+                 item of the package already has it; rename that item or the service",
                 package.name
             ));
         }
@@ -316,7 +316,9 @@ pub(crate) mod tests {
         );
         let problems = generate(&schema).unwrap_err().problems;
         assert_eq!(problems.len(), 3, "{problems:#?}");
-        assert!(problems[0].contains("the client of service `Shop` `ShopClient`"));
+        assert!(
+            problems[0].contains("needs the name `ShopClient` for the client of service `Shop`")
+        );
         assert!(problems[1].contains("`connect` is already a method of every generated client"));
         assert!(problems[2].contains("it throws `Call`"));
     }
