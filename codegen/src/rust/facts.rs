@@ -41,9 +41,10 @@ impl<'a> SchemaFacts<'a> {
     /// Whether a type is an enum whose variants carry no data (a string on the wire, `Copy` in
     /// Rust, usable as a map key).
     pub(super) fn is_unit_enum(&self, name: &TypeName) -> bool {
-        self.definitions
-            .get(name)
-            .is_some_and(|def| is_unit_enum(def))
+        self.definitions.get(name).is_some_and(|def| {
+            matches!(&def.kind, TypeKind::Enum { variants }
+                if variants.iter().all(|variant| variant.data == VariantData::Unit))
+        })
     }
 
     /// Whether a value of `container` holding `target` inline (not behind a list or a map) must
@@ -65,12 +66,6 @@ impl<'a> SchemaFacts<'a> {
         }
         false
     }
-}
-
-/// Whether every variant of an enum is a unit variant.
-pub(super) fn is_unit_enum(def: &TypeDef) -> bool {
-    matches!(&def.kind, TypeKind::Enum { variants }
-        if variants.iter().all(|variant| variant.data == VariantData::Unit))
 }
 
 /// Every type a definition contains.
@@ -96,7 +91,7 @@ fn inline_references(def: &TypeDef) -> impl Iterator<Item = &TypeName> {
 }
 
 /// The user type a member holds inline, if any.
-pub(super) fn inline_reference(ty: &Type) -> Option<&TypeName> {
+fn inline_reference(ty: &Type) -> Option<&TypeName> {
     match ty {
         Type::Named(name) => Some(name),
         Type::Optional(inner) => inline_reference(inner),
