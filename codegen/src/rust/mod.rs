@@ -1,9 +1,10 @@
 //! The Rust backend: IR → one Rust file per package, each holding `pub mod <package> { … }`.
 //!
-//! A package's module has, in this order: its types ([`types`]); for each service the trait a
+//! A package's module has, in this order: its types (`types.rs`); for each service the trait a
 //! server implements, the typed error enums of its methods and the function that serves an
-//! implementation ([`service`]); then the typed client ([`client`]). How IDL types map to Rust
-//! types is decided in one place, [`mapping`]. Generated code names nothing but `rpcgen_runtime`
+//! implementation (`service.rs`); then the typed client (`client.rs`). `rpcgen-macros` relies on
+//! this order to pick out the items of one type or service. How IDL types map to Rust
+//! types is decided in one place, `mapping.rs`. Generated code names nothing but `rpcgen_runtime`
 //! and the standard library; other packages are sibling modules (`super::common::Money`).
 //!
 //! Code is built as typed token trees with `quote` and printed with `prettyplease`, so it is
