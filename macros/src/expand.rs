@@ -183,7 +183,7 @@ fn generated_items(schema: &Schema, item: &syn::Item) -> syn::Result<TokenStream
         .next()
         .expect("the Rust front end always gives one package");
     let files = rpcgen::rust::generate(schema)
-        .map_err(|error| syn::Error::new_spanned(item_ident(item), error.to_string().trim_end()))?;
+        .map_err(|error| syn::Error::new_spanned(item_ident(item), error.problems.join("\n")))?;
     let file_name = format!("{}.rs", package.name);
     let generated = files
         .iter()
