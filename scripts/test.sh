@@ -37,6 +37,9 @@ tests/typescript/test.sh
 step "Python clients (generated: ruff, mypy --strict, pytest against zerorpc-python and the Rust example server)"
 tests/python/test.sh
 
+step "Trait-first: TypeScript and Python clients generated from a Rust trait call its Rust server"
+tests/trait_first/test.sh
+
 step "The README's demo, run in a fresh clone of the repository"
 tests/demo_from_clone.sh
 
