@@ -108,7 +108,6 @@ impl Includes {
     }
 }
 
-/// When diagnostics are coloured.
 /// A language `generate` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Language {
@@ -122,6 +121,7 @@ enum Language {
     TypeScript,
 }
 
+/// When diagnostics are coloured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum ColorWhen {
     /// When stderr is a terminal and NO_COLOR is not set.
