@@ -23,7 +23,15 @@ step "Benchmarks compile and run once (as tests, not measurements)"
 cargo test --workspace --benches --quiet
 
 step "Checked-in .rpc files are formatted"
-cargo run --quiet -p rpcgen -- fmt --check tests/fixtures/*.rpc tests/python/*.rpc tests/python/bench/*.rpc examples/*/api/*.rpc
+cargo run --quiet -p rpcgen -- fmt --check tests/fixtures/*.rpc tests/python/*.rpc tests/python/bench/*.rpc examples/*/api/*.rpc tests/rust/api/*.rpc
+
+step "Exact rebuilds: the example's build script reruns only when a file it read changes"
+tests/rust/check_exact_rebuilds.sh
+
+step "Python scripts of the Rust end-to-end tests (ruff, mypy --strict)"
+"$RPCGEN_PYTHON" -m ruff check --no-cache tests/rust/python
+"$RPCGEN_PYTHON" -m ruff format --no-cache --check tests/rust/python
+"$RPCGEN_PYTHON" -m mypy --strict --no-incremental tests/rust/python
 
 step "TypeScript runtime (tsc --strict, node --test, interop with zerorpc-python)"
 runtime/ts/test.sh

@@ -2,7 +2,8 @@
 # Checks that builds through rpcgen::Builder are exact, on the example project: a second
 # `cargo build` with no .rpc change does not rerun its build script, touching a file the build
 # read (here an imported one) does, and touching another file of the package does not (without
-# `cargo:rerun-if-changed` lines, cargo would rerun the script for any file of the package). Run it from anywhere; it uses the normal target dir
+# `cargo:rerun-if-changed` lines, cargo would rerun the script for any file of the package).
+# Run it from anywhere; it uses the normal target dir
 # (or CARGO_TARGET_DIR), so after a workspace build it only takes seconds.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
