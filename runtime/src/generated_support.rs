@@ -15,6 +15,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -154,28 +156,40 @@ pub trait IdlError: Serialize + DeserializeOwned {
 /// The line of an `ERR` traceback that carries an error's fields.
 const FIELDS_LINE: &str = "rpcgen-error-fields: ";
 
-/// The error's name followed by each field as `field=value`: `Invalid: field="title", code=3`.
+/// Each field as `field=value`, comma-separated: `field="title", code=3` (empty without fields).
 pub fn fields_message<E: IdlError>(error: &E) -> String {
-    let mut message = E::NAME.to_string();
+    let mut message = String::new();
     let Ok(Value::Map(fields)) = to_value(error) else {
         return message;
     };
     for (index, (name, value)) in fields.iter().enumerate() {
-        let separator = if index == 0 { ": " } else { ", " };
+        let separator = if index == 0 { "" } else { ", " };
         let name = name.as_str().unwrap_or_default();
         let _ = write!(message, "{separator}{name}={value}");
     }
     message
 }
 
-/// The `ERR` event for a typed error: `[name, message, message + fields line]` (docs/errors.md).
-pub fn encode_error<E: IdlError>(error: &E) -> RemoteError {
+/// The error as one readable line, its name first: `NotFound: id=42`, or the bare name when the
+/// message is empty. The `Display` of generated error types, and the first line of the traceback.
+pub fn describe<E: IdlError>(error: &E) -> String {
     let message = error.message();
+    if message.is_empty() {
+        E::NAME.to_string()
+    } else {
+        format!("{}: {message}", E::NAME)
+    }
+}
+
+/// The `ERR` event for a typed error: `[name, message, description + fields line]`
+/// (docs/errors.md).
+pub fn encode_error<E: IdlError>(error: &E) -> RemoteError {
+    let description = describe(error);
     let traceback = match encode(error) {
-        Ok(fields) => format!("{message}\n{FIELDS_LINE}{}\n", base64::encode(&fields)),
-        Err(_) => format!("{message}\n"),
+        Ok(fields) => format!("{description}\n{FIELDS_LINE}{}\n", BASE64.encode(&fields)),
+        Err(_) => format!("{description}\n"),
     };
-    RemoteError::new(E::NAME, message).with_traceback(traceback)
+    RemoteError::new(E::NAME, error.message()).with_traceback(traceback)
 }
 
 /// The typed error a call ended in, when the server sent `ERR` named `E::NAME` with a fields line
@@ -188,7 +202,7 @@ pub fn decode_error<E: IdlError>(error: &CallError) -> Option<E> {
         .lines()
         .rev()
         .find_map(|line| line.strip_prefix(FIELDS_LINE))?;
-    let bytes = base64::decode(line.trim_end())?;
+    let bytes = BASE64.decode(line.trim_end()).ok()?;
     let value = rmpv::decode::read_value(&mut bytes.as_slice()).ok()?;
     from_value(&value).ok()
 }
@@ -201,55 +215,6 @@ pub fn forward_call_error(error: CallError) -> RemoteError {
         CallError::Timeout { .. } => RemoteError::new("TimeoutExpired", error.to_string()),
         CallError::LostRemote { .. } => RemoteError::new("LostRemote", error.to_string()),
         other => RemoteError::new("CallError", other.to_string()),
-    }
-}
-
-/// Standard base64 with padding (RFC 4648 §4), the encoding of the fields line.
-mod base64 {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-    /// Encodes bytes.
-    pub fn encode(bytes: &[u8]) -> String {
-        let mut text = String::with_capacity(bytes.len().div_ceil(3) * 4);
-        for chunk in bytes.chunks(3) {
-            let group = chunk.iter().enumerate().fold(0u32, |group, (index, byte)| {
-                group | (u32::from(*byte) << (16 - 8 * index))
-            });
-            for position in 0..4 {
-                if position <= chunk.len() {
-                    let sextet = (group >> (18 - 6 * position)) & 0x3f;
-                    text.push(char::from(ALPHABET[sextet as usize]));
-                } else {
-                    text.push('=');
-                }
-            }
-        }
-        text
-    }
-
-    /// Decodes padded base64; `None` for anything else.
-    pub fn decode(text: &str) -> Option<Vec<u8>> {
-        let text = text.as_bytes();
-        if !text.len().is_multiple_of(4) {
-            return None;
-        }
-        let mut bytes = Vec::with_capacity(text.len() / 4 * 3);
-        for (index, chunk) in text.chunks(4).enumerate() {
-            let last = index == text.len() / 4 - 1;
-            let padding = chunk.iter().rev().take_while(|&&byte| byte == b'=').count();
-            if padding > 2 || (padding > 0 && !last) {
-                return None;
-            }
-            let mut group = 0u32;
-            for &symbol in &chunk[..4 - padding] {
-                let sextet = ALPHABET.iter().position(|&letter| letter == symbol)?;
-                group = (group << 6) | sextet as u32;
-            }
-            group <<= 6 * padding;
-            let [_, first, second, third] = group.to_be_bytes();
-            bytes.extend_from_slice(&[first, second, third][..3 - padding]);
-        }
-        Some(bytes)
     }
 }
 
@@ -293,36 +258,10 @@ mod tests {
     }
 
     #[test]
-    fn base64_matches_rfc_4648_vectors() {
-        let vectors = [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("fooba", "Zm9vYmE="),
-            ("foobar", "Zm9vYmFy"),
-        ];
-        for (plain, encoded) in vectors {
-            assert_eq!(base64::encode(plain.as_bytes()), encoded);
-            assert_eq!(base64::decode(encoded).unwrap(), plain.as_bytes());
-        }
-        let all: Vec<u8> = (0..=255).collect();
-        assert_eq!(base64::decode(&base64::encode(&all)).unwrap(), all);
-    }
-
-    #[test]
-    fn base64_refuses_malformed_text() {
-        for bad in ["Zg=", "Z===", "Zg==Zm9v", "Zm9*", "Zm9vY"] {
-            assert_eq!(base64::decode(bad), None, "{bad}");
-        }
-    }
-
-    #[test]
     fn typed_errors_follow_docs_errors_md() {
         let error = encode_error(&NotFound { id: 42 });
         assert_eq!(error.name, "NotFound");
-        assert_eq!(error.message, "NotFound: id=42");
+        assert_eq!(error.message, "id=42");
         assert_eq!(
             error.traceback.as_deref(),
             Some("NotFound: id=42\nrpcgen-error-fields: gaJpZCo=\n")
@@ -343,8 +282,9 @@ mod tests {
         assert_eq!(error.message, "title is empty");
         assert_eq!(
             fields_message(&invalid),
-            r#"Invalid: message="title is empty", code=3"#
+            r#"message="title is empty", code=3"#
         );
+        assert_eq!(describe(&invalid), "Invalid: title is empty");
         assert_eq!(decode_error::<Invalid>(&remote(error)), Some(invalid));
     }
 

@@ -14,7 +14,7 @@ from shop_api.rpcgen_runtime import ProtocolError, RemoteError
 from shop_api.shop import NotFound, Rejected
 
 # The example of docs/errors.md: NotFound { id: 42 }.
-NOT_FOUND_42 = RemoteError("NotFound", "NotFound: id=42", "NotFound: id=42\nrpcgen-error-fields: gaJpZCo=\n")
+NOT_FOUND_42 = RemoteError("NotFound", "id=42", "NotFound: id=42\nrpcgen-error-fields: gaJpZCo=\n")
 
 
 def fields_line(fields: dict[str, object]) -> str:
@@ -26,7 +26,7 @@ def test_a_typed_error_is_read_from_its_fields_line() -> None:
     assert error.id == 42
     assert (error.name, error.message, error.traceback) == (
         "NotFound",
-        "NotFound: id=42",
+        "id=42",
         NOT_FOUND_42.traceback,
     )
     big = RemoteError(

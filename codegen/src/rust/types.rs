@@ -170,7 +170,7 @@ fn error_impls(
 
         impl ::core::fmt::Display for #ident {
             fn fmt(&self, formatter: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                formatter.write_str(&::rpcgen_runtime::generated_support::IdlError::message(self))
+                formatter.write_str(&::rpcgen_runtime::generated_support::describe(self))
             }
         }
 

@@ -47,7 +47,7 @@ async fn zerorpc_python_calls_the_generated_server() {
 
     let missing = &results["get_missing"];
     assert_eq!(missing["name"], "NotFound");
-    assert_eq!(missing["msg"], "NotFound: id=999");
+    assert_eq!(missing["msg"], "id=999");
     // docs/errors.md: the message, then the fields as base64 MessagePack ({"id": 999}).
     assert_eq!(
         missing["traceback"],

@@ -161,7 +161,7 @@ async fn declared_errors_arrive_typed() {
             field: "title".to_string(),
         })
     );
-    assert_eq!(rejected.to_string(), "a ticket needs a title");
+    assert_eq!(rejected.to_string(), "Rejected: a ticket needs a title");
     server.shutdown().await;
 }
 

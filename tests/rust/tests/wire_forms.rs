@@ -177,7 +177,7 @@ fn scalars_keep_their_range_and_bytes_are_bin() {
 fn declared_errors_travel_in_the_documented_err_form() {
     let error = encode_error(&NotFound { id: 42 });
     assert_eq!(error.name, "NotFound");
-    assert_eq!(error.message, "NotFound: id=42");
+    assert_eq!(error.message, "id=42");
     assert_eq!(
         error.traceback.as_deref(),
         Some("NotFound: id=42\nrpcgen-error-fields: gaJpZCo=\n")
