@@ -258,6 +258,24 @@ impl Schema {
     pub fn root_packages(&self) -> impl Iterator<Item = &Package> {
         self.packages.iter().filter(|package| package.root)
     }
+
+    /// Every user type of every package, with its full name, in package then declaration order.
+    pub fn named_types(&self) -> impl Iterator<Item = (TypeName, &TypeDef)> {
+        self.packages.iter().flat_map(Package::named_types)
+    }
+}
+
+impl Package {
+    /// Every user type of this package, with its full name, in declaration order.
+    pub fn named_types(&self) -> impl Iterator<Item = (TypeName, &TypeDef)> {
+        self.types.iter().map(|def| {
+            let name = TypeName {
+                package: self.name.clone(),
+                name: def.name.clone(),
+            };
+            (name, def)
+        })
+    }
 }
 
 /// The built-in scalar types by their IDL names.
@@ -336,5 +354,10 @@ mod tests {
             Some("Level")
         );
         assert_eq!(schema.root_packages().count(), 1);
+        let named: Vec<(TypeName, &str)> = schema
+            .named_types()
+            .map(|(name, def)| (name, def.name.as_str()))
+            .collect();
+        assert_eq!(named, vec![(level, "Level")]);
     }
 }

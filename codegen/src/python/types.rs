@@ -43,12 +43,8 @@ pub fn module_private_names(
     for alias in FIXED_ALIASES {
         private.claim(&alias[1..]);
     }
-    for def in &package.types {
+    for (name, def) in package.named_types() {
         if !matches!(def.kind, TypeKind::Error { .. }) {
-            let name = TypeName {
-                package: package.name.clone(),
-                name: def.name.clone(),
-            };
             named_codecs.insert(name, private.claim(&names::upper_snake(&def.name)));
         }
     }

@@ -16,19 +16,7 @@ pub(super) struct SchemaFacts<'a> {
 impl<'a> SchemaFacts<'a> {
     /// Analyses every type of every package.
     pub(super) fn new(schema: &'a Schema) -> Self {
-        let definitions: HashMap<TypeName, &TypeDef> = schema
-            .packages
-            .iter()
-            .flat_map(|package| {
-                package.types.iter().map(|def| {
-                    let name = TypeName {
-                        package: package.name.clone(),
-                        name: def.name.clone(),
-                    };
-                    (name, def)
-                })
-            })
-            .collect();
+        let definitions: HashMap<TypeName, &TypeDef> = schema.named_types().collect();
         let total = total_types(&definitions);
         Self { definitions, total }
     }

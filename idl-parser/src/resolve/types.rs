@@ -353,19 +353,7 @@ impl<'a> Resolver<'a> {
     /// Reports types that can never be built because every value would contain another value of
     /// the same type (`struct Node { next: Node }`): a list, a map or `?` breaks such a cycle.
     pub(super) fn check_recursive_types(&mut self, schema: &Schema) {
-        let definitions: Vec<(TypeName, &TypeDef)> = schema
-            .packages
-            .iter()
-            .flat_map(|package| {
-                package.types.iter().map(|def| {
-                    let name = TypeName {
-                        package: package.name.clone(),
-                        name: def.name.clone(),
-                    };
-                    (name, def)
-                })
-            })
-            .collect();
+        let definitions: Vec<(TypeName, &TypeDef)> = schema.named_types().collect();
         let mut buildable: HashSet<&TypeName> = HashSet::new();
         loop {
             let before = buildable.len();
