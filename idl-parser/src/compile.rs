@@ -80,21 +80,10 @@ impl Compiler {
         let Session {
             files,
             loaded,
-            mut errors,
+            errors,
             ..
         } = session;
-        if errors.is_empty() {
-            match resolve::resolve(&loaded) {
-                Ok(schema) => return Ok(schema),
-                Err(found) => errors = found,
-            }
-        }
-        // In source order: by file, then by the position of the primary label.
-        errors.sort_by_key(|error| {
-            let primary = error.labels.iter().find(|label| label.primary);
-            primary.map(|label| (label.file.0, label.span.start))
-        });
-        Err(Diagnostics::new(files, errors))
+        resolve_loaded(files, &loaded, errors)
     }
 
     /// Every file the last [`Compiler::compile`] read, whether it succeeded or not: what a build
@@ -114,6 +103,27 @@ pub fn compile<P: AsRef<Path>, I: AsRef<Path>>(
         compiler.include_dir(dir.as_ref());
     }
     compiler.compile(roots)
+}
+
+/// Resolves the loaded files into a schema when loading them found no errors; otherwise returns
+/// the loading errors, or those resolving found, in source order: by file, then by the position
+/// of the primary label.
+pub(crate) fn resolve_loaded(
+    files: SourceFiles,
+    loaded: &[LoadedFile],
+    mut errors: Vec<Diagnostic>,
+) -> Result<Schema, Diagnostics> {
+    if errors.is_empty() {
+        match resolve::resolve(loaded) {
+            Ok(schema) => return Ok(schema),
+            Err(found) => errors = found,
+        }
+    }
+    errors.sort_by_key(|error| {
+        let primary = error.labels.iter().find(|label| label.primary);
+        primary.map(|label| (label.file.0, label.span.start))
+    });
+    Err(Diagnostics::new(files, errors))
 }
 
 /// A parsed file and what its imports resolved to.

@@ -26,7 +26,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::ast;
-use crate::compile::LoadedFile;
+use crate::compile::{resolve_loaded, LoadedFile};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::ir::Schema;
 use crate::naming::snake_case;
@@ -97,17 +97,7 @@ pub fn compile_rust_with<P: AsRef<Path>>(
         loaded.push(loaded_file(file, package, items));
     }
     errors.extend(duplicate_packages(&loaded));
-    if errors.is_empty() {
-        match resolve::resolve(&loaded) {
-            Ok(schema) => return Ok(schema),
-            Err(found) => errors = found,
-        }
-    }
-    errors.sort_by_key(|error| {
-        let primary = error.labels.iter().find(|label| label.primary);
-        primary.map(|label| (label.file.0, label.span.start))
-    });
-    Err(Diagnostics::new(files, errors))
+    resolve_loaded(files, &loaded, errors)
 }
 
 /// Why [`compile_macro_item`] produced no schema.
