@@ -11,6 +11,7 @@ use std::fmt::Write as _;
 use rpcgen_idl::ir::{
     Field, Method, Package, Returns, Schema, Type, TypeDef, TypeKind, Variant, VariantData,
 };
+use rpcgen_idl::rpc_string_literal;
 
 use crate::output::GeneratedFile;
 
@@ -70,32 +71,15 @@ fn deprecated(text: &mut String, reason: Option<&String>, depth: usize) {
     if reason.is_empty() {
         text.push_str("@deprecated\n");
     } else {
-        let _ = writeln!(text, "@deprecated({})", string(reason));
+        let _ = writeln!(text, "@deprecated({})", rpc_string_literal(reason));
     }
 }
 
 fn wire_name(text: &mut String, name: &str, wire_name: &str, depth: usize) {
     if name != wire_name {
         indent(text, depth);
-        let _ = writeln!(text, "@name({})", string(wire_name));
+        let _ = writeln!(text, "@name({})", rpc_string_literal(wire_name));
     }
-}
-
-/// A `.rpc` string literal.
-fn string(value: &str) -> String {
-    let mut quoted = String::from("\"");
-    for character in value.chars() {
-        match character {
-            '"' => quoted.push_str("\\\""),
-            '\\' => quoted.push_str("\\\\"),
-            '\n' => quoted.push_str("\\n"),
-            '\r' => quoted.push_str("\\r"),
-            '\t' => quoted.push_str("\\t"),
-            other => quoted.push(other),
-        }
-    }
-    quoted.push('"');
-    quoted
 }
 
 fn type_def(text: &mut String, package: &str, def: &TypeDef) {

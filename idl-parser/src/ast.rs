@@ -533,6 +533,25 @@ fn build_string(pair: Pair<'_, Rule>) -> StringLit {
     }
 }
 
+/// A string as a `.rpc` literal, quotes and escapes included: what the parser decodes back to
+/// `value`.
+pub fn rpc_string_literal(value: &str) -> String {
+    let mut quoted = String::with_capacity(value.len() + 2);
+    quoted.push('"');
+    for character in value.chars() {
+        match character {
+            '"' => quoted.push_str("\\\""),
+            '\\' => quoted.push_str("\\\\"),
+            '\n' => quoted.push_str("\\n"),
+            '\r' => quoted.push_str("\\r"),
+            '\t' => quoted.push_str("\\t"),
+            other => quoted.push(other),
+        }
+    }
+    quoted.push('"');
+    quoted
+}
+
 /// Decodes the escapes the grammar allows inside a string.
 fn unescape(text: &str) -> String {
     let mut value = String::with_capacity(text.len());
@@ -669,6 +688,14 @@ service Tickets {
         let file = parse_ok(r#"package a; import "dir\\x \"y\".rpc";"#);
         assert_eq!(file.imports[0].path.value, r#"dir\x "y".rpc"#);
         assert_eq!(file.imports[0].path.raw, r#""dir\\x \"y\".rpc""#);
+    }
+
+    #[test]
+    fn string_literals_escape_what_the_parser_decodes() {
+        assert_eq!(rpc_string_literal("a \"b\"\n"), "\"a \\\"b\\\"\\n\"");
+        let value = "tab\there \\ \"quoted\"\r\n";
+        let literal = rpc_string_literal(value);
+        assert_eq!(unescape(&literal[1..literal.len() - 1]), value);
     }
 
     #[test]

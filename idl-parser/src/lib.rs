@@ -27,6 +27,7 @@ mod syntax_error;
 mod trivia;
 mod wording;
 
+pub use ast::rpc_string_literal;
 pub use compile::{compile, Compiler};
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use format::format_source;

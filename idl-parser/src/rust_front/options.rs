@@ -10,7 +10,7 @@ use syn::spanned::Spanned;
 use syn::{Attribute, Expr, ExprLit, Lit, Meta};
 
 use super::lower::Lowerer;
-use crate::ast::{self, AttrValue, Decorations, DocLine, Ident, StringLit};
+use crate::ast::{self, rpc_string_literal, AttrValue, Decorations, DocLine, Ident, StringLit};
 
 /// What an annotation marks an item as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -185,7 +185,7 @@ impl Lowerer<'_> {
                 ..
             }) => Some(StringLit {
                 value: text.value(),
-                raw: quote_string(&text.value()),
+                raw: rpc_string_literal(&text.value()),
                 span: self.span(text.span()),
             }),
             other => {
@@ -245,7 +245,7 @@ impl Lowerer<'_> {
                             AttrValue::Duration(Ident { text, span })
                         }
                         (_, OptionValue::Text(text)) => AttrValue::String(StringLit {
-                            raw: quote_string(&text),
+                            raw: rpc_string_literal(&text),
                             value: text,
                             span,
                         }),
@@ -316,24 +316,6 @@ pub(crate) fn parse_options(input: syn::parse::ParseStream<'_>) -> syn::Result<V
     Ok(options)
 }
 
-/// A string as a `.rpc` literal, quotes and escapes included.
-fn quote_string(value: &str) -> String {
-    let mut quoted = String::with_capacity(value.len() + 2);
-    quoted.push('"');
-    for character in value.chars() {
-        match character {
-            '"' => quoted.push_str("\\\""),
-            '\\' => quoted.push_str("\\\\"),
-            '\n' => quoted.push_str("\\n"),
-            '\r' => quoted.push_str("\\r"),
-            '\t' => quoted.push_str("\\t"),
-            other => quoted.push(other),
-        }
-    }
-    quoted.push('"');
-    quoted
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -384,6 +366,5 @@ mod tests {
         assert!(matches!(&options[1].value, Some((OptionValue::Number(text), _)) if text == "30"));
         assert!(options[2].value.is_none());
         assert!(syn::parse::Parser::parse_str(parse_options, "name = true").is_err());
-        assert_eq!(quote_string("a \"b\"\n"), "\"a \\\"b\\\"\\n\"");
     }
 }
