@@ -28,10 +28,10 @@ cargo run --quiet -p rpcgen -- fmt --check tests/fixtures/*.rpc tests/python/*.r
 step "Exact rebuilds: the example's build script reruns only when a file it read changes"
 tests/rust/check_exact_rebuilds.sh
 
-step "Python scripts of the Rust end-to-end tests (ruff, mypy --strict)"
-"$RPCGEN_PYTHON" -m ruff check --no-cache tests/rust/python
-"$RPCGEN_PYTHON" -m ruff format --no-cache --check tests/rust/python
-"$RPCGEN_PYTHON" -m mypy --strict --no-incremental tests/rust/python
+step "Python scripts of the Rust end-to-end tests and the bench (ruff, mypy --strict)"
+"$RPCGEN_PYTHON" -m ruff check --no-cache tests/rust/python bench/zerorpc_server.py
+"$RPCGEN_PYTHON" -m ruff format --no-cache --check tests/rust/python bench/zerorpc_server.py
+"$RPCGEN_PYTHON" -m mypy --strict --no-incremental tests/rust/python bench/zerorpc_server.py
 
 step "TypeScript runtime (tsc --strict, node --test, interop with zerorpc-python)"
 runtime/ts/test.sh

@@ -15,7 +15,7 @@ profile="${1:-debug}"
 echo "==> rpcgen generate --lang ts into tests/typescript/build/generated/"
 rm -rf "$here/build"
 (cd "$repo" && "${rpcgen[@]}" generate --lang ts --out "$here/build/generated" \
-  tests/fixtures/peer.rpc examples/shop/api/shop.rpc "$here"/schemas/*.rpc)
+  tests/fixtures/peer.rpc examples/shop/api/shop.rpc tests/python/bench/bench.rpc "$here"/schemas/*.rpc)
 
 echo "==> cargo build ($profile): the Rust example server (examples/shop)"
 cargo_profile=()

@@ -1,10 +1,11 @@
 /**
- * Calls per second of a generated TypeScript client against the Rust example server
- * (examples/shop, started by tests/typescript/bench.sh in a release build), at 1 and 32 concurrent
- * callers sharing one connection, with p50/p99 latency. The example has no echo method; `get(id)`
- * (one u64 argument, a Ticket with 8 fields back) is the closest round trip, and is also made
- * through the runtime's untyped `Client.call` to show what the generated layer (argument checks,
- * reply conversion) costs. The measurements take turns over several rounds, so that a noisy machine
+ * Calls per second of generated TypeScript clients against Rust servers started by
+ * tests/typescript/bench.sh in release builds, at 1 and 32 concurrent callers sharing one
+ * connection, with p50/p99 latency: `echo(text)` on the benchmark server (`bench-server`, the
+ * service of bench/ described by tests/python/bench/bench.rpc), and on the example shop
+ * (examples/shop) `get(id)` (one u64 argument, a Ticket with 8 fields back), also made through the
+ * runtime's untyped `Client.call` to show what the generated layer (argument checks, reply
+ * conversion) costs. The measurements take turns over several rounds, so that a noisy machine
  * affects them alike, and each row shows its median round. Prints a Markdown table.
  *
  * Usage: node build/js/bench/calls.js [--seconds S] [--rounds N]
@@ -12,8 +13,9 @@
 
 import { performance } from "node:perf_hooks";
 import { Client } from "../build/generated/rpcgen-runtime.js";
+import { BenchClient } from "../build/generated/bench.js";
 import { TicketsClient, toTicket } from "../build/generated/shop.js";
-import { startShopServer } from "../test/support/servers.js";
+import { startServer, startShopServer } from "../test/support/servers.js";
 
 /** Heartbeat of the server and client, the zerorpc default. */
 const HEARTBEAT_SECONDS = 5;
@@ -93,9 +95,17 @@ function median(rows: readonly Row[]): Row {
 async function main(): Promise<void> {
   const seconds = numberOption("seconds", 2);
   const rounds = numberOption("rounds", 3);
+  const benchServerPath = process.env["RPCGEN_BENCH_SERVER"];
+  if (benchServerPath === undefined) {
+    throw new Error("RPCGEN_BENCH_SERVER is not set: run the bench with tests/typescript/bench.sh");
+  }
+  const benchServer = await startServer(benchServerPath, ["--heartbeat", String(HEARTBEAT_SECONDS)]);
   const server = await startShopServer(HEARTBEAT_SECONDS);
-  const connection = new Client(server.endpoint, { heartbeatSeconds: HEARTBEAT_SECONDS, timeoutSeconds: 10 });
+  const options = { heartbeatSeconds: HEARTBEAT_SECONDS, timeoutSeconds: 10 };
+  const benchConnection = new Client(benchServer.endpoint, options);
+  const connection = new Client(server.endpoint, options);
   try {
+    const bench = new BenchClient(benchConnection);
     const tickets = new TicketsClient(connection);
     const ticket = await tickets.open({
       title: "Benchmark",
@@ -105,6 +115,7 @@ async function main(): Promise<void> {
       price: { cents: 1250n, currency: "EUR" },
     });
     const cases: [string, () => Promise<unknown>][] = [
+      ["`echo(text)` → `string` (bench-server), generated client", () => bench.echo("hello, rpcgen")],
       ["`get(id)` → `Ticket`, generated client", () => tickets.get(ticket.id)],
       ["`get(id)` → `Ticket`, untyped `Client.call`", () => connection.call("get", [ticket.id])],
       ["`stats()` → `map<Priority, u64>`, generated client", () => tickets.stats()],
@@ -127,7 +138,9 @@ async function main(): Promise<void> {
     console.log(`\nConverting one decoded Ticket (toTicket): ${conversionMicroseconds(decoded).toFixed(2)} µs`);
   } finally {
     connection.close();
+    benchConnection.close();
     await server.stop();
+    await benchServer.stop();
   }
 }
 
