@@ -1,5 +1,7 @@
-"""Calls the example ticket shop from Python with the client that rpcgen generated from
-api/shop.rpc (into ./gen, by scripts/demo.sh). Usage: python demo.py ENDPOINT
+"""Calls the example ticket shop from Python.
+
+It uses the client that rpcgen generated from api/shop.rpc into ./gen (scripts/demo.sh does
+that). Usage: python demo.py ENDPOINT
 """
 
 from __future__ import annotations
@@ -8,7 +10,15 @@ import asyncio
 import sys
 
 from gen.common import Money
-from gen.shop import AsyncTicketsClient, NewTicket, NotFound, Priority, Rejected, Ticket, TicketsClient
+from gen.shop import (
+    AsyncTicketsClient,
+    NewTicket,
+    NotFound,
+    Priority,
+    Rejected,
+    Ticket,
+    TicketsClient,
+)
 
 
 def describe(ticket: Ticket) -> str:
@@ -38,9 +48,15 @@ def blocking_calls(endpoint: str) -> None:
         except NotFound as error:
             print(f"get 999999  -> typed error NotFound(id={error.id})")
         try:
-            tickets.open(NewTicket(title="", body=None, tags=[], priority=Priority.Low, price=None))
+            tickets.open(
+                NewTicket(
+                    title="", body=None, tags=[], priority=Priority.Low, price=None
+                )
+            )
         except Rejected as error:
-            print(f'open ""     -> typed error Rejected(field={error.field!r}, message={error.message_!r})')
+            print(
+                f'open ""     -> typed error Rejected(field={error.field!r}, message={error.message_!r})'
+            )
 
 
 async def concurrent_calls(endpoint: str) -> None:
@@ -54,6 +70,7 @@ async def concurrent_calls(endpoint: str) -> None:
 
 
 def main() -> None:
+    """Runs the blocking calls, then the asyncio ones."""
     endpoint = sys.argv[1] if len(sys.argv) > 1 else "tcp://127.0.0.1:4242"
     blocking_calls(endpoint)
     asyncio.run(concurrent_calls(endpoint))
