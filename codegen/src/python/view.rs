@@ -12,7 +12,7 @@ mod clients;
 use rpcgen_idl::ir::{Package, Schema, Type, TypeDef};
 
 use super::names;
-use super::text::{docstring, INDENT};
+use super::text::{bracketed, docstring, Layout, INDENT};
 use super::types::{Constant, NamedCodecs, TypeWriter};
 
 use classes::{DataEnumView, ErrorView, UnitEnumView, ValueClass};
@@ -117,6 +117,17 @@ fn with_deprecation(docs: Vec<String>, deprecated: Option<&str>) -> Vec<Vec<Stri
         paragraphs.push(vec![deprecated_note(reason)]);
     }
     paragraphs
+}
+
+/// The `def __init__(…) -> None:` line(s) of a class, in its body.
+fn init_def(parameters: &[String]) -> String {
+    bracketed(
+        CLASS_BODY,
+        "def __init__(",
+        parameters,
+        ") -> None:",
+        Layout::Fit,
+    )
 }
 
 fn class_docstring(paragraphs: Vec<Vec<String>>) -> String {

@@ -8,7 +8,9 @@ use rpcgen_idl::naming::NameKind;
 use super::super::names::{self, member_name, ERROR_MEMBERS, VALUE_MEMBERS};
 use super::super::text::{bracketed, docstring, string_literal, Layout, INDENT};
 use super::super::types::{Scope, DATACLASS, ENUM, UNION};
-use super::{class_docstring, with_deprecation, Item, ModuleBuilder, CLASS_BODY, METHOD_BODY};
+use super::{
+    class_docstring, init_def, with_deprecation, Item, ModuleBuilder, CLASS_BODY, METHOD_BODY,
+};
 
 /// A frozen dataclass: a struct, or one variant of an enum with data.
 pub struct ValueClass {
@@ -165,6 +167,41 @@ impl ModuleBuilder<'_> {
         }
     }
 
+    /// The views of a class's fields, under their Python names.
+    fn field_views(&mut self, named: &[(String, &Field)], scope: &Scope) -> Vec<FieldView> {
+        named
+            .iter()
+            .map(|(attribute, field)| {
+                self.field_view(attribute, &field.ty, field_docs(field), scope)
+            })
+            .collect()
+    }
+
+    /// `"wire_name": fields.put(…)` for each field: the entries of the wire map `to_wire` writes.
+    fn wire_entries(&mut self, named: &[(String, &Field)]) -> Vec<String> {
+        named
+            .iter()
+            .map(|(attribute, field)| {
+                format!(
+                    "{}: {}",
+                    string_literal(&field.wire_name),
+                    self.put(attribute, &field.ty)
+                )
+            })
+            .collect()
+    }
+
+    /// `attribute=fields.take(…)` for each field: the arguments of the constructor call that
+    /// rebuilds a class from its wire map.
+    fn take_arguments(&mut self, named: &[(String, &Field)]) -> Vec<String> {
+        named
+            .iter()
+            .map(|(attribute, field)| {
+                format!("{attribute}={}", self.take(&field.wire_name, &field.ty))
+            })
+            .collect()
+    }
+
     /// `fields.put("attribute", codec, self.attribute)`: one field converted by `to_wire`.
     fn put(&mut self, attribute: &str, ty: &Type) -> String {
         let codec = self.types.codec(ty);
@@ -194,28 +231,9 @@ impl ModuleBuilder<'_> {
 
     fn struct_class(&mut self, name: &str, docs: Vec<Vec<String>>, fields: &[Field]) -> ValueClass {
         let ClassFields { named, scope } = class_fields(fields, VALUE_MEMBERS);
-        let fields = named
-            .iter()
-            .map(|(attribute, field)| {
-                self.field_view(attribute, &field.ty, field_docs(field), &scope)
-            })
-            .collect();
-        let entries: Vec<String> = named
-            .iter()
-            .map(|(attribute, field)| {
-                format!(
-                    "{}: {}",
-                    string_literal(&field.wire_name),
-                    self.put(attribute, &field.ty)
-                )
-            })
-            .collect();
-        let arguments: Vec<String> = named
-            .iter()
-            .map(|(attribute, field)| {
-                format!("{attribute}={}", self.take(&field.wire_name, &field.ty))
-            })
-            .collect();
+        let fields = self.field_views(&named, &scope);
+        let entries = self.wire_entries(&named);
+        let arguments = self.take_arguments(&named);
         let reader = format!(
             "{}.FieldReader(wire, {})",
             self.types.values(),
@@ -235,18 +253,8 @@ impl ModuleBuilder<'_> {
             from_wire: Some(FromWire {
                 staticmethod: self.types.builtin("staticmethod", &scope),
                 object: self.types.builtin("object", &scope),
-                reader: if named.is_empty() {
-                    reader
-                } else {
-                    format!("fields = {reader}")
-                },
-                constructor: bracketed(
-                    METHOD_BODY,
-                    &format!("{name}("),
-                    &arguments,
-                    ")",
-                    Layout::Split,
-                ),
+                reader: reader_statement(reader, &named),
+                constructor: constructor_call(name, &arguments),
             }),
         }
     }
@@ -444,22 +452,8 @@ impl ModuleBuilder<'_> {
             }
             VariantData::Struct { fields } => {
                 let ClassFields { named, scope } = class_fields(fields, VALUE_MEMBERS);
-                view.fields = named
-                    .iter()
-                    .map(|(attribute, field)| {
-                        self.field_view(attribute, &field.ty, field_docs(field), &scope)
-                    })
-                    .collect();
-                let entries: Vec<String> = named
-                    .iter()
-                    .map(|(attribute, field)| {
-                        format!(
-                            "{}: {}",
-                            string_literal(&field.wire_name),
-                            self.put(attribute, &field.ty)
-                        )
-                    })
-                    .collect();
+                view.fields = self.field_views(&named, &scope);
+                let entries = self.wire_entries(&named);
                 let payload = bracketed(METHOD_BODY + INDENT, "{", &entries, "}", Layout::Split);
                 view.to_wire = bracketed(
                     METHOD_BODY,
@@ -469,12 +463,7 @@ impl ModuleBuilder<'_> {
                     Layout::Fit,
                 );
                 view.writer = (!named.is_empty()).then(|| self.writer(class));
-                let arguments: Vec<String> = named
-                    .iter()
-                    .map(|(attribute, field)| {
-                        format!("{attribute}={}", self.take(&field.wire_name, &field.ty))
-                    })
-                    .collect();
+                let arguments = self.take_arguments(&named);
                 if named.is_empty() {
                     vec!["variant.fields()".to_string(), format!("return {class}()")]
                 } else {
@@ -496,12 +485,7 @@ impl ModuleBuilder<'_> {
         fields: &[Field],
     ) -> ErrorView {
         let ClassFields { named, scope } = class_fields(fields, ERROR_MEMBERS);
-        let views: Vec<FieldView> = named
-            .iter()
-            .map(|(attribute, field)| {
-                self.field_view(attribute, &field.ty, field_docs(field), &scope)
-            })
-            .collect();
+        let views = self.field_views(&named, &scope);
         let str = self.types.builtin("str", &scope);
         let mut parameters = vec!["self".to_string()];
         parameters.extend(
@@ -512,12 +496,7 @@ impl ModuleBuilder<'_> {
         parameters.push("*".to_string());
         parameters.push(format!("message: {str} = \"\""));
         parameters.push(format!("traceback: {str} | None = None"));
-        let mut arguments: Vec<String> = named
-            .iter()
-            .map(|(attribute, field)| {
-                format!("{attribute}={}", self.take(&field.wire_name, &field.ty))
-            })
-            .collect();
+        let mut arguments = self.take_arguments(&named);
         arguments.push("message=error.message".to_string());
         arguments.push("traceback=error.traceback".to_string());
         let reader = format!(
@@ -530,27 +509,11 @@ impl ModuleBuilder<'_> {
             name: name.to_string(),
             docstring: class_docstring(docs),
             fields: views,
-            init_def: bracketed(
-                CLASS_BODY,
-                "def __init__(",
-                &parameters,
-                ") -> None:",
-                Layout::Fit,
-            ),
+            init_def: init_def(&parameters),
             wire_name: string_literal(&def.name),
             staticmethod: self.types.builtin("staticmethod", &scope),
-            reader: if named.is_empty() {
-                reader
-            } else {
-                format!("fields = {reader}")
-            },
-            constructor: bracketed(
-                METHOD_BODY,
-                &format!("{name}("),
-                &arguments,
-                ")",
-                Layout::Split,
-            ),
+            reader: reader_statement(reader, &named),
+            constructor: constructor_call(name, &arguments),
         }
     }
 }
@@ -575,6 +538,28 @@ fn class_fields<'f>(fields: &'f [Field], taken: &[&str]) -> ClassFields<'f> {
             .chain(taken.iter().copied()),
     );
     ClassFields { named, scope }
+}
+
+/// The statement creating a field reader: bound to `fields` when the class has fields to take,
+/// a bare call (which still checks the wire form) when it has none.
+fn reader_statement(reader: String, named: &[(String, &Field)]) -> String {
+    if named.is_empty() {
+        reader
+    } else {
+        format!("fields = {reader}")
+    }
+}
+
+/// `Name(arguments…)`, one argument a line when they do not fit on one: what a `from_wire` or
+/// `from_remote` returns.
+fn constructor_call(name: &str, arguments: &[String]) -> String {
+    bracketed(
+        METHOD_BODY,
+        &format!("{name}("),
+        arguments,
+        ")",
+        Layout::Split,
+    )
 }
 
 fn is_unit(variant: &Variant) -> bool {

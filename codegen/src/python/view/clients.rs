@@ -8,7 +8,8 @@ use super::super::names::{self, member_name, CLIENT_MEMBERS, PARAM_NAMES};
 use super::super::text::{bracketed, docstring, string_literal, Layout, INDENT};
 use super::super::types::{Constant, Scope};
 use super::{
-    class_docstring, deprecated_note, deprecation_message, ModuleBuilder, CLASS_BODY, METHOD_BODY,
+    class_docstring, deprecation_message, init_def, with_deprecation, ModuleBuilder, CLASS_BODY,
+    METHOD_BODY,
 };
 
 /// The blocking and the asyncio client of one service.
@@ -102,10 +103,7 @@ impl ModuleBuilder<'_> {
             } else {
                 service.docs.clone()
             };
-            let mut paragraphs = vec![summary];
-            if let Some(reason) = &service.deprecated {
-                paragraphs.push(vec![deprecated_note(reason)]);
-            }
+            let mut paragraphs = with_deprecation(summary, service.deprecated.as_deref());
             paragraphs.push(usage);
             class_docstring(paragraphs)
         };
@@ -121,13 +119,7 @@ impl ModuleBuilder<'_> {
             )),
             name,
             async_name,
-            init_def: bracketed(
-                CLASS_BODY,
-                "def __init__(",
-                &parameters,
-                ") -> None:",
-                Layout::Fit,
-            ),
+            init_def: init_def(&parameters),
             deprecation: service.deprecated.as_ref().map(|reason| {
                 self.types.values();
                 string_literal(&deprecation_message(
@@ -299,14 +291,12 @@ impl ModuleBuilder<'_> {
     }
 
     fn method_docstring(&self, method: &Method, param_names: &[String]) -> String {
-        let mut paragraphs = vec![if method.docs.is_empty() {
+        let summary = if method.docs.is_empty() {
             vec![format!("Calls ``{}`` on the server.", method.wire_name)]
         } else {
             method.docs.clone()
-        }];
-        if let Some(reason) = &method.deprecated {
-            paragraphs.push(vec![deprecated_note(reason)]);
-        }
+        };
+        let mut paragraphs = with_deprecation(summary, method.deprecated.as_deref());
         let documented: Vec<String> = method
             .params
             .iter()
