@@ -49,14 +49,8 @@ class {{ enumeration.name }}({{ enumeration.base }}):
 
 class {{ error.name }}(_rt.RemoteError):
     {{ error.docstring }}
-{%- if !error.fields.is_empty() %}
-{% for field in error.fields %}
-    {{ field.attribute }}: {{ field.annotation }}
-{%- if let Some(doc) = field.docstring %}
-    {{ doc }}
-{%- endif %}
-{%- endfor %}
-{%- endif %}
+{%- let fields = error.fields.as_slice() %}
+{%- include "python/class_fields.py" %}
 
     {{ error.init_def }}
         _rt.RemoteError.__init__(self, {{ error.wire_name }}, message, traceback)

@@ -1,14 +1,8 @@
 @{{ class.decorator }}(frozen=True)
 class {{ class.name }}:
     {{ class.docstring }}
-{%- if !class.fields.is_empty() %}
-{% for field in class.fields %}
-    {{ field.attribute }}: {{ field.annotation }}
-{%- if let Some(doc) = field.docstring %}
-    {{ doc }}
-{%- endif %}
-{%- endfor %}
-{%- endif %}
+{%- let fields = class.fields.as_slice() %}
+{%- include "python/class_fields.py" %}
 
     def to_wire(self) -> {{ class.wire_annotation }}:
         """The wire form; TypeError or ValueError (naming the field) if a field does not fit."""
