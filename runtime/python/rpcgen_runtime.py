@@ -651,7 +651,7 @@ def _checked_seconds(what: str, seconds: float) -> float:
 class _ClientBase:
     """What both clients share: the connection, its settings and its clean-up."""
 
-    def __init__(self, endpoint: str, *, heartbeat: float | None, timeout: float) -> None:
+    def __init__(self, endpoint: str, *, heartbeat: float | None = 5.0, timeout: float = 30.0) -> None:
         if heartbeat is not None:
             _checked_seconds("heartbeat", heartbeat)
         self._timeout = _checked_seconds("timeout", timeout)
@@ -669,6 +669,18 @@ class _ClientBase:
         return None if math.isinf(seconds) else seconds
 
 
+class _StreamBase:
+    """What both streams share: the channel they read, its wait limit, and abandoning it."""
+
+    def __init__(self, client: _ClientBase, channel: _Channel, timeout: float | None) -> None:
+        self._client = client  # Keeps the client, and so its connection, open while reading.
+        self._channel = channel
+        self._timeout = timeout
+
+    def __del__(self) -> None:
+        self._channel.abandon()
+
+
 # ---------------------------------------------------------------------------------------------
 # Blocking client
 
@@ -683,9 +695,6 @@ class Client(_ClientBase):
     wait of a call (``math.inf`` for none). ``close()`` or leaving a ``with`` block stops the I/O
     thread and closes the socket.
     """
-
-    def __init__(self, endpoint: str, *, heartbeat: float | None = 5.0, timeout: float = 30.0) -> None:
-        super().__init__(endpoint, heartbeat=heartbeat, timeout=timeout)
 
     def call(self, method: str, /, *args: Any, timeout: float | None = None) -> Any:
         """Calls ``method`` with positional ``args`` and returns its result.
@@ -722,13 +731,8 @@ class Client(_ClientBase):
         self.close()
 
 
-class Stream:
+class Stream(_StreamBase):
     """The items of one streaming call, as an iterator (from ``Client.stream``)."""
-
-    def __init__(self, client: _ClientBase, channel: _Channel, timeout: float | None) -> None:
-        self._client = client  # Keeps the client, and so its connection, open while reading.
-        self._channel = channel
-        self._timeout = timeout
 
     def __iter__(self) -> Stream:
         return self
@@ -755,9 +759,6 @@ class Stream:
     ) -> None:
         self.close()
 
-    def __del__(self) -> None:
-        self.close()
-
 
 # ---------------------------------------------------------------------------------------------
 # asyncio client
@@ -769,9 +770,6 @@ class AsyncClient(_ClientBase):
     The arguments mean what they mean for Client. Use it as ``async with AsyncClient(...)`` or
     ``await client.close()`` when done.
     """
-
-    def __init__(self, endpoint: str, *, heartbeat: float | None = 5.0, timeout: float = 30.0) -> None:
-        super().__init__(endpoint, heartbeat=heartbeat, timeout=timeout)
 
     async def call(self, method: str, /, *args: Any, timeout: float | None = None) -> Any:
         """Calls ``method`` with positional ``args`` and returns its result.
@@ -808,13 +806,8 @@ class AsyncClient(_ClientBase):
         await self.close()
 
 
-class AsyncStream:
+class AsyncStream(_StreamBase):
     """The items of one streaming call, as an async iterator (from ``AsyncClient.stream``)."""
-
-    def __init__(self, client: _ClientBase, channel: _Channel, timeout: float | None) -> None:
-        self._client = client  # Keeps the client, and so its connection, open while reading.
-        self._channel = channel
-        self._timeout = timeout
 
     def __aiter__(self) -> AsyncStream:
         return self
@@ -840,6 +833,3 @@ class AsyncStream:
         traceback: TracebackType | None,
     ) -> None:
         await self.aclose()
-
-    def __del__(self) -> None:
-        self._channel.abandon()
