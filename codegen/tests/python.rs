@@ -10,29 +10,12 @@ use rpcgen::output::{write_files, GeneratedFile};
 use rpcgen::python::generate;
 use rpcgen_idl::{Compiler, MemoryLoader, Schema};
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// Compiles `files` with the golden files' include directory.
-fn compile(files: &[PathBuf]) -> Schema {
-    let mut compiler = Compiler::new();
-    compiler.include_dir(repo_root().join("idl-parser/tests/include/geo"));
-    compiler
-        .compile(files)
-        .unwrap_or_else(|errors| panic!("{}", errors.render(false)))
-}
+mod common;
+use common::{compile, golden_files, repo_root};
 
 /// Every valid golden file, and the description of the zerorpc-python peer.
 fn inputs() -> Vec<PathBuf> {
-    let golden = repo_root().join("idl-parser/tests/valid");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&golden)
-        .expect("idl-parser/tests/valid exists")
-        .map(|entry| entry.expect("a readable entry").path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "rpc"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no golden .rpc files found");
+    let mut files = golden_files();
     files.push(repo_root().join("tests/fixtures/peer.rpc"));
     files
 }

@@ -7,35 +7,9 @@ use std::process::Command;
 
 use rpcgen::output::write_files;
 use rpcgen::typescript::{generate, RUNTIME_FILE};
-use rpcgen_idl::{Compiler, Schema};
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn golden_dir() -> PathBuf {
-    repo_root().join("idl-parser/tests/valid")
-}
-
-/// Compiles `files` with the golden files' include directory.
-fn compile(files: &[PathBuf]) -> Schema {
-    let mut compiler = Compiler::new();
-    compiler.include_dir(repo_root().join("idl-parser/tests/include/geo"));
-    compiler
-        .compile(files)
-        .unwrap_or_else(|errors| panic!("{}", errors.render(false)))
-}
-
-fn golden_files() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(golden_dir())
-        .expect("idl-parser/tests/valid exists")
-        .map(|entry| entry.expect("a readable entry").path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "rpc"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no golden .rpc files found");
-    files
-}
+mod common;
+use common::{compile, golden_dir, golden_files, repo_root};
 
 #[test]
 fn generated_typescript_matches_the_snapshots() {
