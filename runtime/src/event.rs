@@ -137,7 +137,10 @@ impl Event {
     /// Decodes one ZeroMQ frame.
     pub fn decode(mut bytes: &[u8]) -> Result<Self, EventDecodeError> {
         let fail = |reason: String, header: Option<Header>| EventDecodeError { reason, header };
-        let value = rmpv::decode::read_value(&mut bytes)
+        // Borrowing first then owning allocates every string and buffer once, at its exact size
+        // (`read_value` grows large ones from 64 KiB by doubling, copying each time).
+        let value = rmpv::decode::read_value_ref(&mut bytes)
+            .map(|value| value.to_owned())
             .map_err(|error| fail(format!("the frame is not valid MessagePack: {error}"), None))?;
         if !bytes.is_empty() {
             return Err(fail(
