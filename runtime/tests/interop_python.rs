@@ -8,8 +8,7 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{demo_builder, Probe};
-use futures::TryStreamExt;
+use common::{collect_stream, demo_builder, Probe};
 use rmpv::Value;
 use rpcgen_runtime::{CallError, Client};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -127,21 +126,9 @@ async fn a_rust_client_calls_zerorpc_python() {
     let error = client.call::<(), _>("nosuch", ()).await.unwrap_err();
     assert_eq!(error.remote().unwrap().name, "NameError");
 
-    let items: Vec<u64> = client
-        .call_stream::<u64, _>("count", (1000,))
-        .await
-        .unwrap()
-        .try_collect()
-        .await
-        .unwrap();
+    let items: Vec<u64> = collect_stream(&client, "count", (1000,)).await;
     assert_eq!(items, (0..1000).collect::<Vec<_>>());
-    let empty: Vec<u64> = client
-        .call_stream::<u64, _>("empty_stream", ())
-        .await
-        .unwrap()
-        .try_collect()
-        .await
-        .unwrap();
+    let empty: Vec<u64> = collect_stream(&client, "empty_stream", ()).await;
     assert!(empty.is_empty());
 
     let pong: Vec<String> = client.call("_zerorpc_ping", ()).await.unwrap();

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::{client_for, demo, demo_builder, Probe};
+use common::{client_for, collect_stream, demo, demo_builder, Probe};
 use rmpv::Value;
 use rpcgen_runtime::event::{encode_event, Event, Header};
 use rpcgen_runtime::{
@@ -209,14 +209,7 @@ async fn middleware_sees_every_call() {
     client.call::<i64, _>("add", (1, 2)).await.unwrap();
     client.call::<(), _>("fail", ("x",)).await.unwrap_err();
     client.call::<(), _>("nosuch", ()).await.unwrap_err();
-    use futures::TryStreamExt;
-    let _: Vec<u64> = client
-        .call_stream::<u64, _>("count", (2,))
-        .await
-        .unwrap()
-        .try_collect()
-        .await
-        .unwrap();
+    let _: Vec<u64> = collect_stream(&client, "count", (2,)).await;
     server.shutdown().await;
     assert_eq!(
         server_side.lines(),

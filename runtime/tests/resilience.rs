@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::{client_for, demo, demo_builder, eventually, free_port, Probe};
+use common::{client_for, collect_stream, demo, demo_builder, eventually, free_port, Probe};
 use rmpv::Value;
 use rpcgen_runtime::event::{encode_event, Event, Header};
 use rpcgen_runtime::{CallError, CallOptions};
@@ -133,20 +133,9 @@ async fn the_client_recovers_when_the_server_restarts() {
     let server = restarted.expect("the server restarts on the same port");
     // The same client, with no intervention, reaches the new server.
     assert_eq!(client.call::<i64, _>("add", (2, 2)).await.unwrap(), 4);
-    let stream: Vec<u64> = collect(&client, 3).await;
+    let stream: Vec<u64> = collect_stream(&client, "count", (3,)).await;
     assert_eq!(stream, [0, 1, 2]);
     server.shutdown().await;
-}
-
-async fn collect(client: &rpcgen_runtime::Client, n: u64) -> Vec<u64> {
-    use futures::TryStreamExt;
-    client
-        .call_stream::<u64, _>("count", (n,))
-        .await
-        .unwrap()
-        .try_collect()
-        .await
-        .unwrap()
 }
 
 #[tokio::test]
@@ -193,7 +182,9 @@ async fn a_stuck_client_does_not_stall_the_others() {
                 for _ in 0..10 {
                     assert_eq!(client.call::<i64, _>("add", (n, 1)).await.unwrap(), n + 1);
                 }
-                collect(&client, 200).await.len()
+                collect_stream::<u64, _>(&client, "count", (200,))
+                    .await
+                    .len()
             })
         })
         .collect();

@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::{client_for, demo, eventually};
+use common::{client_for, collect_stream, demo, eventually};
 use futures::{StreamExt, TryStreamExt};
 use rmpv::Value;
 use rpcgen_runtime::event::{encode_event, Event, Header};
@@ -17,21 +17,9 @@ use zeromq::{Socket, SocketRecv, SocketSend, ZmqMessage};
 #[tokio::test]
 async fn a_thousand_items_arrive_in_order() {
     let (server, client, _) = demo().await;
-    let items: Vec<u64> = client
-        .call_stream::<u64, _>("count", (1000,))
-        .await
-        .unwrap()
-        .try_collect()
-        .await
-        .unwrap();
+    let items: Vec<u64> = collect_stream(&client, "count", (1000,)).await;
     assert_eq!(items, (0..1000).collect::<Vec<_>>());
-    let empty: Vec<u64> = client
-        .call_stream::<u64, _>("count", (0,))
-        .await
-        .unwrap()
-        .try_collect()
-        .await
-        .unwrap();
+    let empty: Vec<u64> = collect_stream(&client, "count", (0,)).await;
     assert!(empty.is_empty());
     server.shutdown().await;
 }
@@ -107,24 +95,12 @@ async fn fake_server(replies: Vec<(&'static str, Vec<u8>)>) -> String {
 async fn streams_ended_the_node_way_are_understood() {
     // zerorpc-node ends an empty stream with OK [nil].
     let client = client_for(&fake_server(vec![("OK", vec![0x91, 0xc0])]).await);
-    let items: Vec<u64> = client
-        .call_stream::<u64, _>("s", ())
-        .await
-        .unwrap()
-        .try_collect()
-        .await
-        .unwrap();
+    let items: Vec<u64> = collect_stream(&client, "s", ()).await;
     assert!(items.is_empty());
     // zerorpc-node's STREAM_DONE carries [] instead of nil.
     let replies = vec![("STREAM", vec![0x07]), ("STREAM_DONE", vec![0x90])];
     let client = client_for(&fake_server(replies).await);
-    let items: Vec<u64> = client
-        .call_stream::<u64, _>("s", ())
-        .await
-        .unwrap()
-        .try_collect()
-        .await
-        .unwrap();
+    let items: Vec<u64> = collect_stream(&client, "s", ()).await;
     assert_eq!(items, [7]);
 }
 

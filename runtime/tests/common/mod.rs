@@ -6,9 +6,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use rmpv::Value;
-use rpcgen_runtime::{Client, MethodInfo, RemoteError, Server, ServerBuilder, Service};
+use rpcgen_runtime::{Arguments, Client, MethodInfo, RemoteError, Server, ServerBuilder, Service};
+use serde::de::DeserializeOwned;
 
 /// A short heartbeat that keeps lost-remote tests fast, with room for a loaded 2-core machine.
 pub const HEARTBEAT: Duration = Duration::from_millis(500);
@@ -136,6 +137,21 @@ pub fn client_for(endpoint: &str) -> Client {
         .timeout(Duration::from_secs(10))
         .connect()
         .expect("client")
+}
+
+/// Calls the streaming `method` and collects every item, panicking if the call or an item fails.
+pub async fn collect_stream<T: DeserializeOwned, A: Arguments>(
+    client: &Client,
+    method: &str,
+    args: A,
+) -> Vec<T> {
+    client
+        .call_stream::<T, _>(method, args)
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap()
 }
 
 /// Waits (at most 20 s) until `condition` holds.
