@@ -289,14 +289,14 @@ impl Client {
     /// Encodes and sends a request, returning its open channel.
     fn open<A: Arguments>(&self, method: &str, args: &A) -> Result<Request, CallError> {
         let started = Instant::now();
-        let mut encoded = Vec::new();
-        args.encode_arguments(&mut encoded)
+        let header = Header::new();
+        let mut payload = event::event_prefix(&header, method, 0);
+        let args_start = payload.len();
+        args.encode_arguments(&mut payload)
             .map_err(|source| CallError::Encode {
                 method: method.to_string(),
                 source,
             })?;
-        let header = Header::new();
-        let payload = encode_event(&header, method, &encoded);
         let limit = self.inner.config.max_message_size;
         if payload.len() > limit {
             return Err(CallError::TooLarge {
@@ -308,7 +308,7 @@ impl Client {
         }
         let id = header.message_id().cloned().unwrap_or(Value::Nil);
         let context = (!self.inner.middleware.is_empty()).then(|| {
-            let args = rmpv::decode::read_value(&mut encoded.as_slice()).unwrap_or(Value::Nil);
+            let args = rmpv::decode::read_value(&mut &payload[args_start..]).unwrap_or(Value::Nil);
             let context = OwnedRequest {
                 method: method.to_string(),
                 header,

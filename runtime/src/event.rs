@@ -50,9 +50,13 @@ impl Header {
     /// A header for an event of an open channel: [`Header::new`] plus `response_to`, which must
     /// be the channel id exactly as received.
     pub fn reply_to(channel_id: &Value) -> Self {
-        let mut header = Self::new();
-        header.insert(RESPONSE_TO, channel_id.clone());
-        header
+        Self {
+            entries: vec![
+                (Value::from(MESSAGE_ID), new_message_id()),
+                (Value::from(VERSION), Value::from(PROTOCOL_VERSION)),
+                (Value::from(RESPONSE_TO), channel_id.clone()),
+            ],
+        }
     }
 
     /// The header's entries, in order.
@@ -184,7 +188,16 @@ impl Event {
 
 /// Encodes an event from a header, a name and arguments that are already MessagePack.
 pub fn encode_event(header: &Header, name: &str, encoded_args: &[u8]) -> Vec<u8> {
-    let mut frame = Vec::with_capacity(96 + name.len() + encoded_args.len());
+    let mut frame = event_prefix(header, name, encoded_args.len());
+    frame.extend_from_slice(encoded_args);
+    frame
+}
+
+/// Encodes the start of an event, up to its arguments, into a buffer with room for
+/// `args_capacity` more bytes: the caller appends the arguments' MessagePack.
+pub fn event_prefix(header: &Header, name: &str, args_capacity: usize) -> Vec<u8> {
+    // The array and our header take 50 bytes, 96 with a `response_to` id of 32 bytes.
+    let mut frame = Vec::with_capacity(128 + name.len() + args_capacity);
     // Writing into a Vec cannot fail.
     let _ = rmp::encode::write_array_len(&mut frame, 3);
     let _ = rmp::encode::write_map_len(&mut frame, header.entries.len() as u32);
@@ -193,7 +206,6 @@ pub fn encode_event(header: &Header, name: &str, encoded_args: &[u8]) -> Vec<u8>
         write_value(&mut frame, value);
     }
     let _ = rmp::encode::write_str(&mut frame, name);
-    frame.extend_from_slice(encoded_args);
     frame
 }
 
@@ -229,8 +241,16 @@ pub fn new_message_id() -> Value {
             suffix: hex[8..].to_string(),
         }
     });
+    const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
     let count = generator.counter.fetch_add(1, Ordering::Relaxed);
-    Value::Binary(format!("{count:08x}{}", generator.suffix).into_bytes())
+    let mut id = Vec::with_capacity(32);
+    id.extend(
+        (0..8)
+            .rev()
+            .map(|nibble| HEX_DIGITS[(count >> (nibble * 4)) as usize & 0xf]),
+    );
+    id.extend_from_slice(generator.suffix.as_bytes());
+    Value::Binary(id)
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ use tokio::time::Instant;
 use crate::channel::{Beat, HeartbeatClock};
 use crate::config::Config;
 use crate::error::{RemoteError, SetupError};
-use crate::event::{self, encode_event, id_key, Event, Header};
+use crate::event::{self, id_key, Event, Header};
 use crate::introspection;
 use crate::middleware::{CallContext, CallOutcome, Middleware};
 use crate::service::{Args, Handler, ItemStream, Reply, Service};
@@ -461,8 +461,14 @@ fn panic_error(method: &str, panic: &(dyn std::any::Any + Send)) -> RemoteError 
 }
 
 impl Call {
-    async fn run(mut self, request: Event, refusal: Option<RemoteError>) {
+    async fn run(mut self, mut request: Event, refusal: Option<RemoteError>) {
         let shared = self.shared.clone();
+        // Middleware sees the arguments after the handler took them: copy them only for it.
+        let args = if shared.middleware.is_empty() {
+            std::mem::replace(&mut request.args, Value::Nil)
+        } else {
+            request.args.clone()
+        };
         let context = CallContext {
             method: &request.name,
             header: &request.header,
@@ -471,7 +477,7 @@ impl Call {
         let started = Instant::now();
         let stage = match refusal {
             Some(error) => Err(error),
-            None => self.stage(&request),
+            None => self.stage(&request.name, args),
         };
         let outcome = match stage {
             Err(error) => {
@@ -505,9 +511,9 @@ impl Call {
     }
 
     /// Finds the method and checks its arguments.
-    fn stage(&self, request: &Event) -> Result<Stage, RemoteError> {
+    fn stage(&self, method_name: &str, args: Value) -> Result<Stage, RemoteError> {
         let service = &self.shared.service;
-        if let Some(answer) = introspection::answer(service, &request.name, &request.args) {
+        if let Some(answer) = introspection::answer(service, method_name, &args) {
             return Ok(Stage::Unary(
                 futures::future::ready(answer.and_then(|value| {
                     encode(&value).map_err(|error| RemoteError::new("EncodeError", error.0))
@@ -515,17 +521,16 @@ impl Call {
                 .boxed(),
             ));
         }
-        let method = service.method(&request.name).ok_or_else(|| {
+        let method = service.method(method_name).ok_or_else(|| {
             RemoteError::new(
                 "NameError",
                 format!(
-                    "unknown method `{}` (service `{}`)",
-                    request.name,
+                    "unknown method `{method_name}` (service `{}`)",
                     service.name()
                 ),
             )
         })?;
-        let args = Args::check(method.info.clone(), request.args.clone())?;
+        let args = Args::check(method.info.clone(), args)?;
         let name = method.info.name.clone();
         Ok(match &method.handler {
             Handler::Async(handler) => Stage::Unary(
@@ -660,14 +665,11 @@ impl Call {
         wrap: bool,
     ) -> Result<(), RemoteError> {
         let limit = self.shared.config.max_message_size;
-        let payload = if wrap {
-            let mut args = Vec::with_capacity(value.len() + 1);
-            args.push(0x91);
-            args.extend_from_slice(value);
-            self.frame(name, &args)
-        } else {
-            self.frame(name, value)
-        };
+        let mut payload = self.frame_prefix(name, value.len() + 1);
+        if wrap {
+            payload.push(0x91);
+        }
+        payload.extend_from_slice(value);
         if payload.len() > limit {
             return Err(RemoteError::new(
                 "MessageTooLarge",
@@ -702,7 +704,14 @@ impl Call {
     }
 
     fn frame(&self, name: &str, args: &[u8]) -> Vec<u8> {
-        encode_event(&Header::reply_to(&self.channel_id), name, args)
+        let mut payload = self.frame_prefix(name, args.len());
+        payload.extend_from_slice(args);
+        payload
+    }
+
+    /// An event of this channel up to its arguments, with room for `args_capacity` bytes more.
+    fn frame_prefix(&self, name: &str, args_capacity: usize) -> Vec<u8> {
+        event::event_prefix(&Header::reply_to(&self.channel_id), name, args_capacity)
     }
 
     /// Queues an event for the peer; every event but a heartbeat consumes one credit.
