@@ -28,7 +28,7 @@ use tokio::time::Instant;
 use crate::channel::{Beat, CreditWindow, HeartbeatClock, STREAM_WINDOW};
 use crate::config::Config;
 use crate::error::{CallError, RemoteError, SetupError};
-use crate::event::{self, encode_event, id_key, Event, Header};
+use crate::event::{self, id_key, Event, Header};
 use crate::middleware::{Middleware, RequestContext, RequestOutcome};
 use crate::transport::{self, DealerConnection};
 use crate::value::{from_value, Arguments};
@@ -156,8 +156,8 @@ enum Outgoing {
 enum Inbound {
     /// The request was handed to the socket: heartbeats start now.
     Sent,
-    /// An event of the channel.
-    Event(Event),
+    /// An event of the channel, boxed to keep the channel's blocks small.
+    Event(Box<Event>),
     /// The reply was larger than the maximum message size.
     TooLarge(usize),
     /// The connection was lost.
@@ -469,7 +469,7 @@ impl Channel {
                     Some(Inbound::Event(event)) => match event.name.as_str() {
                         event::HEARTBEAT => self.clock.heard(),
                         event::MORE => {}
-                        _ => return Ok(event),
+                        _ => return Ok(*event),
                     },
                     Some(Inbound::TooLarge(size)) => {
                         return Err(CallError::TooLarge {
@@ -508,9 +508,10 @@ impl Channel {
 }
 
 fn send_control(client: &Inner, channel_id: &Value, name: &str, number: u64) {
-    let mut args = vec![0x91];
-    let _ = rmp::encode::write_uint(&mut args, number);
-    let payload = encode_event(&Header::reply_to(channel_id), name, &args);
+    // Args `[number]`: a one-element array then an integer of at most 9 bytes.
+    let mut payload = event::reply_prefix(channel_id, name, 10);
+    payload.push(0x91);
+    let _ = rmp::encode::write_uint(&mut payload, number);
     let _ = client.outgoing.send(Outgoing::Control {
         payload: Bytes::from(payload),
     });
@@ -810,7 +811,7 @@ impl Session<'_> {
             let _ = inbound.send(Inbound::TooLarge(payload.len()));
             false
         } else {
-            inbound.send(Inbound::Event(event)).is_ok()
+            inbound.send(Inbound::Event(Box::new(event))).is_ok()
         };
         if last || !delivered {
             self.channels.remove(&key);

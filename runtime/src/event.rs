@@ -196,17 +196,43 @@ pub fn encode_event(header: &Header, name: &str, encoded_args: &[u8]) -> Vec<u8>
 /// Encodes the start of an event, up to its arguments, into a buffer with room for
 /// `args_capacity` more bytes: the caller appends the arguments' MessagePack.
 pub fn event_prefix(header: &Header, name: &str, args_capacity: usize) -> Vec<u8> {
-    // The array and our header take 50 bytes, 96 with a `response_to` id of 32 bytes.
-    let mut frame = Vec::with_capacity(128 + name.len() + args_capacity);
-    // Writing into a Vec cannot fail.
-    let _ = rmp::encode::write_array_len(&mut frame, 3);
-    let _ = rmp::encode::write_map_len(&mut frame, header.entries.len() as u32);
+    let mut frame = start_frame(header.entries.len(), name, args_capacity);
     for (key, value) in &header.entries {
         write_value(&mut frame, key);
         write_value(&mut frame, value);
     }
-    let _ = rmp::encode::write_str(&mut frame, name);
+    write_str(&mut frame, name);
     frame
+}
+
+/// The same bytes as [`event_prefix`] with [`Header::reply_to`]`(channel_id)`, written without
+/// building the header: the start of every event sent on an open channel.
+pub fn reply_prefix(channel_id: &Value, name: &str, args_capacity: usize) -> Vec<u8> {
+    let mut frame = start_frame(3, name, args_capacity);
+    write_str(&mut frame, MESSAGE_ID);
+    write_value(&mut frame, &new_message_id());
+    write_str(&mut frame, VERSION);
+    // Writing into a Vec cannot fail.
+    let _ = rmp::encode::write_uint(&mut frame, PROTOCOL_VERSION.into());
+    write_str(&mut frame, RESPONSE_TO);
+    write_value(&mut frame, channel_id);
+    write_str(&mut frame, name);
+    frame
+}
+
+/// A buffer for an event, started with the event's array and its header's map length.
+fn start_frame(header_entries: usize, name: &str, args_capacity: usize) -> Vec<u8> {
+    // The array and our header take 50 bytes, 96 with a `response_to` id of 32 bytes.
+    let mut frame = Vec::with_capacity(128 + name.len() + args_capacity);
+    // Writing into a Vec cannot fail.
+    let _ = rmp::encode::write_array_len(&mut frame, 3);
+    let _ = rmp::encode::write_map_len(&mut frame, header_entries as u32);
+    frame
+}
+
+fn write_str(buffer: &mut Vec<u8>, text: &str) {
+    // Writing into a Vec cannot fail.
+    let _ = rmp::encode::write_str(buffer, text);
 }
 
 fn write_value(buffer: &mut Vec<u8>, value: &Value) {
@@ -292,6 +318,28 @@ mod tests {
         assert_eq!(header.version(), Some(3));
         header.insert("trace_id", Value::from("def"));
         assert_eq!(header.entries().len(), 4);
+    }
+
+    #[test]
+    fn reply_prefixes_match_encoded_reply_headers() {
+        for channel in [Value::from("node-style-id"), new_message_id()] {
+            let written = Event::decode(&[reply_prefix(&channel, OK, 0), vec![0x90]].concat());
+            let mut expected = Event {
+                header: Header::reply_to(&channel),
+                name: OK.to_string(),
+                args: Value::Array(Vec::new()),
+            };
+            let written = written.unwrap();
+            // Only the fresh message ids differ.
+            expected
+                .header
+                .insert(MESSAGE_ID, written.header.message_id().unwrap().clone());
+            assert_eq!(written, expected);
+            assert_eq!(
+                written.encode(),
+                [event_prefix(&expected.header, OK, 0), vec![0x90]].concat()
+            );
+        }
     }
 
     #[test]

@@ -26,7 +26,7 @@ use tokio::time::Instant;
 use crate::channel::{Beat, HeartbeatClock};
 use crate::config::Config;
 use crate::error::{RemoteError, SetupError};
-use crate::event::{self, id_key, Event, Header};
+use crate::event::{self, id_key, Event};
 use crate::introspection;
 use crate::middleware::{CallContext, CallOutcome, Middleware};
 use crate::service::{Args, Handler, ItemStream, Reply, Service};
@@ -199,7 +199,8 @@ struct PeerLink {
 struct Dispatcher {
     shared: Arc<Shared>,
     sender: RouterSender,
-    channels: HashMap<ChannelKey, mpsc::UnboundedSender<Event>>,
+    /// Each open channel's inbox; events are boxed to keep the channels' blocks small.
+    channels: HashMap<ChannelKey, mpsc::UnboundedSender<Box<Event>>>,
     peers: HashMap<Bytes, PeerLink>,
     calls: JoinSet<()>,
     writers: JoinSet<()>,
@@ -321,7 +322,7 @@ impl Dispatcher {
                 let key = (peer, id_key(channel_id));
                 match self.channels.get(&key) {
                     Some(inbox) => {
-                        let _ = inbox.send(event);
+                        let _ = inbox.send(Box::new(event));
                     }
                     None => tracing::debug!(
                         target: "rpcgen",
@@ -442,7 +443,7 @@ struct Call {
     channel_id: Value,
     envelope: Vec<Bytes>,
     queue: mpsc::Sender<Vec<Bytes>>,
-    inbox: mpsc::UnboundedReceiver<Event>,
+    inbox: mpsc::UnboundedReceiver<Box<Event>>,
     credit: u64,
     clock: HeartbeatClock,
     _end: EndGuard,
@@ -711,7 +712,7 @@ impl Call {
 
     /// An event of this channel up to its arguments, with room for `args_capacity` bytes more.
     fn frame_prefix(&self, name: &str, args_capacity: usize) -> Vec<u8> {
-        event::event_prefix(&Header::reply_to(&self.channel_id), name, args_capacity)
+        event::reply_prefix(&self.channel_id, name, args_capacity)
     }
 
     /// Queues an event for the peer; every event but a heartbeat consumes one credit.
