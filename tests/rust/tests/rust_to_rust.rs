@@ -6,7 +6,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::{runtime_client, start_shop, HEARTBEAT};
+use common::{runtime_client, start_shop, HEARTBEAT, SHOP_WIRE_METHODS};
 use futures::TryStreamExt;
 use rpcgen_example_shop::common::Money;
 use rpcgen_example_shop::shop::{
@@ -255,21 +255,7 @@ async fn introspection_lists_every_method_with_docs_and_parameters() {
         .map(|(name, _)| name.as_str().unwrap())
         .collect();
     names.sort_unstable();
-    assert_eq!(
-        names,
-        [
-            "attach",
-            "close",
-            "first",
-            "get",
-            "history",
-            "move",
-            "open",
-            "report",
-            "stats",
-            "ticket_list"
-        ]
-    );
+    assert_eq!(names, SHOP_WIRE_METHODS);
     let close = get(methods, "close");
     assert_eq!(get(close, "doc").as_str(), Some("Closes a ticket."));
     let args = get(close, "args").as_array().unwrap();

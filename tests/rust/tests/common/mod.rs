@@ -19,6 +19,20 @@ pub const PYTHON_HEARTBEAT: Duration = Duration::from_secs(1);
 /// The longest a child process may take to start or to finish its work.
 const CHILD_LIMIT: Duration = Duration::from_secs(60);
 
+/// The wire names of the example shop's methods, sorted: what introspection must list.
+pub const SHOP_WIRE_METHODS: [&str; 10] = [
+    "attach",
+    "close",
+    "first",
+    "get",
+    "history",
+    "move",
+    "open",
+    "report",
+    "stats",
+    "ticket_list",
+];
+
 /// The repository's root.
 pub fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
