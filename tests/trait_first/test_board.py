@@ -62,4 +62,5 @@ def test_every_method_from_python(endpoint: str) -> None:
         changes = list(client.changes())
         assert isinstance(changes[0], ChangePinned) and changes[0].value.id == milk.id
         assert changes[1] == ChangeRemoved(milk.id)
-        assert client.first() is None
+        with pytest.warns(DeprecationWarning, match="use notes"):
+            assert client.first() is None
