@@ -17,7 +17,7 @@ use rpcgen_idl::{format_source, Compiler};
 
 /// Typed RPC for zerorpc: checks, formats and compiles `.rpc` service definitions.
 #[derive(Debug, Parser)]
-#[command(name = "rpcgen", version)]
+#[command(name = "rpcgen", version, after_help = EXAMPLES)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -26,6 +26,21 @@ struct Cli {
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto, global = true)]
     color: ColorWhen,
 }
+
+/// Shown after `rpcgen --help`: the commands a newcomer needs first.
+const EXAMPLES: &str = "\
+Examples:
+  rpcgen check api/shop.rpc                 report every error in a file and its imports
+  rpcgen generate --lang rust,ts,python --out gen api/shop.rpc
+                                            Rust modules, TypeScript and Python clients in gen/
+  rpcgen generate --lang ts,python --from-rust --out gen src/board.rs
+                                            clients from a #[rpcgen::service] Rust trait
+  rpcgen fmt --check api/*.rpc              exit 1 when a file is not formatted
+  rpcgen ir api/shop.rpc                    the resolved schema as JSON
+  rpcgen extract src/board.rs               the .rpc equivalent of annotated Rust traits
+
+From build.rs: rpcgen::Builder::new().include_dir(\"api\").compile(&[\"api/shop.rpc\"]);
+Each command has its own --help.";
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
