@@ -11,7 +11,7 @@
 //! an error, a timeout or a lost remote. Streams keep heartbeating in a background task while
 //! the consumer grants credit as it takes items, so a slow consumer bounds what is buffered.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -19,6 +19,8 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
+// Randomly seeded, and faster than SipHash on short ids (see the server).
+use foldhash::HashMap;
 use futures::Stream;
 use rmpv::Value;
 use serde::de::DeserializeOwned;
@@ -28,10 +30,11 @@ use tokio::time::Instant;
 use crate::channel::{Beat, CreditWindow, HeartbeatClock, STREAM_WINDOW};
 use crate::config::Config;
 use crate::error::{CallError, RemoteError, SetupError};
-use crate::event::{self, id_key, Event, Header};
+use crate::event::{self, Frame, Header};
 use crate::middleware::{Middleware, RequestContext, RequestOutcome};
+use crate::msgpack::first_item;
 use crate::transport::{self, DealerConnection};
-use crate::value::{from_value, Arguments};
+use crate::value::{from_slice, Arguments};
 
 /// How long one connection attempt may take before the socket is rebuilt.
 const CONNECT_ATTEMPT: Duration = Duration::from_secs(2);
@@ -142,7 +145,8 @@ impl std::fmt::Debug for Client {
 enum Outgoing {
     /// Send a request and route the channel's events to `inbound`.
     Open {
-        key: Vec<u8>,
+        /// The request's id as MessagePack: a view of `payload`.
+        key: Bytes,
         payload: Bytes,
         inbound: mpsc::UnboundedSender<Inbound>,
     },
@@ -157,7 +161,7 @@ enum Inbound {
     /// The request was handed to the socket: heartbeats start now.
     Sent,
     /// An event of the channel, boxed to keep the channel's blocks small.
-    Event(Box<Event>),
+    Event(Box<Frame>),
     /// The reply was larger than the maximum message size.
     TooLarge(usize),
     /// The connection was lost.
@@ -208,16 +212,19 @@ impl Client {
                 timeout,
             }),
             Ok(Err(error)) => Err(error),
-            Ok(Ok(event)) => unary_reply(method, event),
+            Ok(Ok(event)) => unary_reply(method, &event),
         };
-        request.finish(match &reply {
-            Ok(value) => RequestOutcome::Returned(value),
-            Err(error) => RequestOutcome::Failed(error),
-        });
-        from_value(&reply?).map_err(|source| CallError::Decode {
-            method: method.to_string(),
-            source,
-        })
+        if request.context.is_some() {
+            let returned = match &reply {
+                Ok(value) => Ok(rmpv::decode::read_value(&mut &value[..]).unwrap_or(Value::Nil)),
+                Err(error) => Err(error),
+            };
+            request.finish(match &returned {
+                Ok(value) => RequestOutcome::Returned(value),
+                Err(error) => RequestOutcome::Failed(error),
+            });
+        }
+        decode(method, &reply?)
     }
 
     /// Calls a streaming method; resolves when the first reply arrives (within the timeout),
@@ -289,8 +296,7 @@ impl Client {
     /// Encodes and sends a request, returning its open channel.
     fn open<A: Arguments>(&self, method: &str, args: &A) -> Result<Request, CallError> {
         let started = Instant::now();
-        let header = Header::new();
-        let mut payload = event::event_prefix(&header, method, 0);
+        let (mut payload, id) = event::request_prefix(method, 0);
         let args_start = payload.len();
         args.encode_arguments(&mut payload)
             .map_err(|source| CallError::Encode {
@@ -306,8 +312,11 @@ impl Client {
                 limit,
             });
         }
-        let id = header.message_id().cloned().unwrap_or(Value::Nil);
         let context = (!self.inner.middleware.is_empty()).then(|| {
+            let mut header = Header::default();
+            let message_id = rmpv::decode::read_value(&mut &payload[id.clone()]);
+            header.insert("message_id", message_id.unwrap_or(Value::Nil));
+            header.insert("v", Value::from(event::PROTOCOL_VERSION));
             let args = rmpv::decode::read_value(&mut &payload[args_start..]).unwrap_or(Value::Nil);
             let context = OwnedRequest {
                 method: method.to_string(),
@@ -320,9 +329,11 @@ impl Client {
             context
         });
         let (inbound_sender, inbound) = mpsc::unbounded_channel();
+        let payload = Bytes::from(payload);
+        let id = payload.slice(id);
         let opened = self.inner.outgoing.send(Outgoing::Open {
-            key: id_key(&id),
-            payload: Bytes::from(payload),
+            key: id.clone(),
+            payload,
             inbound: inbound_sender,
         });
         if opened.is_err() {
@@ -391,11 +402,11 @@ impl OwnedRequest {
     }
 }
 
-/// Reads the value of an `OK`, or the error of an `ERR`.
-fn unary_reply(method: &str, event: Event) -> Result<Value, CallError> {
-    match event.name.as_str() {
-        event::OK => ok_value(method, event.args),
-        event::ERR => Err(remote_error(method, &event.args)),
+/// Reads the value of an `OK` (as MessagePack), or the error of an `ERR`.
+fn unary_reply(method: &str, event: &Frame) -> Result<Bytes, CallError> {
+    match event.name() {
+        event::OK => ok_value(method, event.args()),
+        event::ERR => Err(remote_error(method, event)),
         event::STREAM | event::STREAM_DONE => Err(CallError::Protocol {
             method: method.to_string(),
             detail: "the method answered with a stream; call it with call_stream".to_string(),
@@ -404,17 +415,23 @@ fn unary_reply(method: &str, event: Event) -> Result<Value, CallError> {
     }
 }
 
-fn ok_value(method: &str, args: Value) -> Result<Value, CallError> {
-    match args {
-        Value::Array(mut values) if !values.is_empty() => Ok(values.swap_remove(0)),
-        other => Err(CallError::Protocol {
+/// The value of `OK [value]`, as MessagePack.
+fn ok_value(method: &str, args: Bytes) -> Result<Bytes, CallError> {
+    match first_item(&args) {
+        Ok(value) => Ok(args.slice_ref(value)),
+        Err(kind) => Err(CallError::Protocol {
             method: method.to_string(),
-            detail: format!(
-                "OK carried {} instead of [value]",
-                crate::value::kind_of(&other)
-            ),
+            detail: format!("OK carried {kind} instead of [value]"),
         }),
     }
+}
+
+/// Decodes a result or a stream item.
+fn decode<T: DeserializeOwned>(method: &str, value: &[u8]) -> Result<T, CallError> {
+    from_slice(value).map_err(|source| CallError::Decode {
+        method: method.to_string(),
+        source,
+    })
 }
 
 fn unexpected(method: &str, name: &str) -> CallError {
@@ -425,7 +442,8 @@ fn unexpected(method: &str, name: &str) -> CallError {
 }
 
 /// Reads `[name, message, traceback]`, or protocol v1's `[message]`.
-fn remote_error(method: &str, args: &Value) -> CallError {
+fn remote_error(method: &str, event: &Frame) -> CallError {
+    let args = event.args_value();
     let text = |value: Option<&Value>| {
         value.and_then(|value| match value {
             Value::String(text) => text.as_str().map(str::to_string),
@@ -452,21 +470,22 @@ fn remote_error(method: &str, args: &Value) -> CallError {
 struct Channel {
     client: Arc<Inner>,
     method: String,
-    id: Value,
+    /// The channel's id as MessagePack.
+    id: Bytes,
     inbound: mpsc::UnboundedReceiver<Inbound>,
     clock: HeartbeatClock,
 }
 
 impl Channel {
     /// Waits for the next event that is not a heartbeat, heartbeating meanwhile.
-    async fn next(&mut self) -> Result<Event, CallError> {
+    async fn next(&mut self) -> Result<Frame, CallError> {
         loop {
             tokio::select! {
                 inbound = self.inbound.recv() => match inbound {
                     Some(Inbound::Sent) => {
                         self.clock = HeartbeatClock::start(self.client.config.heartbeat);
                     }
-                    Some(Inbound::Event(event)) => match event.name.as_str() {
+                    Some(Inbound::Event(event)) => match event.name() {
                         event::HEARTBEAT => self.clock.heard(),
                         event::MORE => {}
                         _ => return Ok(*event),
@@ -507,7 +526,7 @@ impl Channel {
     }
 }
 
-fn send_control(client: &Inner, channel_id: &Value, name: &str, number: u64) {
+fn send_control(client: &Inner, channel_id: &[u8], name: &str, number: u64) {
     // Args `[number]`: a one-element array then an integer of at most 9 bytes.
     let mut payload = event::reply_prefix(channel_id, name, 10);
     payload.push(0x91);
@@ -518,13 +537,13 @@ fn send_control(client: &Inner, channel_id: &Value, name: &str, number: u64) {
 }
 
 /// Forwards a stream's events to its consumer while heartbeating, until the stream ends.
-async fn pump(mut channel: Channel, items: mpsc::Sender<Result<Event, CallError>>) {
+async fn pump(mut channel: Channel, items: mpsc::Sender<Result<Frame, CallError>>) {
     loop {
         let next = tokio::select! {
             () = items.closed() => return,
             next = channel.next() => next,
         };
-        let last = !matches!(&next, Ok(event) if event.name == event::STREAM);
+        let last = !matches!(&next, Ok(event) if event.name() == event::STREAM);
         match items.try_send(next) {
             Ok(()) => {}
             Err(mpsc::error::TrySendError::Full(_)) => {
@@ -548,8 +567,8 @@ async fn pump(mut channel: Channel, items: mpsc::Sender<Result<Event, CallError>
 pub struct CallStream<T> {
     client: Arc<Inner>,
     method: String,
-    channel_id: Value,
-    items: mpsc::Receiver<Result<Event, CallError>>,
+    channel_id: Bytes,
+    items: mpsc::Receiver<Result<Frame, CallError>>,
     window: CreditWindow,
     credit_checked: bool,
     buffered: Option<Option<Result<T, CallError>>>,
@@ -604,20 +623,20 @@ impl<T: DeserializeOwned> CallStream<T> {
                 return self.end(Some(Err(lost)));
             }
         };
-        match event.name.as_str() {
-            event::STREAM => Poll::Ready(Some(self.decode(&event.args))),
+        match event.name() {
+            event::STREAM => Poll::Ready(Some(decode(&self.method, &event.args()))),
             event::STREAM_DONE => self.end(None),
             // zerorpc-node ends a stream that sent nothing with `OK [nil]` (or `OK [last]`).
-            event::OK => match ok_value(&self.method, event.args) {
-                Ok(Value::Nil) => self.end(None),
+            event::OK => match ok_value(&self.method, event.args()) {
+                Ok(last) if last[..] == [0xc0] => self.end(None),
                 Ok(last) => {
-                    let item = self.decode(&last);
+                    let item = decode(&self.method, &last);
                     self.end(Some(item))
                 }
                 Err(error) => self.end(Some(Err(error))),
             },
             event::ERR => {
-                let error = remote_error(&self.method, &event.args);
+                let error = remote_error(&self.method, &event);
                 self.end(Some(Err(error)))
             }
             other => {
@@ -630,13 +649,6 @@ impl<T: DeserializeOwned> CallStream<T> {
     fn end(&mut self, last: Option<Result<T, CallError>>) -> Poll<Option<Result<T, CallError>>> {
         self.finished = true;
         Poll::Ready(last)
-    }
-
-    fn decode(&self, item: &Value) -> Result<T, CallError> {
-        from_value(item).map_err(|source| CallError::Decode {
-            method: self.method.clone(),
-            source,
-        })
     }
 }
 
@@ -687,7 +699,7 @@ async fn maintain_connection(
         tracing::debug!(target: "rpcgen", endpoint, "connected");
         let mut session = Session {
             connection,
-            channels: HashMap::new(),
+            channels: HashMap::default(),
             config: &config,
             last_received: Instant::now(),
             sweep_at: 64,
@@ -705,7 +717,7 @@ async fn maintain_connection(
 /// One live connection and the channels opened on it.
 struct Session<'a> {
     connection: DealerConnection,
-    channels: HashMap<Vec<u8>, mpsc::UnboundedSender<Inbound>>,
+    channels: HashMap<Bytes, mpsc::UnboundedSender<Inbound>>,
     config: &'a Config,
     last_received: Instant,
     sweep_at: usize,
@@ -732,7 +744,7 @@ impl Session<'_> {
                 received = self.connection.receiver.recv() => match received {
                     Ok(payload) => {
                         self.last_received = Instant::now();
-                        self.route(&payload);
+                        self.route(payload);
                         Ok(())
                     }
                     Err(error) => Err(format!("receiving failed: {error}")),
@@ -787,28 +799,26 @@ impl Session<'_> {
     }
 
     /// Hands an event to its channel.
-    fn route(&mut self, payload: &[u8]) {
-        let event = match Event::decode(payload) {
+    fn route(&mut self, payload: Bytes) {
+        let size = payload.len();
+        let event = match Frame::parse(payload) {
             Ok(event) => event,
             Err(error) => {
                 tracing::warn!(target: "rpcgen", reason = %error, "dropping a message that is not a zerorpc event");
                 return;
             }
         };
-        let Some(key) = event.header.response_to().map(id_key) else {
-            tracing::debug!(target: "rpcgen", name = %event.name, "dropping an event without response_to");
+        let Some(key) = event.response_to() else {
+            tracing::debug!(target: "rpcgen", name = event.name(), "dropping an event without response_to");
             return;
         };
         let Some(inbound) = self.channels.get(&key) else {
-            tracing::debug!(target: "rpcgen", name = %event.name, "dropping an event for a call that has ended");
+            tracing::debug!(target: "rpcgen", name = event.name(), "dropping an event for a call that has ended");
             return;
         };
-        let last = matches!(
-            event.name.as_str(),
-            event::OK | event::ERR | event::STREAM_DONE
-        );
-        let delivered = if payload.len() > self.config.max_message_size {
-            let _ = inbound.send(Inbound::TooLarge(payload.len()));
+        let last = matches!(event.name(), event::OK | event::ERR | event::STREAM_DONE);
+        let delivered = if size > self.config.max_message_size {
+            let _ = inbound.send(Inbound::TooLarge(size));
             false
         } else {
             inbound.send(Inbound::Event(Box::new(event))).is_ok()

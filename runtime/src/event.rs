@@ -5,10 +5,14 @@
 //! that are echoed with their exact MessagePack type in `response_to`. Our own ids follow
 //! zerorpc-python's style, so our traffic is byte-compatible with its captured vectors.
 
+use std::ops::Range;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
 
+use bytes::Bytes;
 use rmpv::Value;
+
+use crate::msgpack::{Head, Malformed, Reader};
 
 /// Event name of a successful reply: args `[value]`.
 pub const OK: &str = "OK";
@@ -139,43 +143,27 @@ impl Event {
     }
 
     /// Decodes one ZeroMQ frame.
-    pub fn decode(mut bytes: &[u8]) -> Result<Self, EventDecodeError> {
-        let fail = |reason: String, header: Option<Header>| EventDecodeError { reason, header };
-        // Borrowing first then owning allocates every string and buffer once, at its exact size
-        // (`read_value` grows large ones from 64 KiB by doubling, copying each time).
-        let value = rmpv::decode::read_value_ref(&mut bytes)
+    pub fn decode(bytes: &[u8]) -> Result<Self, EventDecodeError> {
+        let layout = Layout::find(bytes)?;
+        let fail = |reason: String| EventDecodeError {
+            reason,
+            header: None,
+        };
+        let undecodable = |error: rmpv::decode::Error| {
+            fail(format!("the frame is not valid MessagePack: {error}"))
+        };
+        let mut args = &bytes[layout.args.clone()];
+        let args_value = rmpv::decode::read_value_ref(&mut args)
             .map(|value| value.to_owned())
-            .map_err(|error| fail(format!("the frame is not valid MessagePack: {error}"), None))?;
-        if !bytes.is_empty() {
-            return Err(fail(
-                format!("{} bytes follow the event", bytes.len()),
-                None,
-            ));
+            .map_err(undecodable)?;
+        if !args.is_empty() {
+            return Err(fail(format!("{} bytes follow the event", args.len())));
         }
-        let Value::Array(parts) = value else {
-            return Err(fail("the event is not an array".into(), None));
-        };
-        let Ok::<[Value; 3], _>([header, name, args]) = parts.try_into() else {
-            return Err(fail("the event is not an array of 3".into(), None));
-        };
-        let Value::Map(entries) = header else {
-            return Err(fail("the event header is not a map".into(), None));
-        };
-        let header = Header { entries };
-        if header.message_id().is_none() {
-            return Err(fail("the event header has no message_id".into(), None));
-        }
-        match name {
-            Value::String(name) if name.is_str() => Ok(Self {
-                header,
-                name: name.into_str().unwrap_or_default(),
-                args,
-            }),
-            _ => Err(fail(
-                "the event name is not a MessagePack str".into(),
-                Some(header),
-            )),
-        }
+        Ok(Self {
+            header: Header::decode(&bytes[layout.header.clone()]).map_err(undecodable)?,
+            name: layout.name(bytes).to_string(),
+            args: args_value,
+        })
     }
 
     /// Encodes the event as one frame.
@@ -183,6 +171,145 @@ impl Event {
         let mut args = Vec::new();
         write_value(&mut args, &self.args);
         encode_event(&self.header, &self.name, &args)
+    }
+}
+
+/// Decodes one dynamic value that fills `bytes`.
+fn read_value(mut bytes: &[u8]) -> Result<Value, rmpv::decode::Error> {
+    // Borrowing first then owning allocates every string and buffer once, at its exact size
+    // (`read_value` grows large ones from 64 KiB by doubling, copying each time).
+    rmpv::decode::read_value_ref(&mut bytes).map(|value| value.to_owned())
+}
+
+impl Header {
+    /// Decodes a header map.
+    fn decode(bytes: &[u8]) -> Result<Self, rmpv::decode::Error> {
+        match read_value(bytes)? {
+            Value::Map(entries) => Ok(Self { entries }),
+            _ => Ok(Self::default()),
+        }
+    }
+}
+
+/// Where the parts of an event lie in its frame.
+#[derive(Debug, Clone)]
+struct Layout {
+    header: Range<usize>,
+    message_id: Range<usize>,
+    response_to: Option<Range<usize>>,
+    /// The name's UTF-8 bytes, without their MessagePack marker.
+    name: Range<usize>,
+    args: Range<usize>,
+}
+
+impl Layout {
+    /// Checks that `frame` starts like an event (an array of 3, a header map with a
+    /// `message_id`, a `str` name) and finds its parts, without decoding any value. The arguments
+    /// are the rest of the frame; whoever decodes them checks them.
+    fn find(frame: &[u8]) -> Result<Self, EventDecodeError> {
+        let fail = |reason: String| EventDecodeError {
+            reason,
+            header: None,
+        };
+        let malformed =
+            |error: Malformed| fail(format!("the frame is not valid MessagePack: {error}"));
+        let mut reader = Reader::new(frame);
+        let offset = |reader: &Reader<'_>| frame.len() - reader.rest().len();
+        match reader.head().map_err(malformed)? {
+            Head::Array(3) => {}
+            Head::Array(_) => return Err(fail("the event is not an array of 3".into())),
+            _ => return Err(fail("the event is not an array".into())),
+        }
+        let header_start = offset(&reader);
+        let Head::Map(entries) = reader.head().map_err(malformed)? else {
+            return Err(fail("the event header is not a map".into()));
+        };
+        let (mut message_id, mut response_to) = (None, None);
+        for _ in 0..entries {
+            let key = reader.skip().map_err(malformed)?;
+            let value_start = offset(&reader);
+            reader.skip().map_err(malformed)?;
+            let value = Some(value_start..offset(&reader));
+            match Reader::new(key).head() {
+                Ok(Head::Str(b"message_id")) if message_id.is_none() => message_id = value,
+                Ok(Head::Str(b"response_to")) if response_to.is_none() => response_to = value,
+                _ => {}
+            }
+        }
+        let header = header_start..offset(&reader);
+        let Some(message_id) = message_id else {
+            return Err(fail("the event header has no message_id".into()));
+        };
+        match reader.head().map_err(malformed)? {
+            Head::Str(name) if std::str::from_utf8(name).is_ok() => {
+                let name_end = offset(&reader);
+                Ok(Self {
+                    header,
+                    message_id,
+                    response_to,
+                    name: name_end - name.len()..name_end,
+                    args: name_end..frame.len(),
+                })
+            }
+            _ => Err(EventDecodeError {
+                reason: "the event name is not a MessagePack str".into(),
+                header: Header::decode(&frame[header]).ok(),
+            }),
+        }
+    }
+
+    fn name<'a>(&self, frame: &'a [u8]) -> &'a str {
+        // `find` checked that the name is UTF-8.
+        std::str::from_utf8(&frame[self.name.clone()]).unwrap_or_default()
+    }
+}
+
+/// A received event kept as its frame: the name, the arguments and the ids in the header are
+/// read in place, so routing an event and decoding its arguments into typed values never builds
+/// a dynamic value. Ids are their exact MessagePack bytes, which is also what is echoed in
+/// `response_to`.
+#[derive(Debug, Clone)]
+pub(crate) struct Frame {
+    bytes: Bytes,
+    layout: Layout,
+}
+
+impl Frame {
+    /// Checks that `bytes` is one zerorpc event and finds its parts.
+    pub fn parse(bytes: Bytes) -> Result<Self, EventDecodeError> {
+        let layout = Layout::find(&bytes)?;
+        Ok(Self { bytes, layout })
+    }
+
+    /// The event's name.
+    pub fn name(&self) -> &str {
+        self.layout.name(&self.bytes)
+    }
+
+    /// The arguments, as MessagePack.
+    pub fn args(&self) -> Bytes {
+        self.bytes.slice(self.layout.args.clone())
+    }
+
+    /// The arguments as a dynamic value (for middleware).
+    pub fn args_value(&self) -> Value {
+        read_value(&self.bytes[self.layout.args.clone()]).unwrap_or(Value::Nil)
+    }
+
+    /// The event's own id, as MessagePack.
+    pub fn message_id(&self) -> Bytes {
+        self.bytes.slice(self.layout.message_id.clone())
+    }
+
+    /// The channel the event belongs to, as MessagePack; absent on a request.
+    pub fn response_to(&self) -> Option<Bytes> {
+        let range = self.layout.response_to.clone()?;
+        Some(self.bytes.slice(range))
+    }
+
+    /// The header as dynamic values (for middleware).
+    pub fn header(&self) -> Header {
+        Header::decode(&self.bytes[self.layout.header.clone()]).unwrap_or_default()
     }
 }
 
@@ -205,25 +332,42 @@ pub fn event_prefix(header: &Header, name: &str, args_capacity: usize) -> Vec<u8
     frame
 }
 
-/// The same bytes as [`event_prefix`] with [`Header::reply_to`]`(channel_id)`, written without
-/// building the header: the start of every event sent on an open channel.
-pub fn reply_prefix(channel_id: &Value, name: &str, args_capacity: usize) -> Vec<u8> {
-    let mut frame = start_frame(3, name, args_capacity);
+/// The same bytes as [`event_prefix`] with [`Header::new`], written without building the
+/// header: the start of a request. Returns the buffer and where the new message id (as
+/// MessagePack) lies in it.
+pub fn request_prefix(name: &str, args_capacity: usize) -> (Vec<u8>, Range<usize>) {
+    let mut frame = start_frame(2, name, args_capacity);
     write_str(&mut frame, MESSAGE_ID);
-    write_value(&mut frame, &new_message_id());
+    let id_start = frame.len();
+    write_message_id(&mut frame);
+    let id = id_start..frame.len();
+    write_str(&mut frame, VERSION);
+    // Writing into a Vec cannot fail.
+    let _ = rmp::encode::write_uint(&mut frame, PROTOCOL_VERSION.into());
+    write_str(&mut frame, name);
+    (frame, id)
+}
+
+/// The same bytes as [`event_prefix`] with [`Header::reply_to`], written without building the
+/// header: the start of every event sent on an open channel. `channel_id` is the id as
+/// MessagePack, exactly as it was received.
+pub fn reply_prefix(channel_id: &[u8], name: &str, args_capacity: usize) -> Vec<u8> {
+    let mut frame = start_frame(3, name, args_capacity + channel_id.len());
+    write_str(&mut frame, MESSAGE_ID);
+    write_message_id(&mut frame);
     write_str(&mut frame, VERSION);
     // Writing into a Vec cannot fail.
     let _ = rmp::encode::write_uint(&mut frame, PROTOCOL_VERSION.into());
     write_str(&mut frame, RESPONSE_TO);
-    write_value(&mut frame, channel_id);
+    frame.extend_from_slice(channel_id);
     write_str(&mut frame, name);
     frame
 }
 
 /// A buffer for an event, started with the event's array and its header's map length.
 fn start_frame(header_entries: usize, name: &str, args_capacity: usize) -> Vec<u8> {
-    // The array and our header take 50 bytes, 96 with a `response_to` id of 32 bytes.
-    let mut frame = Vec::with_capacity(128 + name.len() + args_capacity);
+    // The array and our header take 50 bytes, plus `response_to` and its id on a channel.
+    let mut frame = Vec::with_capacity(64 + name.len() + args_capacity);
     // Writing into a Vec cannot fail.
     let _ = rmp::encode::write_array_len(&mut frame, 3);
     let _ = rmp::encode::write_map_len(&mut frame, header_entries as u32);
@@ -252,31 +396,48 @@ pub fn id_key(id: &Value) -> Vec<u8> {
 /// counter (random start, +1 per event, shared by the process) then 24 hex characters of a random
 /// version-4 UUID that is fixed for the process.
 pub fn new_message_id() -> Value {
+    Value::Binary(message_id_text().to_vec())
+}
+
+/// Appends a fresh message id (see [`new_message_id`]) as MessagePack `bin`.
+fn write_message_id(buffer: &mut Vec<u8>) {
+    buffer.extend_from_slice(&[0xc4, 32]);
+    buffer.extend_from_slice(&message_id_text());
+}
+
+fn message_id_text() -> [u8; 32] {
     struct Generator {
         counter: AtomicU32,
-        suffix: String,
+        suffix: [u8; 24],
     }
+    const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
     static GENERATOR: OnceLock<Generator> = OnceLock::new();
+    let hex = |byte: &u8| {
+        [
+            HEX_DIGITS[usize::from(byte >> 4)],
+            HEX_DIGITS[usize::from(byte & 0xf)],
+        ]
+    };
     let generator = GENERATOR.get_or_init(|| {
         let mut uuid: [u8; 16] = rand::random();
         uuid[6] = (uuid[6] & 0x0f) | 0x40;
         uuid[8] = (uuid[8] & 0x3f) | 0x80;
-        let hex: String = uuid.iter().map(|byte| format!("{byte:02x}")).collect();
+        let mut suffix = [0; 24];
+        for (pair, byte) in suffix.chunks_exact_mut(2).zip(&uuid[4..]) {
+            pair.copy_from_slice(&hex(byte));
+        }
         Generator {
             counter: AtomicU32::new(rand::random()),
-            suffix: hex[8..].to_string(),
+            suffix,
         }
     });
-    const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
     let count = generator.counter.fetch_add(1, Ordering::Relaxed);
-    let mut id = Vec::with_capacity(32);
-    id.extend(
-        (0..8)
-            .rev()
-            .map(|nibble| HEX_DIGITS[(count >> (nibble * 4)) as usize & 0xf]),
-    );
-    id.extend_from_slice(generator.suffix.as_bytes());
-    Value::Binary(id)
+    let mut id = [0; 32];
+    for (pair, byte) in id.chunks_exact_mut(2).zip(&count.to_be_bytes()) {
+        pair.copy_from_slice(&hex(byte));
+    }
+    id[8..].copy_from_slice(&generator.suffix);
+    id
 }
 
 #[cfg(test)]
@@ -297,10 +458,11 @@ mod tests {
         assert_eq!(first[8..], second[8..]);
         assert_eq!(first[12], b'4');
         let counter = |id: &[u8]| u32::from_str_radix(std::str::from_utf8(&id[..8]).unwrap(), 16);
-        assert_eq!(
-            counter(&second).unwrap(),
-            counter(&first).unwrap().wrapping_add(1)
-        );
+        // Other tests take ids from the same counter at the same time.
+        let step = counter(&second)
+            .unwrap()
+            .wrapping_sub(counter(&first).unwrap());
+        assert!((1..1000).contains(&step), "{step}");
     }
 
     #[test]
@@ -323,7 +485,8 @@ mod tests {
     #[test]
     fn reply_prefixes_match_encoded_reply_headers() {
         for channel in [Value::from("node-style-id"), new_message_id()] {
-            let written = Event::decode(&[reply_prefix(&channel, OK, 0), vec![0x90]].concat());
+            let written =
+                Event::decode(&[reply_prefix(&id_key(&channel), OK, 0), vec![0x90]].concat());
             let mut expected = Event {
                 header: Header::reply_to(&channel),
                 name: OK.to_string(),
@@ -343,6 +506,37 @@ mod tests {
     }
 
     #[test]
+    fn request_prefixes_match_encoded_request_headers() {
+        let (prefix, id) = request_prefix("echo", 0);
+        let frame = [prefix.clone(), vec![0x90]].concat();
+        let decoded = Event::decode(&frame).unwrap();
+        let mut header = Header::new();
+        header.insert(MESSAGE_ID, decoded.header.message_id().unwrap().clone());
+        assert_eq!(prefix, event_prefix(&header, "echo", 0));
+        assert_eq!(prefix[id], id_key(decoded.header.message_id().unwrap()));
+    }
+
+    #[test]
+    fn frames_find_their_parts_in_place() {
+        let channel = Value::from("node-style-id");
+        let mut header = Header::reply_to(&channel);
+        header.insert("trace_id", Value::from("abc"));
+        let args = Value::Array(vec![Value::from(1), Value::from("x")]);
+        let event = Event {
+            header: header.clone(),
+            name: "STREAM".into(),
+            args: args.clone(),
+        };
+        let frame = Frame::parse(Bytes::from(event.encode())).unwrap();
+        assert_eq!(frame.name(), "STREAM");
+        assert_eq!(frame.args(), id_key(&args));
+        assert_eq!(frame.args_value(), args);
+        assert_eq!(frame.response_to().unwrap(), id_key(&channel));
+        assert_eq!(frame.message_id(), id_key(header.message_id().unwrap()));
+        assert_eq!(frame.header(), header);
+    }
+
+    #[test]
     fn round_trip_and_id_keys_keep_types_apart() {
         let event = Event::new("hello", Value::Array(vec![Value::from("world")]));
         let decoded = Event::decode(&event.encode()).unwrap();
@@ -356,11 +550,14 @@ mod tests {
     #[test]
     fn bad_frames_are_explained() {
         let reason = |bytes: &[u8]| Event::decode(bytes).unwrap_err().reason;
-        assert!(reason(&[0x93, 0x80]).contains("not valid MessagePack"));
+        assert!(reason(&[0x93]).contains("not valid MessagePack"));
         assert!(reason(&[0x92, 0x80, 0xa1, 0x78]).contains("array of 3"));
         assert!(reason(&[0x93, 0xc0, 0xa1, 0x78, 0x90]).contains("not a map"));
         assert!(reason(&[0x93, 0x80, 0xa1, 0x78, 0x90]).contains("no message_id"));
-        assert!(reason(&[0x90, 0x90]).contains("follow the event"));
+        assert!(reason(&[0x90, 0x90]).contains("array of 3"));
+        let mut trailing = Event::new("x", Value::Nil).encode();
+        trailing.push(0xc0);
+        assert!(reason(&trailing).contains("1 bytes follow the event"));
         let mut header = Header::new();
         header.insert("x", Value::Nil);
         let frame = {

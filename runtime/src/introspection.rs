@@ -11,11 +11,12 @@ use rmpv::Value;
 use crate::error::RemoteError;
 use crate::service::{MethodInfo, MethodKind, Service};
 
-/// Answers a built-in method, or `None` when `method` is not one.
+/// Answers a built-in method, or `None` when `method` is not one. `args` is the request's
+/// arguments as MessagePack.
 pub(crate) fn answer(
     service: &Service,
     method: &str,
-    args: &Value,
+    args: &[u8],
 ) -> Option<Result<Value, RemoteError>> {
     let answer = match method {
         "_zerorpc_ping" => Ok(Value::Array(vec![
@@ -52,8 +53,9 @@ pub(crate) fn answer(
 fn named_method<'a>(
     service: &'a Service,
     builtin: &str,
-    args: &Value,
+    mut args: &[u8],
 ) -> Result<&'a MethodInfo, RemoteError> {
+    let args = rmpv::decode::read_value(&mut args).unwrap_or(Value::Nil);
     let name = match args.as_array().map(Vec::as_slice) {
         Some([name]) => name.as_str(),
         _ => None,
@@ -137,7 +139,9 @@ mod tests {
     }
 
     fn call(method: &str, args: Value) -> Result<Value, RemoteError> {
-        answer(&service(), method, &args).expect("a built-in")
+        let mut encoded = Vec::new();
+        rmpv::encode::write_value(&mut encoded, &args).unwrap();
+        answer(&service(), method, &encoded).expect("a built-in")
     }
 
     #[test]
@@ -155,7 +159,7 @@ mod tests {
             call("_zerorpc_list", none).unwrap().to_string(),
             "[\"browse\", \"buy\"]"
         );
-        assert!(answer(&service(), "buy", &Value::Nil).is_none());
+        assert!(answer(&service(), "buy", &[0x90]).is_none());
     }
 
     #[test]

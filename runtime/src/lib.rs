@@ -35,6 +35,7 @@ pub mod event;
 pub mod generated_support;
 mod introspection;
 mod middleware;
+mod msgpack;
 mod server;
 mod service;
 mod transport;

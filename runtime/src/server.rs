@@ -9,13 +9,16 @@
 //! reading fills only its own queue: its calls wait, every other client is served (the `zeromq`
 //! crate has no high-water mark, so a full socket queue would otherwise block the sender).
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+// The channel tables are keyed by ids that peers choose: foldhash is seeded at random per
+// process (resisting crafted collisions) and hashes these short keys several times faster than
+// SipHash.
+use foldhash::HashMap;
 use futures::future::BoxFuture;
 use futures::{FutureExt, StreamExt};
 use rmpv::Value;
@@ -26,12 +29,13 @@ use tokio::time::Instant;
 use crate::channel::{Beat, HeartbeatClock};
 use crate::config::Config;
 use crate::error::{RemoteError, SetupError};
-use crate::event::{self, id_key, Event};
+use crate::event::{self, id_key, Frame, Header};
 use crate::introspection;
 use crate::middleware::{CallContext, CallOutcome, Middleware};
+use crate::msgpack::first_item;
 use crate::service::{Args, Handler, ItemStream, Reply, Service};
 use crate::transport::{self, Incoming, RouterReceiver, RouterSender};
-use crate::value::{encode, Arguments};
+use crate::value::{encode, from_slice, Arguments};
 
 /// Messages waiting for one peer's writer; beyond this, that peer's calls wait.
 const PEER_QUEUE: usize = 256;
@@ -188,8 +192,8 @@ struct Shared {
     middleware: Vec<Arc<dyn Middleware>>,
 }
 
-/// A channel is named by the peer's routing id and the request's id, as encoded bytes.
-type ChannelKey = (Bytes, Vec<u8>);
+/// A channel is named by the peer's routing id and the request's id, as MessagePack.
+type ChannelKey = (Bytes, Bytes);
 
 struct PeerLink {
     queue: mpsc::Sender<Vec<Bytes>>,
@@ -200,7 +204,7 @@ struct Dispatcher {
     shared: Arc<Shared>,
     sender: RouterSender,
     /// Each open channel's inbox; events are boxed to keep the channels' blocks small.
-    channels: HashMap<ChannelKey, mpsc::UnboundedSender<Box<Event>>>,
+    channels: HashMap<ChannelKey, mpsc::UnboundedSender<Box<Frame>>>,
     peers: HashMap<Bytes, PeerLink>,
     calls: JoinSet<()>,
     writers: JoinSet<()>,
@@ -215,8 +219,8 @@ impl Dispatcher {
         Self {
             shared,
             sender,
-            channels: HashMap::new(),
-            peers: HashMap::new(),
+            channels: HashMap::default(),
+            peers: HashMap::default(),
             calls: JoinSet::new(),
             writers: JoinSet::new(),
             ended,
@@ -282,88 +286,83 @@ impl Dispatcher {
             envelope,
             payload,
         } = incoming;
+        let size = payload.len();
         let limit = self.shared.config.max_message_size;
-        let (event, early_error) = match Event::decode(&payload) {
-            Ok(event) if payload.len() > limit => {
-                let error = RemoteError::new(
-                    "MessageTooLarge",
-                    format!(
-                        "the request for `{}` is {} bytes, above the server's limit of {limit} bytes",
-                        event.name,
-                        payload.len()
-                    ),
-                );
-                (event, Some(error))
-            }
-            Ok(event) => (event, None),
+        let request = match Frame::parse(payload) {
+            Ok(frame) => match frame.response_to() {
+                Some(channel_id) => {
+                    match self.channels.get(&(peer, channel_id)) {
+                        Some(inbox) => {
+                            let _ = inbox.send(Box::new(frame));
+                        }
+                        None => tracing::debug!(
+                            target: "rpcgen",
+                            name = frame.name(),
+                            "dropping an event for a channel that is not open"
+                        ),
+                    }
+                    return;
+                }
+                None if size > limit => {
+                    let error = RemoteError::new(
+                        "MessageTooLarge",
+                        format!(
+                            "the request for `{}` is {size} bytes, above the server's limit of \
+                             {limit} bytes",
+                            frame.name()
+                        ),
+                    );
+                    Request::Refused(frame, error)
+                }
+                None => Request::Event(frame),
+            },
             Err(error) => match error.header {
                 Some(header) if header.response_to().is_none() => {
                     let reason = format!("bad request: {}", error.reason);
-                    let event = Event {
-                        header,
-                        name: String::new(),
-                        args: Value::Nil,
-                    };
-                    (event, Some(RemoteError::new("ProtocolError", reason)))
+                    Request::Unreadable(header, RemoteError::new("ProtocolError", reason))
                 }
                 _ => {
                     tracing::warn!(
                         target: "rpcgen",
                         reason = %error.reason,
-                        bytes = payload.len(),
+                        bytes = size,
                         "dropping a message that is not a zerorpc event"
                     );
                     return;
                 }
             },
         };
-        match event.header.response_to() {
-            Some(channel_id) => {
-                let key = (peer, id_key(channel_id));
-                match self.channels.get(&key) {
-                    Some(inbox) => {
-                        let _ = inbox.send(Box::new(event));
-                    }
-                    None => tracing::debug!(
-                        target: "rpcgen",
-                        name = %event.name,
-                        "dropping an event for a channel that is not open"
-                    ),
-                }
-            }
-            None => self.open(peer, envelope, event, early_error),
-        }
+        self.open(peer, envelope, request);
     }
 
-    fn open(
-        &mut self,
-        peer: Bytes,
-        envelope: Vec<Bytes>,
-        request: Event,
-        early_error: Option<RemoteError>,
-    ) {
-        let Some(message_id) = request.header.message_id() else {
-            return;
+    fn open(&mut self, peer: Bytes, envelope: Vec<Bytes>, mut request: Request) {
+        let channel_id = match &request {
+            Request::Event(frame) | Request::Refused(frame, _) => frame.message_id(),
+            Request::Unreadable(header, _) => match header.message_id() {
+                Some(id) => Bytes::from(id_key(id)),
+                None => return,
+            },
         };
-        let key = (peer.clone(), id_key(message_id));
+        let key = (peer.clone(), channel_id.clone());
         if self.channels.contains_key(&key) {
             tracing::debug!(target: "rpcgen", "dropping a request that reuses an open channel's id");
             return;
         }
-        let refusal = early_error.or_else(|| {
-            (!self.accepting).then(|| {
-                RemoteError::new(
+        if !self.accepting {
+            if let Request::Event(frame) = request {
+                let error = RemoteError::new(
                     "ShuttingDown",
                     "the server is shutting down; try again later",
-                )
-            })
-        });
+                );
+                request = Request::Refused(frame, error);
+            }
+        }
         let (inbox_sender, inbox) = mpsc::unbounded_channel();
         self.channels.insert(key.clone(), inbox_sender);
         let queue = self.peer_queue(&peer);
         let call = Call {
             shared: self.shared.clone(),
-            channel_id: message_id.clone(),
+            channel_id,
             envelope,
             queue,
             inbox,
@@ -374,7 +373,7 @@ impl Dispatcher {
                 ended: self.ended.clone(),
             },
         };
-        self.calls.spawn(call.run(request, refusal));
+        self.calls.spawn(call.run(request));
     }
 
     fn peer_queue(&mut self, peer: &Bytes) -> mpsc::Sender<Vec<Bytes>> {
@@ -424,6 +423,16 @@ impl Drop for EndGuard {
     }
 }
 
+/// A request that opens a channel.
+enum Request {
+    /// A request to serve.
+    Event(Frame),
+    /// A readable request to answer with this error.
+    Refused(Frame, RemoteError),
+    /// A request of which only the header could be read, and the error that explains why.
+    Unreadable(Header, RemoteError),
+}
+
 /// What a call produces next.
 enum Stage {
     Unary(BoxFuture<'static, Reply>),
@@ -440,10 +449,11 @@ enum Produced {
 /// The server's end of one channel.
 struct Call {
     shared: Arc<Shared>,
-    channel_id: Value,
+    /// The request's id as MessagePack, echoed in `response_to`.
+    channel_id: Bytes,
     envelope: Vec<Bytes>,
     queue: mpsc::Sender<Vec<Bytes>>,
-    inbox: mpsc::UnboundedReceiver<Box<Event>>,
+    inbox: mpsc::UnboundedReceiver<Box<Frame>>,
     credit: u64,
     clock: HeartbeatClock,
     _end: EndGuard,
@@ -462,23 +472,28 @@ fn panic_error(method: &str, panic: &(dyn std::any::Any + Send)) -> RemoteError 
 }
 
 impl Call {
-    async fn run(mut self, mut request: Event, refusal: Option<RemoteError>) {
+    async fn run(mut self, request: Request) {
         let shared = self.shared.clone();
-        // Middleware sees the arguments after the handler took them: copy them only for it.
-        let args = if shared.middleware.is_empty() {
-            std::mem::replace(&mut request.args, Value::Nil)
-        } else {
-            request.args.clone()
+        // Middleware sees the header and arguments as dynamic values: decode them only for it.
+        let observed = !shared.middleware.is_empty();
+        let (method, header, args) = match &request {
+            Request::Event(frame) | Request::Refused(frame, _) if observed => {
+                (frame.name(), frame.header(), frame.args_value())
+            }
+            Request::Event(frame) | Request::Refused(frame, _) => {
+                (frame.name(), Header::default(), Value::Nil)
+            }
+            Request::Unreadable(header, _) => ("", header.clone(), Value::Nil),
         };
         let context = CallContext {
-            method: &request.name,
-            header: &request.header,
-            args: &request.args,
+            method,
+            header: &header,
+            args: &args,
         };
         let started = Instant::now();
-        let stage = match refusal {
-            Some(error) => Err(error),
-            None => self.stage(&request.name, args),
+        let stage = match &request {
+            Request::Event(frame) => self.stage(frame),
+            Request::Refused(_, error) | Request::Unreadable(_, error) => Err(error.clone()),
         };
         let outcome = match stage {
             Err(error) => {
@@ -492,7 +507,7 @@ impl Call {
                 self.drive(&context, stage).await
             }
         };
-        if shared.middleware.is_empty() {
+        if !observed {
             return;
         }
         let elapsed = started.elapsed();
@@ -512,9 +527,10 @@ impl Call {
     }
 
     /// Finds the method and checks its arguments.
-    fn stage(&self, method_name: &str, args: Value) -> Result<Stage, RemoteError> {
+    fn stage(&self, request: &Frame) -> Result<Stage, RemoteError> {
         let service = &self.shared.service;
-        if let Some(answer) = introspection::answer(service, method_name, &args) {
+        let method_name = request.name();
+        if let Some(answer) = introspection::answer(service, method_name, &request.args()) {
             return Ok(Stage::Unary(
                 futures::future::ready(answer.and_then(|value| {
                     encode(&value).map_err(|error| RemoteError::new("EncodeError", error.0))
@@ -531,7 +547,7 @@ impl Call {
                 ),
             )
         })?;
-        let args = Args::check(method.info.clone(), args)?;
+        let args = Args::check(method.info.clone(), request.args())?;
         let name = method.info.name.clone();
         Ok(match &method.handler {
             Handler::Async(handler) => Stage::Unary(
@@ -636,19 +652,19 @@ impl Call {
     }
 
     /// Handles a heartbeat or a credit from the caller.
-    fn control(&mut self, event: &Event) {
-        match event.name.as_str() {
+    fn control(&mut self, event: &Frame) {
+        match event.name() {
             event::HEARTBEAT => self.clock.heard(),
             event::MORE => {
-                let grant = event
-                    .args
-                    .as_array()
-                    .and_then(|args| args.first())
-                    .and_then(Value::as_u64);
+                let args = event.args();
+                let grant = first_item(&args)
+                    .ok()
+                    .and_then(|n| from_slice::<u64>(n).ok());
                 match grant {
                     Some(grant) => self.credit = self.credit.saturating_add(grant),
                     None => {
-                        tracing::debug!(target: "rpcgen", args = %event.args, "ignoring a bad _zpc_more")
+                        let args = event.args_value();
+                        tracing::debug!(target: "rpcgen", %args, "ignoring a bad _zpc_more")
                     }
                 }
             }

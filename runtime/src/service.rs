@@ -11,15 +11,16 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 use futures::{FutureExt, Stream, StreamExt};
-use rmpv::Value;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::error::RemoteError;
-use crate::value::{encode, from_value, kind_of};
+use crate::msgpack::{Head, Reader};
+use crate::value::{encode, from_slice};
 
 /// Whether a method answers once or with a stream of items.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,25 +116,33 @@ impl MethodInfo {
     }
 }
 
-/// The positional arguments of one call, with what is needed to explain a wrong one.
+/// The positional arguments of one call, with what is needed to explain a wrong one. They stay
+/// MessagePack (a view of the request's frame) until a handler decodes each into its type.
 #[derive(Debug, Clone)]
 pub struct Args {
     method: Arc<MethodInfo>,
-    values: Vec<Value>,
+    encoded: Bytes,
+    /// Where argument `i` starts in `encoded`; one more entry for the end of the last.
+    bounds: Vec<usize>,
 }
 
 impl Args {
     /// Checks the arguments of a request against the method: they must be an array with exactly
     /// one value per parameter.
-    pub(crate) fn check(method: Arc<MethodInfo>, args: Value) -> Result<Self, RemoteError> {
-        let Value::Array(values) = args else {
-            return Err(RemoteError::type_error(format!(
-                "the arguments of `{}` must be an array, not {}",
-                method.name,
-                kind_of(&args)
-            )));
+    pub(crate) fn check(method: Arc<MethodInfo>, encoded: Bytes) -> Result<Self, RemoteError> {
+        let mut reader = Reader::new(&encoded);
+        let count = match reader.head() {
+            Ok(Head::Array(count)) => count,
+            Ok(other) => {
+                return Err(RemoteError::type_error(format!(
+                    "the arguments of `{}` must be an array, not {}",
+                    method.name,
+                    other.kind()
+                )))
+            }
+            Err(error) => return Err(RemoteError::type_error(error.to_string())),
         };
-        if values.len() != method.params.len() {
+        if count != method.params.len() {
             let names: Vec<&str> = method.params.iter().map(|p| p.name.as_str()).collect();
             return Err(RemoteError::type_error(format!(
                 "`{}` takes {} argument{} ({}) but {} {} given",
@@ -141,21 +150,34 @@ impl Args {
                 names.len(),
                 if names.len() == 1 { "" } else { "s" },
                 names.join(", "),
-                values.len(),
-                if values.len() == 1 { "was" } else { "were" },
+                count,
+                if count == 1 { "was" } else { "were" },
             )));
         }
-        Ok(Self { method, values })
+        // Only the ends of all but the last argument need finding: each is checked as it is
+        // decoded, the last one up to the end of the array.
+        let mut bounds = Vec::with_capacity(count + 1);
+        let offset = |reader: &Reader<'_>| encoded.len() - reader.rest().len();
+        bounds.push(offset(&reader));
+        for _ in 1..count {
+            reader
+                .skip()
+                .map_err(|error| RemoteError::type_error(error.to_string()))?;
+            bounds.push(offset(&reader));
+        }
+        if count > 0 {
+            bounds.push(encoded.len());
+        }
+        Ok(Self {
+            method,
+            encoded,
+            bounds,
+        })
     }
 
     /// The method being called.
     pub fn method(&self) -> &MethodInfo {
         &self.method
-    }
-
-    /// The raw argument values.
-    pub fn values(&self) -> &[Value] {
-        &self.values
     }
 
     /// Decodes argument `index`; a wrong type is a `TypeError` naming the method and parameter.
@@ -165,13 +187,14 @@ impl Args {
             .params
             .get(index)
             .map_or("?", |param| param.name.as_str());
-        let value = self.values.get(index).ok_or_else(|| {
-            RemoteError::type_error(format!(
+        let (Some(&start), Some(&end)) = (self.bounds.get(index), self.bounds.get(index + 1))
+        else {
+            return Err(RemoteError::type_error(format!(
                 "`{}` has no argument {index} (`{param}`)",
                 self.method.name
-            ))
-        })?;
-        from_value(value).map_err(|error| {
+            )));
+        };
+        from_slice(&self.encoded[start..end]).map_err(|error| {
             RemoteError::type_error(format!(
                 "argument {index} (`{param}`) of `{}` has the wrong type: {error}",
                 self.method.name
@@ -345,6 +368,13 @@ impl Service {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rmpv::Value;
+
+    fn encoded(value: Value) -> Bytes {
+        let mut bytes = Vec::new();
+        rmpv::encode::write_value(&mut bytes, &value).unwrap();
+        Bytes::from(bytes)
+    }
 
     fn add_info() -> Arc<MethodInfo> {
         Arc::new(MethodInfo::new("add").param("a").param("b"))
@@ -352,13 +382,14 @@ mod tests {
 
     #[test]
     fn wrong_argument_counts_name_the_method_and_its_parameters() {
-        let error = Args::check(add_info(), Value::Array(vec![Value::from(1)])).unwrap_err();
+        let error =
+            Args::check(add_info(), encoded(Value::Array(vec![Value::from(1)]))).unwrap_err();
         assert_eq!(error.name, "TypeError");
         assert_eq!(
             error.message,
             "`add` takes 2 arguments (a, b) but 1 was given"
         );
-        let error = Args::check(add_info(), Value::from("ab")).unwrap_err();
+        let error = Args::check(add_info(), encoded(Value::from("ab"))).unwrap_err();
         assert_eq!(
             error.message,
             "the arguments of `add` must be an array, not a string"
@@ -369,7 +400,7 @@ mod tests {
     fn wrong_argument_types_name_the_parameter() {
         let args = Args::check(
             add_info(),
-            Value::Array(vec![Value::from(1), Value::from("x")]),
+            encoded(Value::Array(vec![Value::from(1), Value::from("x")])),
         )
         .unwrap();
         assert_eq!(args.get::<i64>(0).unwrap(), 1);

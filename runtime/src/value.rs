@@ -5,16 +5,18 @@
 //! refuses map keys that are not strings or bytes (a zerorpc-python receiver drops the whole
 //! message when it meets one).
 //!
-//! Lenient in what we accept: [`from_value`] reads an [`rmpv::Value`] into any `Deserialize`
-//! type and accepts integral floats where integers are expected (zerorpc-node sends integers
-//! outside 32 bits as float64), `str` where bytes are expected and `bin` where text is expected,
-//! and structs sent as arrays.
+//! Lenient in what we accept: [`from_slice`] decodes MessagePack bytes straight into any
+//! `Deserialize` type, without an intermediate tree, and accepts integral floats where integers
+//! are expected (zerorpc-node sends integers outside 32 bits as float64), `str` where bytes are
+//! expected and `bin` where text is expected, and structs sent as arrays. [`from_value`] does
+//! the same for a dynamic [`rmpv::Value`].
 
 use rmpv::Value;
-use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
+use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, Visitor};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{DecodeError, EncodeError};
+use crate::msgpack::{Head, Malformed, Reader};
 
 /// Encodes a value as MessagePack with structs as maps, checking that every map key is a string
 /// or bytes.
@@ -43,24 +45,25 @@ pub fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<Value, EncodeError> 
     rmpv::decode::read_value(&mut bytes.as_slice()).map_err(|error| EncodeError(error.to_string()))
 }
 
-/// Reads a dynamic value into a typed one, leniently (see the module documentation).
-pub fn from_value<'de, T: Deserialize<'de>>(value: &'de Value) -> Result<T, DecodeError> {
-    T::deserialize(Lenient(value)).map_err(|error| DecodeError(error.to_string()))
+/// Decodes one MessagePack value, which must fill `bytes`, into a typed one, leniently (see the
+/// module documentation).
+pub fn from_slice<'de, T: Deserialize<'de>>(bytes: &'de [u8]) -> Result<T, DecodeError> {
+    let mut lenient = Lenient {
+        reader: Reader::new(bytes),
+        depth: 0,
+    };
+    let value = T::deserialize(&mut lenient).map_err(|error| DecodeError(error.to_string()))?;
+    match lenient.reader.rest().len() {
+        0 => Ok(value),
+        extra => Err(DecodeError(format!("{extra} bytes follow the value"))),
+    }
 }
 
-/// Describes a value's MessagePack type in words, for error messages.
-pub fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Nil => "nil",
-        Value::Boolean(_) => "a boolean",
-        Value::Integer(_) => "an integer",
-        Value::F32(_) | Value::F64(_) => "a float",
-        Value::String(_) => "a string",
-        Value::Binary(_) => "bytes",
-        Value::Array(_) => "an array",
-        Value::Map(_) => "a map",
-        Value::Ext(..) => "an extension value",
-    }
+/// Reads a dynamic value into a typed one, leniently (see the module documentation).
+pub fn from_value<T: DeserializeOwned>(value: &Value) -> Result<T, DecodeError> {
+    let mut bytes = Vec::new();
+    rmpv::encode::write_value(&mut bytes, value).map_err(|error| DecodeError(error.to_string()))?;
+    from_slice(&bytes)
 }
 
 /// Positional call arguments: tuples of serialisable values, `()` for none, or a list of
@@ -112,97 +115,79 @@ tuple_arguments!(11, A, B, C, D, E, F, G, H, I, J, K);
 tuple_arguments!(12, A, B, C, D, E, F, G, H, I, J, K, L);
 
 /// Walks encoded MessagePack and refuses map keys other than `str` or `bin`.
-fn check_map_keys(mut bytes: &[u8]) -> Result<(), EncodeError> {
-    walk(&mut bytes).map_err(EncodeError)
+fn check_map_keys(bytes: &[u8]) -> Result<(), EncodeError> {
+    walk(&mut Reader::new(bytes)).map_err(EncodeError)
 }
 
-fn walk(bytes: &mut &[u8]) -> Result<(), String> {
-    use rmp::Marker;
-    let marker =
-        rmp::decode::read_marker(bytes).map_err(|_| "truncated MessagePack".to_string())?;
-    let (skip, items, pairs) = match marker {
-        Marker::FixPos(_) | Marker::FixNeg(_) | Marker::Null | Marker::True | Marker::False => {
-            (0, 0, 0)
-        }
-        Marker::U8 | Marker::I8 => (1, 0, 0),
-        Marker::U16 | Marker::I16 => (2, 0, 0),
-        Marker::U32 | Marker::I32 | Marker::F32 => (4, 0, 0),
-        Marker::U64 | Marker::I64 | Marker::F64 => (8, 0, 0),
-        Marker::FixStr(len) => (usize::from(len), 0, 0),
-        Marker::Str8 | Marker::Bin8 => (take_len(bytes, 1)?, 0, 0),
-        Marker::Str16 | Marker::Bin16 => (take_len(bytes, 2)?, 0, 0),
-        Marker::Str32 | Marker::Bin32 => (take_len(bytes, 4)?, 0, 0),
-        Marker::FixArray(len) => (0, usize::from(len), 0),
-        Marker::Array16 => (0, take_len(bytes, 2)?, 0),
-        Marker::Array32 => (0, take_len(bytes, 4)?, 0),
-        Marker::FixMap(len) => (0, 0, usize::from(len)),
-        Marker::Map16 => (0, 0, take_len(bytes, 2)?),
-        Marker::Map32 => (0, 0, take_len(bytes, 4)?),
-        Marker::FixExt1 => (2, 0, 0),
-        Marker::FixExt2 => (3, 0, 0),
-        Marker::FixExt4 => (5, 0, 0),
-        Marker::FixExt8 => (9, 0, 0),
-        Marker::FixExt16 => (17, 0, 0),
-        Marker::Ext8 => (take_len(bytes, 1)? + 1, 0, 0),
-        Marker::Ext16 => (take_len(bytes, 2)? + 1, 0, 0),
-        Marker::Ext32 => (take_len(bytes, 4)? + 1, 0, 0),
-        Marker::Reserved => return Err("invalid MessagePack marker".to_string()),
-    };
-    *bytes = bytes.get(skip..).ok_or("truncated MessagePack")?;
-    for _ in 0..items {
-        walk(bytes)?;
+fn walk(reader: &mut Reader<'_>) -> Result<(), String> {
+    match reader.head().map_err(|error| error.to_string())? {
+        Head::Array(len) => (0..len).try_for_each(|_| walk(reader)),
+        Head::Map(len) => (0..len).try_for_each(|_| {
+            // str markers: fixstr 0xa0-0xbf and str8-32 0xd9-0xdb; bin8-32 0xc4-0xc6.
+            if !matches!(reader.peek(), Some(0xa0..=0xbf | 0xd9..=0xdb | 0xc4..=0xc6)) {
+                return Err(
+                    "map keys must be strings or bytes: zerorpc-python drops any message with \
+                     other keys (convert integer keys to strings)"
+                        .to_string(),
+                );
+            }
+            walk(reader)?;
+            walk(reader)
+        }),
+        _ => Ok(()),
     }
-    for _ in 0..pairs {
-        let key_marker = bytes.first().copied().ok_or("truncated MessagePack")?;
-        let is_text_or_bytes = matches!(
-            rmp::Marker::from_u8(key_marker),
-            Marker::FixStr(_)
-                | Marker::Str8
-                | Marker::Str16
-                | Marker::Str32
-                | Marker::Bin8
-                | Marker::Bin16
-                | Marker::Bin32
-        );
-        if !is_text_or_bytes {
-            return Err(
-                "map keys must be strings or bytes: zerorpc-python drops any message with other \
-                 keys (convert integer keys to strings)"
-                    .to_string(),
-            );
-        }
-        walk(bytes)?;
-        walk(bytes)?;
-    }
-    Ok(())
 }
 
-fn take_len(bytes: &mut &[u8], width: usize) -> Result<usize, String> {
-    let (head, rest) = bytes
-        .split_at_checked(width)
-        .ok_or("truncated MessagePack")?;
-    *bytes = rest;
-    Ok(head
-        .iter()
-        .fold(0usize, |len, byte| (len << 8) | usize::from(*byte)))
-}
-
-/// A serde `Deserializer` over a borrowed [`Value`] that accepts what real zerorpc peers send.
-struct Lenient<'de>(&'de Value);
+/// Nesting deeper than this is refused: decoding recurses once per level.
+const MAX_DEPTH: usize = 512;
 
 type LenientError = rmpv::ext::Error;
 
-/// The value as an integer, when it is an integer or an integral float.
-fn integral(value: &Value) -> Option<IntegerValue> {
-    match value {
-        Value::Integer(integer) => integer
-            .as_u64()
-            .map(IntegerValue::Unsigned)
-            .or_else(|| integer.as_i64().map(IntegerValue::Signed)),
-        Value::F64(float) => integral_float(*float),
-        Value::F32(float) => integral_float(f64::from(*float)),
-        _ => None,
+/// A serde `Deserializer` over MessagePack bytes that accepts what real zerorpc peers send.
+struct Lenient<'de> {
+    reader: Reader<'de>,
+    depth: usize,
+}
+
+impl<'de> Lenient<'de> {
+    fn head(&mut self) -> Result<Head<'de>, LenientError> {
+        self.reader.head().map_err(malformed)
     }
+
+    /// Reads a variable number of items with `visitor`, then skips what it left unread (serde
+    /// stops a tuple or a struct after its last field), as a decoder of whole values would.
+    fn visit_items<V: Visitor<'de>>(
+        &mut self,
+        items: usize,
+        pairs: bool,
+        visitor: V,
+    ) -> Result<V::Value, LenientError> {
+        if self.depth == MAX_DEPTH {
+            return Err(de::Error::custom(format!(
+                "values nested deeper than {MAX_DEPTH} levels"
+            )));
+        }
+        self.depth += 1;
+        let mut items = Items {
+            de: self,
+            left: items,
+        };
+        let value = if pairs {
+            visitor.visit_map(&mut items)?
+        } else {
+            visitor.visit_seq(&mut items)?
+        };
+        let left = if pairs { items.left * 2 } else { items.left };
+        for _ in 0..left {
+            self.reader.skip().map_err(malformed)?;
+        }
+        self.depth -= 1;
+        Ok(value)
+    }
+}
+
+fn malformed(error: Malformed) -> LenientError {
+    de::Error::custom(error)
 }
 
 enum IntegerValue {
@@ -210,6 +195,7 @@ enum IntegerValue {
     Signed(i64),
 }
 
+/// The number, when a float is integral and fits in 64 bits.
 fn integral_float(float: f64) -> Option<IntegerValue> {
     // 2^64 and -2^63 are exactly representable; the bounds below keep the casts exact.
     if float.fract() != 0.0 || !float.is_finite() {
@@ -226,37 +212,48 @@ fn integral_float(float: f64) -> Option<IntegerValue> {
 macro_rules! lenient_integer {
     ($($method:ident),*) => {
         $(fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, LenientError> {
-            match integral(self.0) {
-                Some(IntegerValue::Unsigned(number)) => visitor.visit_u64(number),
-                Some(IntegerValue::Signed(number)) => visitor.visit_i64(number),
+            let float = match self.reader.peek() {
+                Some(0xca | 0xcb) => match self.reader.clone().head() {
+                    Ok(Head::F32(float)) => integral_float(f64::from(float)),
+                    Ok(Head::F64(float)) => integral_float(float),
+                    _ => None,
+                },
+                _ => None,
+            };
+            match float {
+                Some(number) => {
+                    self.head()?;
+                    match number {
+                        IntegerValue::Unsigned(number) => visitor.visit_u64(number),
+                        IntegerValue::Signed(number) => visitor.visit_i64(number),
+                    }
+                }
                 None => self.deserialize_any(visitor),
             }
         })*
     };
 }
 
-impl<'de> de::Deserializer<'de> for Lenient<'de> {
+impl<'de> de::Deserializer<'de> for &mut Lenient<'de> {
     type Error = LenientError;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, LenientError> {
-        match self.0 {
-            Value::Nil => visitor.visit_unit(),
-            Value::Boolean(flag) => visitor.visit_bool(*flag),
-            Value::Integer(integer) => match integer.as_u64() {
-                Some(number) => visitor.visit_u64(number),
-                None => visitor.visit_i64(integer.as_i64().unwrap_or_default()),
+        match self.head()? {
+            Head::Nil => visitor.visit_unit(),
+            Head::Bool(flag) => visitor.visit_bool(flag),
+            Head::Unsigned(number) => visitor.visit_u64(number),
+            Head::Signed(number) => visitor.visit_i64(number),
+            Head::F32(float) => visitor.visit_f32(float),
+            Head::F64(float) => visitor.visit_f64(float),
+            Head::Str(bytes) => match std::str::from_utf8(bytes) {
+                Ok(text) => visitor.visit_borrowed_str(text),
+                Err(_) => visitor.visit_borrowed_bytes(bytes),
             },
-            Value::F32(float) => visitor.visit_f32(*float),
-            Value::F64(float) => visitor.visit_f64(*float),
-            Value::String(text) => match text.as_str() {
-                Some(text) => visitor.visit_borrowed_str(text),
-                None => visitor.visit_borrowed_bytes(text.as_bytes()),
-            },
-            Value::Binary(bytes) => visitor.visit_borrowed_bytes(bytes),
-            Value::Array(items) => visitor.visit_seq(Items::new(items)),
-            Value::Map(pairs) => visitor.visit_map(Pairs::new(pairs)),
-            Value::Ext(tag, data) => {
-                de::Deserializer::deserialize_any(rmpv::ValueRef::Ext(*tag, data), visitor)
+            Head::Bin(bytes) => visitor.visit_borrowed_bytes(bytes),
+            Head::Array(len) => self.visit_items(len, false, visitor),
+            Head::Map(len) => self.visit_items(len, true, visitor),
+            Head::Ext(tag, data) => {
+                de::Deserializer::deserialize_any(rmpv::ValueRef::Ext(tag, data), visitor)
             }
         }
     }
@@ -273,9 +270,11 @@ impl<'de> de::Deserializer<'de> for Lenient<'de> {
     );
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, LenientError> {
-        match self.0 {
-            Value::Nil => visitor.visit_none(),
-            _ => visitor.visit_some(self),
+        if self.reader.peek() == Some(0xc0) {
+            self.head()?;
+            visitor.visit_none()
+        } else {
+            visitor.visit_some(self)
         }
     }
 
@@ -284,16 +283,17 @@ impl<'de> de::Deserializer<'de> for Lenient<'de> {
         name: &'static str,
         visitor: V,
     ) -> Result<V::Value, LenientError> {
-        match self.0 {
-            Value::Ext(tag, data) if name == rmpv::MSGPACK_EXT_STRUCT_NAME => {
-                de::Deserializer::deserialize_newtype_struct(
-                    rmpv::ValueRef::Ext(*tag, data),
+        if name == rmpv::MSGPACK_EXT_STRUCT_NAME {
+            if let Ok(Head::Ext(tag, data)) = self.reader.clone().head() {
+                self.head()?;
+                return de::Deserializer::deserialize_newtype_struct(
+                    rmpv::ValueRef::Ext(tag, data),
                     name,
                     visitor,
-                )
+                );
             }
-            _ => visitor.visit_newtype_struct(self),
         }
+        visitor.visit_newtype_struct(self)
     }
 
     fn deserialize_enum<V: Visitor<'de>>(
@@ -302,19 +302,14 @@ impl<'de> de::Deserializer<'de> for Lenient<'de> {
         _variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, LenientError> {
-        match self.0 {
-            Value::Map(pairs) if pairs.len() == 1 => {
-                let (variant, payload) = &pairs[0];
-                visitor.visit_enum(Variant {
-                    name: variant,
-                    payload: Some(payload),
-                })
-            }
-            other => visitor.visit_enum(Variant {
-                name: other,
-                payload: None,
-            }),
+        let has_payload = matches!(self.reader.clone().head(), Ok(Head::Map(1)));
+        if has_payload {
+            self.head()?;
         }
+        visitor.visit_enum(Variant {
+            de: self,
+            has_payload,
+        })
     }
 
     serde::forward_to_deserialize_any! {
@@ -323,89 +318,65 @@ impl<'de> de::Deserializer<'de> for Lenient<'de> {
     }
 }
 
-struct Items<'de> {
-    items: std::slice::Iter<'de, Value>,
+/// The items of an array, or the pairs of a map, being read.
+struct Items<'a, 'de> {
+    de: &'a mut Lenient<'de>,
+    left: usize,
 }
 
-impl<'de> Items<'de> {
-    fn new(items: &'de [Value]) -> Self {
-        Self {
-            items: items.iter(),
-        }
-    }
-}
-
-impl<'de> de::SeqAccess<'de> for Items<'de> {
+impl<'de> de::SeqAccess<'de> for Items<'_, 'de> {
     type Error = LenientError;
 
     fn next_element_seed<T: DeserializeSeed<'de>>(
         &mut self,
         seed: T,
     ) -> Result<Option<T::Value>, LenientError> {
-        self.items
-            .next()
-            .map(|item| seed.deserialize(Lenient(item)))
-            .transpose()
+        if self.left == 0 {
+            return Ok(None);
+        }
+        self.left -= 1;
+        seed.deserialize(&mut *self.de).map(Some)
     }
 
     fn size_hint(&self) -> Option<usize> {
-        Some(self.items.len())
+        // Each item takes at least one byte: never promise more than the input can hold.
+        Some(self.left.min(self.de.reader.rest().len()))
     }
 }
 
-struct Pairs<'de> {
-    pairs: std::slice::Iter<'de, (Value, Value)>,
-    value: Option<&'de Value>,
-}
-
-impl<'de> Pairs<'de> {
-    fn new(pairs: &'de [(Value, Value)]) -> Self {
-        Self {
-            pairs: pairs.iter(),
-            value: None,
-        }
-    }
-}
-
-impl<'de> de::MapAccess<'de> for Pairs<'de> {
+impl<'de> de::MapAccess<'de> for Items<'_, 'de> {
     type Error = LenientError;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, LenientError> {
-        match self.pairs.next() {
-            Some((key, value)) => {
-                self.value = Some(value);
-                seed.deserialize(Lenient(key)).map(Some)
-            }
-            None => Ok(None),
+        if self.left == 0 {
+            return Ok(None);
         }
+        self.left -= 1;
+        seed.deserialize(&mut *self.de).map(Some)
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(
         &mut self,
         seed: V,
     ) -> Result<V::Value, LenientError> {
-        let value = self
-            .value
-            .take()
-            .ok_or_else(|| de::Error::custom("a map value was read before its key"))?;
-        seed.deserialize(Lenient(value))
+        seed.deserialize(&mut *self.de)
     }
 
     fn size_hint(&self) -> Option<usize> {
-        Some(self.pairs.len())
+        Some(self.left.min(self.de.reader.rest().len() / 2))
     }
 }
 
 /// An enum as sent by rpcgen peers: a variant name, or a one-key map `{name: payload}`.
-struct Variant<'de> {
-    name: &'de Value,
-    payload: Option<&'de Value>,
+struct Variant<'a, 'de> {
+    de: &'a mut Lenient<'de>,
+    has_payload: bool,
 }
 
-impl<'de> de::EnumAccess<'de> for Variant<'de> {
+impl<'a, 'de> de::EnumAccess<'de> for Variant<'a, 'de> {
     type Error = LenientError;
     type Variant = Self;
 
@@ -413,20 +384,35 @@ impl<'de> de::EnumAccess<'de> for Variant<'de> {
         self,
         seed: V,
     ) -> Result<(V::Value, Self), LenientError> {
-        let variant = seed.deserialize(Lenient(self.name))?;
+        let variant = seed.deserialize(&mut *self.de)?;
         Ok((variant, self))
     }
 }
 
-impl<'de> de::VariantAccess<'de> for Variant<'de> {
+impl<'de> Variant<'_, 'de> {
+    fn payload(&mut self, shape: &str) -> Result<&mut Lenient<'de>, LenientError> {
+        if self.has_payload {
+            Ok(self.de)
+        } else {
+            Err(de::Error::custom(format!(
+                "expected a {shape} variant with a payload"
+            )))
+        }
+    }
+}
+
+impl<'de> de::VariantAccess<'de> for Variant<'_, 'de> {
     type Error = LenientError;
 
     fn unit_variant(self) -> Result<(), LenientError> {
-        match self.payload {
-            None | Some(Value::Nil) => Ok(()),
-            Some(other) => Err(de::Error::custom(format!(
+        if !self.has_payload {
+            return Ok(());
+        }
+        match self.de.head()? {
+            Head::Nil => Ok(()),
+            other => Err(de::Error::custom(format!(
                 "expected a unit variant, found a payload of {}",
-                kind_of(other)
+                other.kind()
             ))),
         }
     }
@@ -435,32 +421,27 @@ impl<'de> de::VariantAccess<'de> for Variant<'de> {
         self,
         seed: T,
     ) -> Result<T::Value, LenientError> {
-        match self.payload {
-            Some(payload) => seed.deserialize(Lenient(payload)),
-            None => seed.deserialize(().into_deserializer()),
+        if self.has_payload {
+            seed.deserialize(self.de)
+        } else {
+            seed.deserialize(().into_deserializer())
         }
     }
 
     fn tuple_variant<V: Visitor<'de>>(
-        self,
+        mut self,
         _len: usize,
         visitor: V,
     ) -> Result<V::Value, LenientError> {
-        let payload = self
-            .payload
-            .ok_or_else(|| de::Error::custom("expected a tuple variant with a payload"))?;
-        de::Deserializer::deserialize_seq(Lenient(payload), visitor)
+        de::Deserializer::deserialize_seq(self.payload("tuple")?, visitor)
     }
 
     fn struct_variant<V: Visitor<'de>>(
-        self,
+        mut self,
         _fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, LenientError> {
-        let payload = self
-            .payload
-            .ok_or_else(|| de::Error::custom("expected a struct variant with a payload"))?;
-        de::Deserializer::deserialize_map(Lenient(payload), visitor)
+        de::Deserializer::deserialize_map(self.payload("struct")?, visitor)
     }
 }
 
@@ -611,6 +592,28 @@ mod tests {
     fn wrong_types_name_what_was_expected() {
         let error = from_value::<u32>(&Value::from("x")).unwrap_err();
         assert!(error.0.contains("u32"), "{error}");
+    }
+
+    #[test]
+    fn slices_decode_in_place_and_must_be_whole() {
+        let bytes = encode(&("borrowed", 7u8)).unwrap();
+        let (text, number): (&str, u8) = from_slice(&bytes).unwrap();
+        assert_eq!((text, number), ("borrowed", 7));
+        // A struct read from a longer array ignores the extra items, as from a dynamic value.
+        let bytes = encode(&(1u8, "t", serde_bytes::Bytes::new(b""), None::<u8>, [1, 2])).unwrap();
+        assert_eq!(from_slice::<Ticket>(&bytes).unwrap().id, 1);
+        let error = from_slice::<u8>(&[0x01, 0x02]).unwrap_err();
+        assert!(error.0.contains("1 bytes follow"), "{error}");
+        let error = from_slice::<Vec<u8>>(&[0x93, 0x01]).unwrap_err();
+        assert!(error.0.contains("truncated"), "{error}");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_without_overflowing_the_stack() {
+        let mut bytes = vec![0x91; 100_000];
+        bytes.push(0xc0);
+        let error = from_slice::<Value>(&bytes).unwrap_err();
+        assert!(error.0.contains("nested deeper"), "{error}");
     }
 
     #[test]
