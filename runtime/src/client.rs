@@ -14,6 +14,7 @@
 use std::collections::VecDeque;
 use std::marker::PhantomData;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -103,10 +104,12 @@ impl ClientBuilder {
         let runtime =
             tokio::runtime::Handle::try_current().map_err(|_| SetupError::NoTokioRuntime)?;
         let (outgoing, requests) = mpsc::unbounded_channel();
+        let connected = Arc::new(AtomicBool::new(false));
         runtime.spawn(maintain_connection(
             self.endpoint.clone(),
             self.config.clone(),
             requests,
+            connected.clone(),
         ));
         Ok(Client {
             inner: Arc::new(Inner {
@@ -114,6 +117,7 @@ impl ClientBuilder {
                 config: self.config,
                 middleware: self.middleware,
                 outgoing,
+                connected,
             }),
         })
     }
@@ -130,6 +134,8 @@ struct Inner {
     config: Config,
     middleware: Vec<Arc<dyn Middleware>>,
     outgoing: mpsc::UnboundedSender<Outgoing>,
+    /// Whether the connection task is connected, as far as it knows.
+    connected: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for Client {
@@ -149,6 +155,8 @@ enum Outgoing {
         key: Bytes,
         payload: Bytes,
         inbound: mpsc::UnboundedSender<Inbound>,
+        /// Tell the channel when the request is sent (its heartbeats wait for that).
+        announce_sent: bool,
     },
     /// Send a heartbeat or credit on the current connection (dropped while disconnected).
     Control { payload: Bytes },
@@ -158,7 +166,8 @@ enum Outgoing {
 
 /// What the connection task tells a channel.
 enum Inbound {
-    /// The request was handed to the socket: heartbeats start now.
+    /// The request was handed to the socket: heartbeats start now. Only for requests made
+    /// while disconnected; the others start their heartbeats at once.
     Sent,
     /// An event of the channel, boxed to keep the channel's blocks small.
     Event(Box<Frame>),
@@ -206,7 +215,7 @@ impl Client {
     ) -> Result<R, CallError> {
         let mut request = self.open(method, &args)?;
         let timeout = options.timeout.unwrap_or(self.inner.config.timeout);
-        let reply = match tokio::time::timeout(timeout, request.channel.next()).await {
+        let reply = match tokio::time::timeout(timeout, request.channel.next(method)).await {
             Err(_) => Err(CallError::Timeout {
                 method: method.to_string(),
                 timeout,
@@ -254,7 +263,7 @@ impl Client {
             context,
             started,
         } = request;
-        tokio::spawn(pump(channel, forward));
+        tokio::spawn(pump(channel, method.to_string(), forward));
         let mut stream = CallStream {
             client: self.inner.clone(),
             method: method.to_string(),
@@ -331,24 +340,31 @@ impl Client {
         let (inbound_sender, inbound) = mpsc::unbounded_channel();
         let payload = Bytes::from(payload);
         let id = payload.slice(id);
+        // Connected, the request goes out at once: heartbeats can start now, which spares the
+        // caller a wake-up. Otherwise they start when the request is sent, however long that takes.
+        let connected = self.inner.connected.load(Ordering::Relaxed);
         let opened = self.inner.outgoing.send(Outgoing::Open {
             key: id.clone(),
             payload,
             inbound: inbound_sender,
+            announce_sent: !connected,
         });
         if opened.is_err() {
-            return Err(CallError::LostRemote {
-                method: method.to_string(),
-                reason: "the client's connection task has stopped".to_string(),
-            });
+            return Err(lost(
+                method,
+                "the client's connection task has stopped".to_string(),
+            ));
         }
         Ok(Request {
             channel: Channel {
                 client: self.inner.clone(),
-                method: method.to_string(),
                 id,
                 inbound,
-                clock: HeartbeatClock::stopped(),
+                clock: if connected {
+                    HeartbeatClock::start(self.inner.config.heartbeat)
+                } else {
+                    HeartbeatClock::stopped()
+                },
             },
             context,
             started,
@@ -469,7 +485,6 @@ fn remote_error(method: &str, event: &Frame) -> CallError {
 /// The caller's end of one channel.
 struct Channel {
     client: Arc<Inner>,
-    method: String,
     /// The channel's id as MessagePack.
     id: Bytes,
     inbound: mpsc::UnboundedReceiver<Inbound>,
@@ -478,7 +493,7 @@ struct Channel {
 
 impl Channel {
     /// Waits for the next event that is not a heartbeat, heartbeating meanwhile.
-    async fn next(&mut self) -> Result<Frame, CallError> {
+    async fn next(&mut self, method: &str) -> Result<Frame, CallError> {
         loop {
             tokio::select! {
                 inbound = self.inbound.recv() => match inbound {
@@ -492,37 +507,37 @@ impl Channel {
                     },
                     Some(Inbound::TooLarge(size)) => {
                         return Err(CallError::TooLarge {
-                            method: self.method.clone(),
+                            method: method.to_string(),
                             what: "reply",
                             size,
                             limit: self.client.config.max_message_size,
                         });
                     }
-                    Some(Inbound::Lost(reason)) => return Err(self.lost(reason)),
-                    None => return Err(self.lost("the client's connection task has stopped".into())),
+                    Some(Inbound::Lost(reason)) => return Err(lost(method, reason)),
+                    None => return Err(lost(method, "the client's connection task has stopped".into())),
                 },
                 beat = self.clock.tick() => match beat {
                     Beat::Send => self.control(event::HEARTBEAT, 0),
                     Beat::Lost => {
                         let _ = self.client.outgoing.send(Outgoing::Suspect);
                         let silence = self.clock.interval().unwrap_or_default() * 2;
-                        return Err(self.lost(format!("no heartbeat from the server for {silence:?}")));
+                        return Err(lost(method, format!("no heartbeat from the server for {silence:?}")));
                     }
                 },
             }
         }
     }
 
-    fn lost(&self, reason: String) -> CallError {
-        CallError::LostRemote {
-            method: self.method.clone(),
-            reason,
-        }
-    }
-
     /// Sends `_zpc_hb [0]` or `_zpc_more [n]` on this channel.
     fn control(&self, name: &str, number: u64) {
         send_control(&self.client, &self.id, name, number);
+    }
+}
+
+fn lost(method: &str, reason: String) -> CallError {
+    CallError::LostRemote {
+        method: method.to_string(),
+        reason,
     }
 }
 
@@ -537,18 +552,18 @@ fn send_control(client: &Inner, channel_id: &[u8], name: &str, number: u64) {
 }
 
 /// Forwards a stream's events to its consumer while heartbeating, until the stream ends.
-async fn pump(mut channel: Channel, items: mpsc::Sender<Result<Frame, CallError>>) {
+async fn pump(mut channel: Channel, method: String, items: mpsc::Sender<Result<Frame, CallError>>) {
     loop {
         let next = tokio::select! {
             () = items.closed() => return,
-            next = channel.next() => next,
+            next = channel.next(&method) => next,
         };
         let last = !matches!(&next, Ok(event) if event.name() == event::STREAM);
         match items.try_send(next) {
             Ok(()) => {}
             Err(mpsc::error::TrySendError::Full(_)) => {
                 let overflow = CallError::Protocol {
-                    method: channel.method.clone(),
+                    method,
                     detail: "the server sent more items than the stream credit allowed".into(),
                 };
                 let _ = items.send(Err(overflow)).await;
@@ -670,6 +685,7 @@ async fn maintain_connection(
     endpoint: String,
     config: Config,
     mut requests: mpsc::UnboundedReceiver<Outgoing>,
+    is_connected: Arc<AtomicBool>,
 ) {
     let mut waiting = VecDeque::new();
     let mut backoff = RECONNECT_BACKOFF.0;
@@ -704,7 +720,10 @@ async fn maintain_connection(
             last_received: Instant::now(),
             sweep_at: 64,
         };
-        match session.serve(&mut waiting, &mut requests).await {
+        is_connected.store(true, Ordering::Relaxed);
+        let lost = session.serve(&mut waiting, &mut requests).await;
+        is_connected.store(false, Ordering::Relaxed);
+        match lost {
             None => return,
             Some(reason) => {
                 tracing::info!(target: "rpcgen", endpoint, %reason, "connection lost; reconnecting");
@@ -765,6 +784,7 @@ impl Session<'_> {
                 key,
                 payload,
                 inbound,
+                announce_sent,
             } => {
                 if inbound.is_closed() {
                     return Ok(());
@@ -774,7 +794,9 @@ impl Session<'_> {
                     let _ = inbound.send(Inbound::Lost(reason.clone()));
                     return Err(reason);
                 }
-                let _ = inbound.send(Inbound::Sent);
+                if announce_sent {
+                    let _ = inbound.send(Inbound::Sent);
+                }
                 self.channels.insert(key, inbound);
                 if self.channels.len() >= self.sweep_at {
                     self.channels.retain(|_, inbound| !inbound.is_closed());

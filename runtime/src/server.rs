@@ -206,7 +206,8 @@ struct Dispatcher {
     /// Each open channel's inbox; events are boxed to keep the channels' blocks small.
     channels: HashMap<ChannelKey, mpsc::UnboundedSender<Box<Frame>>>,
     peers: HashMap<Bytes, PeerLink>,
-    calls: JoinSet<()>,
+    /// Call tasks that have not ended yet.
+    running: usize,
     writers: JoinSet<()>,
     ended: mpsc::UnboundedSender<ChannelKey>,
     ended_signal: mpsc::UnboundedReceiver<ChannelKey>,
@@ -221,7 +222,7 @@ impl Dispatcher {
             sender,
             channels: HashMap::default(),
             peers: HashMap::default(),
-            calls: JoinSet::new(),
+            running: 0,
             writers: JoinSet::new(),
             ended,
             ended_signal,
@@ -262,7 +263,6 @@ impl Dispatcher {
                         calls = self.channels.len(),
                         "shutdown grace period over; cancelling the calls still running"
                     );
-                    self.calls.abort_all();
                     break;
                 }
             }
@@ -270,12 +270,18 @@ impl Dispatcher {
         self.flush().await;
     }
 
-    /// Lets the writers deliver what is queued, within [`FLUSH_LIMIT`].
+    /// Cancels the calls still running (closing a call's inbox cancels it), then lets them end
+    /// and the writers deliver what is queued, within [`FLUSH_LIMIT`].
     async fn flush(mut self) {
-        while self.calls.join_next().await.is_some() {}
+        self.channels.clear();
         self.peers.clear();
-        let writers = async { while self.writers.join_next().await.is_some() {} };
-        if tokio::time::timeout(FLUSH_LIMIT, writers).await.is_err() {
+        let finished = async {
+            while self.running > 0 && self.ended_signal.recv().await.is_some() {
+                self.running -= 1;
+            }
+            while self.writers.join_next().await.is_some() {}
+        };
+        if tokio::time::timeout(FLUSH_LIMIT, finished).await.is_err() {
             tracing::warn!(target: "rpcgen", "some replies could not be delivered before shutdown");
         }
     }
@@ -373,7 +379,8 @@ impl Dispatcher {
                 ended: self.ended.clone(),
             },
         };
-        self.calls.spawn(call.run(request));
+        self.running += 1;
+        tokio::spawn(call.run(request));
     }
 
     fn peer_queue(&mut self, peer: &Bytes) -> mpsc::Sender<Vec<Bytes>> {
@@ -395,8 +402,8 @@ impl Dispatcher {
                 self.peers.remove(&key.0);
             }
         }
+        self.running -= 1;
         while self.writers.try_join_next().is_some() {}
-        while self.calls.try_join_next().is_some() {}
     }
 }
 
@@ -548,13 +555,13 @@ impl Call {
             )
         })?;
         let args = Args::check(method.info.clone(), request.args())?;
-        let name = method.info.name.clone();
+        let info = method.info.clone();
         Ok(match &method.handler {
             Handler::Async(handler) => Stage::Unary(
                 AssertUnwindSafe(handler(args))
                     .catch_unwind()
                     .map(move |result| {
-                        result.unwrap_or_else(|panic| Err(panic_error(&name, &*panic)))
+                        result.unwrap_or_else(|panic| Err(panic_error(&info.name, &*panic)))
                     })
                     .boxed(),
             ),
@@ -564,10 +571,10 @@ impl Call {
                     tokio::task::spawn_blocking(move || handler(args))
                         .map(move |joined| {
                             joined.unwrap_or_else(|error| match error.try_into_panic() {
-                                Ok(panic) => Err(panic_error(&name, &*panic)),
+                                Ok(panic) => Err(panic_error(&info.name, &*panic)),
                                 Err(_) => Err(RemoteError::new(
                                     "Cancelled",
-                                    format!("the handler of `{name}` was cancelled"),
+                                    format!("the handler of `{}` was cancelled", info.name),
                                 )),
                             })
                         })
@@ -578,7 +585,7 @@ impl Call {
                 AssertUnwindSafe(handler(args))
                     .catch_unwind()
                     .map(move |result| {
-                        result.unwrap_or_else(|panic| Err(panic_error(&name, &*panic)))
+                        result.unwrap_or_else(|panic| Err(panic_error(&info.name, &*panic)))
                     })
                     .boxed(),
             ),

@@ -290,7 +290,7 @@ impl Service {
         Fut: Future<Output = Result<T, RemoteError>> + Send + 'static,
         T: Serialize,
     {
-        let name = info.name.clone();
+        let name: Arc<str> = info.name.as_str().into();
         let handler = move |args: Args| {
             let method = name.clone();
             handler(args)
@@ -332,7 +332,7 @@ impl Service {
         S: Stream<Item = Result<T, RemoteError>> + Send + 'static,
         T: Serialize,
     {
-        let name = info.name.clone();
+        let name: Arc<str> = info.name.as_str().into();
         let handler = move |args: Args| {
             let method = name.clone();
             handler(args)
