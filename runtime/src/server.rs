@@ -5,9 +5,9 @@
 //! runs its handler, heartbeats, watches for a lost caller (and then cancels the handler), obeys
 //! the stream credit, and answers `OK`, `STREAM`/`STREAM_DONE` or `ERR`.
 //!
-//! Replies go through one writer task per peer with a bounded queue, so a client that stops
-//! reading fills only its own queue: its calls wait, every other client is served (the `zeromq`
-//! crate has no high-water mark, so a full socket queue would otherwise block the sender).
+//! Each call task sends its own replies: a client that stops reading fills only its own queue
+//! in the socket, so only its calls wait (the `zeromq` crate has no high-water mark: sending to a
+//! full peer queue waits), every other client is served, and the dispatcher never sends.
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -23,7 +23,6 @@ use futures::future::BoxFuture;
 use futures::{FutureExt, StreamExt};
 use rmpv::Value;
 use tokio::sync::{mpsc, watch};
-use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::channel::{Beat, HeartbeatClock};
@@ -37,9 +36,7 @@ use crate::service::{Args, Handler, ItemStream, Reply, Service};
 use crate::transport::{self, Incoming, RouterReceiver, RouterSender};
 use crate::value::{encode, from_slice, Arguments};
 
-/// Messages waiting for one peer's writer; beyond this, that peer's calls wait.
-const PEER_QUEUE: usize = 256;
-/// How long a stopping server waits for replies already queued to reach slow peers.
+/// How long a stopping server waits for its last replies to reach slow peers.
 const FLUSH_LIMIT: Duration = Duration::from_secs(5);
 
 /// Builds and starts a [`Server`].
@@ -195,20 +192,15 @@ struct Shared {
 /// A channel is named by the peer's routing id and the request's id, as MessagePack.
 type ChannelKey = (Bytes, Bytes);
 
-struct PeerLink {
-    queue: mpsc::Sender<Vec<Bytes>>,
-    channels: usize,
-}
-
 struct Dispatcher {
     shared: Arc<Shared>,
     sender: RouterSender,
     /// Each open channel's inbox; events are boxed to keep the channels' blocks small.
     channels: HashMap<ChannelKey, mpsc::UnboundedSender<Box<Frame>>>,
-    peers: HashMap<Bytes, PeerLink>,
     /// Call tasks that have not ended yet.
     running: usize,
-    writers: JoinSet<()>,
+    /// Dropped with the dispatcher, which tells calls still sending to give up.
+    alive: watch::Sender<()>,
     ended: mpsc::UnboundedSender<ChannelKey>,
     ended_signal: mpsc::UnboundedReceiver<ChannelKey>,
     accepting: bool,
@@ -221,9 +213,8 @@ impl Dispatcher {
             shared,
             sender,
             channels: HashMap::default(),
-            peers: HashMap::default(),
             running: 0,
-            writers: JoinSet::new(),
+            alive: watch::channel(()).0,
             ended,
             ended_signal,
             accepting: true,
@@ -271,15 +262,13 @@ impl Dispatcher {
     }
 
     /// Cancels the calls still running (closing a call's inbox cancels it), then lets them end
-    /// and the writers deliver what is queued, within [`FLUSH_LIMIT`].
+    /// and deliver what they are sending, within [`FLUSH_LIMIT`].
     async fn flush(mut self) {
         self.channels.clear();
-        self.peers.clear();
         let finished = async {
             while self.running > 0 && self.ended_signal.recv().await.is_some() {
                 self.running -= 1;
             }
-            while self.writers.join_next().await.is_some() {}
         };
         if tokio::time::timeout(FLUSH_LIMIT, finished).await.is_err() {
             tracing::warn!(target: "rpcgen", "some replies could not be delivered before shutdown");
@@ -365,12 +354,12 @@ impl Dispatcher {
         }
         let (inbox_sender, inbox) = mpsc::unbounded_channel();
         self.channels.insert(key.clone(), inbox_sender);
-        let queue = self.peer_queue(&peer);
         let call = Call {
             shared: self.shared.clone(),
             channel_id,
             envelope,
-            queue,
+            sender: self.sender.clone(),
+            server_alive: self.alive.subscribe(),
             inbox,
             credit: 1,
             clock: HeartbeatClock::start(self.shared.config.heartbeat),
@@ -383,36 +372,9 @@ impl Dispatcher {
         tokio::spawn(call.run(request));
     }
 
-    fn peer_queue(&mut self, peer: &Bytes) -> mpsc::Sender<Vec<Bytes>> {
-        let link = self.peers.entry(peer.clone()).or_insert_with(|| {
-            let (queue, outgoing) = mpsc::channel(PEER_QUEUE);
-            self.writers
-                .spawn(write_to_peer(self.sender.clone(), outgoing));
-            PeerLink { queue, channels: 0 }
-        });
-        link.channels += 1;
-        link.queue.clone()
-    }
-
     fn release(&mut self, key: &ChannelKey) {
         self.channels.remove(key);
-        if let Some(link) = self.peers.get_mut(&key.0) {
-            link.channels -= 1;
-            if link.channels == 0 {
-                self.peers.remove(&key.0);
-            }
-        }
         self.running -= 1;
-        while self.writers.try_join_next().is_some() {}
-    }
-}
-
-/// Sends one peer's messages in order; only this task waits when that peer does not read.
-async fn write_to_peer(mut sender: RouterSender, mut outgoing: mpsc::Receiver<Vec<Bytes>>) {
-    while let Some(frames) = outgoing.recv().await {
-        if let Err(error) = sender.send(frames).await {
-            tracing::debug!(target: "rpcgen", %error, "reply dropped: the caller is gone");
-        }
     }
 }
 
@@ -459,7 +421,9 @@ struct Call {
     /// The request's id as MessagePack, echoed in `response_to`.
     channel_id: Bytes,
     envelope: Vec<Bytes>,
-    queue: mpsc::Sender<Vec<Bytes>>,
+    sender: RouterSender,
+    /// Ends when the server stops for good.
+    server_alive: watch::Receiver<()>,
     inbox: mpsc::UnboundedReceiver<Box<Frame>>,
     credit: u64,
     clock: HeartbeatClock,
@@ -738,14 +702,21 @@ impl Call {
         event::reply_prefix(&self.channel_id, name, args_capacity)
     }
 
-    /// Queues an event for the peer; every event but a heartbeat consumes one credit.
+    /// Sends an event to the peer, waiting while its queue is full; every event but a
+    /// heartbeat consumes one credit.
     async fn deliver(&mut self, payload: Vec<u8>, uses_credit: bool) {
         if uses_credit {
             self.credit = self.credit.saturating_sub(1);
         }
         let mut frames = self.envelope.clone();
         frames.push(Bytes::from(payload));
-        let _ = self.queue.send(frames).await;
+        tokio::select! {
+            sent = self.sender.send(frames) => if let Err(error) = sent {
+                tracing::debug!(target: "rpcgen", %error, "reply dropped: the caller is gone");
+            },
+            // Only an error ever comes: the server stopped, and the reply is abandoned.
+            _ = self.server_alive.changed() => {}
+        }
     }
 }
 
