@@ -1,8 +1,10 @@
 //! zerorpc events: the MessagePack array `[header, name, args]` that every ZeroMQ message carries.
 //!
-//! The header is kept as an ordered map of dynamic values so that keys we do not know (added by
-//! zerorpc-python's tracing middleware, for example) survive, and message ids stay opaque values
-//! that are echoed with their exact MessagePack type in `response_to`. Our own ids follow
+//! [`Event`] is the dynamic form, for tests and tools: the header is kept as an ordered map of
+//! dynamic values so that keys we do not know (added by zerorpc-python's tracing middleware, for
+//! example) survive, and message ids stay opaque values that are echoed with their exact
+//! MessagePack type in `response_to`. Servers and clients read received events in place instead
+//! (the crate's `Frame`), keeping ids as their MessagePack bytes. Our own ids follow
 //! zerorpc-python's style, so our traffic is byte-compatible with its captured vectors.
 
 use std::ops::Range;
