@@ -166,8 +166,8 @@ enum Outgoing {
 
 /// What the connection task tells a channel.
 enum Inbound {
-    /// The request was handed to the socket: heartbeats start now. Only for requests made
-    /// while disconnected; the others start their heartbeats at once.
+    /// The request was handed to the socket: heartbeats start (or restart) now. Only for
+    /// requests that waited for a connection; the others start their heartbeats at once.
     Sent,
     /// An event of the channel, boxed to keep the channel's blocks small.
     Event(Box<Frame>),
@@ -697,7 +697,11 @@ async fn maintain_connection(
                 connected = &mut attempt => break connected,
                 request = requests.recv() => match request {
                     None => return,
-                    Some(open @ Outgoing::Open { .. }) => waiting.push_back(open),
+                    // A request made just before the connection was lost may have started its
+                    // heartbeats already: it restarts them when it finally goes out.
+                    Some(Outgoing::Open { key, payload, inbound, .. }) => {
+                        waiting.push_back(Outgoing::Open { key, payload, inbound, announce_sent: true });
+                    }
                     Some(_) => {}
                 },
             }
