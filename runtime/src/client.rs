@@ -306,7 +306,6 @@ impl Client {
     fn open<A: Arguments>(&self, method: &str, args: &A) -> Result<Request, CallError> {
         let started = Instant::now();
         let (mut payload, id) = event::request_prefix(method, 0);
-        let args_start = payload.len();
         args.encode_arguments(&mut payload)
             .map_err(|source| CallError::Encode {
                 method: method.to_string(),
@@ -321,12 +320,13 @@ impl Client {
                 limit,
             });
         }
+        let payload = Bytes::from(payload);
+        let id = payload.slice(id);
         let context = (!self.inner.middleware.is_empty()).then(|| {
-            let mut header = Header::default();
-            let message_id = rmpv::decode::read_value(&mut &payload[id.clone()]);
-            header.insert("message_id", message_id.unwrap_or(Value::Nil));
-            header.insert("v", Value::from(event::PROTOCOL_VERSION));
-            let args = rmpv::decode::read_value(&mut &payload[args_start..]).unwrap_or(Value::Nil);
+            // Our own request always parses; middleware sees it as dynamic values.
+            let (header, args) = Frame::parse(payload.clone())
+                .map(|frame| (frame.header(), frame.args_value()))
+                .unwrap_or((Header::default(), Value::Nil));
             let context = OwnedRequest {
                 method: method.to_string(),
                 header,
@@ -338,8 +338,6 @@ impl Client {
             context
         });
         let (inbound_sender, inbound) = mpsc::unbounded_channel();
-        let payload = Bytes::from(payload);
-        let id = payload.slice(id);
         // Connected, the request goes out at once: heartbeats can start now, which spares the
         // caller a wake-up. Otherwise they start when the request is sent, however long that takes.
         let connected = self.inner.connected.load(Ordering::Relaxed);

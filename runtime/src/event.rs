@@ -155,9 +155,7 @@ impl Event {
             fail(format!("the frame is not valid MessagePack: {error}"))
         };
         let mut args = &bytes[layout.args.clone()];
-        let args_value = rmpv::decode::read_value_ref(&mut args)
-            .map(|value| value.to_owned())
-            .map_err(undecodable)?;
+        let args_value = read_value(&mut args).map_err(undecodable)?;
         if !args.is_empty() {
             return Err(fail(format!("{} bytes follow the event", args.len())));
         }
@@ -176,17 +174,17 @@ impl Event {
     }
 }
 
-/// Decodes one dynamic value that fills `bytes`.
-fn read_value(mut bytes: &[u8]) -> Result<Value, rmpv::decode::Error> {
+/// Decodes one dynamic value from the start of `bytes` and moves past it.
+fn read_value(bytes: &mut &[u8]) -> Result<Value, rmpv::decode::Error> {
     // Borrowing first then owning allocates every string and buffer once, at its exact size
     // (`read_value` grows large ones from 64 KiB by doubling, copying each time).
-    rmpv::decode::read_value_ref(&mut bytes).map(|value| value.to_owned())
+    rmpv::decode::read_value_ref(bytes).map(|value| value.to_owned())
 }
 
 impl Header {
     /// Decodes a header map.
     fn decode(bytes: &[u8]) -> Result<Self, rmpv::decode::Error> {
-        match read_value(bytes)? {
+        match read_value(&mut &bytes[..])? {
             Value::Map(entries) => Ok(Self { entries }),
             _ => Ok(Self::default()),
         }
@@ -295,7 +293,7 @@ impl Frame {
 
     /// The arguments as a dynamic value (for middleware).
     pub fn args_value(&self) -> Value {
-        read_value(&self.bytes[self.layout.args.clone()]).unwrap_or(Value::Nil)
+        read_value(&mut &self.bytes[self.layout.args.clone()]).unwrap_or(Value::Nil)
     }
 
     /// The event's own id, as MessagePack.
