@@ -32,9 +32,9 @@ use crate::event::{self, id_key, Frame, Header};
 use crate::introspection;
 use crate::middleware::{CallContext, CallOutcome, Middleware};
 use crate::msgpack::first_item;
-use crate::service::{Args, Handler, ItemStream, Reply, Service};
+use crate::service::{encode_result, Args, EncodedValue, Handler, ItemStream, Reply, Service};
 use crate::transport::{self, Incoming, RouterReceiver, RouterSender};
-use crate::value::{encode, from_slice, Arguments};
+use crate::value::{from_slice, Arguments};
 
 /// How long a stopping server waits for its last replies to reach slow peers.
 const FLUSH_LIMIT: Duration = Duration::from_secs(5);
@@ -485,7 +485,7 @@ impl Call {
         let returned;
         let outcome = match &outcome {
             Ok(Finished::Returned(bytes)) => {
-                returned = rmpv::decode::read_value(&mut bytes.as_slice()).unwrap_or(Value::Nil);
+                returned = rmpv::decode::read_value(&mut &bytes[..]).unwrap_or(Value::Nil);
                 CallOutcome::Returned(&returned)
             }
             Ok(Finished::Streamed(items)) => CallOutcome::Streamed { items: *items },
@@ -503,10 +503,8 @@ impl Call {
         let method_name = request.name();
         if let Some(answer) = introspection::answer(service, method_name, &request.args()) {
             return Ok(Stage::Unary(
-                futures::future::ready(answer.and_then(|value| {
-                    encode(&value).map_err(|error| RemoteError::new("EncodeError", error.0))
-                }))
-                .boxed(),
+                futures::future::ready(answer.and_then(|value| encode_result(method_name, &value)))
+                    .boxed(),
             ));
         }
         let method = service.method(method_name).ok_or_else(|| {
@@ -591,8 +589,8 @@ impl Call {
                 },
                 produced = produce, if self.credit > 0 => match produced {
                     Produced::Reply(Ok(value)) => {
-                        return match self.send_value(event::OK, &value, true).await {
-                            Ok(()) => Ok(Finished::Returned(value)),
+                        return match self.send_value(event::OK, value, true).await {
+                            Ok(sent) => Ok(Finished::Returned(sent)),
                             Err(error) => {
                                 self.send_error(context, &error).await;
                                 Err(error)
@@ -601,7 +599,7 @@ impl Call {
                     }
                     Produced::Started(Ok(stream)) => stage = Stage::Streaming(stream),
                     Produced::Item(Some(Ok(item))) => {
-                        if let Err(error) = self.send_value(event::STREAM, &item, false).await {
+                        if let Err(error) = self.send_value(event::STREAM, item, false).await {
                             self.send_error(context, &error).await;
                             return Err(error);
                         }
@@ -646,29 +644,28 @@ impl Call {
     }
 
     /// Sends `OK [value]` (`wrap`) or `STREAM value`, unless it is too large.
+    /// Returns the value as sent.
     async fn send_value(
         &mut self,
         name: &str,
-        value: &[u8],
+        value: EncodedValue,
         wrap: bool,
-    ) -> Result<(), RemoteError> {
+    ) -> Result<Bytes, RemoteError> {
         let limit = self.shared.config.max_message_size;
-        let mut payload = self.frame_prefix(name, value.len() + 1);
+        let mut prefix = self.frame_prefix(name, 1);
         if wrap {
-            payload.push(0x91);
+            prefix.push(0x91);
         }
-        payload.extend_from_slice(value);
-        if payload.len() > limit {
+        let size = prefix.len() + value.value().len();
+        if size > limit {
             return Err(RemoteError::new(
                 "MessageTooLarge",
-                format!(
-                    "the reply is {} bytes, above the server's limit of {limit} bytes",
-                    payload.len()
-                ),
+                format!("the reply is {size} bytes, above the server's limit of {limit} bytes"),
             ));
         }
-        self.deliver(payload, true).await;
-        Ok(())
+        let (payload, value) = value.into_event(&prefix);
+        self.deliver(payload.clone(), true).await;
+        Ok(payload.slice(value))
     }
 
     async fn send_error(&mut self, context: &CallContext<'_>, error: &RemoteError) {
@@ -683,12 +680,12 @@ impl Call {
 
     async fn send_heartbeat(&mut self) {
         let payload = self.frame(event::HEARTBEAT, &[0x91, 0x00]);
-        self.deliver(payload, false).await;
+        self.deliver(payload.into(), false).await;
     }
 
     async fn send(&mut self, name: &str, args: &[u8]) {
         let payload = self.frame(name, args);
-        self.deliver(payload, true).await;
+        self.deliver(payload.into(), true).await;
     }
 
     fn frame(&self, name: &str, args: &[u8]) -> Vec<u8> {
@@ -704,12 +701,12 @@ impl Call {
 
     /// Sends an event to the peer, waiting while its queue is full; every event but a
     /// heartbeat consumes one credit.
-    async fn deliver(&mut self, payload: Vec<u8>, uses_credit: bool) {
+    async fn deliver(&mut self, payload: Bytes, uses_credit: bool) {
         if uses_credit {
             self.credit = self.credit.saturating_sub(1);
         }
         let mut frames = self.envelope.clone();
-        frames.push(Bytes::from(payload));
+        frames.push(payload);
         tokio::select! {
             sent = self.sender.send(frames) => if let Err(error) = sent {
                 tracing::debug!(target: "rpcgen", %error, "reply dropped: the caller is gone");
@@ -722,7 +719,8 @@ impl Call {
 
 /// How a call that did not fail ended.
 enum Finished {
-    Returned(Vec<u8>),
+    /// The value as sent.
+    Returned(Bytes),
     Streamed(u64),
     Cancelled(String),
 }

@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::ops::Range;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -18,9 +19,9 @@ use futures::{FutureExt, Stream, StreamExt};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::error::RemoteError;
+use crate::error::{EncodeError, RemoteError};
 use crate::msgpack::{Head, Reader};
-use crate::value::{encode, from_slice};
+use crate::value::{encode_into, from_slice};
 
 /// Whether a method answers once or with a stream of items.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -204,7 +205,7 @@ impl Args {
 }
 
 /// A result already encoded as MessagePack, or the error to send instead.
-pub(crate) type Reply = Result<Vec<u8>, RemoteError>;
+pub(crate) type Reply = Result<EncodedValue, RemoteError>;
 /// The items of a stream, encoded.
 pub(crate) type ItemStream = BoxStream<'static, Reply>;
 
@@ -236,13 +237,58 @@ pub struct Service {
     methods: BTreeMap<String, Method>,
 }
 
-fn encode_result<T: Serialize>(method: &str, value: &T) -> Reply {
-    encode(value).map_err(|error| {
+/// Encodes the result of `method`, or explains why it cannot be sent.
+pub(crate) fn encode_result<T: Serialize>(method: &str, value: &T) -> Reply {
+    EncodedValue::encode(value).map_err(|error| {
         RemoteError::new(
             "EncodeError",
             format!("could not encode the result of `{method}`: {error}"),
         )
     })
+}
+
+/// A handler's result encoded as MessagePack behind spare room for the start of the event that
+/// carries it, so that a large result is sent without being copied into a new buffer.
+pub(crate) struct EncodedValue {
+    buffer: Vec<u8>,
+}
+
+impl EncodedValue {
+    /// The room kept in front of the value: enough for the start of a reply on a channel whose
+    /// id is up to 64 bytes long (zerorpc-python's and ours take 34).
+    const HEADROOM: usize = 128;
+
+    fn encode<T: Serialize>(value: &T) -> Result<Self, EncodeError> {
+        // Small values fit beside the headroom without growing the buffer.
+        let mut buffer = Vec::with_capacity(2 * Self::HEADROOM);
+        buffer.resize(Self::HEADROOM, 0);
+        encode_into(&mut buffer, value)?;
+        Ok(Self { buffer })
+    }
+
+    /// The value's MessagePack bytes.
+    pub fn value(&self) -> &[u8] {
+        &self.buffer[Self::HEADROOM..]
+    }
+
+    /// The event made of `prefix` followed by the value, and where the value lies in it. The
+    /// value is not copied when the prefix fits in the room kept for it.
+    pub fn into_event(mut self, prefix: &[u8]) -> (Bytes, Range<usize>) {
+        let value_len = self.buffer.len() - Self::HEADROOM;
+        let value = prefix.len()..prefix.len() + value_len;
+        match Self::HEADROOM.checked_sub(prefix.len()) {
+            Some(start) => {
+                self.buffer[start..Self::HEADROOM].copy_from_slice(prefix);
+                (Bytes::from(self.buffer).slice(start..), value)
+            }
+            None => {
+                let mut event = Vec::with_capacity(prefix.len() + value_len);
+                event.extend_from_slice(prefix);
+                event.extend_from_slice(self.value());
+                (Bytes::from(event), value)
+            }
+        }
+    }
 }
 
 impl Service {
@@ -439,5 +485,23 @@ mod tests {
             listed,
             [("a", MethodKind::Stream), ("b", MethodKind::Unary)]
         );
+    }
+
+    #[test]
+    fn an_encoded_value_takes_its_event_prefix_in_front_without_a_copy() {
+        let value = EncodedValue::encode(&"hello").unwrap();
+        let copied_from = value.value().as_ptr();
+        let (event, range) = value.into_event(b"prefix");
+        assert_eq!(&event[..], b"prefix\xa5hello");
+        assert_eq!(&event[range.clone()], b"\xa5hello");
+        assert_eq!(event[range].as_ptr(), copied_from);
+    }
+
+    #[test]
+    fn a_prefix_longer_than_the_headroom_is_copied_in_front() {
+        let prefix = vec![b'p'; EncodedValue::HEADROOM + 1];
+        let (event, range) = EncodedValue::encode(&7u8).unwrap().into_event(&prefix);
+        assert_eq!(&event[..prefix.len()], &prefix[..]);
+        assert_eq!(&event[range], [7]);
     }
 }
