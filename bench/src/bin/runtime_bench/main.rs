@@ -3,8 +3,13 @@
 //!
 //! ```text
 //! cargo run --release -p rpcgen-bench --bin runtime-bench -- [--quick] [--rounds N]
-//!     [--seconds S] [--threads N] [--case echo|echo-32|dict|bytes] [--target raw|rpcgen|python]
+//!     [--seconds S] [--threads N] [--case echo|echo-32|dict|bytes]
+//!     [--target raw|raw-typed|rpcgen|python]
 //! ```
+//!
+//! Two raw baselines use the same `zeromq` crate with no channels or heartbeats: one exchanges
+//! fixed bytes (the transport alone), the other also encodes and decodes the value with plain
+//! rmp-serde on both sides (the least any typed RPC does).
 //!
 //! Every case runs against every target in one process, so a noisy machine affects them alike:
 //! targets take turns within each round, and the table shows each target's median round.
@@ -17,6 +22,7 @@ mod options;
 mod raw;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rpcgen_bench::cpu;
@@ -165,14 +171,20 @@ impl Runner {
         T: Serialize + DeserializeOwned + PartialEq + Send + Sync + 'static,
     {
         let client = match target {
-            Target::Raw => {
+            Target::Raw | Target::RawTyped => {
                 let (request, reply) = cases::wire_frames(case)?;
+                let fixed = raw::Fixed { request, reply };
+                let payload: Arc<dyn raw::Payload> = if target == Target::Raw {
+                    Arc::new(fixed)
+                } else {
+                    Arc::new(raw::Typed::new(case.value.clone(), &fixed)?)
+                };
                 let (endpoint, server) = targets
                     .servers
-                    .spawn(raw::start_echo_server(reply.clone()))
+                    .spawn(raw::start_echo_server(payload.clone()))
                     .await
                     .map_err(|error| format!("the raw server task failed: {error}"))??;
-                let mut client = raw::RawClient::connect(&endpoint, request, reply).await?;
+                let mut client = raw::RawClient::connect(&endpoint, payload).await?;
                 client.verify().await?;
                 return Ok(Self::Raw { client, server });
             }
@@ -314,13 +326,16 @@ fn print_reading(rows: &[Row]) {
             let verdict = if ratio >= 0.85 { "met" } else { "MISSED" };
             format!("{ratio:.2} of raw (≥ 0.85: {verdict})")
         });
+        let versus_typed = measured(case, Target::RawTyped).map_or(String::new(), |floor| {
+            format!("; {:.2} of raw + rmp-serde", ratio(floor))
+        });
         let versus_python =
             measured(case, Target::Python).map_or("not measured".to_string(), |python| {
                 let ratio = ratio(python);
                 let verdict = if ratio >= 8.0 { "met" } else { "MISSED" };
                 format!("{ratio:.1}× zerorpc-python (≥ 8×: {verdict})")
             });
-        println!("- {case}: {versus_raw}; {versus_python}");
+        println!("- {case}: {versus_raw}{versus_typed}; {versus_python}");
     }
 }
 

@@ -9,7 +9,7 @@ pub const CASES: [&str; 4] = ["echo", "echo-32", "dict", "bytes"];
 
 const USAGE: &str = "\
 usage: runtime-bench [--quick] [--rounds N] [--seconds S] [--calls N] [--threads N]
-                     [--case echo|echo-32|dict|bytes] [--target raw|rpcgen|python]
+                     [--case echo|echo-32|dict|bytes] [--target raw|raw-typed|rpcgen|python]
 
   --quick      one short round per target (a smoke run, not numbers to publish)
   --rounds N   rounds per case and target; the table shows the median round (default 3)
@@ -26,6 +26,8 @@ The zerorpc-python server runs with $RPCGEN_PYTHON, else <repository>/.venv/bin/
 pub enum Target {
     /// A raw DEALER/ROUTER round trip with the same bytes.
     Raw,
+    /// The raw round trip plus rmp-serde encoding and decoding the value on both sides.
+    RawTyped,
     /// The rpcgen runtime's server, called by its client.
     Rpcgen,
     /// zerorpc-python's server, called by the rpcgen client.
@@ -33,12 +35,18 @@ pub enum Target {
 }
 
 impl Target {
-    const ALL: [Target; 3] = [Target::Raw, Target::Rpcgen, Target::Python];
+    const ALL: [Target; 4] = [
+        Target::Raw,
+        Target::RawTyped,
+        Target::Rpcgen,
+        Target::Python,
+    ];
 
     /// The name `--target` accepts.
     fn id(self) -> &'static str {
         match self {
             Target::Raw => "raw",
+            Target::RawTyped => "raw-typed",
             Target::Rpcgen => "rpcgen",
             Target::Python => "python",
         }
@@ -48,6 +56,7 @@ impl Target {
     pub fn label(self) -> &'static str {
         match self {
             Target::Raw => "raw zeromq DEALER/ROUTER",
+            Target::RawTyped => "raw + rmp-serde both sides",
             Target::Rpcgen => "rpcgen runtime",
             Target::Python => "zerorpc-python server",
         }
@@ -155,7 +164,9 @@ impl Options {
                         .into_iter()
                         .find(|target| target.id() == name)
                         .ok_or_else(|| {
-                            format!("unknown target `{name}`; targets: raw, rpcgen, python")
+                            format!(
+                                "unknown target `{name}`; targets: raw, raw-typed, rpcgen, python"
+                            )
                         })?;
                     options.target = Some(target);
                 }
