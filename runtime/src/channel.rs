@@ -1,9 +1,11 @@
-//! What both ends of a zerorpc channel keep: the heartbeat clock and the stream credit window.
+//! What the ends of a zerorpc channel keep: the heartbeat clock of a server's call and the
+//! stream credit window.
 //!
 //! A channel is one call: it opens with the request and closes with `OK`, `ERR` or
 //! `STREAM_DONE`. While it is open each side sends `_zpc_hb` every interval and declares the peer
 //! lost when it has heard no beat for two intervals (three for a peer never heard), like
-//! zerorpc-python. Streams are flow-controlled with `_zpc_more` credits: the receiver keeps a
+//! zerorpc-python. (The client keeps the same rule for all its channels with one clock per
+//! connection.) Streams are flow-controlled with `_zpc_more` credits: the receiver keeps a
 //! window of 100 events and grants more when fewer than 50 are reserved.
 
 use std::time::Duration;
@@ -46,11 +48,6 @@ impl HeartbeatClock {
             }
         });
         Self { state }
-    }
-
-    /// A clock that never ticks (heartbeats have not started yet).
-    pub fn stopped() -> Self {
-        Self { state: None }
     }
 
     /// The interval, when the clock runs.
@@ -166,6 +163,6 @@ mod tests {
         let mut clock = HeartbeatClock::start(None);
         let waited = tokio::time::timeout(Duration::from_secs(3600), clock.tick()).await;
         assert!(waited.is_err());
-        assert!(HeartbeatClock::stopped().interval().is_none());
+        assert!(clock.interval().is_none());
     }
 }

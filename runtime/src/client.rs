@@ -7,14 +7,15 @@
 //! the socket with backoff; calls in flight on a lost connection end in
 //! [`CallError::LostRemote`], later calls go to the new connection.
 //!
-//! Each call is a channel: its task sends heartbeats, watches the server's, and ends in a value,
-//! an error, a timeout or a lost remote. Streams keep heartbeating in a background task while
-//! the consumer grants credit as it takes items, so a slow consumer bounds what is buffered.
+//! Each call is a channel that ends in a value, an error, a timeout or a lost remote. The
+//! connection task keeps the heartbeats of all its channels with one clock: every interval it
+//! sends `_zpc_hb` on each open channel and ends those whose server has gone silent. Streams
+//! forward their items from a background task while the consumer grants credit as it takes
+//! them, so a slow consumer bounds what is buffered.
 
 use std::collections::VecDeque;
 use std::marker::PhantomData;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -25,10 +26,10 @@ use foldhash::HashMap;
 use futures::Stream;
 use rmpv::Value;
 use serde::de::DeserializeOwned;
-use tokio::sync::mpsc;
-use tokio::time::Instant;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::{Instant, Interval, MissedTickBehavior};
 
-use crate::channel::{Beat, CreditWindow, HeartbeatClock, STREAM_WINDOW};
+use crate::channel::{CreditWindow, STREAM_WINDOW};
 use crate::config::Config;
 use crate::error::{CallError, RemoteError, SetupError};
 use crate::event::{self, Frame, Header};
@@ -104,12 +105,10 @@ impl ClientBuilder {
         let runtime =
             tokio::runtime::Handle::try_current().map_err(|_| SetupError::NoTokioRuntime)?;
         let (outgoing, requests) = mpsc::unbounded_channel();
-        let connected = Arc::new(AtomicBool::new(false));
         runtime.spawn(maintain_connection(
             self.endpoint.clone(),
             self.config.clone(),
             requests,
-            connected.clone(),
         ));
         Ok(Client {
             inner: Arc::new(Inner {
@@ -117,7 +116,6 @@ impl ClientBuilder {
                 config: self.config,
                 middleware: self.middleware,
                 outgoing,
-                connected,
             }),
         })
     }
@@ -134,8 +132,6 @@ struct Inner {
     config: Config,
     middleware: Vec<Arc<dyn Middleware>>,
     outgoing: mpsc::UnboundedSender<Outgoing>,
-    /// Whether the connection task is connected, as far as it knows.
-    connected: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for Client {
@@ -154,21 +150,73 @@ enum Outgoing {
         /// The request's id as MessagePack: a view of `payload`.
         key: Bytes,
         payload: Bytes,
-        inbound: mpsc::UnboundedSender<Inbound>,
-        /// Tell the channel when the request is sent (its heartbeats wait for that).
-        announce_sent: bool,
+        inbound: InboundSender,
     },
-    /// Send a heartbeat or credit on the current connection (dropped while disconnected).
+    /// Send a credit on the current connection (dropped while disconnected).
     Control { payload: Bytes },
-    /// A channel lost its heartbeat: check that the connection still hears from the server.
-    Suspect,
+}
+
+/// Where the connection task delivers a channel's events: a unary call takes one, a stream
+/// every event up to its last.
+enum InboundSender {
+    /// The one answer of a unary call, until it is sent.
+    Once(Option<oneshot::Sender<Inbound>>),
+    /// The events of a stream.
+    Many(mpsc::UnboundedSender<Inbound>),
+}
+
+impl InboundSender {
+    /// A connected sender and receiver.
+    fn pair(stream: bool) -> (Self, InboundReceiver) {
+        if stream {
+            let (sender, receiver) = mpsc::unbounded_channel();
+            (Self::Many(sender), InboundReceiver::Many(receiver))
+        } else {
+            let (sender, receiver) = oneshot::channel();
+            (Self::Once(Some(sender)), InboundReceiver::Once(receiver))
+        }
+    }
+
+    /// Delivers `inbound`; returns whether the channel can take more.
+    fn send(&mut self, inbound: Inbound) -> bool {
+        match self {
+            Self::Once(sender) => {
+                if let Some(sender) = sender.take() {
+                    let _ = sender.send(inbound);
+                }
+                false
+            }
+            Self::Many(sender) => sender.send(inbound).is_ok(),
+        }
+    }
+
+    /// Whether the channel's caller has gone.
+    fn is_closed(&self) -> bool {
+        match self {
+            Self::Once(sender) => sender.as_ref().is_none_or(oneshot::Sender::is_closed),
+            Self::Many(sender) => sender.is_closed(),
+        }
+    }
+}
+
+/// The caller's end of [`InboundSender`].
+enum InboundReceiver {
+    Once(oneshot::Receiver<Inbound>),
+    Many(mpsc::UnboundedReceiver<Inbound>),
+}
+
+impl InboundReceiver {
+    /// The next delivery; `None` when the connection task has dropped the channel.
+    async fn recv(&mut self) -> Option<Inbound> {
+        match self {
+            Self::Once(receiver) => receiver.await.ok(),
+            Self::Many(receiver) => receiver.recv().await,
+        }
+    }
 }
 
 /// What the connection task tells a channel.
 enum Inbound {
-    /// The request was handed to the socket: heartbeats start (or restart) now. Only for
-    /// requests that waited for a connection; the others start their heartbeats at once.
-    Sent,
     /// An event of the channel, boxed to keep the channel's blocks small.
     Event(Box<Frame>),
     /// The reply was larger than the maximum message size.
@@ -213,7 +261,7 @@ impl Client {
         args: A,
         options: CallOptions,
     ) -> Result<R, CallError> {
-        let mut request = self.open(method, &args)?;
+        let mut request = self.open(method, &args, false)?;
         let timeout = options.timeout.unwrap_or(self.inner.config.timeout);
         let reply = match tokio::time::timeout(timeout, request.channel.next(method)).await {
             Err(_) => Err(CallError::Timeout {
@@ -255,7 +303,7 @@ impl Client {
         args: A,
         options: CallOptions,
     ) -> Result<CallStream<T>, CallError> {
-        let request = self.open(method, &args)?;
+        let request = self.open(method, &args, true)?;
         let (forward, items) = mpsc::channel(STREAM_WINDOW as usize + 2);
         let channel_id = request.channel.id.clone();
         let Request {
@@ -302,8 +350,14 @@ impl Client {
         Ok(stream)
     }
 
-    /// Encodes and sends a request, returning its open channel.
-    fn open<A: Arguments>(&self, method: &str, args: &A) -> Result<Request, CallError> {
+    /// Encodes and sends a request, returning its open channel, which takes one answer or, for
+    /// a `stream`, many events.
+    fn open<A: Arguments>(
+        &self,
+        method: &str,
+        args: &A,
+        stream: bool,
+    ) -> Result<Request, CallError> {
         let started = Instant::now();
         let (mut payload, id) = event::request_prefix(method, 0);
         args.encode_arguments(&mut payload)
@@ -337,15 +391,11 @@ impl Client {
             }
             context
         });
-        let (inbound_sender, inbound) = mpsc::unbounded_channel();
-        // Connected, the request goes out at once: heartbeats can start now, which spares the
-        // caller a wake-up. Otherwise they start when the request is sent, however long that takes.
-        let connected = self.inner.connected.load(Ordering::Relaxed);
+        let (inbound_sender, inbound) = InboundSender::pair(stream);
         let opened = self.inner.outgoing.send(Outgoing::Open {
             key: id.clone(),
             payload,
             inbound: inbound_sender,
-            announce_sent: !connected,
         });
         if opened.is_err() {
             return Err(lost(
@@ -358,11 +408,6 @@ impl Client {
                 client: self.inner.clone(),
                 id,
                 inbound,
-                clock: if connected {
-                    HeartbeatClock::start(self.inner.config.heartbeat)
-                } else {
-                    HeartbeatClock::stopped()
-                },
             },
             context,
             started,
@@ -485,50 +530,26 @@ struct Channel {
     client: Arc<Inner>,
     /// The channel's id as MessagePack.
     id: Bytes,
-    inbound: mpsc::UnboundedReceiver<Inbound>,
-    clock: HeartbeatClock,
+    inbound: InboundReceiver,
 }
 
 impl Channel {
-    /// Waits for the next event that is not a heartbeat, heartbeating meanwhile.
+    /// Waits for the channel's next event (the connection task keeps heartbeats to itself).
     async fn next(&mut self, method: &str) -> Result<Frame, CallError> {
-        loop {
-            tokio::select! {
-                inbound = self.inbound.recv() => match inbound {
-                    Some(Inbound::Sent) => {
-                        self.clock = HeartbeatClock::start(self.client.config.heartbeat);
-                    }
-                    Some(Inbound::Event(event)) => match event.name() {
-                        event::HEARTBEAT => self.clock.heard(),
-                        event::MORE => {}
-                        _ => return Ok(*event),
-                    },
-                    Some(Inbound::TooLarge(size)) => {
-                        return Err(CallError::TooLarge {
-                            method: method.to_string(),
-                            what: "reply",
-                            size,
-                            limit: self.client.config.max_message_size,
-                        });
-                    }
-                    Some(Inbound::Lost(reason)) => return Err(lost(method, reason)),
-                    None => return Err(lost(method, "the client's connection task has stopped".into())),
-                },
-                beat = self.clock.tick() => match beat {
-                    Beat::Send => self.control(event::HEARTBEAT, 0),
-                    Beat::Lost => {
-                        let _ = self.client.outgoing.send(Outgoing::Suspect);
-                        let silence = self.clock.interval().unwrap_or_default() * 2;
-                        return Err(lost(method, format!("no heartbeat from the server for {silence:?}")));
-                    }
-                },
-            }
+        match self.inbound.recv().await {
+            Some(Inbound::Event(event)) => Ok(*event),
+            Some(Inbound::TooLarge(size)) => Err(CallError::TooLarge {
+                method: method.to_string(),
+                what: "reply",
+                size,
+                limit: self.client.config.max_message_size,
+            }),
+            Some(Inbound::Lost(reason)) => Err(lost(method, reason)),
+            None => Err(lost(
+                method,
+                "the client's connection task has stopped".into(),
+            )),
         }
-    }
-
-    /// Sends `_zpc_hb [0]` or `_zpc_more [n]` on this channel.
-    fn control(&self, name: &str, number: u64) {
-        send_control(&self.client, &self.id, name, number);
     }
 }
 
@@ -540,13 +561,18 @@ fn lost(method: &str, reason: String) -> CallError {
 }
 
 fn send_control(client: &Inner, channel_id: &[u8], name: &str, number: u64) {
+    let _ = client.outgoing.send(Outgoing::Control {
+        payload: control_event(channel_id, name, number),
+    });
+}
+
+/// `name [number]` on a channel: a heartbeat or a credit.
+fn control_event(channel_id: &[u8], name: &str, number: u64) -> Bytes {
     // Args `[number]`: a one-element array then an integer of at most 9 bytes.
     let mut payload = event::reply_prefix(channel_id, name, 10);
     payload.push(0x91);
     let _ = rmp::encode::write_uint(&mut payload, number);
-    let _ = client.outgoing.send(Outgoing::Control {
-        payload: Bytes::from(payload),
-    });
+    Bytes::from(payload)
 }
 
 /// Forwards a stream's events to its consumer while heartbeating, until the stream ends.
@@ -683,7 +709,6 @@ async fn maintain_connection(
     endpoint: String,
     config: Config,
     mut requests: mpsc::UnboundedReceiver<Outgoing>,
-    is_connected: Arc<AtomicBool>,
 ) {
     let mut waiting = VecDeque::new();
     let mut backoff = RECONNECT_BACKOFF.0;
@@ -695,12 +720,8 @@ async fn maintain_connection(
                 connected = &mut attempt => break connected,
                 request = requests.recv() => match request {
                     None => return,
-                    // A request made just before the connection was lost may have started its
-                    // heartbeats already: it restarts them when it finally goes out.
-                    Some(Outgoing::Open { key, payload, inbound, .. }) => {
-                        waiting.push_back(Outgoing::Open { key, payload, inbound, announce_sent: true });
-                    }
-                    Some(_) => {}
+                    Some(open @ Outgoing::Open { .. }) => waiting.push_back(open),
+                    Some(Outgoing::Control { .. }) => {}
                 },
             }
         };
@@ -719,12 +740,15 @@ async fn maintain_connection(
             connection,
             channels: HashMap::default(),
             config: &config,
+            heartbeat: config.heartbeat.map(|interval| {
+                let mut clock = tokio::time::interval_at(Instant::now() + interval, interval);
+                clock.set_missed_tick_behavior(MissedTickBehavior::Delay);
+                clock
+            }),
             last_received: Instant::now(),
             sweep_at: 64,
         };
-        is_connected.store(true, Ordering::Relaxed);
         let lost = session.serve(&mut waiting, &mut requests).await;
-        is_connected.store(false, Ordering::Relaxed);
         match lost {
             None => return,
             Some(reason) => {
@@ -738,10 +762,28 @@ async fn maintain_connection(
 /// One live connection and the channels opened on it.
 struct Session<'a> {
     connection: DealerConnection,
-    channels: HashMap<Bytes, mpsc::UnboundedSender<Inbound>>,
+    channels: HashMap<Bytes, OpenChannel>,
     config: &'a Config,
+    /// Ticks every heartbeat interval, when heartbeats are on.
+    heartbeat: Option<Interval>,
     last_received: Instant,
     sweep_at: usize,
+}
+
+/// A channel whose request has been sent on the connection.
+struct OpenChannel {
+    inbound: InboundSender,
+    /// When the server last sent a heartbeat on the channel; until its first, one interval
+    /// after the request was sent (a server is not expected to beat before that).
+    heard: Instant,
+}
+
+/// The next tick of the heartbeat clock; never, when heartbeats are off.
+async fn next_beat(heartbeat: &mut Option<Interval>) -> Instant {
+    match heartbeat {
+        Some(clock) => clock.tick().await,
+        None => std::future::pending().await,
+    }
 }
 
 impl Session<'_> {
@@ -773,6 +815,7 @@ impl Session<'_> {
                 () = self.connection.watch.disconnected() => {
                     Err("the server closed the connection".to_string())
                 }
+                now = next_beat(&mut self.heartbeat) => self.beat(now).await,
             };
             if let Err(reason) = result {
                 return Some(reason);
@@ -785,41 +828,67 @@ impl Session<'_> {
             Outgoing::Open {
                 key,
                 payload,
-                inbound,
-                announce_sent,
+                mut inbound,
             } => {
                 if inbound.is_closed() {
                     return Ok(());
                 }
-                if let Err(error) = self.connection.sender.send(payload).await {
-                    let reason = format!("sending failed: {error}");
-                    let _ = inbound.send(Inbound::Lost(reason.clone()));
+                if let Err(reason) = self.send(payload).await {
+                    inbound.send(Inbound::Lost(reason.clone()));
                     return Err(reason);
                 }
-                if announce_sent {
-                    let _ = inbound.send(Inbound::Sent);
-                }
-                self.channels.insert(key, inbound);
+                let grace = self.config.heartbeat.unwrap_or_default();
+                let heard = Instant::now() + grace;
+                self.channels.insert(key, OpenChannel { inbound, heard });
                 if self.channels.len() >= self.sweep_at {
-                    self.channels.retain(|_, inbound| !inbound.is_closed());
+                    self.channels
+                        .retain(|_, channel| !channel.inbound.is_closed());
                     self.sweep_at = self.channels.len() * 2 + 64;
                 }
                 Ok(())
             }
-            Outgoing::Control { payload } => self
-                .connection
-                .sender
-                .send(payload)
-                .await
-                .map_err(|error| format!("sending failed: {error}")),
-            Outgoing::Suspect => match self.config.heartbeat {
-                Some(interval) if self.last_received.elapsed() >= interval * 2 => Err(format!(
-                    "nothing received from the server for {:?}",
-                    self.last_received.elapsed()
-                )),
-                _ => Ok(()),
-            },
+            Outgoing::Control { payload } => self.send(payload).await,
         }
+    }
+
+    async fn send(&mut self, payload: Bytes) -> Result<(), String> {
+        self.connection
+            .sender
+            .send(payload)
+            .await
+            .map_err(|error| format!("sending failed: {error}"))
+    }
+
+    /// A heartbeat tick: ends the channels whose server has been silent for two intervals
+    /// (and the connection, when nothing at all came for as long), then beats on the others.
+    async fn beat(&mut self, now: Instant) -> Result<(), String> {
+        let Some(interval) = self.config.heartbeat else {
+            return Ok(());
+        };
+        let silence = interval * 2;
+        let mut any_silent = false;
+        self.channels.retain(|_, channel| {
+            if now.saturating_duration_since(channel.heard) < silence {
+                return !channel.inbound.is_closed();
+            }
+            any_silent = true;
+            let reason = format!("no heartbeat from the server for {silence:?}");
+            channel.inbound.send(Inbound::Lost(reason));
+            false
+        });
+        if any_silent && self.last_received.elapsed() >= silence {
+            return Err(format!(
+                "nothing received from the server for {:?}",
+                self.last_received.elapsed()
+            ));
+        }
+        let beats: Vec<Bytes> = (self.channels.keys())
+            .map(|channel_id| control_event(channel_id, event::HEARTBEAT, 0))
+            .collect();
+        for payload in beats {
+            self.send(payload).await?;
+        }
+        Ok(())
     }
 
     /// Hands an event to its channel.
@@ -836,16 +905,24 @@ impl Session<'_> {
             tracing::debug!(target: "rpcgen", name = event.name(), "dropping an event without response_to");
             return;
         };
-        let Some(inbound) = self.channels.get(&key) else {
+        let Some(channel) = self.channels.get_mut(&key) else {
             tracing::debug!(target: "rpcgen", name = event.name(), "dropping an event for a call that has ended");
             return;
         };
-        let last = matches!(event.name(), event::OK | event::ERR | event::STREAM_DONE);
+        let name = event.name();
+        if name == event::HEARTBEAT {
+            channel.heard = self.last_received;
+            return;
+        }
+        if name == event::MORE {
+            return;
+        }
+        let last = matches!(name, event::OK | event::ERR | event::STREAM_DONE);
         let delivered = if size > self.config.max_message_size {
-            let _ = inbound.send(Inbound::TooLarge(size));
+            channel.inbound.send(Inbound::TooLarge(size));
             false
         } else {
-            inbound.send(Inbound::Event(Box::new(event))).is_ok()
+            channel.inbound.send(Inbound::Event(Box::new(event)))
         };
         if last || !delivered {
             self.channels.remove(&key);
@@ -854,8 +931,8 @@ impl Session<'_> {
 
     /// Ends every open channel with a lost remote.
     fn fail_all(&mut self, reason: &str) {
-        for (_, inbound) in self.channels.drain() {
-            let _ = inbound.send(Inbound::Lost(format!(
+        for (_, mut channel) in self.channels.drain() {
+            channel.inbound.send(Inbound::Lost(format!(
                 "the connection to the server was lost ({reason})"
             )));
         }

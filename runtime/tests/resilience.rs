@@ -46,6 +46,73 @@ async fn a_server_that_never_answers_ends_in_lost_remote() {
 }
 
 #[tokio::test]
+async fn the_client_beats_on_every_open_call_and_ends_only_the_silent_one() {
+    let mut server = zeromq::RouterSocket::new();
+    let endpoint = server.bind("tcp://127.0.0.1:0").await.unwrap().to_string();
+    let client = client_for(&endpoint);
+    let beating = tokio::spawn({
+        let client = client.clone();
+        async move { client.call::<String, _>("beating", ()).await }
+    });
+    let silent = tokio::spawn({
+        let client = client.clone();
+        async move { client.call::<String, _>("silent", ()).await }
+    });
+    // The fake server answers the client's heartbeats on `beating` only, until `silent` ends.
+    let mut calls: Vec<(Value, String)> = Vec::new();
+    let mut beats_heard = std::collections::HashMap::<String, u32>::new();
+    let mut routing_id = Bytes::new();
+    while !silent.is_finished() {
+        let Ok(Ok(message)) = tokio::time::timeout(Duration::from_millis(100), server.recv()).await
+        else {
+            continue;
+        };
+        routing_id = message.get(0).unwrap().clone();
+        let event = Event::decode(message.get(2).unwrap()).unwrap();
+        if event.name != "_zpc_hb" {
+            calls.push((event.header.message_id().unwrap().clone(), event.name));
+            continue;
+        }
+        assert_eq!(event.args, Value::Array(vec![Value::from(0)]));
+        let channel_id = event.header.response_to().unwrap();
+        let channel = (calls.iter().find(|(id, _)| id == channel_id))
+            .map(|(_, name)| name.clone())
+            .unwrap();
+        *beats_heard.entry(channel.clone()).or_default() += 1;
+        if channel == "beating" {
+            let beat = encode_event(
+                &Header::reply_to(event.header.response_to().unwrap()),
+                "_zpc_hb",
+                &[0x91, 0x00],
+            );
+            let mut reply = message.into_vec();
+            reply[2] = Bytes::from(beat);
+            server
+                .send(ZmqMessage::try_from(reply).unwrap())
+                .await
+                .unwrap();
+        }
+    }
+    let error = silent.await.unwrap().unwrap_err();
+    assert!(matches!(error, CallError::LostRemote { .. }), "{error}");
+    assert!(
+        error.to_string().contains("no heartbeat from the server"),
+        "{error}"
+    );
+    assert!(beats_heard["silent"] >= 1, "{beats_heard:?}");
+    assert!(beats_heard["beating"] >= 2, "{beats_heard:?}");
+    // The call whose server kept beating is still open, and its answer arrives.
+    assert!(!beating.is_finished());
+    let (id, _) = calls.iter().find(|(_, name)| name == "beating").unwrap();
+    let answer = encode_event(&Header::reply_to(id), "OK", &[0x91, 0xa3, b'y', b'e', b's']);
+    server
+        .send(ZmqMessage::try_from(vec![routing_id, Bytes::new(), Bytes::from(answer)]).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(beating.await.unwrap().unwrap(), "yes");
+}
+
+#[tokio::test]
 async fn the_server_cancels_the_handler_of_a_lost_caller() {
     let (server, _client, probe) = demo().await;
     let mut caller = raw_dealer(server.endpoint()).await;
