@@ -31,21 +31,20 @@ pub(crate) struct HeartbeatClock {
 
 struct Running {
     interval: Duration,
-    ticker: Interval,
+    first_beat: Instant,
+    /// Made when the clock is first waited on, so a call that ends at once never arms a timer.
+    ticker: Option<Interval>,
     last_heard: Option<Instant>,
 }
 
 impl HeartbeatClock {
     /// Starts the clock now; the first beat is due one interval from now.
     pub fn start(interval: Option<Duration>) -> Self {
-        let state = interval.map(|interval| {
-            let mut ticker = tokio::time::interval_at(Instant::now() + interval, interval);
-            ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
-            Running {
-                interval,
-                ticker,
-                last_heard: None,
-            }
+        let state = interval.map(|interval| Running {
+            interval,
+            first_beat: Instant::now() + interval,
+            ticker: None,
+            last_heard: None,
         });
         Self { state }
     }
@@ -67,7 +66,12 @@ impl HeartbeatClock {
         let Some(state) = &mut self.state else {
             return futures::future::pending().await;
         };
-        let now = state.ticker.tick().await;
+        let ticker = state.ticker.get_or_insert_with(|| {
+            let mut ticker = tokio::time::interval_at(state.first_beat, state.interval);
+            ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+            ticker
+        });
+        let now = ticker.tick().await;
         // A peer never heard is treated as heard at the first tick, as zerorpc-python does.
         let last_heard = *state.last_heard.get_or_insert(now);
         if now.saturating_duration_since(last_heard) >= state.interval * 2 {

@@ -430,6 +430,17 @@ struct Call {
     _end: EndGuard,
 }
 
+/// Runs a handler's future, turning a panic into an `ERR Panic`.
+async fn unwinding<T>(
+    handler: impl Future<Output = Result<T, RemoteError>>,
+    method: &str,
+) -> Result<T, RemoteError> {
+    AssertUnwindSafe(handler)
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|panic| Err(panic_error(method, &*panic)))
+}
+
 fn panic_error(method: &str, panic: &(dyn std::any::Any + Send)) -> RemoteError {
     let detail = panic
         .downcast_ref::<&str>()
@@ -519,14 +530,7 @@ impl Call {
         let args = Args::check(method.info.clone(), request.args())?;
         let info = method.info.clone();
         Ok(match &method.handler {
-            Handler::Async(handler) => Stage::Unary(
-                AssertUnwindSafe(handler(args))
-                    .catch_unwind()
-                    .map(move |result| {
-                        result.unwrap_or_else(|panic| Err(panic_error(&info.name, &*panic)))
-                    })
-                    .boxed(),
-            ),
+            Handler::Async(handler) => Stage::Unary(handler(args)),
             Handler::Blocking(handler) => {
                 let handler = handler.clone();
                 Stage::Unary(
@@ -543,14 +547,7 @@ impl Call {
                         .boxed(),
                 )
             }
-            Handler::Stream(handler) => Stage::Starting(
-                AssertUnwindSafe(handler(args))
-                    .catch_unwind()
-                    .map(move |result| {
-                        result.unwrap_or_else(|panic| Err(panic_error(&info.name, &*panic)))
-                    })
-                    .boxed(),
-            ),
+            Handler::Stream(handler) => Stage::Starting(handler(args)),
         })
     }
 
@@ -562,60 +559,85 @@ impl Call {
         mut stage: Stage,
     ) -> Result<Finished, RemoteError> {
         let mut items = 0u64;
+        // A handler that answers at once needs no heartbeat: its answer goes out before the
+        // clock is first polled, so the clock never arms a timer.
+        let method = context.method;
+        let mut ready = match &mut stage {
+            Stage::Unary(reply) => unwinding(reply, method).now_or_never().map(Produced::Reply),
+            _ => None,
+        };
         loop {
-            let produce = async {
-                match &mut stage {
-                    Stage::Unary(reply) => Produced::Reply(reply.await),
-                    Stage::Starting(start) => Produced::Started(start.await),
-                    Stage::Streaming(stream) => Produced::Item(stream.next().await),
+            let produced = match ready.take() {
+                Some(produced) => produced,
+                None => {
+                    let produce = async {
+                        match &mut stage {
+                            Stage::Unary(reply) => Produced::Reply(unwinding(reply, method).await),
+                            Stage::Starting(start) => {
+                                Produced::Started(unwinding(start, method).await)
+                            }
+                            Stage::Streaming(stream) => Produced::Item(
+                                unwinding(stream.next().map(Ok), method)
+                                    .await
+                                    .unwrap_or_else(|panic| Some(Err(panic))),
+                            ),
+                        }
+                    };
+                    tokio::select! {
+                        biased;
+                        event = self.inbox.recv() => match event {
+                            Some(event) => {
+                                self.control(&event);
+                                continue;
+                            }
+                            None => return Ok(Finished::Cancelled("the server stopped".into())),
+                        },
+                        beat = self.clock.tick() => match beat {
+                            Beat::Send => {
+                                self.send_heartbeat().await;
+                                continue;
+                            }
+                            Beat::Lost => {
+                                let lost = self.clock.interval().unwrap_or_default() * 2;
+                                let reason = format!("lost the caller (no heartbeat for {lost:?})");
+                                tracing::warn!(
+                                    target: "rpcgen", method = context.method, %reason, "cancelling call"
+                                );
+                                return Ok(Finished::Cancelled(reason));
+                            }
+                        },
+                        produced = produce, if self.credit > 0 => produced,
+                    }
                 }
             };
-            tokio::select! {
-                biased;
-                event = self.inbox.recv() => match event {
-                    Some(event) => self.control(&event),
-                    None => return Ok(Finished::Cancelled("the server stopped".into())),
-                },
-                beat = self.clock.tick() => match beat {
-                    Beat::Send => self.send_heartbeat().await,
-                    Beat::Lost => {
-                        let lost = self.clock.interval().unwrap_or_default() * 2;
-                        let reason = format!("lost the caller (no heartbeat for {lost:?})");
-                        tracing::warn!(
-                            target: "rpcgen", method = context.method, %reason, "cancelling call"
-                        );
-                        return Ok(Finished::Cancelled(reason));
-                    }
-                },
-                produced = produce, if self.credit > 0 => match produced {
-                    Produced::Reply(Ok(value)) => {
-                        return match self.send_value(event::OK, value, true).await {
-                            Ok(sent) => Ok(Finished::Returned(sent)),
-                            Err(error) => {
-                                self.send_error(context, &error).await;
-                                Err(error)
-                            }
-                        };
-                    }
-                    Produced::Started(Ok(stream)) => stage = Stage::Streaming(stream),
-                    Produced::Item(Some(Ok(item))) => {
-                        if let Err(error) = self.send_value(event::STREAM, item, false).await {
+            match produced {
+                Produced::Reply(Ok(value)) => {
+                    return match self.send_value(event::OK, value, true).await {
+                        Ok(sent) => Ok(Finished::Returned(sent)),
+                        Err(error) => {
                             self.send_error(context, &error).await;
-                            return Err(error);
+                            Err(error)
                         }
-                        items += 1;
-                    }
-                    Produced::Item(None) => {
-                        self.send(event::STREAM_DONE, &[0xc0]).await;
-                        return Ok(Finished::Streamed(items));
-                    }
-                    Produced::Reply(Err(error))
-                    | Produced::Started(Err(error))
-                    | Produced::Item(Some(Err(error))) => {
+                    };
+                }
+                Produced::Started(Ok(stream)) => stage = Stage::Streaming(stream),
+                Produced::Item(Some(Ok(item))) => {
+                    if let Err(error) = self.send_value(event::STREAM, item, false).await {
                         self.send_error(context, &error).await;
                         return Err(error);
                     }
-                },
+                    items += 1;
+                }
+                Produced::Item(None) => {
+                    self.send(event::STREAM_DONE, &[0xc0]).await;
+                    return Ok(Finished::Streamed(items));
+                }
+                Produced::Reply(Err(error))
+                | Produced::Started(Err(error))
+                | Produced::Item(Some(Err(error))) => {
+                    self.send_error(context, &error).await;
+                    return Err(error);
+                }
             }
         }
     }

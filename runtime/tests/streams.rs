@@ -42,6 +42,18 @@ async fn errors_before_and_during_a_stream_are_reported() {
     assert_eq!(items[1].as_ref().unwrap(), &1);
     let error = items[2].as_ref().unwrap_err();
     assert_eq!(error.remote().unwrap().message, "stream broke");
+    // A panic while producing an item ends the stream with ERR Panic after the items sent.
+    let items: Vec<Result<u64, CallError>> = client
+        .call_stream("count_then_panic", (2,))
+        .await
+        .unwrap()
+        .collect()
+        .await;
+    assert_eq!(items.len(), 3);
+    assert_eq!(items[1].as_ref().unwrap(), &1);
+    let error = items[2].as_ref().unwrap_err().remote().unwrap();
+    assert_eq!(error.name, "Panic");
+    assert!(error.message.contains("stream kaboom"), "{error}");
     server.shutdown().await;
 }
 

@@ -92,6 +92,15 @@ pub fn demo_service(probe: Arc<Probe>) -> Service {
             let n = args.get::<u64>(0)?;
             Ok(futures::stream::iter(0..n).map(Ok))
         })
+        .stream(MethodInfo::new("count_then_panic").param("n"), |args| async move {
+            let n = args.get::<u64>(0)?;
+            Ok(futures::stream::iter(0..=n).map(move |item| {
+                if item == n {
+                    panic!("stream kaboom");
+                }
+                Ok(item)
+            }))
+        })
         .stream(MethodInfo::new("count_then_fail").param("n"), |args| async move {
             let n = args.get::<u64>(0)?;
             let items = futures::stream::iter(0..n).map(Ok);
