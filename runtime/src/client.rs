@@ -359,7 +359,8 @@ impl Client {
         stream: bool,
     ) -> Result<Request, CallError> {
         let started = Instant::now();
-        let (mut payload, id) = event::request_prefix(method, 0);
+        // Room for small arguments; larger ones grow the buffer once.
+        let (mut payload, id) = event::request_prefix(method, 64);
         args.encode_arguments(&mut payload)
             .map_err(|source| CallError::Encode {
                 method: method.to_string(),

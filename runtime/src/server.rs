@@ -727,7 +727,8 @@ impl Call {
         if uses_credit {
             self.credit = self.credit.saturating_sub(1);
         }
-        let mut frames = self.envelope.clone();
+        let mut frames = Vec::with_capacity(self.envelope.len() + 1);
+        frames.extend_from_slice(&self.envelope);
         frames.push(payload);
         tokio::select! {
             sent = self.sender.send(frames) => if let Err(error) = sent {
