@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use rpcgen_runtime::{MethodInfo, Service};
-use serde_bytes::ByteBuf;
+use rpcgen_runtime::Bytes;
 
 /// The typed service the rpcgen servers run: each method decodes its argument into its Rust
 /// type and returns it, as generated code would.
@@ -23,6 +23,6 @@ pub fn service() -> Service {
         )
         .unary(
             MethodInfo::new("echo_bytes").param("data").returns("bytes"),
-            |args| async move { args.get::<ByteBuf>(0) },
+            |args| async move { args.get::<Bytes>(0) },
         )
 }

@@ -36,7 +36,7 @@ use crate::event::{self, Frame, Header};
 use crate::middleware::{Middleware, RequestContext, RequestOutcome};
 use crate::msgpack::first_item;
 use crate::transport::{self, DealerConnection};
-use crate::value::{from_slice, Arguments};
+use crate::value::{from_frame, Arguments};
 
 /// How long one connection attempt may take before the socket is rebuilt.
 const CONNECT_ATTEMPT: Duration = Duration::from_secs(2);
@@ -246,7 +246,7 @@ impl Client {
     }
 
     /// Calls `method` with positional `args` and decodes the result as `R`.
-    pub async fn call<R: DeserializeOwned, A: Arguments>(
+    pub async fn call<R: DeserializeOwned + 'static, A: Arguments>(
         &self,
         method: &str,
         args: A,
@@ -255,7 +255,7 @@ impl Client {
     }
 
     /// Like [`Client::call`], with per-call options.
-    pub async fn call_with<R: DeserializeOwned, A: Arguments>(
+    pub async fn call_with<R: DeserializeOwned + 'static, A: Arguments>(
         &self,
         method: &str,
         args: A,
@@ -287,7 +287,7 @@ impl Client {
     /// Calls a streaming method; resolves when the first reply arrives (within the timeout),
     /// then yields items as the server sends them. Later items wait without a time limit, but a
     /// lost server still ends the stream.
-    pub async fn call_stream<T: DeserializeOwned, A: Arguments>(
+    pub async fn call_stream<T: DeserializeOwned + 'static, A: Arguments>(
         &self,
         method: &str,
         args: A,
@@ -297,7 +297,7 @@ impl Client {
     }
 
     /// Like [`Client::call_stream`], with per-call options.
-    pub async fn call_stream_with<T: DeserializeOwned, A: Arguments>(
+    pub async fn call_stream_with<T: DeserializeOwned + 'static, A: Arguments>(
         &self,
         method: &str,
         args: A,
@@ -486,9 +486,9 @@ fn ok_value(method: &str, args: Bytes) -> Result<Bytes, CallError> {
     }
 }
 
-/// Decodes a result or a stream item.
-fn decode<T: DeserializeOwned>(method: &str, value: &[u8]) -> Result<T, CallError> {
-    from_slice(value).map_err(|source| CallError::Decode {
+/// Decodes a result or a stream item (a [`Bytes`] one is a view of the received bytes).
+fn decode<T: DeserializeOwned + 'static>(method: &str, value: &Bytes) -> Result<T, CallError> {
+    from_frame(value, value).map_err(|source| CallError::Decode {
         method: method.to_string(),
         source,
     })
@@ -629,7 +629,7 @@ impl<T> std::fmt::Debug for CallStream<T> {
     }
 }
 
-impl<T: DeserializeOwned> CallStream<T> {
+impl<T: DeserializeOwned + 'static> CallStream<T> {
     /// Takes the next item, for the first reply.
     async fn take(&mut self) -> Option<Result<T, CallError>> {
         std::future::poll_fn(|context| self.poll_take(context)).await
@@ -692,7 +692,7 @@ impl<T: DeserializeOwned> CallStream<T> {
     }
 }
 
-impl<T: DeserializeOwned> Stream for CallStream<T> {
+impl<T: DeserializeOwned + 'static> Stream for CallStream<T> {
     type Item = Result<T, CallError>;
 
     fn poll_next(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Option<Self::Item>> {

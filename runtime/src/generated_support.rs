@@ -31,9 +31,11 @@ pub use futures::{Stream, StreamExt};
 pub use rmpv::Value;
 pub use serde;
 
-/// A byte buffer that travels as MessagePack `bin` (a plain `Vec<u8>` would travel as an array of
-/// integers). It dereferences to `Vec<u8>`; build one with `Bytes::from(vec)`.
-pub type Bytes = serde_bytes::ByteBuf;
+/// Bytes that travel as MessagePack `bin` (a plain `Vec<u8>` would travel as an array of
+/// integers): the `bytes` crate's cheaply cloned, immutable buffer, which dereferences to `[u8]`.
+/// Build one with `Bytes::from(vec)` or `Bytes::from_static(b"…")`. A `bytes` argument or result
+/// that a handler or a client receives is a view of the received message, not a copy.
+pub type Bytes = bytes::Bytes;
 
 /// Borrows bytes so that they travel as MessagePack `bin` (what a client sends for a `bytes`
 /// parameter).

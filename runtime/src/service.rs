@@ -21,7 +21,7 @@ use serde::Serialize;
 
 use crate::error::{EncodeError, RemoteError};
 use crate::msgpack::{Head, Reader};
-use crate::value::{encode_into, from_slice};
+use crate::value::{encode_into, from_frame};
 
 /// Whether a method answers once or with a stream of items.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,7 +182,8 @@ impl Args {
     }
 
     /// Decodes argument `index`; a wrong type is a `TypeError` naming the method and parameter.
-    pub fn get<T: DeserializeOwned>(&self, index: usize) -> Result<T, RemoteError> {
+    /// A [`Bytes`] argument is a view of the request's bytes, not a copy.
+    pub fn get<T: DeserializeOwned + 'static>(&self, index: usize) -> Result<T, RemoteError> {
         let param = self
             .method
             .params
@@ -195,7 +196,7 @@ impl Args {
                 self.method.name
             )));
         };
-        from_slice(&self.encoded[start..end]).map_err(|error| {
+        from_frame(&self.encoded, &self.encoded[start..end]).map_err(|error| {
             RemoteError::type_error(format!(
                 "argument {index} (`{param}`) of `{}` has the wrong type: {error}",
                 self.method.name

@@ -11,6 +11,9 @@
 //! expected and `bin` where text is expected, and structs sent as arrays. [`from_value`] does
 //! the same for a dynamic [`rmpv::Value`].
 
+use std::any::{Any, TypeId};
+
+use bytes::Bytes;
 use rmpv::Value;
 use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, Visitor};
 use serde::{Deserialize, Serialize};
@@ -57,6 +60,27 @@ pub fn from_slice<'de, T: Deserialize<'de>>(bytes: &'de [u8]) -> Result<T, Decod
         0 => Ok(value),
         extra => Err(DecodeError(format!("{extra} bytes follow the value"))),
     }
+}
+
+/// Like [`from_slice`] for a value that lies inside a received frame: when `T` is [`Bytes`], the
+/// result is a view of the frame's bytes instead of a copy (a large `bytes` argument or result
+/// is never copied on the way in).
+pub(crate) fn from_frame<T: DeserializeOwned + 'static>(
+    frame: &Bytes,
+    value: &[u8],
+) -> Result<T, DecodeError> {
+    if TypeId::of::<T>() == TypeId::of::<Bytes>() {
+        let mut reader = Reader::new(value);
+        if let (Ok(Head::Bin(content) | Head::Str(content)), []) = (reader.head(), reader.rest()) {
+            let mut view = Some(frame.slice_ref(content));
+            if let Some(view) = (&mut view as &mut dyn Any).downcast_mut::<Option<T>>() {
+                if let Some(view) = view.take() {
+                    return Ok(view);
+                }
+            }
+        }
+    }
+    from_slice(value)
 }
 
 /// Reads a dynamic value into a typed one, leniently (see the module documentation).
@@ -632,5 +656,32 @@ mod tests {
         buffer.clear();
         vec![Value::from(1)].encode_arguments(&mut buffer).unwrap();
         assert_eq!(hex(&buffer), "9101");
+    }
+
+    #[test]
+    fn bytes_inside_a_frame_are_viewed_not_copied() {
+        let frame = Bytes::from(encode(&serde_bytes::ByteBuf::from(vec![7u8; 300])).unwrap());
+        let view: Bytes = from_frame(&frame, &frame).unwrap();
+        assert_eq!(view, vec![7u8; 300]);
+        let content = frame.len() - 300..;
+        assert_eq!(view.as_ptr(), frame[content].as_ptr());
+        // Text is accepted as bytes too; other types decode as usual.
+        let text = Bytes::from(encode("hi").unwrap());
+        assert_eq!(from_frame::<Bytes>(&text, &text).unwrap(), &b"hi"[..]);
+        let copied: serde_bytes::ByteBuf = from_frame(&frame, &frame).unwrap();
+        assert_eq!(copied, vec![7u8; 300]);
+        assert_eq!(from_frame::<String>(&text, &text).unwrap(), "hi");
+        // A value that is not bin or str goes through the ordinary decoder.
+        let list = Bytes::from(encode(&[1u8, 2]).unwrap());
+        assert_eq!(from_frame::<Bytes>(&list, &list).unwrap(), &[1u8, 2][..]);
+        let number = Bytes::from(encode(&5).unwrap());
+        assert!(from_frame::<Bytes>(&number, &number).is_err());
+        // Nested, `Bytes` decodes through serde, as leniently as other types.
+        let nested = encode(&Some("hi")).unwrap();
+        assert_eq!(
+            from_slice::<Option<Bytes>>(&nested).unwrap(),
+            Some(Bytes::from_static(b"hi"))
+        );
+        assert_eq!(encode(&Bytes::from_static(b"hi")).unwrap(), [0xc4, 2, b'h', b'i']);
     }
 }

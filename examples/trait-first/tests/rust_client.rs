@@ -24,7 +24,7 @@ async fn every_method_answers_with_typed_values_and_errors() {
     }
     client.attach(milk.id, &[0, 255]).await.unwrap();
     let fetched: Note = client.get(milk.id).await.unwrap();
-    assert_eq!(fetched.attachment.as_deref(), Some(&vec![0u8, 255]));
+    assert_eq!(fetched.attachment.as_deref(), Some(&[0u8, 255][..]));
     assert!(matches!(
         client.get(42).await,
         Err(BoardGetError::NoSuchNote(NoSuchNote { id: 42 }))

@@ -149,7 +149,7 @@ pub fn client_for(endpoint: &str) -> Client {
 }
 
 /// Calls the streaming `method` and collects every item, panicking if the call or an item fails.
-pub async fn collect_stream<T: DeserializeOwned, A: Arguments>(
+pub async fn collect_stream<T: DeserializeOwned + 'static, A: Arguments>(
     client: &Client,
     method: &str,
     args: A,

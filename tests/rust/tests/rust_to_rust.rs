@@ -74,7 +74,7 @@ async fn every_method_works_end_to_end() {
     let file: Vec<u8> = (0..=255).collect();
     client.attach(printer.id, &file).await.unwrap();
     let fetched = client.get(printer.id).await.unwrap();
-    assert_eq!(fetched.attachment.as_deref(), Some(&file));
+    assert_eq!(fetched.attachment.as_deref(), Some(&file[..]));
     assert_eq!(fetched.price, expected.price);
 
     client.move_to(typo.id, "web").await.unwrap();

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use bytes::Bytes;
 use rpcgen_runtime::event::{encode_event, Header, OK};
 use rpcgen_runtime::Arguments;
-use serde_bytes::ByteBuf;
 
 /// The size of the large `bytes` payload: 1 MiB.
 const LARGE_BYTES: usize = 1 << 20;
@@ -65,14 +64,14 @@ pub fn dict() -> Case<HashMap<String, i64>> {
 }
 
 /// Echo of 1 MiB of `bytes`.
-pub fn large_bytes() -> Case<ByteBuf> {
+pub fn large_bytes() -> Case<Bytes> {
     let data: Vec<u8> = (0..LARGE_BYTES).map(|index| (index % 251) as u8).collect();
     Case {
         id: "bytes",
         label: "1 MiB bytes echo, 1 caller",
         method: "echo_bytes",
         concurrency: 1,
-        value: Arc::new(ByteBuf::from(data)),
+        value: Arc::new(Bytes::from(data)),
     }
 }
 
