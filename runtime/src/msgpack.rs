@@ -60,22 +60,26 @@ pub(crate) struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     /// A reader at the start of `input`.
+    #[inline]
     pub fn new(input: &'a [u8]) -> Self {
         Self { input }
     }
 
     /// The bytes not read yet.
+    #[inline]
     pub fn rest(&self) -> &'a [u8] {
         self.input
     }
 
     /// The next marker byte, without reading it.
+    #[inline]
     pub fn peek(&self) -> Option<u8> {
         self.input.first().copied()
     }
 
     /// Reads the next head. Strings, binaries and extensions are read whole; for arrays and maps
     /// only the length is read, and their items follow.
+    #[inline]
     pub fn head(&mut self) -> Result<Head<'a>, Malformed> {
         let (&marker, rest) = self.input.split_first().ok_or(Malformed::Truncated)?;
         self.input = rest;
@@ -139,6 +143,7 @@ impl<'a> Reader<'a> {
         Ok(&start[..start.len() - self.input.len()])
     }
 
+    #[inline]
     fn take(&mut self, len: usize) -> Result<&'a [u8], Malformed> {
         let (taken, rest) = self
             .input
@@ -149,6 +154,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A big-endian unsigned number of `width` bytes.
+    #[inline]
     fn number(&mut self, width: usize) -> Result<u64, Malformed> {
         Ok(self
             .take(width)?
@@ -156,6 +162,7 @@ impl<'a> Reader<'a> {
             .fold(0u64, |number, byte| (number << 8) | u64::from(*byte)))
     }
 
+    #[inline]
     fn length(&mut self, width: usize) -> Result<usize, Malformed> {
         usize::try_from(self.number(width)?).map_err(|_| Malformed::Truncated)
     }

@@ -174,6 +174,7 @@ struct Lenient<'de> {
 }
 
 impl<'de> Lenient<'de> {
+    #[inline]
     fn head(&mut self) -> Result<Head<'de>, LenientError> {
         self.reader.head().map_err(malformed)
     }
