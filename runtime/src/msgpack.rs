@@ -79,7 +79,7 @@ impl<'a> Reader<'a> {
 
     /// Reads the next head. Strings, binaries and extensions are read whole; for arrays and maps
     /// only the length is read, and their items follow.
-    #[inline]
+    #[inline(always)]
     pub fn head(&mut self) -> Result<Head<'a>, Malformed> {
         let (&marker, rest) = self.input.split_first().ok_or(Malformed::Truncated)?;
         self.input = rest;

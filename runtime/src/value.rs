@@ -140,26 +140,42 @@ tuple_arguments!(12, A, B, C, D, E, F, G, H, I, J, K, L);
 
 /// Walks encoded MessagePack and refuses map keys other than `str` or `bin`.
 fn check_map_keys(bytes: &[u8]) -> Result<(), EncodeError> {
-    walk(&mut Reader::new(bytes)).map_err(EncodeError)
+    walk(&mut Reader::new(bytes)).map_err(|error| EncodeError(error.to_string()))
 }
 
-fn walk(reader: &mut Reader<'_>) -> Result<(), String> {
-    match reader.head().map_err(|error| error.to_string())? {
-        Head::Array(len) => (0..len).try_for_each(|_| walk(reader)),
-        Head::Map(len) => (0..len).try_for_each(|_| {
-            // str markers: fixstr 0xa0-0xbf and str8-32 0xd9-0xdb; bin8-32 0xc4-0xc6.
-            if !matches!(reader.peek(), Some(0xa0..=0xbf | 0xd9..=0xdb | 0xc4..=0xc6)) {
-                return Err(
-                    "map keys must be strings or bytes: zerorpc-python drops any message with \
-                     other keys (convert integer keys to strings)"
-                        .to_string(),
-                );
+/// Why [`walk`] refused a value.
+#[derive(Debug, thiserror::Error)]
+enum WalkError {
+    #[error(
+        "map keys must be strings or bytes: zerorpc-python drops any message with other keys \
+         (convert integer keys to strings)"
+    )]
+    KeyNotText,
+    #[error(transparent)]
+    Malformed(#[from] Malformed),
+}
+
+fn walk(reader: &mut Reader<'_>) -> Result<(), WalkError> {
+    match reader.head()? {
+        Head::Array(len) => {
+            for _ in 0..len {
+                walk(reader)?;
             }
-            walk(reader)?;
-            walk(reader)
-        }),
-        _ => Ok(()),
+        }
+        Head::Map(len) => {
+            for _ in 0..len {
+                // str markers: fixstr 0xa0-0xbf and str8-32 0xd9-0xdb; bin8-32 0xc4-0xc6. Such a
+                // key is read whole by one head.
+                if !matches!(reader.peek(), Some(0xa0..=0xbf | 0xd9..=0xdb | 0xc4..=0xc6)) {
+                    return Err(WalkError::KeyNotText);
+                }
+                reader.head()?;
+                walk(reader)?;
+            }
+        }
+        _ => {}
     }
+    Ok(())
 }
 
 /// Nesting deeper than this is refused: decoding recurses once per level.
