@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 
-use rpcgen_runtime::{MethodInfo, Service};
 use rpcgen_runtime::Bytes;
+use rpcgen_runtime::{MethodInfo, Service};
 
 /// The typed service the rpcgen servers run: each method decodes its argument into its Rust
 /// type and returns it, as generated code would.

@@ -699,6 +699,9 @@ mod tests {
             from_slice::<Option<Bytes>>(&nested).unwrap(),
             Some(Bytes::from_static(b"hi"))
         );
-        assert_eq!(encode(&Bytes::from_static(b"hi")).unwrap(), [0xc4, 2, b'h', b'i']);
+        assert_eq!(
+            encode(&Bytes::from_static(b"hi")).unwrap(),
+            [0xc4, 2, b'h', b'i']
+        );
     }
 }
