@@ -576,7 +576,7 @@ fn control_event(channel_id: &[u8], name: &str, number: u64) -> Bytes {
     Bytes::from(payload)
 }
 
-/// Forwards a stream's events to its consumer while heartbeating, until the stream ends.
+/// Forwards a stream's events to its consumer until the stream ends (or the consumer goes).
 async fn pump(mut channel: Channel, method: String, items: mpsc::Sender<Result<Frame, CallError>>) {
     loop {
         let next = tokio::select! {
