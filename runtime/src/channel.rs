@@ -8,6 +8,7 @@
 //! connection.) Streams are flow-controlled with `_zpc_more` credits: the receiver keeps a
 //! window of 100 events and grants more when fewer than 50 are reserved.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::time::{Instant, Interval, MissedTickBehavior};
@@ -54,15 +55,10 @@ impl HeartbeatClock {
         self.state.as_ref().map(|state| state.interval)
     }
 
-    /// Records a heartbeat from the peer.
-    pub fn heard(&mut self) {
-        if let Some(state) = &mut self.state {
-            state.last_heard = Some(Instant::now());
-        }
-    }
-
-    /// Waits for the next tick; never resolves when heartbeats are disabled.
-    pub async fn tick(&mut self) -> Beat {
+    /// Waits for the next tick; never resolves when heartbeats are disabled. `heard` tells
+    /// whether the peer has beaten since the previous tick (the tick clears it): a beat counts
+    /// as heard at the tick that reads it.
+    pub async fn tick(&mut self, heard: &AtomicBool) -> Beat {
         let Some(state) = &mut self.state else {
             return futures::future::pending().await;
         };
@@ -72,6 +68,9 @@ impl HeartbeatClock {
             ticker
         });
         let now = ticker.tick().await;
+        if heard.swap(false, Ordering::Relaxed) {
+            state.last_heard = Some(now);
+        }
         // A peer never heard is treated as heard at the first tick, as zerorpc-python does.
         let last_heard = *state.last_heard.get_or_insert(now);
         if now.saturating_duration_since(last_heard) >= state.interval * 2 {
@@ -145,27 +144,31 @@ mod tests {
         let interval = Duration::from_secs(5);
         let start = Instant::now();
         let mut clock = HeartbeatClock::start(Some(interval));
-        assert_eq!(clock.tick().await, Beat::Send);
-        assert_eq!(clock.tick().await, Beat::Send);
-        assert_eq!(clock.tick().await, Beat::Lost);
+        let silent = AtomicBool::new(false);
+        assert_eq!(clock.tick(&silent).await, Beat::Send);
+        assert_eq!(clock.tick(&silent).await, Beat::Send);
+        assert_eq!(clock.tick(&silent).await, Beat::Lost);
         assert_eq!(Instant::now() - start, interval * 3);
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_beating_peer_is_never_lost() {
         let mut clock = HeartbeatClock::start(Some(Duration::from_secs(1)));
+        let heard = AtomicBool::new(false);
         for _ in 0..10 {
-            clock.heard();
-            assert_eq!(clock.tick().await, Beat::Send);
+            heard.store(true, Ordering::Relaxed);
+            assert_eq!(clock.tick(&heard).await, Beat::Send);
         }
         // Silent from now on: lost two intervals after the last beat.
-        assert_eq!(clock.tick().await, Beat::Lost);
+        assert_eq!(clock.tick(&heard).await, Beat::Send);
+        assert_eq!(clock.tick(&heard).await, Beat::Lost);
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_disabled_clock_never_ticks() {
         let mut clock = HeartbeatClock::start(None);
-        let waited = tokio::time::timeout(Duration::from_secs(3600), clock.tick()).await;
+        let heard = AtomicBool::new(false);
+        let waited = tokio::time::timeout(Duration::from_secs(3600), clock.tick(&heard)).await;
         assert!(waited.is_err());
         assert!(clock.interval().is_none());
     }

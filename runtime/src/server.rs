@@ -1,7 +1,8 @@
 //! The zerorpc server: a ROUTER socket that runs every call on its own task.
 //!
 //! One dispatcher task reads the socket and routes each event: a request opens a channel and
-//! spawns a call task; heartbeats and credits go to the open channel they name. Each call task
+//! spawns a call task; heartbeats and credits are handed to the call of the channel they name
+//! (a heartbeat as a flag its clock reads, so it does not wake the call). Each call task
 //! runs its handler, heartbeats, watches for a lost caller (and then cancels the handler), obeys
 //! the stream credit, and answers `OK`, `STREAM`/`STREAM_DONE` or `ERR`.
 //!
@@ -11,6 +12,7 @@
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,7 +24,7 @@ use foldhash::HashMap;
 use futures::future::BoxFuture;
 use futures::{FutureExt, StreamExt};
 use rmpv::Value;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, watch, Notify};
 use tokio::time::Instant;
 
 use crate::channel::{Beat, HeartbeatClock};
@@ -195,8 +197,8 @@ type ChannelKey = (Bytes, Bytes);
 struct Dispatcher {
     shared: Arc<Shared>,
     sender: RouterSender,
-    /// Each open channel's inbox; events are boxed to keep the channels' blocks small.
-    channels: HashMap<ChannelKey, mpsc::UnboundedSender<Box<Frame>>>,
+    /// What the dispatcher tells each open channel's call.
+    channels: HashMap<ChannelKey, Arc<CallSignals>>,
     /// Call tasks that have not ended yet.
     running: usize,
     /// Dropped with the dispatcher, which tells calls still sending to give up.
@@ -261,10 +263,10 @@ impl Dispatcher {
         self.flush().await;
     }
 
-    /// Cancels the calls still running (closing a call's inbox cancels it), then lets them end
-    /// and deliver what they are sending, within [`FLUSH_LIMIT`].
+    /// Cancels the calls still running, then lets them end and deliver what they are sending,
+    /// within [`FLUSH_LIMIT`].
     async fn flush(mut self) {
-        self.channels.clear();
+        self.cancel_all();
         let finished = async {
             while self.running > 0 && self.ended_signal.recv().await.is_some() {
                 self.running -= 1;
@@ -287,9 +289,7 @@ impl Dispatcher {
             Ok(frame) => match frame.response_to() {
                 Some(channel_id) => {
                     match self.channels.get(&(peer, channel_id)) {
-                        Some(inbox) => {
-                            let _ = inbox.send(Box::new(frame));
-                        }
+                        Some(signals) => signals.control(&frame),
                         None => tracing::debug!(
                             target: "rpcgen",
                             name = frame.name(),
@@ -352,15 +352,15 @@ impl Dispatcher {
                 request = Request::Refused(frame, error);
             }
         }
-        let (inbox_sender, inbox) = mpsc::unbounded_channel();
-        self.channels.insert(key.clone(), inbox_sender);
+        let signals = Arc::new(CallSignals::default());
+        self.channels.insert(key.clone(), signals.clone());
         let call = Call {
             shared: self.shared.clone(),
             channel_id,
             envelope,
             sender: self.sender.clone(),
             server_alive: self.alive.subscribe(),
-            inbox,
+            signals,
             credit: 1,
             clock: HeartbeatClock::start(self.shared.config.heartbeat),
             _end: EndGuard {
@@ -375,6 +375,68 @@ impl Dispatcher {
     fn release(&mut self, key: &ChannelKey) {
         self.channels.remove(key);
         self.running -= 1;
+    }
+
+    fn cancel_all(&mut self) {
+        for (_, signals) in self.channels.drain() {
+            signals.cancel();
+        }
+    }
+}
+
+impl Drop for Dispatcher {
+    fn drop(&mut self) {
+        self.cancel_all();
+    }
+}
+
+/// What the dispatcher tells a running call. A heartbeat only sets a flag, which the call's
+/// clock reads at its next tick, so heartbeats never wake the call; credit and cancellation do.
+#[derive(Default)]
+struct CallSignals {
+    /// Whether the caller has beaten since the call's clock last ticked.
+    heard: AtomicBool,
+    /// Credit granted with `_zpc_more` and not yet taken by the call.
+    granted: AtomicU64,
+    cancelled: AtomicBool,
+    wake: Notify,
+}
+
+impl CallSignals {
+    /// Takes in a heartbeat or a credit from the caller.
+    fn control(&self, event: &Frame) {
+        match event.name() {
+            event::HEARTBEAT => self.heard.store(true, Ordering::Relaxed),
+            event::MORE => {
+                let args = event.args();
+                let grant = first_item(&args)
+                    .ok()
+                    .and_then(|n| from_slice::<u64>(n).ok());
+                match grant {
+                    Some(grant) => {
+                        let _ = (self.granted).fetch_update(
+                            Ordering::Release,
+                            Ordering::Relaxed,
+                            |granted| Some(granted.saturating_add(grant)),
+                        );
+                        self.wake.notify_one();
+                    }
+                    None => {
+                        let args = event.args_value();
+                        tracing::debug!(target: "rpcgen", %args, "ignoring a bad _zpc_more")
+                    }
+                }
+            }
+            other => {
+                tracing::debug!(target: "rpcgen", name = other, "ignoring an unexpected event on a call")
+            }
+        }
+    }
+
+    /// Ends the call: its handler is dropped at its next wake-up.
+    fn cancel(&self) {
+        self.cancelled.store(true, Ordering::Release);
+        self.wake.notify_one();
     }
 }
 
@@ -424,7 +486,7 @@ struct Call {
     sender: RouterSender,
     /// Ends when the server stops for good.
     server_alive: watch::Receiver<()>,
-    inbox: mpsc::UnboundedReceiver<Box<Frame>>,
+    signals: Arc<CallSignals>,
     credit: u64,
     clock: HeartbeatClock,
     _end: EndGuard,
@@ -585,14 +647,15 @@ impl Call {
                     };
                     tokio::select! {
                         biased;
-                        event = self.inbox.recv() => match event {
-                            Some(event) => {
-                                self.control(&event);
-                                continue;
+                        () = self.signals.wake.notified() => {
+                            if self.signals.cancelled.load(Ordering::Acquire) {
+                                return Ok(Finished::Cancelled("the server stopped".into()));
                             }
-                            None => return Ok(Finished::Cancelled("the server stopped".into())),
-                        },
-                        beat = self.clock.tick() => match beat {
+                            let granted = self.signals.granted.swap(0, Ordering::Acquire);
+                            self.credit = self.credit.saturating_add(granted);
+                            continue;
+                        }
+                        beat = self.clock.tick(&self.signals.heard) => match beat {
                             Beat::Send => {
                                 self.send_heartbeat().await;
                                 continue;
@@ -638,29 +701,6 @@ impl Call {
                     self.send_error(context, &error).await;
                     return Err(error);
                 }
-            }
-        }
-    }
-
-    /// Handles a heartbeat or a credit from the caller.
-    fn control(&mut self, event: &Frame) {
-        match event.name() {
-            event::HEARTBEAT => self.clock.heard(),
-            event::MORE => {
-                let args = event.args();
-                let grant = first_item(&args)
-                    .ok()
-                    .and_then(|n| from_slice::<u64>(n).ok());
-                match grant {
-                    Some(grant) => self.credit = self.credit.saturating_add(grant),
-                    None => {
-                        let args = event.args_value();
-                        tracing::debug!(target: "rpcgen", %args, "ignoring a bad _zpc_more")
-                    }
-                }
-            }
-            other => {
-                tracing::debug!(target: "rpcgen", name = other, "ignoring an unexpected event on a call")
             }
         }
     }
