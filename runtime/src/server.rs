@@ -398,7 +398,9 @@ struct CallSignals {
     heard: AtomicBool,
     /// Credit granted with `_zpc_more` and not yet taken by the call.
     granted: AtomicU64,
+    /// Set once the call must end (the server is stopping).
     cancelled: AtomicBool,
+    /// Wakes the call for credit or cancellation.
     wake: Notify,
 }
 
@@ -414,7 +416,7 @@ impl CallSignals {
                     .and_then(|n| from_slice::<u64>(n).ok());
                 match grant {
                     Some(grant) => {
-                        let _ = (self.granted).fetch_update(
+                        let _ = self.granted.fetch_update(
                             Ordering::Release,
                             Ordering::Relaxed,
                             |granted| Some(granted.saturating_add(grant)),
