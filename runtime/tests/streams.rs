@@ -11,7 +11,7 @@ use common::{client_for, collect_stream, demo, eventually};
 use futures::{StreamExt, TryStreamExt};
 use rmpv::Value;
 use rpcgen_runtime::event::{encode_event, Event, Header};
-use rpcgen_runtime::CallError;
+use rpcgen_runtime::{CallError, Client, RemoteError};
 use zeromq::{Socket, SocketRecv, SocketSend, ZmqMessage};
 
 #[tokio::test]
@@ -32,29 +32,27 @@ async fn errors_before_and_during_a_stream_are_reported() {
         .await
         .unwrap_err();
     assert_eq!(error.remote().unwrap().name, "TypeError");
-    let items: Vec<Result<u64, CallError>> = client
-        .call_stream("count_then_fail", (2,))
-        .await
-        .unwrap()
-        .collect()
-        .await;
-    assert_eq!(items.len(), 3);
-    assert_eq!(items[1].as_ref().unwrap(), &1);
-    let error = items[2].as_ref().unwrap_err();
-    assert_eq!(error.remote().unwrap().message, "stream broke");
+    let error = two_items_then_an_error(&client, "count_then_fail").await;
+    assert_eq!(error.message, "stream broke");
     // A panic while producing an item ends the stream with ERR Panic after the items sent.
-    let items: Vec<Result<u64, CallError>> = client
-        .call_stream("count_then_panic", (2,))
-        .await
-        .unwrap()
-        .collect()
-        .await;
-    assert_eq!(items.len(), 3);
-    assert_eq!(items[1].as_ref().unwrap(), &1);
-    let error = items[2].as_ref().unwrap_err().remote().unwrap();
+    let error = two_items_then_an_error(&client, "count_then_panic").await;
     assert_eq!(error.name, "Panic");
     assert!(error.message.contains("stream kaboom"), "{error}");
     server.shutdown().await;
+}
+
+/// Calls `method` for two items and checks that they arrive before the stream's remote error,
+/// which it returns.
+async fn two_items_then_an_error(client: &Client, method: &str) -> RemoteError {
+    let items: Vec<Result<u64, CallError>> = client
+        .call_stream(method, (2,))
+        .await
+        .unwrap()
+        .collect()
+        .await;
+    assert_eq!(items.len(), 3);
+    assert_eq!(items[1].as_ref().unwrap(), &1);
+    items[2].as_ref().unwrap_err().remote().unwrap().clone()
 }
 
 #[tokio::test]
