@@ -6,7 +6,6 @@
 //! the argument and encodes the result.
 
 use std::collections::VecDeque;
-use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -75,7 +74,6 @@ pub struct Typed<T> {
     value: Arc<T>,
     request_start: Bytes,
     reply_start: Bytes,
-    _type: PhantomData<fn() -> T>,
 }
 
 impl<T> Typed<T> {
@@ -97,7 +95,6 @@ impl<T> Typed<T> {
             request_start: start(&fixed.request)?,
             reply_start: start(&fixed.reply)?,
             value,
-            _type: PhantomData,
         })
     }
 
