@@ -919,13 +919,13 @@ impl Session<'_> {
             return;
         }
         let last = matches!(name, event::OK | event::ERR | event::STREAM_DONE);
-        let delivered = if size > self.config.max_message_size {
+        let takes_more = if size > self.config.max_message_size {
             channel.inbound.send(Inbound::TooLarge(size));
             false
         } else {
             channel.inbound.send(Inbound::Event(Box::new(event)))
         };
-        if last || !delivered {
+        if last || !takes_more {
             self.channels.remove(&key);
         }
     }
