@@ -286,9 +286,9 @@ impl<'de> de::Deserializer<'de> for &mut Lenient<'de> {
             Head::Signed(number) => visitor.visit_i64(number),
             Head::F32(float) => visitor.visit_f32(float),
             Head::F64(float) => visitor.visit_f64(float),
-            Head::Str(bytes) => match std::str::from_utf8(bytes) {
-                Ok(text) => visitor.visit_borrowed_str(text),
-                Err(_) => visitor.visit_borrowed_bytes(bytes),
+            Head::Str(bytes) => match text(bytes) {
+                Some(text) => visitor.visit_borrowed_str(text),
+                None => visitor.visit_borrowed_bytes(bytes),
             },
             Head::Bin(bytes) => visitor.visit_borrowed_bytes(bytes),
             Head::Array(len) => self.visit_items(len, false, visitor),
@@ -356,6 +356,18 @@ impl<'de> de::Deserializer<'de> for &mut Lenient<'de> {
     serde::forward_to_deserialize_any! {
         bool f32 f64 char str string bytes byte_buf unit unit_struct seq tuple tuple_struct map
         struct identifier ignored_any
+    }
+}
+
+/// The text of a `str`, or `None` when it is not UTF-8 (then it is offered as bytes).
+#[inline(always)]
+fn text(bytes: &[u8]) -> Option<&str> {
+    if bytes.is_ascii() {
+        // SAFETY: ASCII is valid UTF-8. Map keys and most strings on the wire are short ASCII,
+        // which `is_ascii` checks several times faster than `from_utf8` validates.
+        Some(unsafe { std::str::from_utf8_unchecked(bytes) })
+    } else {
+        std::str::from_utf8(bytes).ok()
     }
 }
 
@@ -576,6 +588,14 @@ mod tests {
         let bytes: serde_bytes::ByteBuf = from_value(&text).unwrap();
         assert_eq!(bytes.into_vec(), b"xyz");
         assert!(from_value::<String>(&Value::Binary(vec![0xff])).is_err());
+        // A `str` is checked as UTF-8 beyond ASCII; one that is not UTF-8 is still bytes.
+        assert_eq!(
+            from_slice::<String>(&[0xa3, b'c', 0xc3, 0xa9]).unwrap(),
+            "cé"
+        );
+        assert!(from_slice::<String>(&[0xa1, 0xff]).is_err());
+        let bytes: serde_bytes::ByteBuf = from_slice(&[0xa1, 0xff]).unwrap();
+        assert_eq!(bytes.into_vec(), [0xff]);
     }
 
     #[test]
