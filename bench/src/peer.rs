@@ -1,20 +1,22 @@
-//! A server in a child process (for example a zerorpc-python script) that prints
-//! `READY <endpoint>` on its first line of output and serves until its stdin closes.
+//! A peer in a child process (for example a zerorpc-python script) that prints
+//! `READY <endpoint>` on its first line of output and runs until its stdin closes; meanwhile it
+//! may answer command lines on its stdin with one line each.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, ChildStdout, Command};
 
 /// How long a stopping peer may take to exit before it is killed.
 const EXIT_GRACE: Duration = Duration::from_secs(5);
 
-/// A running child-process server. Dropping it kills the process.
+/// A running child-process peer. Dropping it kills the process.
 #[derive(Debug)]
 pub struct ChildPeer {
     child: Child,
+    stdout: BufReader<ChildStdout>,
     endpoint: String,
 }
 
@@ -62,7 +64,11 @@ impl ChildPeer {
                 )
             })?
             .to_string();
-        Ok(Self { child, endpoint })
+        Ok(Self {
+            child,
+            stdout,
+            endpoint,
+        })
     }
 
     /// The peer's process id, while it runs.
@@ -73,6 +79,28 @@ impl ChildPeer {
     /// The endpoint the peer announced.
     pub fn endpoint(&self) -> &str {
         &self.endpoint
+    }
+
+    /// Sends one command line and returns the line that answers it, waiting at most `within`.
+    pub async fn request(&mut self, command: &str, within: Duration) -> Result<String, String> {
+        let stdin = self
+            .child
+            .stdin
+            .as_mut()
+            .ok_or("the peer's stdin is closed")?;
+        let exchange = async {
+            stdin.write_all(format!("{command}\n").as_bytes()).await?;
+            stdin.flush().await?;
+            let mut answer = String::new();
+            self.stdout.read_line(&mut answer).await?;
+            Ok::<_, std::io::Error>(answer)
+        };
+        match tokio::time::timeout(within, exchange).await {
+            Err(_) => Err(format!("the peer did not answer within {within:?}")),
+            Ok(Err(error)) => Err(format!("talking to the peer: {error}")),
+            Ok(Ok(answer)) if answer.is_empty() => Err("the peer exited".to_string()),
+            Ok(Ok(answer)) => Ok(answer.trim_end().to_string()),
+        }
     }
 
     /// Closes the peer's stdin so it exits, and kills it if it has not within a few seconds.
@@ -106,6 +134,22 @@ mod tests {
             .unwrap();
         assert_eq!(peer.endpoint(), "tcp://127.0.0.1:5");
         peer.stop().await;
+    }
+
+    #[tokio::test]
+    async fn a_peer_answers_each_command_with_a_line() {
+        let script = "echo READY x; while read line; do echo \"got $line\"; done";
+        let within = Duration::from_secs(10);
+        let mut peer = ChildPeer::start(Path::new("sh"), &["-c", script], within)
+            .await
+            .unwrap();
+        assert_eq!(peer.request("one", within).await.unwrap(), "got one");
+        assert_eq!(peer.request("two 2", within).await.unwrap(), "got two 2");
+        peer.stop().await;
+        let mut quiet = ChildPeer::start(Path::new("sh"), &["-c", "echo READY x; exit 0"], within)
+            .await
+            .unwrap();
+        assert!(quiet.request("one", within).await.is_err());
     }
 
     #[tokio::test]

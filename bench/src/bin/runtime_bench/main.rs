@@ -4,7 +4,7 @@
 //! ```text
 //! cargo run --release -p rpcgen-bench --bin runtime-bench -- [--quick] [--rounds N]
 //!     [--seconds S] [--threads N] [--case echo|echo-32|dict|bytes]
-//!     [--target raw|raw-typed|rpcgen|python]
+//!     [--target raw|raw-typed|rpcgen|python|python-both]
 //! ```
 //!
 //! Two raw baselines use the same `zeromq` crate with no channels or heartbeats: one exchanges
@@ -14,12 +14,15 @@
 //! Every case runs against every target in one process, so a noisy machine affects them alike:
 //! targets take turns within each round, and the table shows each target's median round.
 //! The rpcgen server and the raw server run on one Tokio runtime, the clients on another; the
-//! zerorpc-python server (bench/zerorpc_server.py) runs in its own process and is called by the
-//! same Rust client as the rpcgen server. Everything listens on 127.0.0.1 only.
+//! zerorpc-python server (bench/zerorpc_server.py) runs in its own process and is called twice:
+//! by the same Rust client as the rpcgen server, and by zerorpc-python's own client
+//! (bench/zerorpc_client.py, a third process), the whole stack that rpcgen replaces. Everything
+//! listens on 127.0.0.1 only.
 
 mod cases;
 mod options;
 mod raw;
+mod zerorpc_client;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -34,6 +37,7 @@ use rpcgen_runtime::{Client, Server};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::runtime::Handle;
+use tokio::sync::Mutex;
 
 use cases::Case;
 use options::{Options, Target};
@@ -42,6 +46,8 @@ use options::{Options, Target};
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long zerorpc-python may take to start.
 const PYTHON_START: Duration = Duration::from_secs(30);
+/// How long zerorpc-python's client may take to answer a measurement beyond its time limit.
+const PYTHON_ANSWER_MARGIN: Duration = Duration::from_secs(30);
 
 fn main() {
     let options = match Options::parse(std::env::args().skip(1)) {
@@ -83,15 +89,21 @@ struct Targets {
     rpcgen: Client,
     python: Result<Client, String>,
     python_pid: Option<u32>,
+    /// zerorpc-python's client, connected to zerorpc-python's server.
+    python_client: Result<Arc<Mutex<ChildPeer>>, String>,
+    python_client_pid: Option<u32>,
 }
 
 impl Targets {
     /// The processes whose CPU time a call to `target` costs: this one (clients, and the Rust
-    /// servers), plus zerorpc-python's.
+    /// servers), plus zerorpc-python's server and client where they take part.
     fn processes(&self, target: Target) -> Vec<u32> {
         let mut pids = vec![std::process::id()];
-        if target == Target::Python {
+        if matches!(target, Target::Python | Target::PythonBoth) {
             pids.extend(self.python_pid);
+        }
+        if target == Target::PythonBoth {
+            pids.extend(self.python_client_pid);
         }
         pids
     }
@@ -105,10 +117,17 @@ async fn measure_all(options: &Options, servers: &Handle) -> Result<Vec<Row>, St
         .await
         .map_err(|error| format!("the rpcgen server task failed: {error}"))?
         .map_err(|error| format!("the rpcgen server did not start: {error}"))?;
-    let python_server = if options.wants(Target::Python) {
-        start_python().await
+    let python_server = if options.wants(Target::Python) || options.wants(Target::PythonBoth) {
+        start_python("zerorpc_server.py", &[]).await
     } else {
         Err("not selected".to_string())
+    };
+    let python_client = match &python_server {
+        Ok(server) if options.wants(Target::PythonBoth) => {
+            start_python("zerorpc_client.py", &[server.endpoint()]).await
+        }
+        Ok(_) => Err("not selected".to_string()),
+        Err(reason) => Err(reason.clone()),
     };
     let targets = Targets {
         servers: servers.clone(),
@@ -118,12 +137,18 @@ async fn measure_all(options: &Options, servers: &Handle) -> Result<Vec<Row>, St
             Err(reason) => Err(reason.clone()),
         },
         python_pid: python_server.as_ref().ok().and_then(ChildPeer::pid),
+        python_client_pid: python_client.as_ref().ok().and_then(ChildPeer::pid),
+        python_client: python_client.map(|peer| Arc::new(Mutex::new(peer))),
     };
     let mut rows = Vec::new();
     rows.extend(measure_case(options, &targets, &cases::echo()).await);
     rows.extend(measure_case(options, &targets, &cases::echo_concurrent()).await);
     rows.extend(measure_case(options, &targets, &cases::dict()).await);
     rows.extend(measure_case(options, &targets, &cases::large_bytes()).await);
+    // Every runner holding the client is gone by now; were one left, dropping kills the process.
+    if let Ok(Ok(peer)) = targets.python_client.map(Arc::try_unwrap) {
+        peer.into_inner().stop().await;
+    }
     if let Ok(peer) = python_server {
         peer.stop().await;
     }
@@ -135,7 +160,8 @@ fn repository() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-async fn start_python() -> Result<ChildPeer, String> {
+/// Starts one of the zerorpc-python scripts beside this crate's manifest.
+async fn start_python(script: &str, args: &[&str]) -> Result<ChildPeer, String> {
     let python = peer::python(&repository());
     if !python.exists() {
         return Err(format!(
@@ -143,9 +169,12 @@ async fn start_python() -> Result<ChildPeer, String> {
             python.display()
         ));
     }
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("zerorpc_server.py");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join(script);
     let script = script.to_string_lossy();
-    ChildPeer::start(&python, &[&script], PYTHON_START).await
+    let args: Vec<&str> = std::iter::once(&*script)
+        .chain(args.iter().copied())
+        .collect();
+    ChildPeer::start(&python, &args, PYTHON_START).await
 }
 
 fn client(endpoint: &str) -> Result<Client, String> {
@@ -162,6 +191,11 @@ enum Runner {
         server: tokio::task::JoinHandle<()>,
     },
     Typed(Client),
+    /// zerorpc-python's client, and the argument as MessagePack.
+    PythonClient {
+        peer: Arc<Mutex<ChildPeer>>,
+        argument: Vec<u8>,
+    },
 }
 
 impl Runner {
@@ -190,6 +224,20 @@ impl Runner {
             }
             Target::Rpcgen => targets.rpcgen.clone(),
             Target::Python => targets.python.clone()?,
+            Target::PythonBoth => {
+                let mut runner = Self::PythonClient {
+                    peer: targets.python_client.clone()?,
+                    argument: rpcgen_runtime::value::encode(&*case.value)
+                        .map_err(|error| error.to_string())?,
+                };
+                // The script checks that the first call of every measurement echoes the value.
+                let one_call = Limits {
+                    calls: 1,
+                    duration: CALL_TIMEOUT,
+                };
+                runner.measure(case, one_call).await?;
+                return Ok(runner);
+            }
         };
         let answer: T = client
             .call(case.method, (&*case.value,))
@@ -224,6 +272,16 @@ impl Runner {
                     }
                 })
                 .await
+            }
+            Self::PythonClient { peer, argument } => {
+                let command =
+                    zerorpc_client::command(case.method, case.concurrency, limits, argument);
+                let answer = peer
+                    .lock()
+                    .await
+                    .request(&command, limits.duration + PYTHON_ANSWER_MARGIN)
+                    .await?;
+                zerorpc_client::summary(&answer)
             }
         }
     }
@@ -329,13 +387,18 @@ fn print_reading(rows: &[Row]) {
         let versus_typed = measured(case, Target::RawTyped).map_or(String::new(), |floor| {
             format!("; {:.2} of raw + rmp-serde", ratio(floor))
         });
-        let versus_python =
-            measured(case, Target::Python).map_or("not measured".to_string(), |python| {
+        let versus_python = |target: Target, whose: &str| {
+            measured(case, target).map_or(format!("{whose} not measured"), |python| {
                 let ratio = ratio(python);
                 let verdict = if ratio >= 8.0 { "met" } else { "MISSED" };
-                format!("{ratio:.1}× zerorpc-python (≥ 8×: {verdict})")
-            });
-        println!("- {case}: {versus_raw}{versus_typed}; {versus_python}");
+                format!("{ratio:.1}× {whose} (≥ 8×: {verdict})")
+            })
+        };
+        println!(
+            "- {case}: {versus_raw}{versus_typed}; {}; {}",
+            versus_python(Target::Python, "zerorpc-python's server"),
+            versus_python(Target::PythonBoth, "zerorpc-python client + server"),
+        );
     }
 }
 

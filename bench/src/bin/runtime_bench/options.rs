@@ -9,7 +9,8 @@ pub const CASES: [&str; 4] = ["echo", "echo-32", "dict", "bytes"];
 
 const USAGE: &str = "\
 usage: runtime-bench [--quick] [--rounds N] [--seconds S] [--calls N] [--threads N]
-                     [--case echo|echo-32|dict|bytes] [--target raw|raw-typed|rpcgen|python]
+                     [--case echo|echo-32|dict|bytes]
+                     [--target raw|raw-typed|rpcgen|python|python-both]
 
   --quick      one short round per target (a smoke run, not numbers to publish)
   --rounds N   rounds per case and target; the table shows the median round (default 3)
@@ -19,7 +20,8 @@ usage: runtime-bench [--quick] [--rounds N] [--seconds S] [--calls N] [--threads
   --case C     run only this case
   --target T   run only this target
 
-The zerorpc-python server runs with $RPCGEN_PYTHON, else <repository>/.venv/bin/python.";
+zerorpc-python (its server, and its client for python-both) runs with $RPCGEN_PYTHON, else
+<repository>/.venv/bin/python.";
 
 /// Something a case is measured against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,14 +34,17 @@ pub enum Target {
     Rpcgen,
     /// zerorpc-python's server, called by the rpcgen client.
     Python,
+    /// zerorpc-python's server, called by zerorpc-python's client: the stack rpcgen replaces.
+    PythonBoth,
 }
 
 impl Target {
-    const ALL: [Target; 4] = [
+    const ALL: [Target; 5] = [
         Target::Raw,
         Target::RawTyped,
         Target::Rpcgen,
         Target::Python,
+        Target::PythonBoth,
     ];
 
     /// The name `--target` accepts.
@@ -49,6 +54,7 @@ impl Target {
             Target::RawTyped => "raw-typed",
             Target::Rpcgen => "rpcgen",
             Target::Python => "python",
+            Target::PythonBoth => "python-both",
         }
     }
 
@@ -59,6 +65,7 @@ impl Target {
             Target::RawTyped => "raw + rmp-serde both sides",
             Target::Rpcgen => "rpcgen runtime",
             Target::Python => "zerorpc-python server",
+            Target::PythonBoth => "zerorpc-python client + server",
         }
     }
 }
@@ -165,7 +172,8 @@ impl Options {
                         .find(|target| target.id() == name)
                         .ok_or_else(|| {
                             format!(
-                                "unknown target `{name}`; targets: raw, raw-typed, rpcgen, python"
+                                "unknown target `{name}`; targets: {}",
+                                Target::ALL.map(Target::id).join(", ")
                             )
                         })?;
                     options.target = Some(target);
