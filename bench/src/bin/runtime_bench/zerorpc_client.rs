@@ -1,7 +1,5 @@
-//! Talking to zerorpc-python's own client ([`bench/zerorpc_client.py`]), which calls
+//! Talking to zerorpc-python's own client (`bench/zerorpc_client.py`), which calls
 //! zerorpc-python's server: the command line it reads and the answer it prints.
-//!
-//! [`bench/zerorpc_client.py`]: ../../../zerorpc_client.py
 
 use std::fmt::Write as _;
 use std::time::Duration;
