@@ -369,7 +369,9 @@ impl Dispatcher {
             },
         };
         self.running += 1;
-        tokio::spawn(call.run(request));
+        // Boxed: a call's future is about 2 KiB, which Tokio would otherwise copy three times
+        // on its way into and out of the task (7 % of the runtime's instructions per call).
+        tokio::spawn(Box::pin(call.run(request)));
     }
 
     fn release(&mut self, key: &ChannelKey) {
