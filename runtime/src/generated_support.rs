@@ -82,7 +82,7 @@ impl<S: Send + Sync + 'static> ServiceBuilder<S> {
     where
         F: Fn(Arc<S>, Args) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<T, RemoteError>> + Send + 'static,
-        T: Serialize,
+        T: Serialize + Send + 'static,
     {
         let implementation = Arc::clone(&self.implementation);
         self.service = self
@@ -98,7 +98,7 @@ impl<S: Send + Sync + 'static> ServiceBuilder<S> {
         Fut: Future<Output = Result<BoxStream<'static, Result<T, RemoteError>>, RemoteError>>
             + Send
             + 'static,
-        T: Serialize + 'static,
+        T: Serialize + Send + 'static,
     {
         let implementation = Arc::clone(&self.implementation);
         self.service = self

@@ -580,7 +580,7 @@ impl Call {
         let method_name = request.name();
         if let Some(answer) = introspection::answer(service, method_name, &request.args()) {
             return Ok(Stage::Unary(
-                futures::future::ready(answer.and_then(|value| encode_result(method_name, &value)))
+                futures::future::ready(answer.and_then(|value| encode_result(method_name, value)))
                     .boxed(),
             ));
         }
@@ -714,7 +714,7 @@ impl Call {
     async fn send_value(
         &mut self,
         name: &str,
-        value: EncodedValue,
+        mut value: EncodedValue,
         wrap: bool,
     ) -> Result<Bytes, RemoteError> {
         let limit = self.shared.config.max_message_size;
@@ -729,8 +729,14 @@ impl Call {
                 format!("the reply is {size} bytes, above the server's limit of {limit} bytes"),
             ));
         }
+        let source = value.take_source();
         let (payload, value) = value.into_event(&prefix);
         self.deliver(payload.clone(), true).await;
+        if let Some(source) = source {
+            // The reply is queued: let the socket's writer send it before the value is freed.
+            tokio::task::yield_now().await;
+            drop(source);
+        }
         Ok(payload.slice(value))
     }
 

@@ -239,7 +239,7 @@ pub struct Service {
 }
 
 /// Encodes the result of `method`, or explains why it cannot be sent.
-pub(crate) fn encode_result<T: Serialize>(method: &str, value: &T) -> Reply {
+pub(crate) fn encode_result<T: Serialize + Send + 'static>(method: &str, value: T) -> Reply {
     EncodedValue::encode(value).map_err(|error| {
         RemoteError::new(
             "EncodeError",
@@ -252,6 +252,9 @@ pub(crate) fn encode_result<T: Serialize>(method: &str, value: &T) -> Reply {
 /// carries it, so that a large result is sent without being copied into a new buffer.
 pub(crate) struct EncodedValue {
     buffer: Vec<u8>,
+    /// The value itself, when it is large enough that freeing it should wait until its reply
+    /// is on its way (freeing a 100-entry map takes microseconds).
+    source: Option<Box<dyn Send>>,
 }
 
 impl EncodedValue {
@@ -259,12 +262,24 @@ impl EncodedValue {
     /// id is up to 64 bytes long (zerorpc-python's and ours take 34).
     const HEADROOM: usize = 128;
 
-    fn encode<T: Serialize>(value: &T) -> Result<Self, EncodeError> {
+    /// From this many encoded bytes on, a value that owns memory is freed after its reply.
+    const FREE_AFTER_REPLY: usize = 1024;
+
+    fn encode<T: Serialize + Send + 'static>(value: T) -> Result<Self, EncodeError> {
         // Small values fit beside the headroom without growing the buffer.
         let mut buffer = Vec::with_capacity(2 * Self::HEADROOM);
         buffer.resize(Self::HEADROOM, 0);
-        encode_into(&mut buffer, value)?;
-        Ok(Self { buffer })
+        encode_into(&mut buffer, &value)?;
+        let large = buffer.len() - Self::HEADROOM >= Self::FREE_AFTER_REPLY;
+        let source =
+            (large && std::mem::needs_drop::<T>()).then(|| Box::new(value) as Box<dyn Send>);
+        Ok(Self { buffer, source })
+    }
+
+    /// Takes the value the bytes were encoded from, when its freeing was put off (see
+    /// [`EncodedValue::FREE_AFTER_REPLY`]).
+    pub fn take_source(&mut self) -> Option<Box<dyn Send>> {
+        self.source.take()
     }
 
     /// The value's MessagePack bytes.
@@ -335,13 +350,13 @@ impl Service {
     where
         F: Fn(Args) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<T, RemoteError>> + Send + 'static,
-        T: Serialize,
+        T: Serialize + Send + 'static,
     {
         let name: Arc<str> = info.name.as_str().into();
         let handler = move |args: Args| {
             let method = name.clone();
             handler(args)
-                .map(move |result| result.and_then(|value| encode_result(&method, &value)))
+                .map(move |result| result.and_then(|value| encode_result(&method, value)))
                 .boxed()
         };
         self.register(info, MethodKind::Unary, Handler::Async(Arc::new(handler)))
@@ -355,11 +370,10 @@ impl Service {
     pub fn blocking<F, T>(self, info: MethodInfo, handler: F) -> Self
     where
         F: Fn(Args) -> Result<T, RemoteError> + Send + Sync + 'static,
-        T: Serialize,
+        T: Serialize + Send + 'static,
     {
         let name = info.name.clone();
-        let handler =
-            move |args: Args| handler(args).and_then(|value| encode_result(&name, &value));
+        let handler = move |args: Args| handler(args).and_then(|value| encode_result(&name, value));
         self.register(
             info,
             MethodKind::Unary,
@@ -377,7 +391,7 @@ impl Service {
         F: Fn(Args) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<S, RemoteError>> + Send + 'static,
         S: Stream<Item = Result<T, RemoteError>> + Send + 'static,
-        T: Serialize,
+        T: Serialize + Send + 'static,
     {
         let name: Arc<str> = info.name.as_str().into();
         let handler = move |args: Args| {
@@ -386,7 +400,7 @@ impl Service {
                 .map(move |started| {
                     started.map(|items| {
                         items
-                            .map(move |item| item.and_then(|value| encode_result(&method, &value)))
+                            .map(move |item| item.and_then(|value| encode_result(&method, value)))
                             .boxed()
                     })
                 })
@@ -425,6 +439,20 @@ mod tests {
 
     fn add_info() -> Arc<MethodInfo> {
         Arc::new(MethodInfo::new("add").param("a").param("b"))
+    }
+
+    #[test]
+    fn only_large_values_that_own_memory_are_freed_after_their_reply() {
+        let large_text = "x".repeat(EncodedValue::FREE_AFTER_REPLY);
+        let mut encoded = EncodedValue::encode(large_text.clone()).unwrap();
+        assert!(encoded.take_source().is_some());
+        assert!(encoded.value().ends_with(large_text.as_bytes()));
+        let mut small = EncodedValue::encode("x".to_string()).unwrap();
+        assert!(small.take_source().is_none());
+        // Plain numbers own nothing: there is nothing to put off.
+        let mut numbers = EncodedValue::encode([[7u64; 32]; 32]).unwrap();
+        assert!(numbers.value().len() >= EncodedValue::FREE_AFTER_REPLY);
+        assert!(numbers.take_source().is_none());
     }
 
     #[test]
@@ -490,7 +518,7 @@ mod tests {
 
     #[test]
     fn an_encoded_value_takes_its_event_prefix_in_front_without_a_copy() {
-        let value = EncodedValue::encode(&"hello").unwrap();
+        let value = EncodedValue::encode("hello").unwrap();
         let copied_from = value.value().as_ptr();
         let (event, range) = value.into_event(b"prefix");
         assert_eq!(&event[..], b"prefix\xa5hello");
@@ -501,7 +529,7 @@ mod tests {
     #[test]
     fn a_prefix_longer_than_the_headroom_is_copied_in_front() {
         let prefix = vec![b'p'; EncodedValue::HEADROOM + 1];
-        let (event, range) = EncodedValue::encode(&7u8).unwrap().into_event(&prefix);
+        let (event, range) = EncodedValue::encode(7u8).unwrap().into_event(&prefix);
         assert_eq!(&event[..prefix.len()], &prefix[..]);
         assert_eq!(&event[range], [7]);
     }
