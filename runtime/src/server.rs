@@ -733,8 +733,11 @@ impl Call {
         let (payload, value) = value.into_event(&prefix);
         self.deliver(payload.clone(), true).await;
         if let Some(source) = source {
-            // The reply is queued: let the socket's writer send it before the value is freed.
-            tokio::task::yield_now().await;
+            if name == event::OK {
+                // A call's answer is queued: let the socket's writer send it before the value
+                // is freed. A stream item is freed at once: the next one is on its way.
+                tokio::task::yield_now().await;
+            }
             drop(source);
         }
         Ok(payload.slice(value))
