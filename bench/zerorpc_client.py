@@ -7,12 +7,13 @@ Run by `runtime-bench` with the repository's venv (see docs/benchmarks.md):
 It connects one `zerorpc.Client` to ENDPOINT (bench/zerorpc_server.py), prints
 `READY <endpoint>`, then answers each command line on stdin with one line:
 
-    <method> <callers> <most calls> <most seconds> <argument as hex MessagePack>
+    <call|stream> <method> <callers> <most calls> <most seconds> <arguments as hex MessagePack>
 
-It checks that one call answers the argument unchanged, then lets <callers> greenlets share the
-client, each calling <method> until the calls or the seconds run out, and prints
-`DONE <elapsed ns> <latency ns> ...` (one latency per call), or `ERROR <reason>`. It exits when
-stdin closes.
+It checks one call first: a `call` must answer its first argument unchanged, a `stream` must
+yield as many items as its first argument says. Then <callers> greenlets share the client, each
+calling <method> (and reading a stream to its end) until the calls or the seconds run out, and it
+prints `DONE <elapsed ns> <latency ns> ...` (one latency per call), or `ERROR <reason>`. It exits
+when stdin closes.
 """
 
 import argparse
@@ -43,17 +44,22 @@ class Budget:
 
 def measure(client: Any, command: str) -> str:
     """Runs one command line and returns the line that answers it."""
-    method, callers, calls, seconds, argument = command.split()
-    value = msgpack.unpackb(bytes.fromhex(argument), raw=False)
-    if client(method, value) != value:
-        return f"ERROR `{method}` answered a different value"
+    kind, method, callers, calls, seconds, arguments = command.split()
+    args = msgpack.unpackb(bytes.fromhex(arguments), raw=False)
+
+    def call() -> Any:
+        answer = client(method, *args)
+        return sum(1 for _ in answer) if kind == "stream" else answer
+
+    if call() != args[0]:
+        return f"ERROR `{method}` answered something else than {str(args[0])[:40]}"
     budget = Budget(int(calls), float(seconds))
     latencies: list[int] = []
 
     def caller() -> None:
         while budget.take():
             sent = time.perf_counter_ns()
-            client(method, value)
+            call()
             latencies.append(time.perf_counter_ns() - sent)
 
     started = time.perf_counter_ns()

@@ -1,4 +1,4 @@
-"""zerorpc-python's own server with the benchmark's three echo methods (see docs/benchmarks.md).
+"""zerorpc-python's own server with the benchmark's echo methods and stream (see docs/benchmarks.md).
 
 Run by `runtime-bench` with the repository's venv:
 
@@ -9,6 +9,7 @@ It binds a free port on 127.0.0.1, prints `READY <endpoint>` and serves until st
 
 import argparse
 import sys
+from collections.abc import Iterator
 
 import gevent  # type: ignore[import-untyped]
 import gevent.os  # type: ignore[import-untyped]
@@ -30,6 +31,12 @@ class Bench:
     def echo_bytes(self, data: bytes) -> bytes:
         """Returns bytes unchanged."""
         return data
+
+    @zerorpc.stream  # type: ignore[untyped-decorator, unused-ignore]
+    def items(self, count: int, size: int) -> Iterator[str]:
+        """Streams `count` strings of `size` characters each."""
+        item = "x" * size
+        return (item for _ in range(count))
 
 
 def main() -> None:

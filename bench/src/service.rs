@@ -1,10 +1,11 @@
-//! The benchmark service: the same three echo methods as `bench/zerorpc_server.py`, served by the
+//! The benchmark service: the same three echo methods and one stream as
+//! `bench/zerorpc_server.py` (and as `tests/python/bench/bench.rpc` describes), served by the
 //! rpcgen runtime in `runtime-bench` and in `bench-server`.
 
 use std::collections::HashMap;
 
 use rpcgen_runtime::Bytes;
-use rpcgen_runtime::{MethodInfo, Service};
+use rpcgen_runtime::{MethodInfo, RemoteError, Service};
 
 /// The typed service the rpcgen servers run: each method decodes its argument into its Rust
 /// type and returns it, as generated code would.
@@ -24,5 +25,18 @@ pub fn service() -> Service {
         .unary(
             MethodInfo::new("echo_bytes").param("data").returns("bytes"),
             |args| async move { args.get::<Bytes>(0) },
+        )
+        .stream(
+            MethodInfo::new("items")
+                .param("count")
+                .param("size")
+                .returns("string"),
+            |args| async move {
+                let count = args.get::<u64>(0)?;
+                let item = "x".repeat(args.get::<usize>(1)?);
+                Ok(futures::stream::iter(
+                    (0..count).map(move |_| Ok::<_, RemoteError>(item.clone())),
+                ))
+            },
         )
 }

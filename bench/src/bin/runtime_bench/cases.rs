@@ -1,5 +1,5 @@
 //! What is measured: the cases' payloads for the benchmark service (`rpcgen_bench::service`),
-//! and the exact request and reply bytes the raw baseline exchanges.
+//! its stream, and the exact request and reply bytes the raw baseline exchanges.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -75,6 +75,31 @@ pub fn large_bytes() -> Case<Bytes> {
     }
 }
 
+/// A stream read to its end by one caller: `count` strings of `size` characters.
+pub struct StreamCase {
+    /// The short name used by `--case`.
+    pub id: &'static str,
+    /// The description shown in the table.
+    pub label: &'static str,
+    /// The streaming method called.
+    pub method: &'static str,
+    /// How many items the stream carries.
+    pub count: u64,
+    /// The length of each item.
+    pub size: u64,
+}
+
+/// A stream of 1,000 strings of 1 KiB, read by one caller.
+pub fn items_stream() -> StreamCase {
+    StreamCase {
+        id: "stream",
+        label: "stream of 1,000 × 1 KiB strings, 1 caller",
+        method: "items",
+        count: 1_000,
+        size: 1 << 10,
+    }
+}
+
 fn short_text() -> String {
     "hello, rpcgen".to_string()
 }
@@ -117,7 +142,13 @@ mod tests {
 
     #[test]
     fn every_case_can_be_selected_by_its_id() {
-        let ids = [echo().id, echo_concurrent().id, dict().id, large_bytes().id];
+        let ids = [
+            echo().id,
+            echo_concurrent().id,
+            dict().id,
+            large_bytes().id,
+            items_stream().id,
+        ];
         assert_eq!(ids, crate::options::CASES);
     }
 

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --release -p rpcgen-bench --bin runtime-bench -- [--quick] [--rounds N]
-//!     [--seconds S] [--threads N] [--case echo|echo-32|dict|bytes]
+//!     [--seconds S] [--threads N] [--case echo|echo-32|dict|bytes|stream]
 //!     [--target raw|raw-typed|rpcgen|python|python-both]
 //! ```
 //!
@@ -28,6 +28,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::StreamExt;
 use rpcgen_bench::cpu;
 use rpcgen_bench::measure::{run_callers, Limits, Summary};
 use rpcgen_bench::peer::{self, ChildPeer};
@@ -39,7 +40,7 @@ use serde::Serialize;
 use tokio::runtime::Handle;
 use tokio::sync::Mutex;
 
-use cases::Case;
+use cases::{Case, StreamCase};
 use options::{Options, Target};
 
 /// How long one call may take before the benchmark reports it as failed.
@@ -145,6 +146,7 @@ async fn measure_all(options: &Options, servers: &Handle) -> Result<Vec<Row>, St
     rows.extend(measure_case(options, &targets, &cases::echo_concurrent()).await);
     rows.extend(measure_case(options, &targets, &cases::dict()).await);
     rows.extend(measure_case(options, &targets, &cases::large_bytes()).await);
+    rows.extend(measure_case(options, &targets, &cases::items_stream()).await);
     // Every runner holding the client is gone by now; were one left, dropping kills the process.
     if let Ok(Ok(peer)) = targets.python_client.map(Arc::try_unwrap) {
         peer.into_inner().stop().await;
@@ -191,27 +193,88 @@ enum Runner {
         server: tokio::task::JoinHandle<()>,
     },
     Typed(Client),
-    /// zerorpc-python's client, and the argument as MessagePack.
+    /// zerorpc-python's client, and the call's arguments as a MessagePack array.
     PythonClient {
         peer: Arc<Mutex<ChildPeer>>,
-        argument: Vec<u8>,
+        arguments: Vec<u8>,
     },
 }
 
 impl Runner {
-    /// Prepares `target` for `case` and checks, with one call, that it answers correctly.
-    async fn prepare<T>(targets: &Targets, target: Target, case: &Case<T>) -> Result<Self, String>
-    where
-        T: Serialize + DeserializeOwned + PartialEq + Send + Sync + 'static,
-    {
+    /// zerorpc-python's client for `arguments`, checked with one call (the script checks the
+    /// answer of the first call of every measurement).
+    async fn python_client(
+        targets: &Targets,
+        kind: zerorpc_client::Kind,
+        method: &str,
+        arguments: Vec<u8>,
+    ) -> Result<Self, String> {
+        let mut runner = Self::PythonClient {
+            peer: targets.python_client.clone()?,
+            arguments,
+        };
+        let one_call = Limits {
+            calls: 1,
+            duration: CALL_TIMEOUT,
+        };
+        runner.measure_python(kind, method, 1, one_call).await?;
+        Ok(runner)
+    }
+
+    /// Has zerorpc-python's client make the calls, when this runner is that client.
+    async fn measure_python(
+        &mut self,
+        kind: zerorpc_client::Kind,
+        method: &str,
+        callers: usize,
+        limits: Limits,
+    ) -> Result<Summary, String> {
+        let Self::PythonClient { peer, arguments } = self else {
+            return Err("not zerorpc-python's client".to_string());
+        };
+        let command = zerorpc_client::command(kind, method, callers, limits, arguments);
+        let answer = peer
+            .lock()
+            .await
+            .request(&command, limits.duration + PYTHON_ANSWER_MARGIN)
+            .await?;
+        zerorpc_client::summary(&answer)
+    }
+}
+
+/// What a case measures: a call that echoes its argument, or a stream read to its end.
+trait Workload {
+    /// The short name `--case` selects.
+    fn id(&self) -> &'static str;
+    /// The description shown in the table.
+    fn label(&self) -> &'static str;
+    /// Readies `target`, checking with one call that it answers correctly.
+    async fn prepare(&self, targets: &Targets, target: Target) -> Result<Runner, String>;
+    /// Measures on a prepared target within `limits`.
+    async fn measure(&self, runner: &mut Runner, limits: Limits) -> Result<Summary, String>;
+}
+
+impl<T> Workload for Case<T>
+where
+    T: Serialize + DeserializeOwned + PartialEq + Send + Sync + 'static,
+{
+    fn id(&self) -> &'static str {
+        self.id
+    }
+
+    fn label(&self) -> &'static str {
+        self.label
+    }
+
+    async fn prepare(&self, targets: &Targets, target: Target) -> Result<Runner, String> {
         let client = match target {
             Target::Raw | Target::RawTyped => {
-                let (request, reply) = cases::wire_frames(case)?;
+                let (request, reply) = cases::wire_frames(self)?;
                 let fixed = raw::Fixed { request, reply };
                 let payload: Arc<dyn raw::Payload> = if target == Target::Raw {
                     Arc::new(fixed)
                 } else {
-                    Arc::new(raw::Typed::new(case.value.clone(), &fixed)?)
+                    Arc::new(raw::Typed::new(self.value.clone(), &fixed)?)
                 };
                 let (endpoint, server) = targets
                     .servers
@@ -220,47 +283,35 @@ impl Runner {
                     .map_err(|error| format!("the raw server task failed: {error}"))??;
                 let mut client = raw::RawClient::connect(&endpoint, payload).await?;
                 client.verify().await?;
-                return Ok(Self::Raw { client, server });
+                return Ok(Runner::Raw { client, server });
             }
             Target::Rpcgen => targets.rpcgen.clone(),
             Target::Python => targets.python.clone()?,
             Target::PythonBoth => {
-                let mut runner = Self::PythonClient {
-                    peer: targets.python_client.clone()?,
-                    argument: rpcgen_runtime::value::encode(&*case.value)
-                        .map_err(|error| error.to_string())?,
-                };
-                // The script checks that the first call of every measurement echoes the value.
-                let one_call = Limits {
-                    calls: 1,
-                    duration: CALL_TIMEOUT,
-                };
-                runner.measure(case, one_call).await?;
-                return Ok(runner);
+                let arguments = rpcgen_runtime::value::encode(&(&*self.value,))
+                    .map_err(|error| error.to_string())?;
+                let kind = zerorpc_client::Kind::Call;
+                return Runner::python_client(targets, kind, self.method, arguments).await;
             }
         };
         let answer: T = client
-            .call(case.method, (&*case.value,))
+            .call(self.method, (&*self.value,))
             .await
             .map_err(|error| error.to_string())?;
-        if answer != *case.value {
-            return Err(format!("`{}` answered a different value", case.method));
+        if answer != *self.value {
+            return Err(format!("`{}` answered a different value", self.method));
         }
-        Ok(Self::Typed(client))
+        Ok(Runner::Typed(client))
     }
 
-    /// Measures the case within `limits`.
-    async fn measure<T>(&mut self, case: &Case<T>, limits: Limits) -> Result<Summary, String>
-    where
-        T: Serialize + DeserializeOwned + Send + Sync + 'static,
-    {
-        match self {
-            Self::Raw { client, .. } => client.pipeline(case.concurrency, limits).await,
-            Self::Typed(client) => {
+    async fn measure(&self, runner: &mut Runner, limits: Limits) -> Result<Summary, String> {
+        match runner {
+            Runner::Raw { client, .. } => client.pipeline(self.concurrency, limits).await,
+            Runner::Typed(client) => {
                 let client = client.clone();
-                let method = case.method;
-                let value = case.value.clone();
-                run_callers(case.concurrency, limits, move || {
+                let method = self.method;
+                let value = self.value.clone();
+                run_callers(self.concurrency, limits, move || {
                     let client = client.clone();
                     let value = value.clone();
                     async move {
@@ -273,18 +324,79 @@ impl Runner {
                 })
                 .await
             }
-            Self::PythonClient { peer, argument } => {
-                let command =
-                    zerorpc_client::command(case.method, case.concurrency, limits, argument);
-                let answer = peer
-                    .lock()
+            Runner::PythonClient { .. } => {
+                let kind = zerorpc_client::Kind::Call;
+                runner
+                    .measure_python(kind, self.method, self.concurrency, limits)
                     .await
-                    .request(&command, limits.duration + PYTHON_ANSWER_MARGIN)
-                    .await?;
-                zerorpc_client::summary(&answer)
             }
         }
     }
+}
+
+impl Workload for StreamCase {
+    fn id(&self) -> &'static str {
+        self.id
+    }
+
+    fn label(&self) -> &'static str {
+        self.label
+    }
+
+    async fn prepare(&self, targets: &Targets, target: Target) -> Result<Runner, String> {
+        let client = match target {
+            Target::Raw | Target::RawTyped => return Err("no raw baseline for streams".to_string()),
+            Target::Rpcgen => targets.rpcgen.clone(),
+            Target::Python => targets.python.clone()?,
+            Target::PythonBoth => {
+                let arguments = rpcgen_runtime::value::encode(&(self.count, self.size))
+                    .map_err(|error| error.to_string())?;
+                let kind = zerorpc_client::Kind::Stream;
+                return Runner::python_client(targets, kind, self.method, arguments).await;
+            }
+        };
+        read_stream(&client, self.method, self.count, self.size).await?;
+        Ok(Runner::Typed(client))
+    }
+
+    async fn measure(&self, runner: &mut Runner, limits: Limits) -> Result<Summary, String> {
+        match runner {
+            Runner::Raw { .. } => Err("no raw baseline for streams".to_string()),
+            Runner::Typed(client) => {
+                let client = client.clone();
+                let (method, count, size) = (self.method, self.count, self.size);
+                run_callers(1, limits, move || {
+                    let client = client.clone();
+                    async move { read_stream(&client, method, count, size).await }
+                })
+                .await
+            }
+            Runner::PythonClient { .. } => {
+                let kind = zerorpc_client::Kind::Stream;
+                runner.measure_python(kind, self.method, 1, limits).await
+            }
+        }
+    }
+}
+
+/// Calls the streaming `method` and reads it to its end, checking every item.
+async fn read_stream(client: &Client, method: &str, count: u64, size: u64) -> Result<(), String> {
+    let mut items = client
+        .call_stream::<String, _>(method, (count, size))
+        .await
+        .map_err(|error| error.to_string())?;
+    let mut received = 0;
+    while let Some(item) = items.next().await {
+        let item = item.map_err(|error| error.to_string())?;
+        if item.len() as u64 != size {
+            return Err(format!("`{method}` sent an item of {} bytes", item.len()));
+        }
+        received += 1;
+    }
+    if received != count {
+        return Err(format!("`{method}` sent {received} items, not {count}"));
+    }
+    Ok(())
 }
 
 impl Drop for Runner {
@@ -297,19 +409,16 @@ impl Drop for Runner {
 
 /// Measures one case, when selected, against every selected target: a warm-up, then rounds in
 /// which targets take turns; each target's row is its median round by calls per second.
-async fn measure_case<T>(options: &Options, targets: &Targets, case: &Case<T>) -> Vec<Row>
-where
-    T: Serialize + DeserializeOwned + PartialEq + Send + Sync + 'static,
-{
-    if !options.wants_case(case.id) {
+async fn measure_case(options: &Options, targets: &Targets, case: &impl Workload) -> Vec<Row> {
+    if !options.wants_case(case.id()) {
         return Vec::new();
     }
     let selected = options.targets();
     let mut runners = Vec::new();
     for &target in &selected {
-        let mut runner = Runner::prepare(targets, target, case).await;
+        let mut runner = case.prepare(targets, target).await;
         if let Ok(ready) = &mut runner {
-            if let Err(error) = ready.measure(case, options.warm_up).await {
+            if let Err(error) = case.measure(ready, options.warm_up).await {
                 runner = Err(format!("warm-up failed: {error}"));
             }
         }
@@ -321,7 +430,7 @@ where
             let Ok(runner) = runner else { continue };
             let processes = targets.processes(*target);
             let cpu_before = cpu::total_time(&processes);
-            let result = runner.measure(case, options.limits).await;
+            let result = case.measure(runner, options.limits).await;
             let cpu_used = cpu::total_time(&processes)
                 .zip(cpu_before)
                 .map(|(after, before)| after.saturating_sub(before));
@@ -331,7 +440,7 @@ where
             });
             eprintln!(
                 "{} · {} · round {round}: {}",
-                case.label,
+                case.label(),
                 target.label(),
                 match &result {
                     Ok(summary) => format!("{:.0} calls/s", summary.calls_per_second()),
@@ -346,7 +455,7 @@ where
         .zip(runners)
         .zip(rounds)
         .map(|((target, runner), results)| Row {
-            case: case.label.to_string(),
+            case: case.label().to_string(),
             target: target.label().to_string(),
             outcome: runner.and_then(|_| median_round(results)),
         })

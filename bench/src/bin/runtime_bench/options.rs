@@ -5,11 +5,11 @@ use std::time::Duration;
 use rpcgen_bench::measure::Limits;
 
 /// The cases `--case` accepts, in the order they run.
-pub const CASES: [&str; 4] = ["echo", "echo-32", "dict", "bytes"];
+pub const CASES: [&str; 5] = ["echo", "echo-32", "dict", "bytes", "stream"];
 
 const USAGE: &str = "\
 usage: runtime-bench [--quick] [--rounds N] [--seconds S] [--calls N] [--threads N]
-                     [--case echo|echo-32|dict|bytes]
+                     [--case echo|echo-32|dict|bytes|stream]
                      [--target raw|raw-typed|rpcgen|python|python-both]
 
   --quick      one short round per target (a smoke run, not numbers to publish)

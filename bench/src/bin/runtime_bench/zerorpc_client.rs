@@ -6,15 +6,34 @@ use std::time::Duration;
 
 use rpcgen_bench::measure::{Limits, Summary};
 
-/// The command that asks for calls of `method` with `argument` (MessagePack) by `callers`
-/// greenlets sharing the client, within `limits`.
-pub fn command(method: &str, callers: usize, limits: Limits, argument: &[u8]) -> String {
+/// What each call does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Calls a method that answers once.
+    Call,
+    /// Calls a streaming method and reads the stream to its end.
+    Stream,
+}
+
+/// The command that asks for calls of `method` with `arguments` (a MessagePack array) by
+/// `callers` greenlets sharing the client, within `limits`.
+pub fn command(
+    kind: Kind,
+    method: &str,
+    callers: usize,
+    limits: Limits,
+    arguments: &[u8],
+) -> String {
+    let kind = match kind {
+        Kind::Call => "call",
+        Kind::Stream => "stream",
+    };
     let mut line = format!(
-        "{method} {callers} {} {} ",
+        "{kind} {method} {callers} {} {} ",
         limits.calls,
         limits.duration.as_secs_f64()
     );
-    for byte in argument {
+    for byte in arguments {
         let _ = write!(line, "{byte:02x}");
     }
     line
@@ -52,9 +71,10 @@ mod tests {
             duration: Duration::from_millis(1500),
         };
         assert_eq!(
-            command("echo", 32, limits, &[0xa2, b'h', b'i']),
-            "echo 32 500 1.5 a26869"
+            command(Kind::Call, "echo", 32, limits, &[0x91, 0xa2, b'h', b'i']),
+            "call echo 32 500 1.5 91a26869"
         );
+        assert!(command(Kind::Stream, "items", 1, limits, &[0x90]).starts_with("stream items 1 "));
     }
 
     #[test]
