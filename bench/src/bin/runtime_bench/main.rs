@@ -244,10 +244,8 @@ impl Runner {
 
 /// What a case measures: a call that echoes its argument, or a stream read to its end.
 trait Workload {
-    /// The short name `--case` selects.
-    fn id(&self) -> &'static str;
-    /// The description shown in the table.
-    fn label(&self) -> &'static str;
+    /// The short name `--case` selects, and the description shown in the table.
+    fn names(&self) -> (&'static str, &'static str);
     /// Readies `target`, checking with one call that it answers correctly.
     async fn prepare(&self, targets: &Targets, target: Target) -> Result<Runner, String>;
     /// Measures on a prepared target within `limits`.
@@ -258,12 +256,8 @@ impl<T> Workload for Case<T>
 where
     T: Serialize + DeserializeOwned + PartialEq + Send + Sync + 'static,
 {
-    fn id(&self) -> &'static str {
-        self.id
-    }
-
-    fn label(&self) -> &'static str {
-        self.label
+    fn names(&self) -> (&'static str, &'static str) {
+        (self.id, self.label)
     }
 
     async fn prepare(&self, targets: &Targets, target: Target) -> Result<Runner, String> {
@@ -335,12 +329,8 @@ where
 }
 
 impl Workload for StreamCase {
-    fn id(&self) -> &'static str {
-        self.id
-    }
-
-    fn label(&self) -> &'static str {
-        self.label
+    fn names(&self) -> (&'static str, &'static str) {
+        (self.id, self.label)
     }
 
     async fn prepare(&self, targets: &Targets, target: Target) -> Result<Runner, String> {
@@ -410,7 +400,8 @@ impl Drop for Runner {
 /// Measures one case, when selected, against every selected target: a warm-up, then rounds in
 /// which targets take turns; each target's row is its median round by calls per second.
 async fn measure_case(options: &Options, targets: &Targets, case: &impl Workload) -> Vec<Row> {
-    if !options.wants_case(case.id()) {
+    let (id, label) = case.names();
+    if !options.wants_case(id) {
         return Vec::new();
     }
     let selected = options.targets();
@@ -440,7 +431,7 @@ async fn measure_case(options: &Options, targets: &Targets, case: &impl Workload
             });
             eprintln!(
                 "{} · {} · round {round}: {}",
-                case.label(),
+                label,
                 target.label(),
                 match &result {
                     Ok(summary) => format!("{:.0} calls/s", summary.calls_per_second()),
@@ -455,7 +446,7 @@ async fn measure_case(options: &Options, targets: &Targets, case: &impl Workload
         .zip(runners)
         .zip(rounds)
         .map(|((target, runner), results)| Row {
-            case: case.label().to_string(),
+            case: label.to_string(),
             target: target.label().to_string(),
             outcome: runner.and_then(|_| median_round(results)),
         })
