@@ -89,7 +89,8 @@ impl ChildPeer {
             .as_mut()
             .ok_or("the peer's stdin is closed")?;
         let exchange = async {
-            stdin.write_all(format!("{command}\n").as_bytes()).await?;
+            stdin.write_all(command.as_bytes()).await?;
+            stdin.write_all(b"\n").await?;
             stdin.flush().await?;
             let mut answer = String::new();
             self.stdout.read_line(&mut answer).await?;

@@ -883,7 +883,9 @@ impl Session<'_> {
                 self.last_received.elapsed()
             ));
         }
-        let beats: Vec<Bytes> = (self.channels.keys())
+        let beats: Vec<Bytes> = self
+            .channels
+            .keys()
             .map(|channel_id| control_event(channel_id, event::HEARTBEAT, 0))
             .collect();
         for payload in beats {

@@ -47,6 +47,8 @@ use options::{Options, Target};
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long zerorpc-python may take to start.
 const PYTHON_START: Duration = Duration::from_secs(30);
+/// Why the raw targets have no row for a stream: they exchange one request and one reply.
+const NO_RAW_STREAM: &str = "no raw baseline for streams";
 /// How long zerorpc-python's client may take to answer a measurement beyond its time limit.
 const PYTHON_ANSWER_MARGIN: Duration = Duration::from_secs(30);
 
@@ -335,7 +337,7 @@ impl Workload for StreamCase {
 
     async fn prepare(&self, targets: &Targets, target: Target) -> Result<Runner, String> {
         let client = match target {
-            Target::Raw | Target::RawTyped => return Err("no raw baseline for streams".to_string()),
+            Target::Raw | Target::RawTyped => return Err(NO_RAW_STREAM.to_string()),
             Target::Rpcgen => targets.rpcgen.clone(),
             Target::Python => targets.python.clone()?,
             Target::PythonBoth => {
@@ -351,7 +353,7 @@ impl Workload for StreamCase {
 
     async fn measure(&self, runner: &mut Runner, limits: Limits) -> Result<Summary, String> {
         match runner {
-            Runner::Raw { .. } => Err("no raw baseline for streams".to_string()),
+            Runner::Raw { .. } => Err(NO_RAW_STREAM.to_string()),
             Runner::Typed(client) => {
                 let client = client.clone();
                 let (method, count, size) = (self.method, self.count, self.size);

@@ -164,12 +164,13 @@ pub async fn start_echo_server(
     let task = tokio::spawn(async move {
         while let Ok(request) = receiver.recv().await {
             let mut frames = request.into_vec();
-            let Some(answer) = frames.last().and_then(|last| payload.answer(last).ok()) else {
+            let Some(last) = frames.last_mut() else {
                 continue;
             };
-            if let Some(last) = frames.last_mut() {
-                *last = answer;
-            }
+            let Ok(answer) = payload.answer(last) else {
+                continue;
+            };
+            *last = answer;
             let Ok(message) = ZmqMessage::try_from(frames) else {
                 continue;
             };
