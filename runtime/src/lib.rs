@@ -49,5 +49,5 @@ pub use middleware::{
     CallContext, CallOutcome, Middleware, RequestContext, RequestOutcome, TracingLayer,
 };
 pub use server::{Server, ServerBuilder};
-pub use service::{Args, MethodInfo, MethodKind, ParamInfo, Service};
+pub use service::{Args, Cancellation, MethodInfo, MethodKind, ParamInfo, Service};
 pub use value::Arguments;

@@ -34,7 +34,10 @@ use crate::event::{self, id_key, Frame, Header};
 use crate::introspection;
 use crate::middleware::{CallContext, CallOutcome, Middleware};
 use crate::msgpack::first_item;
-use crate::service::{encode_result, Args, EncodedValue, Handler, ItemStream, Reply, Service};
+use crate::service::{
+    encode_result, Args, CancelFlag, Cancellation, EncodedValue, Handler, ItemStream, Reply,
+    Service,
+};
 use crate::transport::{self, Incoming, RouterReceiver, RouterSender};
 use crate::value::{from_slice, Arguments};
 
@@ -400,7 +403,8 @@ struct CallSignals {
     heard: AtomicBool,
     /// Credit granted with `_zpc_more` and not yet taken by the call.
     granted: AtomicU64,
-    /// Set once the call must end (the server is stopping).
+    /// Set once the call must end (the server is stopping, or the caller was lost); handlers
+    /// read it through [`Args::cancellation`].
     cancelled: AtomicBool,
     /// Wakes the call for credit or cancellation.
     wake: Notify,
@@ -441,6 +445,12 @@ impl CallSignals {
     fn cancel(&self) {
         self.cancelled.store(true, Ordering::Release);
         self.wake.notify_one();
+    }
+}
+
+impl CancelFlag for CallSignals {
+    fn is_set(&self) -> bool {
+        self.cancelled.load(Ordering::Acquire)
     }
 }
 
@@ -593,7 +603,11 @@ impl Call {
                 ),
             )
         })?;
-        let args = Args::check(method.info.clone(), request.args())?;
+        let args = Args::check(
+            method.info.clone(),
+            request.args(),
+            Cancellation::new(self.signals.clone()),
+        )?;
         let info = method.info.clone();
         Ok(match &method.handler {
             Handler::Async(handler) => Stage::Unary(handler(args)),
@@ -667,6 +681,7 @@ impl Call {
                             Beat::Lost => {
                                 let lost = self.clock.interval().unwrap_or_default() * 2;
                                 let reason = format!("lost the caller (no heartbeat for {lost:?})");
+                                self.signals.cancel();
                                 tracing::warn!(
                                     target: "rpcgen", method = context.method, %reason, "cancelling call"
                                 );

@@ -5,11 +5,13 @@
 //! into a `TypeError` that names the method and the parameter. They return a value or a
 //! [`RemoteError`]. Three kinds exist: async unary handlers, blocking unary handlers (run on
 //! Tokio's blocking pool so they never delay heartbeats), and streaming handlers that return a
-//! `Stream` of items.
+//! `Stream` of items. A handler that cannot be dropped mid-way (a blocking one, or work handed to
+//! a thread) reads its call's [`Cancellation`] to stop early.
 
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::ops::Range;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -125,12 +127,84 @@ pub struct Args {
     encoded: Bytes,
     /// Where argument `i` starts in `encoded`; one more entry for the end of the last.
     bounds: Vec<usize>,
+    cancellation: Cancellation,
+}
+
+/// Whether a call is still wanted, for handlers that can give up early.
+///
+/// An async handler needs none: when its caller is lost or the server stops without waiting, its
+/// future is dropped. A blocking handler, or work an async handler hands to a thread, cannot be
+/// dropped; it runs to its end unless it reads this flag between steps and returns. Get it from
+/// [`Args::cancellation`]; clones share the flag.
+///
+/// ```
+/// use rpcgen_runtime::{MethodInfo, RemoteError, Service};
+///
+/// let service = Service::new("jobs").blocking(MethodInfo::new("crunch"), |args| {
+///     let cancellation = args.cancellation().clone();
+///     let mut done = 0u64;
+///     while done < 1_000 {
+///         if cancellation.is_cancelled() {
+///             return Err(RemoteError::new("Cancelled", "nobody waits for this any more"));
+///         }
+///         done += 1; // one step of the real work
+///     }
+///     Ok(done)
+/// });
+/// # let _ = service;
+/// ```
+#[derive(Clone)]
+pub struct Cancellation(Arc<dyn CancelFlag>);
+
+/// Where a call keeps its cancellation: the server's per-call state, so that handing the flag
+/// to a handler costs no allocation.
+pub(crate) trait CancelFlag: Send + Sync {
+    /// Whether the call was cancelled.
+    fn is_set(&self) -> bool;
+}
+
+impl CancelFlag for AtomicBool {
+    fn is_set(&self) -> bool {
+        self.load(Ordering::Acquire)
+    }
+}
+
+impl Cancellation {
+    /// The cancellation kept in `flag`.
+    pub(crate) fn new(flag: Arc<dyn CancelFlag>) -> Self {
+        Self(flag)
+    }
+
+    /// True once the call was cancelled: its caller stopped heartbeating, or the server stopped
+    /// without waiting for it. What the handler returns after that is dropped.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.is_set()
+    }
+}
+
+impl Default for Cancellation {
+    /// A call that is never cancelled.
+    fn default() -> Self {
+        Self(Arc::new(AtomicBool::new(false)))
+    }
+}
+
+impl std::fmt::Debug for Cancellation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cancellation")
+            .field("cancelled", &self.is_cancelled())
+            .finish()
+    }
 }
 
 impl Args {
     /// Checks the arguments of a request against the method: they must be an array with exactly
-    /// one value per parameter.
-    pub(crate) fn check(method: Arc<MethodInfo>, encoded: Bytes) -> Result<Self, RemoteError> {
+    /// one value per parameter. `cancellation` is the call's, handed to the handler.
+    pub(crate) fn check(
+        method: Arc<MethodInfo>,
+        encoded: Bytes,
+        cancellation: Cancellation,
+    ) -> Result<Self, RemoteError> {
         let mut reader = Reader::new(&encoded);
         let count = match reader.head() {
             Ok(Head::Array(count)) => count,
@@ -173,12 +247,18 @@ impl Args {
             method,
             encoded,
             bounds,
+            cancellation,
         })
     }
 
     /// The method being called.
     pub fn method(&self) -> &MethodInfo {
         &self.method
+    }
+
+    /// Tells whether the call is still wanted; see [`Cancellation`].
+    pub fn cancellation(&self) -> &Cancellation {
+        &self.cancellation
     }
 
     /// Decodes argument `index`; a wrong type is a `TypeError` naming the method and parameter.
@@ -429,6 +509,10 @@ impl Service {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn check_args(method: Arc<MethodInfo>, encoded: Bytes) -> Result<Args, RemoteError> {
+        Args::check(method, encoded, Cancellation::default())
+    }
     use rmpv::Value;
 
     fn encoded(value: Value) -> Bytes {
@@ -458,13 +542,13 @@ mod tests {
     #[test]
     fn wrong_argument_counts_name_the_method_and_its_parameters() {
         let error =
-            Args::check(add_info(), encoded(Value::Array(vec![Value::from(1)]))).unwrap_err();
+            check_args(add_info(), encoded(Value::Array(vec![Value::from(1)]))).unwrap_err();
         assert_eq!(error.name, "TypeError");
         assert_eq!(
             error.message,
             "`add` takes 2 arguments (a, b) but 1 was given"
         );
-        let error = Args::check(add_info(), encoded(Value::from("ab"))).unwrap_err();
+        let error = check_args(add_info(), encoded(Value::from("ab"))).unwrap_err();
         assert_eq!(
             error.message,
             "the arguments of `add` must be an array, not a string"
@@ -473,7 +557,7 @@ mod tests {
 
     #[test]
     fn wrong_argument_types_name_the_parameter() {
-        let args = Args::check(
+        let args = check_args(
             add_info(),
             encoded(Value::Array(vec![Value::from(1), Value::from("x")])),
         )

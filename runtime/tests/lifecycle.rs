@@ -99,10 +99,24 @@ async fn a_grace_period_cancels_what_is_left() {
         probe.started.load(std::sync::atomic::Ordering::SeqCst) == 1
     })
     .await;
+    let blocked = tokio::spawn({
+        let client = client.clone();
+        async move { client.call::<(), _>("block_until_cancelled", ()).await }
+    });
+    common::eventually("both calls are running", || {
+        probe.started.load(std::sync::atomic::Ordering::SeqCst) == 2
+    })
+    .await;
     server.shutdown_within(Duration::from_millis(200)).await;
-    assert_eq!(probe.cancelled.load(std::sync::atomic::Ordering::SeqCst), 1);
     let error = stuck.await.unwrap().unwrap_err();
     assert!(matches!(error, CallError::LostRemote { .. }), "{error}");
+    let error = blocked.await.unwrap().unwrap_err();
+    assert!(matches!(error, CallError::LostRemote { .. }), "{error}");
+    // The async handler was dropped; the blocking one saw its cancellation and returned.
+    common::eventually("both handlers are cancelled", || {
+        probe.cancelled.load(std::sync::atomic::Ordering::SeqCst) == 2
+    })
+    .await;
 }
 
 #[tokio::test]

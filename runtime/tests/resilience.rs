@@ -131,6 +131,24 @@ async fn the_server_cancels_the_handler_of_a_lost_caller() {
 }
 
 #[tokio::test]
+async fn a_blocking_handler_learns_that_its_caller_was_lost() {
+    let (server, _client, probe) = demo().await;
+    let mut caller = raw_dealer(server.endpoint()).await;
+    let (_, message) = request("block_until_cancelled", &[0x90]);
+    caller.send(message).await.unwrap();
+    eventually("the handler runs", || {
+        probe.started.load(Ordering::SeqCst) == 1
+    })
+    .await;
+    // A thread cannot be dropped; the handler sees the call's cancellation and returns.
+    eventually("the handler sees its cancellation", || {
+        probe.cancelled.load(Ordering::SeqCst) == 1
+    })
+    .await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
 async fn calls_made_before_the_server_is_up_wait_for_it() {
     let endpoint = format!("tcp://127.0.0.1:{}", free_port());
     let client = client_for(&endpoint);

@@ -19,9 +19,10 @@ pub const HEARTBEAT: Duration = Duration::from_millis(500);
 pub struct Probe {
     /// Items produced by `count_probed` so far.
     pub produced: AtomicU64,
-    /// Calls of `wait_forever` that started.
+    /// Calls of `wait_forever` and `block_until_cancelled` that started.
     pub started: AtomicU64,
-    /// Handlers of `wait_forever` that were dropped (cancelled).
+    /// Handlers of `wait_forever` that were dropped, and of `block_until_cancelled` that saw
+    /// their cancellation.
     pub cancelled: AtomicU64,
 }
 
@@ -37,7 +38,8 @@ impl Drop for DropFlag {
 /// The service the tests call.
 pub fn demo_service(probe: Arc<Probe>) -> Service {
     let produced = probe.clone();
-    let cancellable = probe;
+    let cancellable = probe.clone();
+    let blocking = probe;
     Service::new("Demo")
         .doc("A service for tests.")
         .unary(MethodInfo::new("echo").param("value"), |args| async move {
@@ -87,6 +89,18 @@ pub fn demo_service(probe: Arc<Probe>) -> Service {
                 futures::future::pending::<()>().await;
                 Ok(())
             }
+        })
+        .blocking(MethodInfo::new("block_until_cancelled"), move |args| {
+            blocking.started.fetch_add(1, Ordering::SeqCst);
+            // Bounded: a test that never cancels fails on its own wait, not on this loop.
+            for _ in 0..3_000 {
+                if args.cancellation().is_cancelled() {
+                    blocking.cancelled.fetch_add(1, Ordering::SeqCst);
+                    return Err(RemoteError::new("Cancelled", "gave up"));
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Ok(())
         })
         .stream(MethodInfo::new("count").param("n"), |args| async move {
             let n = args.get::<u64>(0)?;
