@@ -8,7 +8,9 @@ use rpcgen_runtime::Bytes;
 use rpcgen_runtime::{MethodInfo, RemoteError, Service};
 
 /// The typed service the rpcgen servers run: each method decodes its argument into its Rust
-/// type and returns it, as generated code would.
+/// type and returns it, as generated code would. One difference: the map is a `HashMap`, where
+/// generated code uses `BTreeMap` (about 8 % slower here; see "The map type" in
+/// docs/benchmarks.md).
 pub fn service() -> Service {
     Service::new("Bench")
         .doc("Echo methods for rpcgen's runtime benchmark.")
