@@ -273,7 +273,7 @@ impl Client {
         };
         if request.context.is_some() {
             let returned = match &reply {
-                Ok(value) => Ok(rmpv::decode::read_value(&mut &value[..]).unwrap_or(Value::Nil)),
+                Ok(value) => Ok(crate::value::read_value(&mut &value[..]).unwrap_or(Value::Nil)),
                 Err(error) => Err(error),
             };
             request.finish(match &returned {

@@ -15,6 +15,7 @@ use bytes::Bytes;
 use rmpv::Value;
 
 use crate::msgpack::{Head, Malformed, Reader};
+use crate::value::read_value;
 
 /// Event name of a successful reply: args `[value]`.
 pub const OK: &str = "OK";
@@ -172,13 +173,6 @@ impl Event {
         write_value(&mut args, &self.args);
         encode_event(&self.header, &self.name, &args)
     }
-}
-
-/// Decodes one dynamic value from the start of `bytes` and moves past it.
-fn read_value(bytes: &mut &[u8]) -> Result<Value, rmpv::decode::Error> {
-    // Borrowing first then owning allocates every string and buffer once, at its exact size
-    // (`read_value` grows large ones from 64 KiB by doubling, copying each time).
-    rmpv::decode::read_value_ref(bytes).map(|value| value.to_owned())
 }
 
 impl Header {

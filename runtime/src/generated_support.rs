@@ -205,7 +205,7 @@ pub fn decode_error<E: IdlError>(error: &CallError) -> Option<E> {
         .rev()
         .find_map(|line| line.strip_prefix(FIELDS_LINE))?;
     let bytes = BASE64.decode(line.trim_end()).ok()?;
-    let value = rmpv::decode::read_value(&mut bytes.as_slice()).ok()?;
+    let value = crate::value::read_value(&mut bytes.as_slice()).ok()?;
     from_value(&value).ok()
 }
 

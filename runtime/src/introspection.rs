@@ -55,7 +55,7 @@ fn named_method<'a>(
     builtin: &str,
     mut args: &[u8],
 ) -> Result<&'a MethodInfo, RemoteError> {
-    let args = rmpv::decode::read_value(&mut args).unwrap_or(Value::Nil);
+    let args = crate::value::read_value(&mut args).unwrap_or(Value::Nil);
     let name = match args.as_array().map(Vec::as_slice) {
         Some([name]) => name.as_str(),
         _ => None,

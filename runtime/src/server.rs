@@ -572,7 +572,7 @@ impl Call {
         let returned;
         let outcome = match &outcome {
             Ok(Finished::Returned(bytes)) => {
-                returned = rmpv::decode::read_value(&mut &bytes[..]).unwrap_or(Value::Nil);
+                returned = crate::value::read_value(&mut &bytes[..]).unwrap_or(Value::Nil);
                 CallOutcome::Returned(&returned)
             }
             Ok(Finished::Streamed(items)) => CallOutcome::Streamed { items: *items },

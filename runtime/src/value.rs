@@ -10,6 +10,9 @@
 //! are expected (zerorpc-node sends integers outside 32 bits as float64), `str` where bytes are
 //! expected and `bin` where text is expected, and structs sent as arrays. [`from_value`] does
 //! the same for a dynamic [`rmpv::Value`].
+//!
+//! Every decoder here refuses values nested deeper than [`MAX_DEPTH`] levels, so that no peer
+//! can overflow a thread's stack with a small frame of nested arrays.
 
 use std::any::{Any, TypeId};
 
@@ -45,7 +48,28 @@ pub fn encode_into<T: Serialize + ?Sized>(
 /// Encodes a value and reads it back as a dynamic [`Value`] (see [`encode`]).
 pub fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<Value, EncodeError> {
     let bytes = encode(value)?;
-    rmpv::decode::read_value(&mut bytes.as_slice()).map_err(|error| EncodeError(error.to_string()))
+    read_value(&mut bytes.as_slice()).map_err(|error| EncodeError(error.to_string()))
+}
+
+/// How deeply arrays and maps may nest in a value the runtime decodes; deeper values are
+/// refused with an error.
+///
+/// Decoding recurses once per level, and so does encoding a decoded value again. A frame of a
+/// few kilobytes can nest thousands of levels, which overflows a 2 MiB thread stack (Tokio's
+/// default) in a debug build from about 400 levels on, and a stack overflow aborts the whole
+/// process. 128 levels (serde_json's limit too) leave room for any real payload.
+pub const MAX_DEPTH: usize = 128;
+
+/// Reads one dynamic value from the start of `bytes` and moves past it, refusing nesting deeper
+/// than [`MAX_DEPTH`].
+pub(crate) fn read_value(bytes: &mut &[u8]) -> Result<Value, rmpv::decode::Error> {
+    // rmpv counts two steps per array or map (the value, then its items) and up to three for
+    // the innermost value (a string: the value, its text, its bytes). So every value within
+    // MAX_DEPTH levels passes, and some (arrays around a nil) one level more; both stay far from
+    // a stack overflow. Borrowing first then owning allocates every string and buffer once, at
+    // its exact size (`read_value` grows large ones from 64 KiB by doubling, copying each time).
+    rmpv::decode::read_value_ref_with_max_depth(bytes, 2 * MAX_DEPTH + 3)
+        .map(|value| value.to_owned())
 }
 
 /// Decodes one MessagePack value, which must fill `bytes`, into a typed one, leniently (see the
@@ -178,9 +202,6 @@ fn walk(reader: &mut Reader<'_>) -> Result<(), WalkError> {
     Ok(())
 }
 
-/// Nesting deeper than this is refused: decoding recurses once per level.
-const MAX_DEPTH: usize = 512;
-
 type LenientError = rmpv::ext::Error;
 
 /// A serde `Deserializer` over MessagePack bytes that accepts what real zerorpc peers send.
@@ -203,25 +224,33 @@ impl<'de> Lenient<'de> {
         pairs: bool,
         visitor: V,
     ) -> Result<V::Value, LenientError> {
+        self.nested(|de| {
+            let mut items = Items { de, left: items };
+            let value = if pairs {
+                visitor.visit_map(&mut items)?
+            } else {
+                visitor.visit_seq(&mut items)?
+            };
+            let left = if pairs { items.left * 2 } else { items.left };
+            for _ in 0..left {
+                de.reader.skip().map_err(malformed)?;
+            }
+            Ok(value)
+        })
+    }
+
+    /// Decodes one level deeper with `decode`, refusing to go beyond [`MAX_DEPTH`].
+    fn nested<T>(
+        &mut self,
+        decode: impl FnOnce(&mut Self) -> Result<T, LenientError>,
+    ) -> Result<T, LenientError> {
         if self.depth == MAX_DEPTH {
             return Err(de::Error::custom(format!(
                 "values nested deeper than {MAX_DEPTH} levels"
             )));
         }
         self.depth += 1;
-        let mut items = Items {
-            de: self,
-            left: items,
-        };
-        let value = if pairs {
-            visitor.visit_map(&mut items)?
-        } else {
-            visitor.visit_seq(&mut items)?
-        };
-        let left = if pairs { items.left * 2 } else { items.left };
-        for _ in 0..left {
-            self.reader.skip().map_err(malformed)?;
-        }
+        let value = decode(self)?;
         self.depth -= 1;
         Ok(value)
     }
@@ -343,13 +372,19 @@ impl<'de> de::Deserializer<'de> for &mut Lenient<'de> {
         _variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, LenientError> {
-        let has_payload = matches!(self.reader.clone().head(), Ok(Head::Map(1)));
-        if has_payload {
-            self.head()?;
+        if !matches!(self.reader.clone().head(), Ok(Head::Map(1))) {
+            return visitor.visit_enum(Variant {
+                de: self,
+                has_payload: false,
+            });
         }
-        visitor.visit_enum(Variant {
-            de: self,
-            has_payload,
+        self.head()?;
+        // A variant's payload may hold the same enum again: count it as a level.
+        self.nested(|de| {
+            visitor.visit_enum(Variant {
+                de,
+                has_payload: true,
+            })
         })
     }
 
@@ -669,11 +704,53 @@ mod tests {
         assert!(error.0.contains("truncated"), "{error}");
     }
 
+    /// `levels` arrays (`0x91`) or single-entry maps keyed "k" (`0x81 0xa1 k`) around a nil.
+    fn nested(levels: usize, container: &[u8]) -> Vec<u8> {
+        let mut bytes = container.repeat(levels);
+        bytes.push(0xc0);
+        bytes
+    }
+
     #[test]
     fn deep_nesting_is_refused_without_overflowing_the_stack() {
-        let mut bytes = vec![0x91; 100_000];
-        bytes.push(0xc0);
-        let error = from_slice::<Value>(&bytes).unwrap_err();
+        for container in [&[0x91][..], &[0x81, 0xa1, b'k']] {
+            // At the limit, both decoders accept the value, and it encodes again.
+            let bytes = nested(MAX_DEPTH, container);
+            let value = from_slice::<Value>(&bytes).unwrap();
+            assert_eq!(read_value(&mut &bytes[..]).unwrap(), value);
+            assert_eq!(encode(&value).unwrap(), bytes);
+            // Deeper (rmpv may allow one level more), or much deeper in a small frame, is an
+            // error, not a stack overflow.
+            let error = from_slice::<Value>(&nested(MAX_DEPTH + 1, container)).unwrap_err();
+            assert!(error.0.contains("nested deeper"), "{error}");
+            for levels in [MAX_DEPTH + 2, 100_000] {
+                let bytes = nested(levels, container);
+                assert!(from_slice::<Value>(&bytes).is_err());
+                assert!(read_value(&mut &bytes[..]).is_err());
+            }
+        }
+    }
+
+    #[test]
+    fn a_recursive_enum_counts_each_variant_as_a_level() {
+        #[derive(Debug, Deserialize)]
+        enum Tree {
+            Leaf,
+            Node(Box<Tree>),
+        }
+        let node = [0x81, 0xa4, b'N', b'o', b'd', b'e'];
+        let mut bytes = node.repeat(MAX_DEPTH);
+        bytes.extend_from_slice(&[0xa4, b'L', b'e', b'a', b'f']);
+        let mut tree = from_slice::<Tree>(&bytes).unwrap();
+        let mut depth = 0;
+        while let Tree::Node(inner) = tree {
+            tree = *inner;
+            depth += 1;
+        }
+        assert_eq!(depth, MAX_DEPTH);
+        let mut bytes = node.repeat(100_000);
+        bytes.extend_from_slice(&[0xa4, b'L', b'e', b'a', b'f']);
+        let error = from_slice::<Tree>(&bytes).unwrap_err();
         assert!(error.0.contains("nested deeper"), "{error}");
     }
 

@@ -157,6 +157,68 @@ async fn bad_input_on_the_wire_never_stops_the_server() {
     server.shutdown().await;
 }
 
+/// Sends one event frame on a raw DEALER and decodes the reply.
+async fn ask(raw: &mut zeromq::DealerSocket, frame: Vec<u8>) -> Event {
+    raw.send(ZmqMessage::try_from(vec![Bytes::new(), Bytes::from(frame)]).unwrap())
+        .await
+        .unwrap();
+    let reply = raw.recv().await.unwrap();
+    Event::decode(reply.get(1).unwrap()).unwrap()
+}
+
+/// `levels` arrays around a nil, as MessagePack.
+fn nested(levels: usize) -> Vec<u8> {
+    [vec![0x91; levels], vec![0xc0]].concat()
+}
+
+#[tokio::test]
+async fn deeply_nested_input_gets_an_error_not_a_stack_overflow() {
+    // Middleware makes the server also decode arguments and headers as dynamic values.
+    let server = demo_builder(Arc::new(Probe::default()))
+        .layer(TracingLayer::default())
+        .start()
+        .await
+        .unwrap();
+    let mut raw = zeromq::DealerSocket::new();
+    raw.connect(server.endpoint()).await.unwrap();
+    // 100,000 levels in 100 kB: refused with an error, by a handler and by introspection.
+    for method in ["echo", "_zerorpc_args"] {
+        let reply = ask(
+            &mut raw,
+            encode_event(&Header::new(), method, &nested(100_000)),
+        )
+        .await;
+        assert_eq!(reply.name, "ERR", "{method}: {}", reply.args);
+        if method == "echo" {
+            assert!(
+                reply.args.to_string().contains("nested deeper"),
+                "{}",
+                reply.args
+            );
+        }
+    }
+    // A header with a deeply nested extra entry: the call is still served.
+    let mut header = Header::new();
+    header.insert("trace", Value::Nil);
+    let mut frame = encode_event(&header, "hello", &[0x91, 0xa1, b'x']);
+    let trace = frame
+        .windows(6)
+        .position(|bytes| bytes == b"\xa5trace")
+        .unwrap();
+    frame.splice(trace + 6..trace + 7, nested(100_000));
+    let reply = ask(&mut raw, frame).await;
+    assert_eq!(reply.args, Value::Array(vec![Value::from("Hello, x")]));
+    // Within the limit (the arguments' array is the first level), a nested value comes back.
+    let args = [vec![0x91], nested(rpcgen_runtime::value::MAX_DEPTH - 1)].concat();
+    let reply = ask(&mut raw, encode_event(&Header::new(), "echo", &args)).await;
+    assert_eq!(reply.name, "OK", "{}", reply.args);
+    assert_eq!(
+        reply.encode()[reply.encode().len() - args.len()..],
+        args[..]
+    );
+    server.shutdown().await;
+}
+
 /// Records every hook call as a line of text.
 #[derive(Clone, Default)]
 struct Recorder(Arc<Mutex<Vec<String>>>);
