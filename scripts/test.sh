@@ -22,16 +22,22 @@ INSTA_UPDATE=no cargo test --workspace
 step "Benchmarks compile and run once (as tests, not measurements)"
 cargo test --workspace --benches --quiet
 
+step "Tools kept outside the workspace compile: fuzz targets, transport probe (clippy, fmt)"
+for tool in runtime/fuzz bench/transport-probe; do
+  cargo fmt --manifest-path "$tool/Cargo.toml" -- --check
+  cargo clippy --manifest-path "$tool/Cargo.toml" --quiet -- -D warnings
+done
+
 step "Checked-in .rpc files are formatted"
 cargo run --quiet -p rpcgen -- fmt --check tests/fixtures/*.rpc tests/python/*.rpc tests/python/bench/*.rpc examples/*/api/*.rpc tests/rust/api/*.rpc
 
 step "Exact rebuilds: the example's build script reruns only when a file it read changes"
 tests/rust/check_exact_rebuilds.sh
 
-step "Python scripts of the Rust end-to-end tests and the bench (ruff, mypy --strict)"
-"$RPCGEN_PYTHON" -m ruff check --no-cache tests/rust/python bench/zerorpc_server.py bench/zerorpc_client.py examples/shop/clients/python/demo.py
-"$RPCGEN_PYTHON" -m ruff format --no-cache --check tests/rust/python bench/zerorpc_server.py bench/zerorpc_client.py examples/shop/clients/python/demo.py
-"$RPCGEN_PYTHON" -m mypy --strict --no-incremental tests/rust/python bench/zerorpc_server.py bench/zerorpc_client.py
+step "Python scripts of the Rust end-to-end tests, the bench and the fuzz seeds (ruff, mypy --strict)"
+"$RPCGEN_PYTHON" -m ruff check --no-cache tests/rust/python bench/zerorpc_server.py bench/zerorpc_client.py runtime/fuzz/seed.py examples/shop/clients/python/demo.py
+"$RPCGEN_PYTHON" -m ruff format --no-cache --check tests/rust/python bench/zerorpc_server.py bench/zerorpc_client.py runtime/fuzz/seed.py examples/shop/clients/python/demo.py
+"$RPCGEN_PYTHON" -m mypy --strict --no-incremental tests/rust/python bench/zerorpc_server.py bench/zerorpc_client.py runtime/fuzz/seed.py
 
 step "TypeScript runtime (tsc --strict, node --test, interop with zerorpc-python)"
 runtime/ts/test.sh
