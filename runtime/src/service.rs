@@ -135,7 +135,8 @@ pub struct Args {
 /// An async handler needs none: when its caller is lost or the server stops without waiting, its
 /// future is dropped. A blocking handler, or work an async handler hands to a thread, cannot be
 /// dropped; it runs to its end unless it reads this flag between steps and returns. Get it from
-/// [`Args::cancellation`]; clones share the flag.
+/// [`Args::cancellation`], or from [`Cancellation::current`] inside a handler that has no
+/// `Args` at hand (a generated service's method); clones share the flag.
 ///
 /// ```
 /// use rpcgen_runtime::{MethodInfo, RemoteError, Service};
@@ -169,7 +170,21 @@ impl CancelFlag for AtomicBool {
     }
 }
 
+tokio::task_local! {
+    /// The cancellation of the call whose handler is running.
+    static CURRENT: Cancellation;
+}
+
 impl Cancellation {
+    /// The cancellation of the call being handled, from inside its handler: an async or blocking
+    /// handler, or the future that starts a stream. `None` elsewhere.
+    ///
+    /// This is the way in for code that cannot see the call's [`Args`], such as the methods of
+    /// a generated service's trait: take it there, and move it into work handed to a thread.
+    pub fn current() -> Option<Self> {
+        CURRENT.try_with(Self::clone).ok()
+    }
+
     /// The cancellation kept in `flag`.
     pub(crate) fn new(flag: Arc<dyn CancelFlag>) -> Self {
         Self(flag)
@@ -435,7 +450,9 @@ impl Service {
         let name: Arc<str> = info.name.as_str().into();
         let handler = move |args: Args| {
             let method = name.clone();
-            handler(args)
+            let cancellation = args.cancellation.clone();
+            CURRENT
+                .scope(cancellation, handler(args))
                 .map(move |result| result.and_then(|value| encode_result(&method, value)))
                 .boxed()
         };
@@ -453,7 +470,12 @@ impl Service {
         T: Serialize + Send + 'static,
     {
         let name = info.name.clone();
-        let handler = move |args: Args| handler(args).and_then(|value| encode_result(&name, value));
+        let handler = move |args: Args| {
+            let cancellation = args.cancellation.clone();
+            CURRENT
+                .sync_scope(cancellation, || handler(args))
+                .and_then(|value| encode_result(&name, value))
+        };
         self.register(
             info,
             MethodKind::Unary,
@@ -476,7 +498,9 @@ impl Service {
         let name: Arc<str> = info.name.as_str().into();
         let handler = move |args: Args| {
             let method = name.clone();
-            handler(args)
+            let cancellation = args.cancellation.clone();
+            CURRENT
+                .scope(cancellation, handler(args))
                 .map(move |started| {
                     started.map(|items| {
                         items
@@ -537,6 +561,30 @@ mod tests {
         let mut numbers = EncodedValue::encode([[7u64; 32]; 32]).unwrap();
         assert!(numbers.value().len() >= EncodedValue::FREE_AFTER_REPLY);
         assert!(numbers.take_source().is_none());
+    }
+
+    #[test]
+    fn a_blocking_handler_sees_its_call_s_cancellation() {
+        assert!(Cancellation::current().is_none());
+        let service = Service::new("s").blocking(MethodInfo::new("b"), |args| {
+            let current = Cancellation::current().expect("inside the handler");
+            Ok((current.is_cancelled(), args.cancellation().is_cancelled()))
+        });
+        let method = service.method("b").unwrap();
+        let Handler::Blocking(handler) = &method.handler else {
+            panic!("registered as blocking");
+        };
+        let cancelled = Arc::new(AtomicBool::new(true));
+        let cancellation = Cancellation::new(cancelled);
+        let args = Args::check(
+            method.info.clone(),
+            encoded(Value::Array(vec![])),
+            cancellation,
+        );
+        let reply = handler(args.unwrap()).unwrap();
+        // (true, true): both ways in read the same flag.
+        assert_eq!(reply.value(), [0x92, 0xc3, 0xc3]);
+        assert!(Cancellation::current().is_none());
     }
 
     #[test]

@@ -131,18 +131,21 @@ async fn the_server_cancels_the_handler_of_a_lost_caller() {
 }
 
 #[tokio::test]
-async fn a_blocking_handler_learns_that_its_caller_was_lost() {
+async fn blocking_work_learns_that_its_caller_was_lost() {
     let (server, _client, probe) = demo().await;
     let mut caller = raw_dealer(server.endpoint()).await;
-    let (_, message) = request("block_until_cancelled", &[0x90]);
-    caller.send(message).await.unwrap();
-    eventually("the handler runs", || {
-        probe.started.load(Ordering::SeqCst) == 1
+    // A blocking handler, and an async one that hands its work to a thread.
+    for method in ["block_until_cancelled", "offload_until_cancelled"] {
+        let (_, message) = request(method, &[0x90]);
+        caller.send(message).await.unwrap();
+    }
+    eventually("both handlers run", || {
+        probe.started.load(Ordering::SeqCst) == 2
     })
     .await;
-    // A thread cannot be dropped; the handler sees the call's cancellation and returns.
-    eventually("the handler sees its cancellation", || {
-        probe.cancelled.load(Ordering::SeqCst) == 1
+    // A thread cannot be dropped; each sees its call's cancellation and returns.
+    eventually("both see their cancellation", || {
+        probe.cancelled.load(Ordering::SeqCst) == 2
     })
     .await;
     server.shutdown().await;

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
 use rmpv::Value;
-use rpcgen_runtime::{Arguments, Client, MethodInfo, RemoteError, Server, ServerBuilder, Service};
+use rpcgen_runtime::{
+    Arguments, Cancellation, Client, MethodInfo, RemoteError, Server, ServerBuilder, Service,
+};
 use serde::de::DeserializeOwned;
 
 /// A short heartbeat that keeps lost-remote tests fast, with room for a loaded 2-core machine.
@@ -19,10 +21,11 @@ pub const HEARTBEAT: Duration = Duration::from_millis(500);
 pub struct Probe {
     /// Items produced by `count_probed` so far.
     pub produced: AtomicU64,
-    /// Calls of `wait_forever` and `block_until_cancelled` that started.
+    /// Calls of `wait_forever`, `block_until_cancelled` and `offload_until_cancelled` that
+    /// started.
     pub started: AtomicU64,
-    /// Handlers of `wait_forever` that were dropped, and of `block_until_cancelled` that saw
-    /// their cancellation.
+    /// Handlers of `wait_forever` that were dropped, and of the two others that saw their
+    /// cancellation.
     pub cancelled: AtomicU64,
 }
 
@@ -35,11 +38,26 @@ impl Drop for DropFlag {
     }
 }
 
+/// Blocking work that checks its call's cancellation every 10 ms, for at most 30 s.
+fn wait_until_cancelled(cancellation: &Cancellation, probe: &Probe) -> Result<(), RemoteError> {
+    probe.started.fetch_add(1, Ordering::SeqCst);
+    // Bounded: a test that never cancels fails on its own wait, not on this loop.
+    for _ in 0..3_000 {
+        if cancellation.is_cancelled() {
+            probe.cancelled.fetch_add(1, Ordering::SeqCst);
+            return Err(RemoteError::new("Cancelled", "gave up"));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    Ok(())
+}
+
 /// The service the tests call.
 pub fn demo_service(probe: Arc<Probe>) -> Service {
     let produced = probe.clone();
     let cancellable = probe.clone();
-    let blocking = probe;
+    let blocking = probe.clone();
+    let offloading = probe;
     Service::new("Demo")
         .doc("A service for tests.")
         .unary(MethodInfo::new("echo").param("value"), |args| async move {
@@ -91,16 +109,17 @@ pub fn demo_service(probe: Arc<Probe>) -> Service {
             }
         })
         .blocking(MethodInfo::new("block_until_cancelled"), move |args| {
-            blocking.started.fetch_add(1, Ordering::SeqCst);
-            // Bounded: a test that never cancels fails on its own wait, not on this loop.
-            for _ in 0..3_000 {
-                if args.cancellation().is_cancelled() {
-                    blocking.cancelled.fetch_add(1, Ordering::SeqCst);
-                    return Err(RemoteError::new("Cancelled", "gave up"));
-                }
-                std::thread::sleep(Duration::from_millis(10));
+            wait_until_cancelled(args.cancellation(), &blocking)
+        })
+        .unary(MethodInfo::new("offload_until_cancelled"), move |_| {
+            let probe = offloading.clone();
+            async move {
+                // As a generated service's method would: no `Args` at hand.
+                let cancellation = Cancellation::current().expect("inside a handler");
+                tokio::task::spawn_blocking(move || wait_until_cancelled(&cancellation, &probe))
+                    .await
+                    .expect("the thread ends")
             }
-            Ok(())
         })
         .stream(MethodInfo::new("count").param("n"), |args| async move {
             let n = args.get::<u64>(0)?;
