@@ -171,6 +171,14 @@ def _encode_channel_event(message_id: bytes, channel_id: bytes, name: str, args:
     return _pack([header, name, args])
 
 
+class _UnreadableEvent(ProtocolError):
+    """An event that cannot be decoded, with its header's ``response_to`` when that was readable."""
+
+    def __init__(self, message: str, response_to: object) -> None:
+        super().__init__(message)
+        self.response_to = response_to
+
+
 def _decode_event(frames: Sequence[bytes]) -> _Event:
     """Decodes a received message: the event is its last frame, with or without a delimiter."""
     if not frames:
@@ -178,13 +186,28 @@ def _decode_event(frames: Sequence[bytes]) -> _Event:
     try:
         event = msgpack.unpackb(frames[-1], raw=False, strict_map_key=False)
     except (ValueError, TypeError) as exc:
-        raise ProtocolError(f"not a MessagePack event: {exc}") from exc
+        # msgpack's StackError (values nested too deeply) has no message of its own.
+        reason = str(exc) or type(exc).__name__
+        raise _UnreadableEvent(f"not a MessagePack event: {reason}", _read_response_to(frames[-1])) from exc
     if not isinstance(event, list) or len(event) != 3:
         raise ProtocolError(f"an event must be an array of 3 items, got {event!r:.80}")
     header, name, args = event
     if not isinstance(header, dict) or not isinstance(name, str):
         raise ProtocolError(f"an event needs a map header and a string name, got {event!r:.80}")
     return _Event(header, name, args)
+
+
+def _read_response_to(frame: bytes) -> object:
+    """The ``response_to`` of an event whose body cannot be decoded, if its header can be."""
+    unpacker = msgpack.Unpacker(raw=False, strict_map_key=False)
+    unpacker.feed(frame)
+    try:
+        if unpacker.read_array_header() != 3:
+            return None
+        header = unpacker.unpack()
+    except (ValueError, TypeError, msgpack.UnpackException):
+        return None
+    return header.get("response_to") if isinstance(header, dict) else None
 
 
 def _channel_key(response_to: object) -> bytes | None:
@@ -559,16 +582,30 @@ class _Connection:
         try:
             event = _decode_event(frames)
         except ProtocolError as exc:
-            logger.warning("dropping a message from %s: %s", self.endpoint, exc)
+            self._report_unreadable(exc)
             return
-        key = _channel_key(event.header.get("response_to"))
-        channel = self._channels.get(key) if key is not None else None
+        channel = self._channel_answered(event.header.get("response_to"))
         if channel is None:
             logger.debug("dropping %r from %s: no open channel for it", event.name, self.endpoint)
             return
         channel.last_heard = time.monotonic()
         if channel.handle(event):
             del self._channels[channel.id]
+
+    def _report_unreadable(self, error: ProtocolError) -> None:
+        """Fails the call an unreadable event answers; warns when no call can be identified."""
+        response_to = error.response_to if isinstance(error, _UnreadableEvent) else None
+        channel = self._channel_answered(response_to)
+        if channel is None:
+            logger.warning("dropping a message from %s: %s", self.endpoint, error)
+            return
+        del self._channels[channel.id]
+        channel.fail(ProtocolError(f"unreadable reply to {channel.method!r}: {error}"))
+
+    def _channel_answered(self, response_to: object) -> _Channel | None:
+        """The open channel a ``response_to`` names, if any."""
+        key = _channel_key(response_to)
+        return self._channels.get(key) if key is not None else None
 
     def _schedule(self, channel: _Channel, interval: float) -> None:
         when = min(channel.next_beat, channel.silence_deadline(interval))

@@ -9,7 +9,7 @@ import msgpack  # type: ignore[import-untyped, unused-ignore]
 import zmq
 from conftest import run_in_thread
 
-from rpcgen_runtime import Client
+from rpcgen_runtime import Client, ProtocolError
 
 HEARTBEAT = 0.3
 
@@ -61,3 +61,27 @@ def answer_heartbeats(
         beat = [{"message_id": f"beat-{number}", "v": 3, "response_to": channel_id}, "_zpc_hb", [0]]
         router.send_multipart([identity, b"", msgpack.packb(beat, use_bin_type=True)])
     return events
+
+
+def test_a_reply_too_deeply_nested_to_decode_fails_its_call_at_once() -> None:
+    context = zmq.Context()
+    router = context.socket(zmq.ROUTER)
+    router.linger = 0
+    port = router.bind_to_random_port("tcp://127.0.0.1")
+    try:
+        # A long timeout and heartbeat: the call must end with the reply, not by waiting.
+        with Client(f"tcp://127.0.0.1:{port}", heartbeat=None, timeout=60) as client:
+            join = run_in_thread(lambda: client.call("deep"))
+            assert router.poll(10_000), "no request arrived"
+            identity, _, request = router.recv_multipart()
+            channel_id = msgpack.unpackb(request, raw=False)[0]["message_id"]
+            header = msgpack.packb({"message_id": "reply-1", "v": 3, "response_to": channel_id})
+            # [header, "OK", [5,000 nested arrays]]: more than msgpack's unpacker will nest.
+            reply = b"\x93" + header + b"\xa2OK\x91" + b"\x91" * 5_000 + b"\xc0"
+            router.send_multipart([identity, b"", reply])
+            outcome = join()
+            assert isinstance(outcome, ProtocolError), outcome
+            assert re.search(r"unreadable reply to 'deep'.*StackError", str(outcome)), outcome
+    finally:
+        router.close()
+        context.term()
