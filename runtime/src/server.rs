@@ -404,7 +404,7 @@ struct CallSignals {
     /// Credit granted with `_zpc_more` and not yet taken by the call.
     granted: AtomicU64,
     /// Set once the call must end (the server is stopping, or the caller was lost); handlers
-    /// read it through [`Args::cancellation`].
+    /// read it through their [`Cancellation`].
     cancelled: AtomicBool,
     /// Wakes the call for credit or cancellation.
     wake: Notify,

@@ -533,11 +533,11 @@ impl Service {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rmpv::Value;
 
     fn check_args(method: Arc<MethodInfo>, encoded: Bytes) -> Result<Args, RemoteError> {
         Args::check(method, encoded, Cancellation::default())
     }
-    use rmpv::Value;
 
     fn encoded(value: Value) -> Bytes {
         let mut bytes = Vec::new();
