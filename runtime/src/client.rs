@@ -350,6 +350,24 @@ impl Client {
         Ok(stream)
     }
 
+    /// The header entries the middleware adds to a request for `method`: the last value of
+    /// each key, without the protocol's own keys.
+    fn header_extras(&self, method: &str) -> Vec<(String, Value)> {
+        let mut extras: Vec<(String, Value)> = Vec::new();
+        for middleware in &self.inner.middleware {
+            for (key, value) in middleware.request_header(method) {
+                if event::is_protocol_key(&key) {
+                    tracing::debug!(target: "rpcgen", key, "ignoring a protocol key from middleware");
+                } else if let Some(entry) = extras.iter_mut().find(|(known, _)| *known == key) {
+                    entry.1 = value;
+                } else {
+                    extras.push((key, value));
+                }
+            }
+        }
+        extras
+    }
+
     /// Encodes and sends a request, returning its open channel, which takes one answer or, for
     /// a `stream`, many events.
     fn open<A: Arguments>(
@@ -359,8 +377,9 @@ impl Client {
         stream: bool,
     ) -> Result<Request, CallError> {
         let started = Instant::now();
+        let extras = self.header_extras(method);
         // Room for small arguments; larger ones grow the buffer once.
-        let (mut payload, id) = event::request_prefix(method, 64);
+        let (mut payload, id) = event::request_prefix(method, &extras, 64);
         args.encode_arguments(&mut payload)
             .map_err(|source| CallError::Encode {
                 method: method.to_string(),

@@ -326,11 +326,16 @@ pub fn event_prefix(header: &Header, name: &str, args_capacity: usize) -> Vec<u8
     frame
 }
 
-/// The same bytes as [`event_prefix`] with [`Header::new`], written without building the
-/// header: the start of a request. Returns the buffer and where the new message id (as
-/// MessagePack) lies in it.
-pub fn request_prefix(name: &str, args_capacity: usize) -> (Vec<u8>, Range<usize>) {
-    let mut frame = start_frame(2, name, args_capacity);
+/// The same bytes as [`event_prefix`] with [`Header::new`] followed by `extras`, written without
+/// building the header: the start of a request. Returns the buffer and where the new message id
+/// (as MessagePack) lies in it. `extras` must not repeat the protocol's keys (see
+/// [`is_protocol_key`]).
+pub fn request_prefix(
+    name: &str,
+    extras: &[(String, Value)],
+    args_capacity: usize,
+) -> (Vec<u8>, Range<usize>) {
+    let mut frame = start_frame(2 + extras.len(), name, args_capacity);
     write_str(&mut frame, MESSAGE_ID);
     let id_start = frame.len();
     write_message_id(&mut frame);
@@ -338,8 +343,17 @@ pub fn request_prefix(name: &str, args_capacity: usize) -> (Vec<u8>, Range<usize
     write_str(&mut frame, VERSION);
     // Writing into a Vec cannot fail.
     let _ = rmp::encode::write_uint(&mut frame, PROTOCOL_VERSION.into());
+    for (key, value) in extras {
+        write_str(&mut frame, key);
+        write_value(&mut frame, value);
+    }
     write_str(&mut frame, name);
     (frame, id)
+}
+
+/// Whether a header key is one the protocol itself uses (`message_id`, `v`, `response_to`).
+pub fn is_protocol_key(key: &str) -> bool {
+    [MESSAGE_ID, VERSION, RESPONSE_TO].contains(&key)
 }
 
 /// The same bytes as [`event_prefix`] with [`Header::reply_to`], written without building the
@@ -501,13 +515,20 @@ mod tests {
 
     #[test]
     fn request_prefixes_match_encoded_request_headers() {
-        let (prefix, id) = request_prefix("echo", 0);
-        let frame = [prefix.clone(), vec![0x90]].concat();
-        let decoded = Event::decode(&frame).unwrap();
-        let mut header = Header::new();
-        header.insert(MESSAGE_ID, decoded.header.message_id().unwrap().clone());
-        assert_eq!(prefix, event_prefix(&header, "echo", 0));
-        assert_eq!(prefix[id], id_key(decoded.header.message_id().unwrap()));
+        let trace = vec![("trace_id".to_string(), Value::from("abc"))];
+        for extras in [&[][..], &trace] {
+            let (prefix, id) = request_prefix("echo", extras, 0);
+            let frame = [prefix.clone(), vec![0x90]].concat();
+            let decoded = Event::decode(&frame).unwrap();
+            let mut header = Header::new();
+            header.insert(MESSAGE_ID, decoded.header.message_id().unwrap().clone());
+            for (key, value) in extras {
+                header.insert(key, value.clone());
+            }
+            assert_eq!(prefix, event_prefix(&header, "echo", 0));
+            assert_eq!(prefix[id], id_key(decoded.header.message_id().unwrap()));
+        }
+        assert!(is_protocol_key("response_to") && !is_protocol_key("trace_id"));
     }
 
     #[test]

@@ -72,6 +72,14 @@ pub trait Middleware: Send + Sync + 'static {
     fn after_call(&self, _call: &CallContext<'_>, _outcome: &CallOutcome<'_>, _elapsed: Duration) {}
     /// Server: a call is about to answer `ERR` (also for unknown methods and bad arguments).
     fn on_error(&self, _call: &CallContext<'_>, _error: &RemoteError) {}
+    /// Client: entries to add to the header of a request for `method`, such as a trace id
+    /// (zerorpc-python's `get_task_context`). A server's middleware sees them in
+    /// [`CallContext::header`], zerorpc-python's in `load_task_context`. Entries with the
+    /// protocol's own keys (`message_id`, `v`, `response_to`) are ignored; a later layer's entry
+    /// replaces an earlier one with the same key. Called before [`Middleware::before_request`].
+    fn request_header(&self, _method: &str) -> Vec<(String, Value)> {
+        Vec::new()
+    }
     /// Client: a request is about to be sent.
     fn before_request(&self, _request: &RequestContext<'_>) {}
     /// Client: a request ended, with its outcome and how long it took.

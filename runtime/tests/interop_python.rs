@@ -8,7 +8,7 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{collect_stream, demo_builder, Probe};
+use common::{collect_stream, demo_builder, HeaderEntries, Probe};
 use rmpv::Value;
 use rpcgen_runtime::{CallError, Client};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -142,6 +142,16 @@ async fn a_rust_client_calls_zerorpc_python() {
 
     // Longer than three heartbeat intervals.
     assert_eq!(client.call::<f64, _>("slow", (3.5,)).await.unwrap(), 3.5);
+
+    // Header entries from client middleware reach zerorpc-python's load_task_context.
+    let traced = Client::builder(&endpoint)
+        .layer(HeaderEntries(vec![("trace_id", "trace-of-{method}")]))
+        .connect()
+        .unwrap();
+    let seen: Option<String> = traced.call("header_entry", ("trace_id",)).await.unwrap();
+    assert_eq!(seen.as_deref(), Some("trace-of-header_entry"));
+    let absent: Option<String> = client.call("header_entry", ("trace_id",)).await.unwrap();
+    assert_eq!(absent, None);
 }
 
 #[tokio::test]

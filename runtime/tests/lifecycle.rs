@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::{client_for, collect_stream, demo, demo_builder, Probe};
+use common::{client_for, collect_stream, demo, demo_builder, HeaderEntries, Probe};
 use rmpv::Value;
 use rpcgen_runtime::event::{encode_event, Event, Header};
 use rpcgen_runtime::{
@@ -232,8 +232,23 @@ impl Recorder {
     }
 }
 
+impl Recorder {
+    /// Records a header that carries a `trace_id`, as `header key=value ...`.
+    fn push_header(&self, header: &Header) {
+        if header.get("trace_id").is_some() {
+            let entries: Vec<String> = header
+                .entries()
+                .iter()
+                .map(|(key, value)| format!("{}={value}", key.as_str().unwrap_or("?")))
+                .collect();
+            self.push(format!("header {}", entries.join(" ")));
+        }
+    }
+}
+
 impl Middleware for Recorder {
     fn before_call(&self, call: &CallContext<'_>) {
+        self.push_header(call.header);
         self.push(format!("before_call {} {}", call.method, call.args));
     }
     fn after_call(&self, call: &CallContext<'_>, outcome: &CallOutcome<'_>, _: Duration) {
@@ -249,6 +264,7 @@ impl Middleware for Recorder {
         self.push(format!("on_error {} {}", call.method, error.name));
     }
     fn before_request(&self, request: &RequestContext<'_>) {
+        self.push_header(request.header);
         self.push(format!(
             "before_request {} {}",
             request.method, request.args
@@ -266,6 +282,41 @@ impl Middleware for Recorder {
             RequestOutcome::Failed(error) => format!("failed {}", error.method()),
         };
         self.push(format!("after_request {} {outcome}", request.method));
+    }
+}
+
+#[tokio::test]
+async fn client_middleware_adds_header_entries_that_the_server_sees() {
+    let recorder = Recorder::default();
+    let server = demo_builder(Arc::new(Probe::default()))
+        .layer(recorder.clone())
+        .start()
+        .await
+        .unwrap();
+    let client = Client::builder(server.endpoint())
+        .layer(HeaderEntries(vec![
+            ("trace_id", "trace-of-{method}"),
+            ("tenant", "first"),
+            // The protocol's keys stay the runtime's: the call still finds its reply.
+            ("message_id", "forged"),
+        ]))
+        .layer(HeaderEntries(vec![("tenant", "second")]))
+        .layer(recorder.clone())
+        .connect()
+        .unwrap();
+    assert_eq!(client.call::<i64, _>("add", (1, 2)).await.unwrap(), 3);
+    server.shutdown().await;
+    let lines = recorder.lines();
+    // The client's own before_request, then the server's before_call, see the same header.
+    let headers: Vec<&String> = lines
+        .iter()
+        .filter(|line| line.starts_with("header"))
+        .collect();
+    assert_eq!(headers.len(), 2, "{lines:?}");
+    for header in headers {
+        assert!(header.contains("trace_id=\"trace-of-add\""), "{header}");
+        assert!(header.contains("tenant=\"second\""), "{header}");
+        assert!(!header.contains("forged"), "{header}");
     }
 }
 

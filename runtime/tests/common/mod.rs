@@ -9,7 +9,8 @@ use std::time::Duration;
 use futures::{StreamExt, TryStreamExt};
 use rmpv::Value;
 use rpcgen_runtime::{
-    Arguments, Cancellation, Client, MethodInfo, RemoteError, Server, ServerBuilder, Service,
+    Arguments, Cancellation, Client, MethodInfo, Middleware, RemoteError, Server, ServerBuilder,
+    Service,
 };
 use serde::de::DeserializeOwned;
 
@@ -35,6 +36,24 @@ struct DropFlag(Arc<Probe>);
 impl Drop for DropFlag {
     fn drop(&mut self) {
         self.0.cancelled.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// Client middleware that adds header entries, as zerorpc-python's `get_task_context` does;
+/// `{method}` in a value becomes the called method's name.
+pub struct HeaderEntries(pub Vec<(&'static str, &'static str)>);
+
+impl Middleware for HeaderEntries {
+    fn request_header(&self, method: &str) -> Vec<(String, Value)> {
+        self.0
+            .iter()
+            .map(|(key, value)| {
+                (
+                    key.to_string(),
+                    Value::from(value.replace("{method}", method)),
+                )
+            })
+            .collect()
     }
 }
 
