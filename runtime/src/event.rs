@@ -177,7 +177,7 @@ impl Event {
 
 impl Header {
     /// Decodes a header map.
-    fn decode(bytes: &[u8]) -> Result<Self, rmpv::decode::Error> {
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Self, rmpv::decode::Error> {
         match read_value(&mut &bytes[..])? {
             Value::Map(entries) => Ok(Self { entries }),
             _ => Ok(Self::default()),
@@ -299,6 +299,11 @@ impl Frame {
     pub fn response_to(&self) -> Option<Bytes> {
         let range = self.layout.response_to.clone()?;
         Some(self.bytes.slice(range))
+    }
+
+    /// The header map, as MessagePack.
+    pub fn header_bytes(&self) -> Bytes {
+        self.bytes.slice(self.layout.header.clone())
     }
 
     /// The header as dynamic values (for middleware).

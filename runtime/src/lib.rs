@@ -46,8 +46,9 @@ pub use config::Config;
 pub use error::{CallError, DecodeError, EncodeError, RemoteError, SetupError};
 pub use generated_support::{serde, BoxStream, Bytes, Stream, StreamExt, Value};
 pub use middleware::{
-    CallContext, CallOutcome, Middleware, RequestContext, RequestOutcome, TracingLayer,
+    CallContext, CallOutcome, Middleware, PropagateHeader, RequestContext, RequestOutcome,
+    TracingLayer,
 };
 pub use server::{Server, ServerBuilder};
-pub use service::{Args, Cancellation, MethodInfo, MethodKind, ParamInfo, Service};
+pub use service::{Args, CallInfo, Cancellation, MethodInfo, MethodKind, ParamInfo, Service};
 pub use value::Arguments;

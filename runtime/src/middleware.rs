@@ -1,5 +1,6 @@
-//! Hooks around calls, on servers and clients, and [`TracingLayer`], a ready-made hook that logs
-//! every call with `tracing`.
+//! Hooks around calls, on servers and clients, and two ready-made layers: [`TracingLayer`] logs
+//! every call with `tracing`, [`PropagateHeader`] carries header entries such as a trace id from
+//! the call a server handles into the calls it makes.
 //!
 //! Add a middleware with `.layer(...)` on a [`crate::ServerBuilder`] or [`crate::ClientBuilder`].
 //! Hooks run on the task of the call, in the order the layers were added; they should be quick.
@@ -11,6 +12,7 @@ use rmpv::Value;
 
 use crate::error::{CallError, RemoteError};
 use crate::event::Header;
+use crate::service::CallInfo;
 
 /// A call as a server sees it.
 #[derive(Debug, Clone, Copy)]
@@ -176,5 +178,50 @@ mod tests {
         let layer = TracingLayer { max_value_chars: 5 };
         assert_eq!(layer.show(&Value::from("abcdefgh")), "\"abcd…");
         assert_eq!(layer.show(&Value::from(12)), "12");
+    }
+}
+
+/// Copies entries of the header of the call being handled into every request made while
+/// handling it, so that a trace id set by the first caller reaches each service down the line
+/// (zerorpc-python's `get_task_context` and `load_task_context` do the same for its peers).
+///
+/// Add it to the client a server's handlers call other services with:
+///
+/// ```no_run
+/// use rpcgen_runtime::{Client, PropagateHeader};
+///
+/// # fn demo() -> Result<(), rpcgen_runtime::SetupError> {
+/// let downstream = Client::builder("tcp://127.0.0.1:4243")
+///     .layer(PropagateHeader::keys(["trace_id"]))
+///     .connect()?;
+/// # Ok(())
+/// # }
+/// ```
+///
+/// Outside a handler (see [`CallInfo::current`]) it adds nothing.
+#[derive(Debug, Clone)]
+pub struct PropagateHeader {
+    keys: Vec<String>,
+}
+
+impl PropagateHeader {
+    /// Propagates these header keys.
+    pub fn keys<K: Into<String>>(keys: impl IntoIterator<Item = K>) -> Self {
+        Self {
+            keys: keys.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+impl Middleware for PropagateHeader {
+    fn request_header(&self, _method: &str) -> Vec<(String, Value)> {
+        let Some(call) = CallInfo::current() else {
+            return Vec::new();
+        };
+        let header = call.header();
+        self.keys
+            .iter()
+            .filter_map(|key| Some((key.clone(), header.get(key)?.clone())))
+            .collect()
     }
 }

@@ -35,8 +35,8 @@ use crate::introspection;
 use crate::middleware::{CallContext, CallOutcome, Middleware};
 use crate::msgpack::first_item;
 use crate::service::{
-    encode_result, Args, CancelFlag, Cancellation, EncodedValue, Handler, ItemStream, Reply,
-    Service,
+    encode_result, Args, CallInfo, CancelFlag, Cancellation, EncodedValue, Handler, ItemStream,
+    Reply, Service,
 };
 use crate::transport::{self, Incoming, RouterReceiver, RouterSender};
 use crate::value::{from_slice, Arguments};
@@ -603,11 +603,11 @@ impl Call {
                 ),
             )
         })?;
-        let args = Args::check(
-            method.info.clone(),
-            request.args(),
+        let call = CallInfo::new(
+            request.header_bytes(),
             Cancellation::new(self.signals.clone()),
-        )?;
+        );
+        let args = Args::check(method.info.clone(), request.args(), call)?;
         let info = method.info.clone();
         Ok(match &method.handler {
             Handler::Async(handler) => Stage::Unary(handler(args)),

@@ -22,6 +22,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::error::{EncodeError, RemoteError};
+use crate::event::Header;
 use crate::msgpack::{Head, Reader};
 use crate::value::{encode_into, from_frame};
 
@@ -127,7 +128,44 @@ pub struct Args {
     encoded: Bytes,
     /// Where argument `i` starts in `encoded`; one more entry for the end of the last.
     bounds: Vec<usize>,
+    call: CallInfo,
+}
+
+/// What a handler can know of its call besides the arguments: the request's header and whether
+/// the call is still wanted. From [`Args::call`], or from [`CallInfo::current`] in code that has
+/// no `Args` at hand (a generated service's methods, and what they call).
+#[derive(Clone, Debug)]
+pub struct CallInfo {
+    /// The request's header map, as MessagePack.
+    header: Bytes,
     cancellation: Cancellation,
+}
+
+impl CallInfo {
+    /// The call's header (as MessagePack) and cancellation.
+    pub(crate) fn new(header: Bytes, cancellation: Cancellation) -> Self {
+        Self {
+            header,
+            cancellation,
+        }
+    }
+
+    /// The call being handled, from inside its handler: an async or blocking handler, or the
+    /// future that starts a stream. `None` elsewhere.
+    pub fn current() -> Option<Self> {
+        CURRENT.try_with(Self::clone).ok()
+    }
+
+    /// The request's header, with any entries the caller's middleware added (a trace id, say);
+    /// decoded on each call.
+    pub fn header(&self) -> Header {
+        Header::decode(&self.header).unwrap_or_default()
+    }
+
+    /// Whether the call is still wanted.
+    pub fn cancellation(&self) -> &Cancellation {
+        &self.cancellation
+    }
 }
 
 /// Whether a call is still wanted, for handlers that can give up early.
@@ -171,8 +209,8 @@ impl CancelFlag for AtomicBool {
 }
 
 tokio::task_local! {
-    /// The cancellation of the call whose handler is running.
-    static CURRENT: Cancellation;
+    /// The call whose handler is running.
+    static CURRENT: CallInfo;
 }
 
 impl Cancellation {
@@ -182,7 +220,7 @@ impl Cancellation {
     /// This is the way in for code that cannot see the call's [`Args`], such as the methods of
     /// a generated service's trait: take it there, and move it into work handed to a thread.
     pub fn current() -> Option<Self> {
-        CURRENT.try_with(Self::clone).ok()
+        CallInfo::current().map(|call| call.cancellation)
     }
 
     /// The cancellation kept in `flag`.
@@ -214,11 +252,11 @@ impl std::fmt::Debug for Cancellation {
 
 impl Args {
     /// Checks the arguments of a request against the method: they must be an array with exactly
-    /// one value per parameter. `cancellation` is the call's, handed to the handler.
+    /// one value per parameter. `call` is handed to the handler.
     pub(crate) fn check(
         method: Arc<MethodInfo>,
         encoded: Bytes,
-        cancellation: Cancellation,
+        call: CallInfo,
     ) -> Result<Self, RemoteError> {
         let mut reader = Reader::new(&encoded);
         let count = match reader.head() {
@@ -262,7 +300,7 @@ impl Args {
             method,
             encoded,
             bounds,
-            cancellation,
+            call,
         })
     }
 
@@ -271,9 +309,14 @@ impl Args {
         &self.method
     }
 
+    /// The request's header and the call's cancellation.
+    pub fn call(&self) -> &CallInfo {
+        &self.call
+    }
+
     /// Tells whether the call is still wanted; see [`Cancellation`].
     pub fn cancellation(&self) -> &Cancellation {
-        &self.cancellation
+        self.call.cancellation()
     }
 
     /// Decodes argument `index`; a wrong type is a `TypeError` naming the method and parameter.
@@ -450,9 +493,9 @@ impl Service {
         let name: Arc<str> = info.name.as_str().into();
         let handler = move |args: Args| {
             let method = name.clone();
-            let cancellation = args.cancellation.clone();
+            let call = args.call.clone();
             CURRENT
-                .scope(cancellation, handler(args))
+                .scope(call, handler(args))
                 .map(move |result| result.and_then(|value| encode_result(&method, value)))
                 .boxed()
         };
@@ -471,9 +514,9 @@ impl Service {
     {
         let name = info.name.clone();
         let handler = move |args: Args| {
-            let cancellation = args.cancellation.clone();
+            let call = args.call.clone();
             CURRENT
-                .sync_scope(cancellation, || handler(args))
+                .sync_scope(call, || handler(args))
                 .and_then(|value| encode_result(&name, value))
         };
         self.register(
@@ -498,9 +541,9 @@ impl Service {
         let name: Arc<str> = info.name.as_str().into();
         let handler = move |args: Args| {
             let method = name.clone();
-            let cancellation = args.cancellation.clone();
+            let call = args.call.clone();
             CURRENT
-                .scope(cancellation, handler(args))
+                .scope(call, handler(args))
                 .map(move |started| {
                     started.map(|items| {
                         items
@@ -536,7 +579,11 @@ mod tests {
     use rmpv::Value;
 
     fn check_args(method: Arc<MethodInfo>, encoded: Bytes) -> Result<Args, RemoteError> {
-        Args::check(method, encoded, Cancellation::default())
+        Args::check(
+            method,
+            encoded,
+            CallInfo::new(Bytes::new(), Cancellation::default()),
+        )
     }
 
     fn encoded(value: Value) -> Bytes {
@@ -579,7 +626,7 @@ mod tests {
         let args = Args::check(
             method.info.clone(),
             encoded(Value::Array(vec![])),
-            cancellation,
+            CallInfo::new(Bytes::new(), cancellation),
         );
         let reply = handler(args.unwrap()).unwrap();
         // (true, true): both ways in read the same flag.

@@ -11,8 +11,8 @@ use common::{client_for, collect_stream, demo, demo_builder, HeaderEntries, Prob
 use rmpv::Value;
 use rpcgen_runtime::event::{encode_event, Event, Header};
 use rpcgen_runtime::{
-    CallContext, CallError, CallOutcome, Client, Middleware, RemoteError, RequestContext,
-    RequestOutcome, TracingLayer,
+    CallContext, CallError, CallOutcome, Client, MethodInfo, Middleware, PropagateHeader,
+    RemoteError, RequestContext, RequestOutcome, Server, Service, TracingLayer,
 };
 use zeromq::{Socket, SocketRecv, SocketSend, ZmqMessage};
 
@@ -318,6 +318,44 @@ async fn client_middleware_adds_header_entries_that_the_server_sees() {
         assert!(header.contains("tenant=\"second\""), "{header}");
         assert!(!header.contains("forged"), "{header}");
     }
+}
+
+#[tokio::test]
+async fn a_trace_id_flows_through_a_relaying_server() {
+    let (downstream, _, _) = demo().await;
+    // A server whose handler calls another service, with a client that propagates trace ids.
+    let onward = Client::builder(downstream.endpoint())
+        .layer(PropagateHeader::keys(["trace_id"]))
+        .connect()
+        .unwrap();
+    let relay = Service::new("Relay").unary(MethodInfo::new("relay").param("key"), move |args| {
+        let onward = onward.clone();
+        async move {
+            let key = args.get::<String>(0)?;
+            onward
+                .call::<Option<String>, _>("header_entry", (key,))
+                .await
+                .map_err(|error| RemoteError::new("CallError", error.to_string()))
+        }
+    });
+    let upstream = Server::bind("tcp://127.0.0.1:0", relay).await.unwrap();
+    let caller = Client::builder(upstream.endpoint())
+        .layer(HeaderEntries(vec![("trace_id", "t-1"), ("tenant", "x")]))
+        .connect()
+        .unwrap();
+    let relayed = |key: &'static str| caller.call::<Option<String>, _>("relay", (key,));
+    assert_eq!(relayed("trace_id").await.unwrap().as_deref(), Some("t-1"));
+    // Only the chosen keys travel on.
+    assert_eq!(relayed("tenant").await.unwrap(), None);
+    // Outside a handler the layer adds nothing.
+    let direct = Client::builder(downstream.endpoint())
+        .layer(PropagateHeader::keys(["trace_id"]))
+        .connect()
+        .unwrap();
+    let seen: Option<String> = direct.call("header_entry", ("trace_id",)).await.unwrap();
+    assert_eq!(seen, None);
+    upstream.shutdown().await;
+    downstream.shutdown().await;
 }
 
 #[tokio::test]

@@ -9,8 +9,8 @@ use std::time::Duration;
 use futures::{StreamExt, TryStreamExt};
 use rmpv::Value;
 use rpcgen_runtime::{
-    Arguments, Cancellation, Client, MethodInfo, Middleware, RemoteError, Server, ServerBuilder,
-    Service,
+    Arguments, CallInfo, Cancellation, Client, MethodInfo, Middleware, RemoteError, Server,
+    ServerBuilder, Service,
 };
 use serde::de::DeserializeOwned;
 
@@ -139,6 +139,12 @@ pub fn demo_service(probe: Arc<Probe>) -> Service {
                     .await
                     .expect("the thread ends")
             }
+        })
+        .unary(MethodInfo::new("header_entry").param("key"), |args| async move {
+            let key = args.get::<String>(0)?;
+            // As a generated service's method would: from the current call, not from `Args`.
+            let header = CallInfo::current().expect("inside a handler").header();
+            Ok(header.get(&key).cloned())
         })
         .stream(MethodInfo::new("count").param("n"), |args| async move {
             let n = args.get::<u64>(0)?;

@@ -34,6 +34,16 @@ def expect_remote_error(call, name, fragment):
     raise AssertionError("expected RemoteError %s" % name)
 
 
+class TraceId:
+    """zerorpc middleware that puts a trace id in the header of every request."""
+
+    def __init__(self, trace_id):
+        self.trace_id = trace_id
+
+    def get_task_context(self):
+        return {"trace_id": self.trace_id}
+
+
 def main():
     client = zerorpc.Client(heartbeat=1, timeout=20)
     client.connect(sys.argv[1])
@@ -64,6 +74,15 @@ def main():
     assert client.sleep(3.5) == 3.5
     checks += 1
     client.close()
+    # zerorpc middleware's get_task_context adds header entries; a Rust handler reads them.
+    context = zerorpc.Context()
+    context.register_middleware(TraceId("from-python"))
+    traced = zerorpc.Client(heartbeat=1, timeout=20, context=context)
+    traced.connect(sys.argv[1])
+    assert traced.header_entry("trace_id") == "from-python"
+    assert traced.header_entry("absent") is None
+    traced.close()
+    checks += 2
     print("PASSED %d checks" % checks)
 
 
