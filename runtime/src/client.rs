@@ -352,16 +352,14 @@ impl Client {
 
     /// The header entries the middleware adds to a request for `method`: the last value of
     /// each key, without the protocol's own keys.
-    fn header_extras(&self, method: &str) -> Vec<(String, Value)> {
-        let mut extras: Vec<(String, Value)> = Vec::new();
+    fn header_extras(&self, method: &str) -> Header {
+        let mut extras = Header::default();
         for middleware in &self.inner.middleware {
             for (key, value) in middleware.request_header(method) {
                 if event::is_protocol_key(&key) {
                     tracing::debug!(target: "rpcgen", key, "ignoring a protocol key from middleware");
-                } else if let Some(entry) = extras.iter_mut().find(|(known, _)| *known == key) {
-                    entry.1 = value;
                 } else {
-                    extras.push((key, value));
+                    extras.insert(&key, value);
                 }
             }
         }

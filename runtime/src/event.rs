@@ -331,16 +331,16 @@ pub fn event_prefix(header: &Header, name: &str, args_capacity: usize) -> Vec<u8
     frame
 }
 
-/// The same bytes as [`event_prefix`] with [`Header::new`] followed by `extras`, written without
-/// building the header: the start of a request. Returns the buffer and where the new message id
-/// (as MessagePack) lies in it. `extras` must not repeat the protocol's keys (see
+/// The same bytes as [`event_prefix`] with [`Header::new`] followed by the entries of `extras`,
+/// written without building the header: the start of a request. Returns the buffer and where the
+/// new message id (as MessagePack) lies in it. `extras` must not hold the protocol's keys (see
 /// [`is_protocol_key`]).
 pub fn request_prefix(
     name: &str,
-    extras: &[(String, Value)],
+    extras: &Header,
     args_capacity: usize,
 ) -> (Vec<u8>, Range<usize>) {
-    let mut frame = start_frame(2 + extras.len(), name, args_capacity);
+    let mut frame = start_frame(2 + extras.entries.len(), name, args_capacity);
     write_str(&mut frame, MESSAGE_ID);
     let id_start = frame.len();
     write_message_id(&mut frame);
@@ -348,8 +348,8 @@ pub fn request_prefix(
     write_str(&mut frame, VERSION);
     // Writing into a Vec cannot fail.
     let _ = rmp::encode::write_uint(&mut frame, PROTOCOL_VERSION.into());
-    for (key, value) in extras {
-        write_str(&mut frame, key);
+    for (key, value) in &extras.entries {
+        write_value(&mut frame, key);
         write_value(&mut frame, value);
     }
     write_str(&mut frame, name);
@@ -520,15 +520,16 @@ mod tests {
 
     #[test]
     fn request_prefixes_match_encoded_request_headers() {
-        let trace = vec![("trace_id".to_string(), Value::from("abc"))];
-        for extras in [&[][..], &trace] {
-            let (prefix, id) = request_prefix("echo", extras, 0);
+        let mut trace = Header::default();
+        trace.insert("trace_id", Value::from("abc"));
+        for extras in [Header::default(), trace] {
+            let (prefix, id) = request_prefix("echo", &extras, 0);
             let frame = [prefix.clone(), vec![0x90]].concat();
             let decoded = Event::decode(&frame).unwrap();
             let mut header = Header::new();
             header.insert(MESSAGE_ID, decoded.header.message_id().unwrap().clone());
-            for (key, value) in extras {
-                header.insert(key, value.clone());
+            for (key, value) in extras.entries() {
+                header.insert(key.as_str().unwrap(), value.clone());
             }
             assert_eq!(prefix, event_prefix(&header, "echo", 0));
             assert_eq!(prefix[id], id_key(decoded.header.message_id().unwrap()));
