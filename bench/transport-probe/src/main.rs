@@ -1,11 +1,15 @@
-//! Bare DEALER/ROUTER over loopback TCP with libzmq and with the `zeromq` crate, side by side.
+//! Bare DEALER/ROUTER over loopback TCP with libzmq and with the `zeromq` crate, side by side,
+//! and beneath them a bare TCP socket.
 //!
 //! The question it answers: would a libzmq transport backend make the runtime faster? Each round
 //! starts a server process (this binary with `serve`), then a one-caller client measures round
 //! trips of 32 bytes and of 1 MiB, and a one-way burst of 1 MiB messages (each acknowledged with
-//! one byte). Rounds alternate between the two libraries; the table shows the median round.
+//! one byte). Rounds alternate between the libraries; the table shows the median round. The bare
+//! TCP rows (blocking `std::net` sockets, each message prefixed with its length) are the floor
+//! of this machine: what any messaging library pays for the same exchange over loopback.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -24,13 +28,17 @@ const ACK_MARK: u8 = b'a';
 enum Library {
     Libzmq,
     ZeromqCrate,
+    BareTcp,
 }
 
 impl Library {
+    const ALL: [Library; 3] = [Library::Libzmq, Library::ZeromqCrate, Library::BareTcp];
+
     fn name(self) -> &'static str {
         match self {
             Library::Libzmq => "libzmq",
             Library::ZeromqCrate => "zeromq-crate",
+            Library::BareTcp => "bare-tcp",
         }
     }
 }
@@ -64,7 +72,8 @@ fn main() {
         match args.get(2).map(String::as_str) {
             Some("libzmq") => serve_libzmq(),
             Some("zeromq-crate") => serve_zeromq_crate(),
-            _ => panic!("usage: transport-probe serve libzmq|zeromq-crate"),
+            Some("bare-tcp") => serve_bare_tcp(),
+            _ => panic!("usage: transport-probe serve libzmq|zeromq-crate|bare-tcp"),
         }
         return;
     }
@@ -82,13 +91,14 @@ fn main() {
     println!("| case | library | per second | time |");
     println!("| --- | --- | --- | --- |");
     for case in cases {
-        for library in [Library::Libzmq, Library::ZeromqCrate] {
+        for library in Library::ALL {
             let mut rounds: Vec<Round> = Vec::new();
             for _ in 0..ROUNDS {
                 let mut server = Server::start(library);
                 rounds.push(match library {
                     Library::Libzmq => run_libzmq(&server.endpoint, case),
                     Library::ZeromqCrate => run_zeromq_crate(&server.endpoint, case),
+                    Library::BareTcp => run_bare_tcp(&server.endpoint, case),
                 });
                 server.stop();
             }
@@ -279,6 +289,91 @@ async fn run_zeromq_crate(endpoint: &str, case: Case) -> Round {
                 send.send(message()).await.expect("send");
             }
             acks.await.expect("acks");
+            let elapsed = start.elapsed();
+            summarise(vec![elapsed], BURST_MESSAGES, elapsed)
+        }
+    }
+}
+
+/// Writes one length-prefixed message: one write for a short message (with `TCP_NODELAY` two
+/// writes would be two segments), two for a long one (no copy of the payload).
+fn write_message(stream: &mut TcpStream, payload: &[u8]) {
+    const SHORT: usize = 4096;
+    let length = u32::try_from(payload.len())
+        .expect("message under 4 GiB")
+        .to_le_bytes();
+    if payload.len() <= SHORT {
+        let mut message = [0; SHORT + 4];
+        message[..4].copy_from_slice(&length);
+        message[4..4 + payload.len()].copy_from_slice(payload);
+        stream
+            .write_all(&message[..4 + payload.len()])
+            .expect("write");
+    } else {
+        stream.write_all(&length).expect("write");
+        stream.write_all(payload).expect("write");
+    }
+}
+
+/// Reads one length-prefixed message into `buffer`; false when the peer closed the connection.
+fn read_message(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> bool {
+    let mut length = [0; 4];
+    if stream.read_exact(&mut length).is_err() {
+        return false;
+    }
+    buffer.resize(u32::from_le_bytes(length) as usize, 0);
+    stream.read_exact(buffer).expect("read");
+    true
+}
+
+fn serve_bare_tcp() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    println!("{}", listener.local_addr().expect("address"));
+    let mut buffer = Vec::new();
+    for stream in listener.incoming() {
+        let mut stream = stream.expect("accept");
+        stream.set_nodelay(true).expect("nodelay");
+        while read_message(&mut stream, &mut buffer) {
+            if wants_ack(&buffer) {
+                write_message(&mut stream, ACK);
+            } else {
+                write_message(&mut stream, &buffer);
+            }
+        }
+    }
+}
+
+fn run_bare_tcp(endpoint: &str, case: Case) -> Round {
+    let mut stream = TcpStream::connect(endpoint).expect("connect");
+    stream.set_nodelay(true).expect("nodelay");
+    let body = payload(case);
+    let mut reply = Vec::new();
+    let start = Instant::now();
+    let mut times = Vec::new();
+    match case {
+        Case::RoundTrip { size, max_calls } => {
+            while times.len() < max_calls && start.elapsed() < ROUND_TIME {
+                let sent = Instant::now();
+                write_message(&mut stream, &body);
+                assert!(read_message(&mut stream, &mut reply));
+                assert_eq!(reply.len(), size);
+                times.push(sent.elapsed());
+            }
+            let calls = times.len();
+            summarise(times, calls, start.elapsed())
+        }
+        Case::Burst => {
+            let mut acks_stream = stream.try_clone().expect("clone");
+            let acks = std::thread::spawn(move || {
+                let mut ack = Vec::new();
+                for _ in 0..BURST_MESSAGES {
+                    assert!(read_message(&mut acks_stream, &mut ack));
+                }
+            });
+            for _ in 0..BURST_MESSAGES {
+                write_message(&mut stream, &body);
+            }
+            acks.join().expect("acks");
             let elapsed = start.elapsed();
             summarise(vec![elapsed], BURST_MESSAGES, elapsed)
         }
