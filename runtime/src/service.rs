@@ -150,8 +150,8 @@ impl CallInfo {
         }
     }
 
-    /// The call being handled, from inside its handler: an async or blocking handler, or the
-    /// future that starts a stream. `None` elsewhere.
+    /// The call being handled, from inside its handler: an async or blocking handler, the future
+    /// that starts a stream, or the stream while it produces an item. `None` elsewhere.
     pub fn current() -> Option<Self> {
         CURRENT.try_with(Self::clone).ok()
     }
@@ -215,7 +215,8 @@ tokio::task_local! {
 
 impl Cancellation {
     /// The cancellation of the call being handled, from inside its handler: an async or blocking
-    /// handler, or the future that starts a stream. `None` elsewhere.
+    /// handler, the future that starts a stream, or the stream while it produces an item. `None`
+    /// elsewhere.
     ///
     /// This is the way in for code that cannot see the call's [`Args`], such as the methods of
     /// a generated service's trait: take it there, and move it into work handed to a thread.
@@ -542,13 +543,20 @@ impl Service {
         let handler = move |args: Args| {
             let method = name.clone();
             let call = args.call.clone();
+            let call_of_items = call.clone();
             CURRENT
                 .scope(call, handler(args))
                 .map(move |started| {
                     started.map(|items| {
-                        items
-                            .map(move |item| item.and_then(|value| encode_result(&method, value)))
-                            .boxed()
+                        // Each item is produced inside the call too (a stream may call onward).
+                        let mut items = Box::pin(items);
+                        futures::stream::poll_fn(move |context| {
+                            CURRENT.sync_scope(call_of_items.clone(), || {
+                                items.poll_next_unpin(context)
+                            })
+                        })
+                        .map(move |item| item.and_then(|value| encode_result(&method, value)))
+                        .boxed()
                     })
                 })
                 .boxed()

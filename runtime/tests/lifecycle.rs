@@ -359,6 +359,20 @@ async fn a_trace_id_flows_through_a_relaying_server() {
 }
 
 #[tokio::test]
+async fn a_stream_produces_its_items_inside_its_call() {
+    let (server, _, _) = demo().await;
+    let client = Client::builder(server.endpoint())
+        .layer(HeaderEntries(vec![("trace_id", "t-2")]))
+        .connect()
+        .unwrap();
+    // Each item reads `CallInfo::current()` as it is produced, after the stream has started.
+    let items: Vec<Option<String>> =
+        collect_stream(&client, "header_entry_per_item", ("trace_id", 3)).await;
+    assert_eq!(items, vec![Some("t-2".to_string()); 3]);
+    server.shutdown().await;
+}
+
+#[tokio::test]
 async fn middleware_sees_every_call() {
     let server_side = Recorder::default();
     let client_side = Recorder::default();

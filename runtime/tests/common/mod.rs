@@ -146,6 +146,21 @@ pub fn demo_service(probe: Arc<Probe>) -> Service {
             let header = CallInfo::current().expect("inside a handler").header();
             Ok(header.get(&key).cloned())
         })
+        .stream(
+            MethodInfo::new("header_entry_per_item").param("key").param("n"),
+            |args| async move {
+                let key = args.get::<String>(0)?;
+                let n = args.get::<usize>(1)?;
+                // Read while each item is produced, not when the stream starts.
+                Ok(futures::stream::repeat_with(move || {
+                    let call = CallInfo::current().ok_or_else(|| {
+                        RemoteError::new("LookupError", "no current call while producing an item")
+                    })?;
+                    Ok(call.header().get(&key).cloned())
+                })
+                .take(n))
+            },
+        )
         .stream(MethodInfo::new("count").param("n"), |args| async move {
             let n = args.get::<u64>(0)?;
             Ok(futures::stream::iter(0..n).map(Ok))
