@@ -38,7 +38,7 @@ import time
 import uuid
 import weakref
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, NamedTuple
 
@@ -53,6 +53,7 @@ __all__ = [
     "LostRemote",
     "ProtocolError",
     "RemoteError",
+    "RequestHeader",
     "RpcError",
     "Stream",
     "TimeoutExpired",
@@ -71,6 +72,15 @@ _RECEIVE_BATCH = 256
 
 _END = object()
 """Marks the end of a stream in a channel's queue of results."""
+
+_PROTOCOL_KEYS = frozenset({"message_id", "v", "response_to"})
+"""Header keys the protocol itself uses; entries from a ``request_header`` hook cannot replace them."""
+
+RequestHeader = Callable[[str], Mapping[str, Any]]
+"""A client's ``request_header`` hook: called with the method's name for every request, in the
+calling thread (or task), so it can read thread-locals and context variables. The entries it returns
+join the request's header, as zerorpc-python's ``get_task_context`` middleware does; a server reads
+them there (a trace id, say). Keys must be strings; the protocol's own keys are ignored."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -160,9 +170,20 @@ def _pack(event: list[Any]) -> bytes:
     return packed
 
 
-def _encode_request(message_id: bytes, method: str, args: Sequence[Any]) -> bytes:
-    """Encodes the event that opens a channel: a call of ``method`` with positional ``args``."""
-    return _pack([{"message_id": message_id, "v": PROTOCOL_VERSION}, method, args])
+def _encode_request(
+    message_id: bytes, method: str, args: Sequence[Any], extras: Mapping[str, Any] | None = None
+) -> bytes:
+    """Encodes the event that opens a channel: a call of ``method`` with positional ``args``.
+
+    The header holds the protocol's keys, then the ``extras`` that are not protocol keys.
+    """
+    header: dict[str, Any] = {"message_id": message_id, "v": PROTOCOL_VERSION}
+    for key, value in (extras or {}).items():
+        if not isinstance(key, str):
+            raise TypeError(f"header keys must be strings, got {key!r}")
+        if key not in _PROTOCOL_KEYS:
+            header[key] = value
+    return _pack([header, method, args])
 
 
 def _encode_channel_event(message_id: bytes, channel_id: bytes, name: str, args: Any) -> bytes:
@@ -399,9 +420,10 @@ class _Connection:
     thread, which is the only one touching the socket and the table of open channels.
     """
 
-    def __init__(self, endpoint: str, heartbeat: float | None) -> None:
+    def __init__(self, endpoint: str, heartbeat: float | None, request_header: RequestHeader | None) -> None:
         self.endpoint = endpoint
         self._heartbeat = heartbeat
+        self._request_header = request_header
         self._context = zmq.Context()
         self._socket = self._context.socket(zmq.DEALER)
         self._socket.linger = 0
@@ -435,10 +457,12 @@ class _Connection:
     def open(self, method: str, args: Sequence[Any], *, streaming: bool) -> _Channel:
         """Sends a call of ``method`` and returns the channel its replies arrive on."""
         channel_id = _new_message_id()
+        extras = None if self._request_header is None else self._request_header(method)
         try:
-            payload = _encode_request(channel_id, method, args)
+            payload = _encode_request(channel_id, method, args, extras)
         except (TypeError, ValueError, OverflowError) as exc:
-            raise TypeError(f"cannot encode the arguments of {method!r} as MessagePack: {exc}") from exc
+            what = "arguments" if extras is None else "arguments or header entries"
+            raise TypeError(f"cannot encode the {what} of {method!r} as MessagePack: {exc}") from exc
         channel = _Channel(
             channel_id,
             method,
@@ -688,11 +712,18 @@ def _checked_seconds(what: str, seconds: float) -> float:
 class _ClientBase:
     """What both clients share: the connection, its settings and its clean-up."""
 
-    def __init__(self, endpoint: str, *, heartbeat: float | None = 5.0, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        endpoint: str,
+        *,
+        heartbeat: float | None = 5.0,
+        timeout: float = 30.0,
+        request_header: RequestHeader | None = None,
+    ) -> None:
         if heartbeat is not None:
             _checked_seconds("heartbeat", heartbeat)
         self._timeout = _checked_seconds("timeout", timeout)
-        self._connection = _Connection(endpoint, heartbeat)
+        self._connection = _Connection(endpoint, heartbeat, request_header)
         self._release = weakref.finalize(self, self._connection.close)
 
     @property
@@ -729,7 +760,8 @@ class Client(_ClientBase):
     blocks: calls made before the server is up wait for it within their timeout. ``heartbeat`` is
     the interval in seconds of the zerorpc heartbeat (it must match the server's; ``None`` turns
     heartbeats and lost-remote detection off). ``timeout`` is the default limit in seconds for each
-    wait of a call (``math.inf`` for none). ``close()`` or leaving a ``with`` block stops the I/O
+    wait of a call (``math.inf`` for none). ``request_header`` (see RequestHeader) adds entries such
+    as a trace id to every request's header. ``close()`` or leaving a ``with`` block stops the I/O
     thread and closes the socket.
     """
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import threading
 
 import pytest
@@ -24,6 +25,24 @@ def test_calls(peer: Peer) -> None:
                 "raw": b"\x00\xff",
             }
             assert await rpc.call("nothing") is None
+
+    asyncio.run(main())
+
+
+def test_each_task_sends_its_own_request_header_entries(peer: Peer) -> None:
+    trace_id: contextvars.ContextVar[str] = contextvars.ContextVar("trace_id")
+
+    async def main() -> None:
+        async with AsyncClient(
+            peer.endpoint, heartbeat=HEARTBEAT, request_header=lambda method: {"trace_id": trace_id.get()}
+        ) as rpc:
+
+            async def traced(n: int) -> object:
+                trace_id.set(f"t-{n}")
+                return await rpc.call("header_entry", "trace_id")
+
+            seen = await asyncio.gather(*(traced(n) for n in range(20)))
+            assert seen == [f"t-{n}" for n in range(20)]
 
     asyncio.run(main())
 

@@ -263,6 +263,41 @@ def test_a_forgotten_client_is_closed_when_collected(peer: Peer) -> None:
     assert set(threading.enumerate()) == before
 
 
+def test_request_header_entries_reach_the_server_middleware(peer: Peer) -> None:
+    # zerorpc-python's load_task_context sees them, as it sees its own client's get_task_context.
+    local = threading.local()
+    methods: list[str] = []
+
+    def request_header(method: str) -> dict[str, Any]:
+        methods.append(method)
+        return {"trace_id": getattr(local, "trace_id", None), "message_id": "forged", "v": 9}
+
+    with Client(peer.endpoint, heartbeat=HEARTBEAT, request_header=request_header) as traced:
+
+        def traced_call(trace_id: str) -> object:
+            local.trace_id = trace_id
+            return traced.call("header_entry", "trace_id")
+
+        # Called in the calling thread: each thread's own trace id travels with its request.
+        assert run_in_thread(lambda: traced_call("t-thread"))() == "t-thread"
+        assert traced_call("t-main") == "t-main"
+        # The protocol's keys stay the runtime's.
+        assert traced.call("header_entry", "v") == 3
+        assert traced.call("header_entry", "message_id") != "forged"
+        assert list(traced.stream("count", 2)) == [0, 1]
+    assert methods == ["header_entry", "header_entry", "header_entry", "header_entry", "count"]
+
+
+@pytest.mark.parametrize(
+    ("entries", "error"),
+    [({1: "x"}, "header keys must be strings, got 1"), ({"x": object()}, "header entries of 'hello'")],
+)
+def test_bad_request_header_entries_fail_before_sending(peer: Peer, entries: Any, error: str) -> None:
+    bad = Client(peer.endpoint, heartbeat=HEARTBEAT, request_header=lambda method: entries)
+    with bad, pytest.raises(TypeError, match=error):
+        bad.call("hello", "x")
+
+
 def test_a_stream_keeps_its_client_open(peer: Peer) -> None:
     items = Client(peer.endpoint, heartbeat=HEARTBEAT).stream("count", 3)
     assert list(items) == [0, 1, 2]
@@ -273,12 +308,10 @@ def test_without_heartbeats_calls_still_work(peer: Peer) -> None:
         assert quiet.call("hello", "quiet") == "Hello, quiet"
 
 
-@pytest.mark.parametrize(
-    "options", [{"heartbeat": 0}, {"timeout": 0}, {"timeout": -1.0}, {"heartbeat": float("nan")}]
-)
-def test_invalid_settings_are_refused(options: dict[str, float]) -> None:
+@pytest.mark.parametrize(("heartbeat", "timeout"), [(0, 30.0), (5.0, 0), (5.0, -1.0), (float("nan"), 30.0)])
+def test_invalid_settings_are_refused(heartbeat: float, timeout: float) -> None:
     with pytest.raises(ValueError, match="positive number of seconds"):
-        Client("tcp://127.0.0.1:1", **options)
+        Client("tcp://127.0.0.1:1", heartbeat=heartbeat, timeout=timeout)
 
 
 def test_an_invalid_endpoint_is_refused() -> None:
