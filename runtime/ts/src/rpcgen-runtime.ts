@@ -219,12 +219,27 @@ class UnreadableEventError extends ProtocolError {
   }
 }
 
+/** Header keys the protocol itself uses; entries from {@link ClientOptions.requestHeader} cannot replace them. */
+const PROTOCOL_KEYS: ReadonlySet<string> = new Set(["message_id", "v", "response_to"]);
+
 /**
- * Encodes a request, the first event of a channel: `[{message_id, v: 3}, method, args]`, the id
- * sent as `bin` like zerorpc-python does (`messageId` is its ASCII text).
+ * Encodes a request, the first event of a channel: `[{message_id, v: 3, ...extras}, method, args]`,
+ * the id sent as `bin` like zerorpc-python does (`messageId` is its ASCII text). Entries of `extras`
+ * named like the protocol's keys are left out.
  */
-export function encodeRequest(messageId: string, method: string, args: readonly unknown[]): Uint8Array {
-  return encodeEvent({ message_id: ascii.encode(messageId), v: PROTOCOL_VERSION }, method, args);
+export function encodeRequest(
+  messageId: string,
+  method: string,
+  args: readonly unknown[],
+  extras: Readonly<Record<string, unknown>> = {},
+): Uint8Array {
+  const header: Record<string, unknown> = { message_id: ascii.encode(messageId), v: PROTOCOL_VERSION };
+  for (const [key, value] of Object.entries(extras)) {
+    if (!PROTOCOL_KEYS.has(key)) {
+      header[key] = prepareForEncoding(value);
+    }
+  }
+  return encodeEvent(header, method, args);
 }
 
 /**
@@ -496,6 +511,12 @@ const DEFAULT_TIMEOUT_SECONDS = 30;
 const MAX_TIMER_SECONDS = 2_147_483;
 const EMPTY_FRAME = new Uint8Array(0);
 
+/**
+ * A client's {@link ClientOptions.requestHeader} hook: the header entries to add to a request of
+ * `method`.
+ */
+export type RequestHeader = (method: string) => Readonly<Record<string, unknown>>;
+
 /** Settings of a {@link Client}. */
 export interface ClientOptions {
   /**
@@ -509,6 +530,13 @@ export interface ClientOptions {
    * without limit (heartbeats still detect a dead server).
    */
   readonly timeoutSeconds?: number | null;
+  /**
+   * Called with the method's name for every request, in the caller's async context (so it can
+   * read an `AsyncLocalStorage`); the entries it returns join the request's header, as
+   * zerorpc-python's `get_task_context` middleware does. A server reads them there: a trace id,
+   * say. The protocol's own keys (`message_id`, `v`, `response_to`) are ignored.
+   */
+  readonly requestHeader?: RequestHeader;
 }
 
 /** Settings of one call or stream. */
@@ -534,6 +562,7 @@ export class Client {
   private readonly channels = new Map<string, Channel>();
   private readonly heartbeatMs: number;
   private readonly timeoutMs: number | null;
+  private readonly requestHeader: RequestHeader | undefined;
   private outgoing: Promise<void> = Promise.resolve();
   private receiving = false;
   private closed = false;
@@ -543,6 +572,10 @@ export class Client {
     this.endpoint = endpoint;
     this.heartbeatMs = secondsToMs(options.heartbeatSeconds ?? DEFAULT_HEARTBEAT_SECONDS, "heartbeatSeconds");
     this.timeoutMs = timeLimitMs(options.timeoutSeconds, DEFAULT_TIMEOUT_SECONDS * 1000);
+    if (options.requestHeader !== undefined && typeof options.requestHeader !== "function") {
+      throw new TypeError(`requestHeader must be a function, got ${describe(options.requestHeader)}`);
+    }
+    this.requestHeader = options.requestHeader;
     // linger 0: closing discards unsent heartbeats instead of keeping Node alive to deliver them.
     this.socket = new Dealer({ linger: 0 });
     try {
@@ -650,13 +683,22 @@ export class Client {
     }
     const timeoutMs = timeLimitMs(options.timeoutSeconds, this.timeoutMs);
     const id = messageIds.next();
-    const request = encodeRequest(id, method, args);
+    const request = encodeRequest(id, method, args, this.headerEntries(method));
     const call = describeCall(method, this.endpoint);
     const channel = new Channel(id, this.channelOwner, { call, heartbeatMs: this.heartbeatMs, timeoutMs });
     this.channels.set(id, channel);
     this.startReceiving();
     this.channelOwner.send(request, channel);
     return channel;
+  }
+
+  /** The entries {@link ClientOptions.requestHeader} adds to a request of `method`. */
+  private headerEntries(method: string): Readonly<Record<string, unknown>> | undefined {
+    const entries: unknown = this.requestHeader?.(method);
+    if (entries !== undefined && (typeof entries !== "object" || entries === null || Array.isArray(entries))) {
+      throw new TypeError(`requestHeader must return an object of header entries, got ${describe(entries)}`);
+    }
+    return entries as Readonly<Record<string, unknown>> | undefined;
   }
 
   /** The client's side of its channels. */

@@ -5,6 +5,7 @@
  */
 
 import assert from "node:assert/strict";
+import { AsyncLocalStorage } from "node:async_hooks";
 import { spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -12,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import {
   Client,
   ClientClosedError,
+  type ClientOptions,
   LostRemoteError,
   ProtocolError,
   RemoteError,
@@ -169,6 +171,40 @@ describe("client against zerorpc-python", { timeout: TEST_LIMIT_MS }, () => {
     assert.equal(client.pendingCalls, 0);
   });
 
+  test("requestHeader entries reach zerorpc-python's middleware, each from its caller's context", async () => {
+    const traceIds = new AsyncLocalStorage<string>();
+    const methods: string[] = [];
+    const traced = new Client(peer.endpoint, {
+      heartbeatSeconds: HEARTBEAT_SECONDS,
+      requestHeader: (method) => {
+        methods.push(method);
+        return { trace_id: traceIds.getStore() ?? null, message_id: "forged", v: 9 };
+      },
+    });
+    try {
+      const seen = await Promise.all(
+        Array.from({ length: 20 }, (_, n) => traceIds.run(`t-${n}`, () => traced.call("header_entry", ["trace_id"]))),
+      );
+      assert.deepEqual(seen, Array.from({ length: 20 }, (_, n) => `t-${n}`));
+      // The protocol's keys stay the runtime's.
+      assert.equal(await traced.call("header_entry", ["v"]), 3);
+      assert.ok((await traced.call("header_entry", ["message_id"])) instanceof Uint8Array);
+      assert.deepEqual(await collect(traced.stream("count", [2])), [0, 1]);
+      assert.deepEqual(methods.slice(-3), ["header_entry", "header_entry", "count"]);
+    } finally {
+      traced.close();
+    }
+    const badEntries = new Client(peer.endpoint, { requestHeader: () => null as unknown as Record<string, unknown> });
+    try {
+      await assert.rejects(
+        badEntries.call("hello", ["x"]),
+        /requestHeader must return an object of header entries, got null/,
+      );
+    } finally {
+      badEntries.close();
+    }
+  });
+
   test("200 concurrent calls on one client", async () => {
     const calls = Array.from({ length: 200 }, (_, index) => client.call<number>("add", [index, 1000]));
     assert.deepEqual(await Promise.all(calls), Array.from({ length: 200 }, (_, index) => index + 1000));
@@ -266,6 +302,8 @@ describe("client against zerorpc-python", { timeout: TEST_LIMIT_MS }, () => {
     assert.throws(() => new Client("not an endpoint"), /cannot connect to "not an endpoint"/);
     assert.throws(() => new Client(peer.endpoint, { heartbeatSeconds: 0 }), /heartbeatSeconds must be/);
     assert.throws(() => new Client(peer.endpoint, { timeoutSeconds: -1 }), TypeError);
+    const notAFunction = { requestHeader: "trace" } as unknown as ClientOptions;
+    assert.throws(() => new Client(peer.endpoint, notAFunction), /requestHeader must be a function, got 'trace'/);
   });
 
   test("an invalid method or argument list is refused", async () => {
