@@ -75,7 +75,9 @@ class {{ client.name }}:
 {%- if let Some(warning) = client.deprecation %}
         _rv.warn_deprecated({{ warning }})
 {%- endif %}
-        self._client = _rt.Client(endpoint, heartbeat=heartbeat, timeout=timeout)
+        self._client = _rt.Client(
+            endpoint, heartbeat=heartbeat, timeout=timeout, request_header=request_header
+        )
 
     @{{ client.property }}
     def endpoint(self) -> {{ client.str }}:
@@ -109,7 +111,9 @@ class {{ client.async_name }}:
 {%- if let Some(warning) = client.deprecation %}
         _rv.warn_deprecated({{ warning }})
 {%- endif %}
-        self._client = _rt.AsyncClient(endpoint, heartbeat=heartbeat, timeout=timeout)
+        self._client = _rt.AsyncClient(
+            endpoint, heartbeat=heartbeat, timeout=timeout, request_header=request_header
+        )
 
     @{{ client.property }}
     def endpoint(self) -> {{ client.str }}:

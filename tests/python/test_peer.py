@@ -8,6 +8,7 @@ lost remote when the server is killed.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -72,6 +73,30 @@ def test_every_method_with_the_asyncio_client(peer: Server) -> None:
             assert await client.slow(0.01) == 0.01
 
     asyncio.run(main())
+
+
+def test_request_header_entries_reach_the_server(peer: Server) -> None:
+    # The blocking client asks in the calling thread, the asyncio client in the calling task.
+    trace_id: contextvars.ContextVar[str] = contextvars.ContextVar("trace_id", default="none")
+
+    def request_header(method: str) -> dict[str, str]:
+        return {"trace_id": f"{trace_id.get()} {method}"}
+
+    trace_id.set("t-blocking")
+    with PeerClient(peer.endpoint, heartbeat=HEARTBEAT, request_header=request_header) as client:
+        assert client.header_entry("trace_id") == "t-blocking header_entry"
+
+    async def main() -> list[object]:
+        traced_client = AsyncPeerClient(peer.endpoint, heartbeat=HEARTBEAT, request_header=request_header)
+        async with traced_client as client:
+
+            async def traced(n: int) -> object:
+                trace_id.set(f"t-{n}")
+                return await client.header_entry("trace_id")
+
+            return await asyncio.gather(*(traced(n) for n in range(10)))
+
+    assert asyncio.run(main()) == [f"t-{n} header_entry" for n in range(10)]
 
 
 def test_concurrent_asyncio_calls_share_one_connection(peer: Server) -> None:

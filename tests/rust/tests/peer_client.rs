@@ -9,7 +9,7 @@ use std::time::Duration;
 use common::{python_peer, runtime_client, PYTHON_HEARTBEAT};
 use futures::TryStreamExt;
 use rpcgen_e2e::generated::peer::{PeerClient, Sample};
-use rpcgen_runtime::{Bytes, CallError, Value};
+use rpcgen_runtime::{Bytes, CallError, Client, Middleware, Value};
 
 #[tokio::test]
 async fn a_generated_client_calls_zerorpc_python() {
@@ -82,4 +82,30 @@ async fn a_generated_client_calls_zerorpc_python() {
         Err(CallError::Timeout { method, .. }) => assert_eq!(method, "slow"),
         other => panic!("expected a timeout, got {other:?}"),
     }
+}
+
+/// Adds a trace id to every request, as a tracing layer would.
+struct TraceId;
+
+impl Middleware for TraceId {
+    fn request_header(&self, method: &str) -> Vec<(String, Value)> {
+        vec![("trace_id".to_string(), Value::from(format!("t-1 {method}")))]
+    }
+}
+
+#[tokio::test]
+async fn header_entries_of_client_middleware_reach_zerorpc_python() {
+    let (_peer, endpoint) = python_peer().await;
+    let traced = Client::builder(&endpoint)
+        .heartbeat(Some(PYTHON_HEARTBEAT))
+        .layer(TraceId)
+        .connect()
+        .unwrap();
+    let seen = PeerClient::from_client(traced)
+        .header_entry("trace_id")
+        .await
+        .unwrap();
+    assert_eq!(seen, Value::from("t-1 header_entry"));
+    let plain = PeerClient::from_client(runtime_client(&endpoint, PYTHON_HEARTBEAT));
+    assert_eq!(plain.header_entry("trace_id").await.unwrap(), Value::Nil);
 }

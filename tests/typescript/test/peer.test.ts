@@ -47,6 +47,19 @@ describe("generated client against zerorpc-python", { timeout: SUITE_LIMIT_MS },
     assert.equal(await client.byteLen(new Uint8Array([0, 1, 255])), 3n);
   });
 
+  test("requestHeader entries reach the server", async () => {
+    const traced = new Client(peer.endpoint, {
+      heartbeatSeconds: HEARTBEAT_SECONDS,
+      requestHeader: (method) => ({ trace_id: `t-1 ${method}` }),
+    });
+    try {
+      assert.equal(await new PeerClient(traced).headerEntry("trace_id"), "t-1 header_entry");
+    } finally {
+      traced.close();
+    }
+    assert.equal(await client.headerEntry("trace_id"), null);
+  });
+
   test("echo returns any value untouched", async () => {
     const values: unknown[] = [null, true, "héllo", 1.5, 42, 2n ** 64n - 1n, new Uint8Array([9]), [1, "two"], { a: { b: [] } }];
     for (const value of values) {

@@ -81,6 +81,7 @@ impl ModuleBuilder<'_> {
             "*".to_string(),
             format!("heartbeat: {float} | None = 5.0"),
             format!("timeout: {float} = 30.0"),
+            "request_header: _rt.RequestHeader | None = None".to_string(),
         ];
         let name = names::client_name(&service.name);
         let async_name = names::async_client_name(&service.name);
@@ -93,7 +94,9 @@ impl ModuleBuilder<'_> {
                 String::new(),
                 "``heartbeat`` (seconds, ``None`` for none) must match the server's; ``timeout`` is"
                     .to_string(),
-                "the default limit in seconds for each wait of a call. See rpcgen_runtime for more."
+                "the default limit in seconds for each wait of a call; ``request_header`` adds entries"
+                    .to_string(),
+                "such as a trace id to each request's header. See rpcgen_runtime for more."
                     .to_string(),
             ]
         };
