@@ -29,6 +29,7 @@ use crate::rust::{self, GenerateError};
 pub struct Builder {
     include_dirs: Vec<PathBuf>,
     out_dir: Option<PathBuf>,
+    options: rust::Options,
 }
 
 /// Why [`Builder::try_compile`] failed.
@@ -90,6 +91,13 @@ impl Builder {
         self
     }
 
+    /// Generates `map<K, V>` as `map_type` (`BTreeMap` unless told otherwise; see
+    /// [`rust::MapType`]).
+    pub fn map_type(mut self, map_type: rust::MapType) -> Builder {
+        self.options.map_type = map_type;
+        self
+    }
+
     /// For build scripts: compiles the root files and everything they import, and writes one
     /// `<package>.rs` per package. On an error, prints it to stderr (cargo shows it) and ends the
     /// build script with exit status 1, which fails the build.
@@ -143,7 +151,7 @@ impl Builder {
         compiled: Result<rpcgen_idl::Schema, Diagnostics>,
     ) -> Result<Vec<PathBuf>, BuildError> {
         let schema = compiled.map_err(BuildError::Invalid)?;
-        let files = rust::generate(&schema).map_err(BuildError::Generate)?;
+        let files = rust::generate_with(&schema, self.options).map_err(BuildError::Generate)?;
         let out_dir = match &self.out_dir {
             Some(dir) => dir.clone(),
             None => std::env::var_os("OUT_DIR")

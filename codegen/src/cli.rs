@@ -77,6 +77,10 @@ enum Command {
         /// The folder to write into (created if needed).
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
+        /// The Rust type of `map<K, V>`: `btree` (BTreeMap: ordered, deterministic bytes, types
+        /// derive Hash and Ord) or `hash` (HashMap: faster).
+        #[arg(long, value_enum, value_name = "TYPE", default_value_t = RustMaps::Btree)]
+        rust_maps: RustMaps,
         /// The files are Rust sources with `#[rpcgen::service]` traits and their types, each file
         /// one package (see docs/trait-first.md), instead of .rpc files.
         #[arg(long, conflicts_with = "dirs")]
@@ -136,6 +140,15 @@ enum Language {
     TypeScript,
 }
 
+/// The choices of `--rust-maps`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum RustMaps {
+    /// `std::collections::BTreeMap`.
+    Btree,
+    /// `std::collections::HashMap`.
+    Hash,
+}
+
 /// When diagnostics are coloured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum ColorWhen {
@@ -172,6 +185,7 @@ pub fn run() -> ExitCode {
             includes,
             lang,
             out,
+            rust_maps,
             from_rust,
             files,
         } => {
@@ -180,7 +194,13 @@ pub fn run() -> ExitCode {
             } else {
                 includes.compiler().compile(files)
             };
-            generate(&reporter, compiled, lang, out)
+            let options = rpcgen::rust::Options {
+                map_type: match rust_maps {
+                    RustMaps::Btree => rpcgen::rust::MapType::BTreeMap,
+                    RustMaps::Hash => rpcgen::rust::MapType::HashMap,
+                },
+            };
+            generate(&reporter, compiled, lang, out, options)
         }
         Command::Extract { out, files } => extract(&reporter, out.as_deref(), files),
         Command::Fmt { check, files } => fmt(&reporter, *check, files),
@@ -245,6 +265,7 @@ fn generate(
     compiled: Result<rpcgen_idl::Schema, Diagnostics>,
     languages: &[Language],
     out: &Path,
+    rust_options: rpcgen::rust::Options,
 ) -> bool {
     let schema = match compiled {
         Ok(schema) => schema,
@@ -257,9 +278,8 @@ fn generate(
     for language in languages {
         let generated = match language {
             // One `error:` line per problem, like the diagnostics of the other commands.
-            Language::Rust => {
-                rpcgen::rust::generate(&schema).map_err(|error| error.problems.join("\nerror: "))
-            }
+            Language::Rust => rpcgen::rust::generate_with(&schema, rust_options)
+                .map_err(|error| error.problems.join("\nerror: ")),
             Language::Python => {
                 rpcgen::python::generate(&schema).map_err(|error| error.to_string())
             }

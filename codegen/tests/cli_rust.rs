@@ -38,6 +38,28 @@ fn generate_writes_one_rust_module_per_package() {
 }
 
 #[test]
+fn rust_maps_hash_generates_hash_maps() {
+    let containers = idl_tests().join("valid/containers.rpc");
+    let out = tempfile::tempdir().unwrap();
+    let status = Command::new(env!("CARGO_BIN_EXE_rpcgen"))
+        .args(["generate", "--lang", "rust", "--rust-maps", "hash", "--out"])
+        .arg(out.path())
+        .arg(&containers)
+        .status()
+        .expect("rpcgen runs");
+    assert!(status.success());
+    let written = std::fs::read_to_string(out.path().join("containers.rs")).unwrap();
+    let schema = rpcgen_idl::compile(&[containers], &[] as &[&str]).unwrap();
+    let options = rpcgen::rust::Options {
+        map_type: rpcgen::rust::MapType::HashMap,
+    };
+    let expected = rpcgen::rust::generate_with(&schema, options).unwrap();
+    assert_eq!(written, expected[0].contents);
+    assert!(written.contains("::std::collections::HashMap<Color, Vec<Nested>>"));
+    assert!(!written.contains("BTreeMap"));
+}
+
+#[test]
 fn generate_explains_names_the_rust_backend_needs() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("clash.rpc");

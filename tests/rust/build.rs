@@ -1,35 +1,47 @@
 //! Generates Rust for every valid IDL golden file (`idl-parser/tests/valid`, which the IDL's own
 //! tests own), for the zerorpc-python peer (`tests/fixtures/peer.rpc`) and for `api/awkward.rpc`
 //! (lint and doctest bait), then writes `generated.rs`, which includes every generated package
-//! side by side.
+//! side by side; and the golden files again with `HashMap` for maps, included by
+//! `hash_maps.rs`.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 fn main() {
-    let goldens = Path::new("../../idl-parser/tests/valid");
-    println!("cargo:rerun-if-changed={}", goldens.display());
-    let mut roots: Vec<PathBuf> = std::fs::read_dir(goldens)
-        .unwrap_or_else(|error| panic!("cannot list {}: {error}", goldens.display()))
+    let golden_dir = Path::new("../../idl-parser/tests/valid");
+    println!("cargo:rerun-if-changed={}", golden_dir.display());
+    let mut roots: Vec<PathBuf> = std::fs::read_dir(golden_dir)
+        .unwrap_or_else(|error| panic!("cannot list {}: {error}", golden_dir.display()))
         .map(|entry| entry.expect("a directory entry").path())
         .filter(|path| path.extension().is_some_and(|extension| extension == "rpc"))
         .collect();
     roots.sort();
+    let goldens = roots.clone();
     roots.push(PathBuf::from("../fixtures/peer.rpc"));
     roots.push(PathBuf::from("api/awkward.rpc"));
+    let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let builder = rpcgen::Builder::new().include_dir("../../idl-parser/tests/include/geo");
-    let written = match builder.try_compile(&roots) {
+    write_includes(&out_dir.join("generated.rs"), &builder, &roots);
+    let hash_maps = builder
+        .map_type(rpcgen::rust::MapType::HashMap)
+        .out_dir(out_dir.join("hash_maps"));
+    write_includes(&out_dir.join("hash_maps.rs"), &hash_maps, &goldens);
+}
+
+/// Compiles `roots` with `builder` and writes `includes`, a file that includes every generated
+/// package.
+fn write_includes(includes: &Path, builder: &rpcgen::Builder, roots: &[PathBuf]) {
+    let written = match builder.try_compile(roots) {
         Ok(written) => written,
         Err(error) => {
             eprint!("{error}");
             std::process::exit(1);
         }
     };
-    let mut includes = String::new();
+    let mut text = String::new();
     for path in &written {
-        writeln!(includes, "include!({:?});", path.display().to_string())
-            .expect("writing to a String");
+        writeln!(text, "include!({:?});", path.display().to_string()).expect("writing to a String");
     }
-    let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
-    std::fs::write(out_dir.join("generated.rs"), includes).expect("writing generated.rs");
+    std::fs::write(includes, text)
+        .unwrap_or_else(|error| panic!("cannot write {}: {error}", includes.display()));
 }

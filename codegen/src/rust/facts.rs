@@ -1,24 +1,52 @@
 //! What the Rust backend must know about the schema as a whole before it writes any type: which
-//! types can derive `Eq`, `Hash` and `Ord`, which enums carry no data, and which references must
-//! be boxed because a type contains itself.
+//! types can derive `Eq`, and `Hash` and `Ord`, which enums carry no data, and which references
+//! must be boxed because a type contains itself.
 
 use std::collections::{HashMap, HashSet};
 
 use rpcgen_idl::ir::{Schema, Type, TypeDef, TypeKind, TypeName, VariantData};
 
-/// Facts about every user type of a schema, computed once.
+use super::MapType;
+
+/// Facts about every user type of a schema, computed once for the chosen map type.
 pub(super) struct SchemaFacts<'a> {
     definitions: HashMap<TypeName, &'a TypeDef>,
-    /// Types whose values are totally ordered: no float or `any` anywhere inside.
+    map_type: MapType,
+    /// Types whose values have a total equality: no float or `any` anywhere inside.
+    equatable: HashSet<TypeName>,
+    /// Equatable types that are also hashable and totally ordered: with `HashMap` for maps, no map
+    /// anywhere inside either.
     total: HashSet<TypeName>,
 }
 
 impl<'a> SchemaFacts<'a> {
-    /// Analyses every type of every package.
-    pub(super) fn new(schema: &'a Schema) -> Self {
+    /// Analyses every type of every package, for maps generated as `map_type`.
+    pub(super) fn new(schema: &'a Schema, map_type: MapType) -> Self {
         let definitions: HashMap<TypeName, &TypeDef> = schema.named_types().collect();
-        let total = total_types(&definitions);
-        Self { definitions, total }
+        let equatable = closed_types(&definitions, |ty| {
+            !matches!(ty, Type::F32 | Type::F64 | Type::Any)
+        });
+        let total = closed_types(&definitions, |ty| match ty {
+            Type::F32 | Type::F64 | Type::Any => false,
+            Type::Map { .. } => map_type == MapType::BTreeMap,
+            _ => true,
+        });
+        Self {
+            definitions,
+            map_type,
+            equatable,
+            total,
+        }
+    }
+
+    /// The Rust type of `map<K, V>`.
+    pub(super) fn map_type(&self) -> MapType {
+        self.map_type
+    }
+
+    /// Whether values of the type can derive `Eq`.
+    pub(super) fn is_equatable(&self, name: &TypeName) -> bool {
+        self.equatable.contains(name)
     }
 
     /// Whether values of the type can derive `Eq`, `Hash`, `PartialOrd` and `Ord`.
@@ -87,37 +115,43 @@ fn inline_reference(ty: &Type) -> Option<&TypeName> {
     }
 }
 
-/// The types without floats or `any` inside, found by removing offenders until nothing changes
-/// (a recursive type stays total unless something in its cycle is not).
-fn total_types(definitions: &HashMap<TypeName, &TypeDef>) -> HashSet<TypeName> {
-    let mut total: HashSet<TypeName> = definitions.keys().cloned().collect();
+/// The types with no member type that `allowed` refuses, at any depth, found by removing
+/// offenders until nothing changes (a recursive type stays in unless something in its cycle is
+/// refused). `allowed` sees every type inside a member: containers, then what they hold.
+fn closed_types(
+    definitions: &HashMap<TypeName, &TypeDef>,
+    allowed: impl Fn(&Type) -> bool,
+) -> HashSet<TypeName> {
+    let mut kept: HashSet<TypeName> = definitions.keys().cloned().collect();
     loop {
-        let offenders: Vec<TypeName> = total
+        let offenders: Vec<TypeName> = kept
             .iter()
             .filter(|name| {
                 member_types(definitions[*name])
                     .into_iter()
-                    .any(|ty| !is_total_type(ty, &total))
+                    .any(|ty| !is_allowed(ty, &kept, &allowed))
             })
             .cloned()
             .collect();
         if offenders.is_empty() {
-            return total;
+            return kept;
         }
         for name in &offenders {
-            total.remove(name);
+            kept.remove(name);
         }
     }
 }
 
-fn is_total_type(ty: &Type, total: &HashSet<TypeName>) -> bool {
-    match ty {
-        Type::F32 | Type::F64 | Type::Any => false,
-        Type::List(inner) | Type::Optional(inner) => is_total_type(inner, total),
-        Type::Map { key, value } => is_total_type(key, total) && is_total_type(value, total),
-        Type::Named(name) => total.contains(name),
-        _ => true,
-    }
+fn is_allowed(ty: &Type, kept: &HashSet<TypeName>, allowed: &impl Fn(&Type) -> bool) -> bool {
+    allowed(ty)
+        && match ty {
+            Type::List(inner) | Type::Optional(inner) => is_allowed(inner, kept, allowed),
+            Type::Map { key, value } => {
+                is_allowed(key, kept, allowed) && is_allowed(value, kept, allowed)
+            }
+            Type::Named(name) => kept.contains(name),
+            _ => true,
+        }
 }
 
 #[cfg(test)]
@@ -143,7 +177,7 @@ mod tests {
              struct Loose { extra: map<string, any> }
              enum Shape { Dot, Circle(f64) }",
         );
-        let facts = SchemaFacts::new(&schema);
+        let facts = SchemaFacts::new(&schema, MapType::BTreeMap);
         for total in ["Plain", "Level"] {
             assert!(facts.is_total(&name(total)), "{total}");
         }
@@ -153,6 +187,26 @@ mod tests {
         assert!(facts.is_unit_enum(&name("Level")));
         assert!(!facts.is_unit_enum(&name("Shape")));
         assert!(!facts.is_unit_enum(&name("Plain")));
+    }
+
+    #[test]
+    fn with_hash_maps_types_holding_a_map_keep_eq_but_lose_hash_and_ord() {
+        let schema = schema_of(
+            "package demo;
+             struct Plain { id: u64, tags: list<string> }
+             struct Indexed { by: map<string, u64> }
+             struct Outer { inner: list<Indexed?> }
+             struct Loose { extra: map<string, any> }",
+        );
+        let facts = SchemaFacts::new(&schema, MapType::HashMap);
+        assert!(facts.is_total(&name("Plain")));
+        for keyed in ["Indexed", "Outer"] {
+            assert!(facts.is_equatable(&name(keyed)), "{keyed}");
+            assert!(!facts.is_total(&name(keyed)), "{keyed}");
+        }
+        assert!(!facts.is_equatable(&name("Loose")));
+        let ordered = SchemaFacts::new(&schema, MapType::BTreeMap);
+        assert!(ordered.is_total(&name("Outer")));
     }
 
     #[test]
@@ -168,7 +222,7 @@ mod tests {
              struct Pong { ping: Ping? }
              struct Holder { cell: Cell }",
         );
-        let facts = SchemaFacts::new(&schema);
+        let facts = SchemaFacts::new(&schema, MapType::BTreeMap);
         assert!(facts.needs_box(&name("Cell"), &name("Cell")));
         assert!(facts.needs_box(&name("Expr"), &name("Expr")));
         assert!(facts.needs_box(&name("Ping"), &name("Pong")));

@@ -7,12 +7,13 @@
 //! | `bytes` | `rpcgen_runtime::Bytes` (MessagePack `bin`) | `&[u8]` |
 //! | `any` | `rpcgen_runtime::Value` | `&Value` |
 //! | `list<T>` | `Vec<T>` | `&[T]` |
-//! | `map<K, V>` | `BTreeMap<K, V>` | `&BTreeMap<K, V>` |
+//! | `map<K, V>` | `BTreeMap<K, V>` (or `HashMap`, see [`MapType`]) | `&BTreeMap<K, V>` |
 //! | `T?` | `Option<T>` | `Option<borrowed T>` |
 //! | struct, enum | the generated type (boxed where it contains itself) | `&T`; a data-less enum by value |
 //!
-//! Maps are `BTreeMap`: their keys (strings or data-less enums) are ordered, so encoding is
-//! deterministic and types holding maps can still derive `Hash` and `Ord`.
+//! Maps are `BTreeMap` unless [`Options::map_type`](super::Options) says `HashMap`: their keys
+//! (strings or data-less enums) are ordered, so encoding is deterministic and types holding maps
+//! can still derive `Hash` and `Ord`.
 //!
 //! Prelude names (`Option`, `String`, …) are written short unless the package declares a type of
 //! the same name, in which case the full path is used.
@@ -24,7 +25,7 @@ use quote::quote;
 use rpcgen_idl::ir::{Type, TypeName};
 
 use super::facts::SchemaFacts;
-use super::names;
+use super::{names, MapType};
 
 /// Maps the types of one package.
 pub(super) struct TypeMapper<'a> {
@@ -142,7 +143,10 @@ impl<'a> TypeMapper<'a> {
             Type::Map { key, value } => {
                 let key = self.owned(key);
                 let value = self.owned(value);
-                quote!(::std::collections::BTreeMap<#key, #value>)
+                match self.facts.map_type() {
+                    MapType::BTreeMap => quote!(::std::collections::BTreeMap<#key, #value>),
+                    MapType::HashMap => quote!(::std::collections::HashMap<#key, #value>),
+                }
             }
             Type::Optional(inner) => {
                 let option = self.prelude(PreludeName::Option);
@@ -258,7 +262,7 @@ mod tests {
     #[test]
     fn maps_every_kind_of_type() {
         let schema = schema_of("package demo; enum Level { Low } struct Cell { next: Cell? }");
-        let facts = SchemaFacts::new(&schema);
+        let facts = SchemaFacts::new(&schema, MapType::BTreeMap);
         let declared = HashSet::new();
         let types = TypeMapper::new("demo", &facts, &declared);
         let map = Type::Map {
@@ -285,7 +289,7 @@ mod tests {
     #[test]
     fn client_parameters_are_borrowed_where_it_saves_a_clone() {
         let schema = schema_of("package demo; enum Level { Low } struct Ticket { id: u64 }");
-        let facts = SchemaFacts::new(&schema);
+        let facts = SchemaFacts::new(&schema, MapType::BTreeMap);
         let declared = HashSet::new();
         let types = TypeMapper::new("demo", &facts, &declared);
         let cases = [
@@ -311,7 +315,7 @@ mod tests {
     #[test]
     fn declared_types_hide_prelude_names() {
         let schema = schema_of("package demo; struct Option { value: string? }");
-        let facts = SchemaFacts::new(&schema);
+        let facts = SchemaFacts::new(&schema, MapType::BTreeMap);
         let declared = HashSet::from(["Option".to_string()]);
         let types = TypeMapper::new("demo", &facts, &declared);
         assert_eq!(

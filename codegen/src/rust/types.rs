@@ -71,17 +71,22 @@ pub(super) fn type_definition(types: &TypeMapper, def: &TypeDef) -> TokenStream 
     }
 }
 
-/// `Debug`, `Clone` and `PartialEq` always; `Eq`, `Hash` and `Ord` when nothing inside is a float
-/// or `any`; `Copy` for data-less enums; serde's two traits.
+/// `Debug`, `Clone` and `PartialEq` always; `Eq` when nothing inside is a float or `any`, and
+/// `Hash` and `Ord` too unless a `HashMap` is inside; `Copy` for data-less enums; serde's two
+/// traits.
 fn derives(types: &TypeMapper, name: &TypeName) -> TokenStream {
     let facts = types.facts();
     let copy = facts.is_unit_enum(name).then(|| quote!(Copy,));
-    let total = facts
-        .is_total(name)
-        .then(|| quote!(Eq, Hash, PartialOrd, Ord,));
+    let ordering = if facts.is_total(name) {
+        quote!(Eq, Hash, PartialOrd, Ord,)
+    } else if facts.is_equatable(name) {
+        quote!(Eq,)
+    } else {
+        TokenStream::new()
+    };
     quote! {
         #[derive(
-            Debug, Clone, #copy PartialEq, #total
+            Debug, Clone, #copy PartialEq, #ordering
             ::rpcgen_runtime::serde::Serialize, ::rpcgen_runtime::serde::Deserialize
         )]
     }

@@ -4,14 +4,14 @@
 
 mod common;
 
-use common::{runtime_client, HEARTBEAT};
+use common::{runtime_client, serve, HEARTBEAT};
 use futures::{StreamExt, TryStreamExt};
 use rpcgen_e2e::generated::common::Denied;
 use rpcgen_e2e::generated::errors::{
     jobs_service, Conflict, Invalid, Jobs, JobsClient, JobsStartError, JobsStopError,
     JobsWatchError, Timeout,
 };
-use rpcgen_runtime::{BoxStream, CallError, RemoteError, Server};
+use rpcgen_runtime::{BoxStream, CallError, RemoteError};
 
 /// A job runner whose answers depend on the id or name it is given.
 struct Runner;
@@ -68,12 +68,7 @@ impl Jobs for Runner {
 
 #[tokio::test]
 async fn declared_errors_arrive_typed_in_every_position() {
-    let server = Server::builder(jobs_service(Runner))
-        .bind("tcp://127.0.0.1:0")
-        .heartbeat(Some(HEARTBEAT))
-        .start()
-        .await
-        .unwrap();
+    let server = serve(jobs_service(Runner), HEARTBEAT).await;
     let client = JobsClient::from_client(runtime_client(server.endpoint(), HEARTBEAT));
 
     client.ping().await.unwrap();

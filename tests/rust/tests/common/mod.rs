@@ -8,7 +8,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use rpcgen_example_shop::{shop, Shop};
-use rpcgen_runtime::{Client, Server};
+use rpcgen_runtime::{Client, Server, Service};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
@@ -40,12 +40,17 @@ pub fn workspace() -> PathBuf {
 
 /// Serves a fresh example shop on a free loopback port.
 pub async fn start_shop(heartbeat: Duration) -> Server {
-    Server::builder(shop::tickets_service(Shop::new()))
+    serve(shop::tickets_service(Shop::new()), heartbeat).await
+}
+
+/// Serves `service` on a free loopback port.
+pub async fn serve(service: Service, heartbeat: Duration) -> Server {
+    Server::builder(service)
         .bind("tcp://127.0.0.1:0")
         .heartbeat(Some(heartbeat))
         .start()
         .await
-        .expect("the shop starts")
+        .expect("the server starts")
 }
 
 /// A runtime client for `endpoint` with the given heartbeat and a generous default timeout.
