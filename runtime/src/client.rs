@@ -35,14 +35,8 @@ use crate::error::{CallError, RemoteError, SetupError};
 use crate::event::{self, Frame, Header};
 use crate::middleware::{Middleware, RequestContext, RequestOutcome};
 use crate::msgpack::first_item;
-use crate::transport::{self, DealerConnection};
+use crate::transport::{self, DealerConnection, CONNECT_ATTEMPT, RECONNECT_BACKOFF};
 use crate::value::{from_frame, Arguments};
-
-/// How long one connection attempt may take before the socket is rebuilt.
-const CONNECT_ATTEMPT: Duration = Duration::from_secs(2);
-/// The first and the longest pause between failed connection attempts.
-const RECONNECT_BACKOFF: (Duration, Duration) =
-    (Duration::from_millis(100), Duration::from_secs(1));
 
 /// Per-call settings that override the client's [`Config`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -5,7 +5,8 @@
 //! * a [`Service`] names methods and registers handlers with their [`MethodInfo`];
 //!   [`Server::builder`] serves it on one or more endpoints;
 //! * a [`Client`] calls methods by name with a tuple of arguments and decodes a typed result;
-//!   it is cheap to clone and share, never blocks on connecting, and reconnects by itself.
+//!   it is cheap to clone and share, never blocks on connecting, and reconnects by itself;
+//! * a [`Listener`] serves a `Service` to zerorpc's one-way senders (`Pusher`, `Publisher`).
 //!
 //! Everything on the wire is byte-compatible with zerorpc-python and zerorpc-node: see
 //! [`event`] for the event format and [`value`] for how values are encoded.
@@ -34,6 +35,7 @@ mod error;
 pub mod event;
 pub mod generated_support;
 mod introspection;
+mod listener;
 mod middleware;
 mod msgpack;
 mod server;
@@ -45,6 +47,7 @@ pub use client::{CallOptions, CallStream, Client, ClientBuilder};
 pub use config::Config;
 pub use error::{CallError, DecodeError, EncodeError, RemoteError, SetupError};
 pub use generated_support::{serde, BoxStream, Bytes, Stream, StreamExt, Value};
+pub use listener::{Listener, ListenerBuilder};
 pub use middleware::{
     CallContext, CallOutcome, Middleware, PropagateHeader, RequestContext, RequestOutcome,
     TracingLayer,

@@ -92,10 +92,7 @@ impl ServerBuilder {
 
     /// Opens the socket and starts serving.
     pub async fn start(self) -> Result<Server, SetupError> {
-        if self.binds.is_empty() && self.connects.is_empty() {
-            return Err(SetupError::NoEndpoint);
-        }
-        tokio::runtime::Handle::try_current().map_err(|_| SetupError::NoTokioRuntime)?;
+        transport::check_startable(&self.binds, &self.connects)?;
         let (receiver, sender, endpoints) =
             transport::open_router(&self.binds, &self.connects).await?;
         let (stop, stop_signal) = watch::channel(Stop::Serving);
@@ -479,7 +476,7 @@ enum Request {
 }
 
 /// What a call produces next.
-enum Stage {
+pub(crate) enum Stage {
     Unary(BoxFuture<'static, Reply>),
     Starting(BoxFuture<'static, Result<ItemStream, RemoteError>>),
     Streaming(ItemStream),
@@ -506,8 +503,56 @@ struct Call {
     _end: EndGuard,
 }
 
+/// Finds the method a request names (or answers introspection) and checks its arguments; the
+/// stage to run for it. `cancellation` is the call's, handed to its handler.
+pub(crate) fn stage(
+    service: &Service,
+    request: &Frame,
+    cancellation: Cancellation,
+) -> Result<Stage, RemoteError> {
+    let method_name = request.name();
+    if let Some(answer) = introspection::answer(service, method_name, &request.args()) {
+        return Ok(Stage::Unary(
+            futures::future::ready(answer.and_then(|value| encode_result(method_name, value)))
+                .boxed(),
+        ));
+    }
+    let method = service.method(method_name).ok_or_else(|| {
+        RemoteError::new(
+            "NameError",
+            format!(
+                "unknown method `{method_name}` (service `{}`)",
+                service.name()
+            ),
+        )
+    })?;
+    let call = CallInfo::new(request.header_bytes(), cancellation);
+    let args = Args::check(method.info.clone(), request.args(), call)?;
+    let info = method.info.clone();
+    Ok(match &method.handler {
+        Handler::Async(handler) => Stage::Unary(handler(args)),
+        Handler::Blocking(handler) => {
+            let handler = handler.clone();
+            Stage::Unary(
+                tokio::task::spawn_blocking(move || handler(args))
+                    .map(move |joined| {
+                        joined.unwrap_or_else(|error| match error.try_into_panic() {
+                            Ok(panic) => Err(panic_error(&info.name, &*panic)),
+                            Err(_) => Err(RemoteError::new(
+                                "Cancelled",
+                                format!("the handler of `{}` was cancelled", info.name),
+                            )),
+                        })
+                    })
+                    .boxed(),
+            )
+        }
+        Handler::Stream(handler) => Stage::Starting(handler(args)),
+    })
+}
+
 /// Runs a handler's future, turning a panic into an `ERR Panic`.
-async fn unwinding<T>(
+pub(crate) async fn unwinding<T>(
     handler: impl Future<Output = Result<T, RemoteError>>,
     method: &str,
 ) -> Result<T, RemoteError> {
@@ -550,7 +595,10 @@ impl Call {
         };
         let started = Instant::now();
         let stage = match &request {
-            Request::Event(frame) => self.stage(frame),
+            Request::Event(frame) => {
+                let cancellation = Cancellation::new(self.signals.clone());
+                stage(&shared.service, frame, cancellation)
+            }
             Request::Refused(_, error) | Request::Unreadable(_, error) => Err(error.clone()),
         };
         let outcome = match stage {
@@ -582,53 +630,6 @@ impl Call {
         for middleware in &shared.middleware {
             middleware.after_call(&context, &outcome, elapsed);
         }
-    }
-
-    /// Finds the method and checks its arguments.
-    fn stage(&self, request: &Frame) -> Result<Stage, RemoteError> {
-        let service = &self.shared.service;
-        let method_name = request.name();
-        if let Some(answer) = introspection::answer(service, method_name, &request.args()) {
-            return Ok(Stage::Unary(
-                futures::future::ready(answer.and_then(|value| encode_result(method_name, value)))
-                    .boxed(),
-            ));
-        }
-        let method = service.method(method_name).ok_or_else(|| {
-            RemoteError::new(
-                "NameError",
-                format!(
-                    "unknown method `{method_name}` (service `{}`)",
-                    service.name()
-                ),
-            )
-        })?;
-        let call = CallInfo::new(
-            request.header_bytes(),
-            Cancellation::new(self.signals.clone()),
-        );
-        let args = Args::check(method.info.clone(), request.args(), call)?;
-        let info = method.info.clone();
-        Ok(match &method.handler {
-            Handler::Async(handler) => Stage::Unary(handler(args)),
-            Handler::Blocking(handler) => {
-                let handler = handler.clone();
-                Stage::Unary(
-                    tokio::task::spawn_blocking(move || handler(args))
-                        .map(move |joined| {
-                            joined.unwrap_or_else(|error| match error.try_into_panic() {
-                                Ok(panic) => Err(panic_error(&info.name, &*panic)),
-                                Err(_) => Err(RemoteError::new(
-                                    "Cancelled",
-                                    format!("the handler of `{}` was cancelled", info.name),
-                                )),
-                            })
-                        })
-                        .boxed(),
-                )
-            }
-            Handler::Stream(handler) => Stage::Starting(handler(args)),
-        })
     }
 
     /// Runs the handler while heartbeating and obeying the credit; ends with the answer sent or

@@ -1,9 +1,10 @@
 //! The seam between the runtime and ZeroMQ.
 //!
 //! Everything else in the crate sees only these few types: a ROUTER for servers (receive a
-//! request with its envelope, send frames back) and a DEALER for clients (connect once, send and
-//! receive event frames, learn when the peer went away). They wrap the pure-Rust `zeromq` crate;
-//! a libzmq backend would replace this module only.
+//! request with its envelope, send frames back), a DEALER for clients (connect once, send and
+//! receive event frames, learn when the peer went away), and an inbox for one-way listeners (a
+//! PULL or SUB socket that only receives). They wrap the pure-Rust `zeromq` crate; a libzmq
+//! backend would replace this module only.
 
 use std::time::Duration;
 
@@ -12,6 +13,12 @@ use futures::StreamExt;
 use zeromq::{Socket, SocketEvent, SocketRecv, SocketSend, ZmqMessage};
 
 use crate::error::SetupError;
+
+/// How long one connection attempt may take before the socket is rebuilt.
+pub(crate) const CONNECT_ATTEMPT: Duration = Duration::from_secs(2);
+/// The first and the longest pause between failed connection attempts.
+pub(crate) const RECONNECT_BACKOFF: (Duration, Duration) =
+    (Duration::from_millis(100), Duration::from_secs(1));
 
 /// Checks that an endpoint is one ZeroMQ understands (`tcp://host:port`, `ipc:///path`).
 pub(crate) fn validate_endpoint(endpoint: &str) -> Result<(), SetupError> {
@@ -22,6 +29,16 @@ pub(crate) fn validate_endpoint(endpoint: &str) -> Result<(), SetupError> {
             endpoint: endpoint.to_string(),
             reason: error.to_string(),
         })
+}
+
+/// Checks what every socket owner needs before it starts: an endpoint, and a Tokio runtime to
+/// run on.
+pub(crate) fn check_startable(binds: &[String], connects: &[String]) -> Result<(), SetupError> {
+    if binds.is_empty() && connects.is_empty() {
+        return Err(SetupError::NoEndpoint);
+    }
+    tokio::runtime::Handle::try_current().map_err(|_| SetupError::NoTokioRuntime)?;
+    Ok(())
 }
 
 fn transport_error(action: &'static str, endpoint: &str, error: impl ToString) -> SetupError {
@@ -61,15 +78,7 @@ pub(crate) async fn open_router(
     connects: &[String],
 ) -> Result<(RouterReceiver, RouterSender, Vec<String>), SetupError> {
     let mut socket = zeromq::RouterSocket::new();
-    let mut endpoints = Vec::new();
-    for endpoint in binds {
-        validate_endpoint(endpoint)?;
-        let bound = socket
-            .bind(endpoint)
-            .await
-            .map_err(|error| transport_error("bind", endpoint, error))?;
-        endpoints.push(bound.to_string());
-    }
+    let mut endpoints = bind_all(&mut socket, binds).await?;
     for endpoint in connects {
         validate_endpoint(endpoint)?;
         socket
@@ -154,21 +163,18 @@ pub(crate) async fn connect_dealer(
     let mut options = zeromq::SocketOptions::default();
     options.connect_timeout(attempt_timeout);
     let mut socket = zeromq::DealerSocket::with_options(options);
-    let monitor = socket.monitor();
-    socket
-        .connect(endpoint)
-        .await
-        .map_err(|error| error.to_string())?;
+    let watch = connect_watched(&mut socket, endpoint).await?;
     let (send, receive) = socket.split();
     Ok(DealerConnection {
         sender: DealerSender { inner: send },
         receiver: DealerReceiver { inner: receive },
-        watch: DisconnectWatch { monitor },
+        watch,
     })
 }
 
 impl DisconnectWatch {
-    /// Resolves when the socket lost its peer (the `zeromq` crate never reconnects a DEALER).
+    /// Resolves when the socket lost its peer (the `zeromq` crate never reconnects a DEALER or
+    /// a PULL socket).
     pub async fn disconnected(&mut self) {
         while let Some(event) = self.monitor.next().await {
             if matches!(event, SocketEvent::Disconnected(_)) {
@@ -201,4 +207,117 @@ impl DealerReceiver {
             }
         }
     }
+}
+
+/// Which socket an [`Inbox`] is: zerorpc's `Puller` (PULL) or `Subscriber` (SUB).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum InboxKind {
+    /// Takes its share of the events that PUSH peers send.
+    Pull,
+    /// Takes every event that PUB peers publish (it subscribes to all of them).
+    Sub,
+}
+
+/// A socket that only receives events.
+pub(crate) enum Inbox {
+    Pull(zeromq::PullSocket),
+    Sub(zeromq::SubSocket),
+}
+
+impl Inbox {
+    /// Waits for the next event frame (the last frame of a message; zerorpc's PUSH and PUB send
+    /// one frame, without a delimiter).
+    pub async fn recv(&mut self) -> Result<Bytes, String> {
+        loop {
+            let message = match self {
+                Inbox::Pull(socket) => socket.recv().await,
+                Inbox::Sub(socket) => socket.recv().await,
+            };
+            let message = message.map_err(|error| error.to_string())?;
+            if let Some(payload) = message.into_vec().pop() {
+                return Ok(payload);
+            }
+        }
+    }
+}
+
+/// Binds `socket` to every endpoint; returns the endpoints it listens on.
+async fn bind_all(
+    socket: &mut impl Socket,
+    endpoints: &[String],
+) -> Result<Vec<String>, SetupError> {
+    let mut bound = Vec::new();
+    for endpoint in endpoints {
+        validate_endpoint(endpoint)?;
+        let listening = socket
+            .bind(endpoint)
+            .await
+            .map_err(|error| transport_error("bind", endpoint, error))?;
+        bound.push(listening.to_string());
+    }
+    Ok(bound)
+}
+
+/// Opens an inbox that listens on `endpoints`; returns it with the endpoints it listens on (with
+/// the port chosen by the system when an endpoint asked for port 0).
+pub(crate) async fn bind_inbox(
+    kind: InboxKind,
+    endpoints: &[String],
+) -> Result<(Inbox, Vec<String>), SetupError> {
+    Ok(match kind {
+        InboxKind::Pull => {
+            let mut socket = zeromq::PullSocket::new();
+            let bound = bind_all(&mut socket, endpoints).await?;
+            (Inbox::Pull(socket), bound)
+        }
+        InboxKind::Sub => {
+            let mut socket = zeromq::SubSocket::new();
+            let bound = bind_all(&mut socket, endpoints).await?;
+            socket
+                .subscribe("")
+                .await
+                .map_err(|error| transport_error("subscribe", &bound.join(" "), error))?;
+            (Inbox::Sub(socket), bound)
+        }
+    })
+}
+
+/// Connects `socket` to `endpoint`; returns a watch that tells when the peer went away.
+async fn connect_watched(
+    socket: &mut impl Socket,
+    endpoint: &str,
+) -> Result<DisconnectWatch, String> {
+    let monitor = socket.monitor();
+    socket
+        .connect(endpoint)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(DisconnectWatch { monitor })
+}
+
+/// Connects an inbox to `endpoint`, giving up after `attempt_timeout`; returns it with a watch
+/// that tells when its peer went away (the `zeromq` crate does not reconnect a PULL socket).
+pub(crate) async fn connect_inbox(
+    kind: InboxKind,
+    endpoint: &str,
+    attempt_timeout: Duration,
+) -> Result<(Inbox, DisconnectWatch), String> {
+    let mut options = zeromq::SocketOptions::default();
+    options.connect_timeout(attempt_timeout);
+    Ok(match kind {
+        InboxKind::Pull => {
+            let mut socket = zeromq::PullSocket::with_options(options);
+            let watch = connect_watched(&mut socket, endpoint).await?;
+            (Inbox::Pull(socket), watch)
+        }
+        InboxKind::Sub => {
+            let mut socket = zeromq::SubSocket::with_options(options);
+            let watch = connect_watched(&mut socket, endpoint).await?;
+            socket
+                .subscribe("")
+                .await
+                .map_err(|error| error.to_string())?;
+            (Inbox::Sub(socket), watch)
+        }
+    })
 }

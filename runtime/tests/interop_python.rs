@@ -1,5 +1,6 @@
 //! Interop with the real zerorpc-python from PyPI, both ways: a zerorpc-python client calls a Rust
-//! server, and a Rust client calls a zerorpc-python server. Both sides use 1 s heartbeats.
+//! server, and a Rust client calls a zerorpc-python server (both sides with 1 s heartbeats); and
+//! zerorpc-python's one-way senders, a `Pusher` and a `Publisher`, feed Rust listeners.
 
 mod common;
 
@@ -8,9 +9,11 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{collect_stream, demo_builder, HeaderEntries, Probe};
+use common::{
+    collect_stream, demo_builder, eventually, jobs_service, Failures, HeaderEntries, Mailbox, Probe,
+};
 use rmpv::Value;
-use rpcgen_runtime::{CallError, Client};
+use rpcgen_runtime::{CallError, Client, Listener};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
@@ -36,28 +39,42 @@ fn python() -> PathBuf {
 
 /// Starts tests/fixtures/zerorpc_peer.py and returns it with its endpoint.
 async fn python_server() -> (Child, String) {
+    let peer = workspace().join("tests/fixtures/zerorpc_peer.py");
+    start_python(&[peer.as_os_str(), "--heartbeat".as_ref(), "1".as_ref()]).await
+}
+
+/// Starts tests/python/py_sender.py with `args` (see the script); returns it with the endpoint
+/// it connected to or bound.
+async fn python_sender(args: &[&str]) -> (Child, String) {
+    let script = workspace().join("runtime/tests/python/py_sender.py");
+    let mut all = vec![script.as_os_str()];
+    all.extend(args.iter().map(|arg| std::ffi::OsStr::new(*arg)));
+    start_python(&all).await
+}
+
+/// Starts a Python script and waits for its first line, `READY <endpoint>`.
+async fn start_python(args: &[&std::ffi::OsStr]) -> (Child, String) {
     let mut child = Command::new(python())
-        .arg(workspace().join("tests/fixtures/zerorpc_peer.py"))
-        .args(["--heartbeat", "1"])
+        .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         // zerorpc-python logs every ERR it sends with a traceback; keep test output readable.
         .stderr(Stdio::null())
         .kill_on_drop(true)
         .spawn()
-        .expect("the zerorpc-python peer starts");
+        .expect("the Python script starts");
     let stdout = child.stdout.take().expect("stdout");
     let mut line = String::new();
     let mut stdout = BufReader::new(stdout);
     let read = stdout.read_line(&mut line);
     tokio::time::timeout(Duration::from_secs(30), read)
         .await
-        .expect("the peer prints READY within 30 s")
-        .expect("reading the peer's stdout");
+        .expect("the script prints READY within 30 s")
+        .expect("reading the script's stdout");
     let endpoint = line
         .trim()
         .strip_prefix("READY ")
-        .unwrap_or_else(|| panic!("unexpected first line from the peer: {line:?}"))
+        .unwrap_or_else(|| panic!("unexpected first line from the script: {line:?}"))
         .to_string();
     (child, endpoint)
 }
@@ -179,4 +196,52 @@ async fn zerorpc_python_calls_a_rust_server() {
     );
     assert!(stdout.starts_with("PASSED"), "{stdout}");
     server.shutdown().await;
+}
+
+#[tokio::test]
+async fn zerorpc_python_pushes_to_a_rust_puller() {
+    let mailbox = Arc::new(Mailbox::default());
+    let listener = Listener::puller(jobs_service(mailbox.clone()))
+        .bind("tcp://127.0.0.1:0")
+        .layer(Failures(mailbox.clone()))
+        .start()
+        .await
+        .unwrap();
+    let (_pusher, _) = python_sender(&["push", listener.endpoint()]).await;
+    let expected: Vec<i64> = (0..=100).collect();
+    eventually("every pushed record ran", || {
+        mailbox.sorted_records() == expected
+    })
+    .await;
+    mailbox
+        .failures_become(&[
+            "count TypeError",
+            "explode Panic",
+            "no_such_method NameError",
+            "record TypeError",
+            "record TypeError",
+        ])
+        .await;
+    listener.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_rust_subscriber_follows_a_zerorpc_python_publisher_across_its_restart() {
+    let mailbox = Arc::new(Mailbox::default());
+    let (publisher, endpoint) = python_sender(&["publish", "tcp://127.0.0.1:*", "0"]).await;
+    let listener = Listener::subscriber(jobs_service(mailbox.clone()))
+        .connect(&endpoint)
+        .start()
+        .await
+        .unwrap();
+    let received = || mailbox.records.lock().unwrap().len();
+    eventually("published events arrive", || received() >= 3).await;
+    drop(publisher);
+    // The restarted publisher counts from a million: its events are told apart.
+    let (_publisher, _) = python_sender(&["publish", &endpoint, "1000000"]).await;
+    eventually("events of the restarted publisher arrive", || {
+        mailbox.sorted_records().last() >= Some(&1_000_002)
+    })
+    .await;
+    listener.shutdown().await;
 }

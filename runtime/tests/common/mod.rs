@@ -254,3 +254,83 @@ pub fn free_port() -> u16 {
         .map(|address| address.port())
         .expect("a free port")
 }
+
+/// What the one-way test service saw.
+#[derive(Default)]
+pub struct Mailbox {
+    /// The numbers `record` and `record_blocking` received, in the order their handlers ran.
+    pub records: std::sync::Mutex<Vec<i64>>,
+    /// Each failed event, as `method ErrorName`, recorded by the [`Failures`] middleware.
+    pub failures: std::sync::Mutex<Vec<String>>,
+    /// Handlers of `wait` that started.
+    pub waiting: AtomicU64,
+}
+
+impl Mailbox {
+    /// The numbers recorded so far, sorted (handlers run concurrently).
+    pub fn sorted_records(&self) -> Vec<i64> {
+        let mut records = self.records.lock().unwrap().clone();
+        records.sort_unstable();
+        records
+    }
+
+    /// Waits until the failures recorded, sorted, are `expected`.
+    pub async fn failures_become(&self, expected: &[&str]) {
+        let sorted = || {
+            let mut failures = self.failures.lock().unwrap().clone();
+            failures.sort();
+            failures
+        };
+        eventually("the failures expected are recorded", || {
+            sorted() == expected
+        })
+        .await;
+    }
+}
+
+/// The service of the one-way tests (named like the calls of tests/python/py_sender.py).
+pub fn jobs_service(mailbox: Arc<Mailbox>) -> Service {
+    let recorded = mailbox.clone();
+    let recorded_blocking = mailbox.clone();
+    Service::new("Jobs")
+        .unary(MethodInfo::new("record").param("n"), move |args| {
+            let mailbox = recorded.clone();
+            async move {
+                mailbox.records.lock().unwrap().push(args.get(0)?);
+                Ok(())
+            }
+        })
+        .blocking(MethodInfo::new("record_blocking").param("n"), move |args| {
+            recorded_blocking.records.lock().unwrap().push(args.get(0)?);
+            Ok(())
+        })
+        .unary(MethodInfo::new("wait").param("seconds"), move |args| {
+            let mailbox = mailbox.clone();
+            async move {
+                mailbox.waiting.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_secs_f64(args.get(0)?)).await;
+                mailbox.records.lock().unwrap().push(-1);
+                Ok(())
+            }
+        })
+        .unary(MethodInfo::new("explode"), |_| async {
+            if true {
+                panic!("one-way kaboom");
+            }
+            Ok(())
+        })
+        .stream(MethodInfo::new("count").param("n"), |args| async move {
+            let n = args.get::<u64>(0)?;
+            Ok(futures::stream::iter(0..n).map(Ok))
+        })
+}
+
+/// Listener middleware that records every failed event in a [`Mailbox`].
+pub struct Failures(pub Arc<Mailbox>);
+
+impl Middleware for Failures {
+    fn on_error(&self, call: &rpcgen_runtime::CallContext<'_>, error: &RemoteError) {
+        let line = format!("{} {}", call.method, error.name);
+        self.0.failures.lock().unwrap().push(line);
+    }
+}

@@ -1,0 +1,230 @@
+//! One-way listeners (zerorpc's `Puller` and `Subscriber`) fed by PUSH and PUB sockets of the
+//! `zeromq` crate over 127.0.0.1: every event runs, bad ones are refused without stopping the
+//! listener, a connecting listener comes back after its sender restarts, and shutdown waits for
+//! running handlers (or cancels them after a grace period). Interop with zerorpc-python's
+//! `Pusher` and `Publisher` is in `interop_python.rs`.
+
+mod common;
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::{eventually, jobs_service, Failures, Mailbox};
+use rpcgen_runtime::event::{encode_event, Header};
+use rpcgen_runtime::{Arguments, Listener};
+use zeromq::{Socket, SocketSend, ZmqMessage};
+
+/// A one-way event, as zerorpc's PUSH and PUB send it: one frame, no delimiter.
+fn event(method: &str, args: impl Arguments) -> ZmqMessage {
+    let mut encoded = Vec::new();
+    args.encode_arguments(&mut encoded).expect("encodable");
+    ZmqMessage::from(encode_event(&Header::new(), method, &encoded))
+}
+
+/// Sends `message` once the socket has a peer (the `zeromq` crate refuses to send before).
+async fn send_when_connected(socket: &mut impl SocketSend, message: ZmqMessage) {
+    let started = Instant::now();
+    while socket.send(message.clone()).await.is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no peer within 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+async fn pusher_to(endpoint: &str) -> zeromq::PushSocket {
+    let mut pusher = zeromq::PushSocket::new();
+    pusher.connect(endpoint).await.expect("the listener is up");
+    pusher
+}
+
+/// A bound puller of the jobs service running up to `concurrency` handlers at once, and a
+/// pusher connected to it.
+async fn puller(concurrency: u32) -> (Listener, Arc<Mailbox>, zeromq::PushSocket) {
+    let mailbox = Arc::new(Mailbox::default());
+    let listener = Listener::puller(jobs_service(mailbox.clone()))
+        .bind("tcp://127.0.0.1:0")
+        .concurrency(concurrency)
+        .start()
+        .await
+        .unwrap();
+    let pusher = pusher_to(listener.endpoint()).await;
+    (listener, mailbox, pusher)
+}
+
+/// Waits until `count` handlers of `wait` have started.
+async fn waiting(mailbox: &Mailbox, count: u64) {
+    eventually("the handlers started", || {
+        mailbox.waiting.load(Ordering::SeqCst) == count
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_puller_runs_every_event_and_refuses_bad_ones_without_stopping() {
+    let mailbox = Arc::new(Mailbox::default());
+    let listener = Listener::puller(jobs_service(mailbox.clone()))
+        .bind("tcp://127.0.0.1:0")
+        .max_message_size(1_000)
+        .layer(Failures(mailbox.clone()))
+        .start()
+        .await
+        .unwrap();
+    let mut pusher = pusher_to(listener.endpoint()).await;
+    for n in 0..50 {
+        pusher.send(event("record", (n,))).await.unwrap();
+    }
+    pusher
+        .send(ZmqMessage::from("not a zerorpc event"))
+        .await
+        .unwrap();
+    pusher.send(event("no_such_method", (1,))).await.unwrap();
+    pusher.send(event("record", ("fifty",))).await.unwrap();
+    pusher
+        .send(event("record", ("x".repeat(2_000),)))
+        .await
+        .unwrap();
+    pusher.send(event("explode", ())).await.unwrap();
+    pusher.send(event("count", (3,))).await.unwrap();
+    pusher
+        .send(event("record_blocking", (1_000,)))
+        .await
+        .unwrap();
+    pusher.send(event("record", (999,))).await.unwrap();
+    // One at a time, in order (the default, as zerorpc-python's Puller does it).
+    let mut expected: Vec<i64> = (0..50).collect();
+    expected.extend([1_000, 999]);
+    eventually("every good event ran", || {
+        *mailbox.records.lock().unwrap() == expected
+    })
+    .await;
+    mailbox
+        .failures_become(&[
+            "count TypeError",
+            "explode Panic",
+            "no_such_method NameError",
+            "record MessageTooLarge",
+            "record TypeError",
+        ])
+        .await;
+    listener.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_subscriber_takes_what_a_publisher_publishes() {
+    let mailbox = Arc::new(Mailbox::default());
+    let listener = Listener::subscriber(jobs_service(mailbox.clone()))
+        .bind("tcp://127.0.0.1:0")
+        .start()
+        .await
+        .unwrap();
+    let mut publisher = zeromq::PubSocket::new();
+    publisher.connect(listener.endpoint()).await.unwrap();
+    // A subscription takes a moment to reach the publisher, which drops events until then.
+    let started = Instant::now();
+    while mailbox.records.lock().unwrap().is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "nothing arrived in 10 s"
+        );
+        publisher.send(event("record", (7,))).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(mailbox.records.lock().unwrap().iter().all(|&n| n == 7));
+    listener.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_connecting_puller_comes_back_after_its_pusher_restarts() {
+    let mailbox = Arc::new(Mailbox::default());
+    let mut pusher = zeromq::PushSocket::new();
+    let endpoint = pusher.bind("tcp://127.0.0.1:0").await.unwrap().to_string();
+    let listener = Listener::puller(jobs_service(mailbox.clone()))
+        .connect(&endpoint)
+        .start()
+        .await
+        .unwrap();
+    send_when_connected(&mut pusher, event("record", (1,))).await;
+    eventually("the first event ran", || mailbox.sorted_records() == [1]).await;
+    drop(pusher);
+    // The old socket lets go of its port in the background.
+    let mut restarted = zeromq::PushSocket::new();
+    let started = Instant::now();
+    while let Err(error) = restarted.bind(&endpoint).await {
+        assert!(started.elapsed() < Duration::from_secs(10), "{error}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    send_when_connected(&mut restarted, event("record", (2,))).await;
+    eventually("an event after the restart ran", || {
+        mailbox.sorted_records() == [1, 2]
+    })
+    .await;
+    listener.shutdown().await;
+}
+
+#[tokio::test]
+async fn events_run_one_at_a_time_unless_told_otherwise() {
+    for (concurrency, overlapping) in [(1, false), (2, true)] {
+        let (listener, mailbox, mut pusher) = puller(concurrency).await;
+        pusher.send(event("wait", (0.5,))).await.unwrap();
+        pusher.send(event("wait", (0.5,))).await.unwrap();
+        waiting(&mailbox, 2).await;
+        // The second started before the first ended only when two may run at once.
+        let finished_first = mailbox.records.lock().unwrap().len();
+        assert_eq!(
+            finished_first == 0,
+            overlapping,
+            "concurrency {concurrency}"
+        );
+        listener.shutdown().await;
+        assert_eq!(*mailbox.records.lock().unwrap(), [-1, -1]);
+    }
+}
+
+#[tokio::test]
+async fn shutdown_waits_for_running_handlers() {
+    let (listener, mailbox, mut pusher) = puller(1).await;
+    pusher.send(event("wait", (0.3,))).await.unwrap();
+    waiting(&mailbox, 1).await;
+    listener.shutdown().await;
+    assert_eq!(*mailbox.records.lock().unwrap(), [-1]);
+}
+
+#[tokio::test]
+async fn shutdown_within_cancels_handlers_after_the_grace_period() {
+    let (listener, mailbox, mut pusher) = puller(1).await;
+    pusher.send(event("wait", (30.0,))).await.unwrap();
+    waiting(&mailbox, 1).await;
+    let started = Instant::now();
+    listener.shutdown_within(Duration::from_millis(100)).await;
+    assert!(started.elapsed() < Duration::from_secs(10));
+    // The dropped handler never records.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(mailbox.records.lock().unwrap().is_empty());
+}
+
+#[test]
+fn a_listener_needs_an_endpoint_and_a_runtime() {
+    let service = || jobs_service(Arc::new(Mailbox::default()));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let error = runtime
+        .block_on(Listener::puller(service()).start())
+        .err()
+        .expect("no endpoint");
+    assert!(error.to_string().contains("endpoint"), "{error}");
+    let error = runtime
+        .block_on(Listener::subscriber(service()).connect("nowhere").start())
+        .err()
+        .expect("an invalid endpoint");
+    assert!(error.to_string().contains("nowhere"), "{error}");
+    let error = futures::executor::block_on(
+        Listener::puller(service())
+            .bind("tcp://127.0.0.1:0")
+            .start(),
+    )
+    .err()
+    .expect("no Tokio runtime");
+    assert!(error.to_string().contains("Tokio"), "{error}");
+}
