@@ -15,6 +15,7 @@
 
 use std::collections::VecDeque;
 use std::marker::PhantomData;
+use std::ops::Range;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -370,23 +371,8 @@ impl Client {
     ) -> Result<Request, CallError> {
         let started = Instant::now();
         let extras = self.header_extras(method);
-        // Room for small arguments; larger ones grow the buffer once.
-        let (mut payload, id) = event::request_prefix(method, &extras, 64);
-        args.encode_arguments(&mut payload)
-            .map_err(|source| CallError::Encode {
-                method: method.to_string(),
-                source,
-            })?;
-        let limit = self.inner.config.max_message_size;
-        if payload.len() > limit {
-            return Err(CallError::TooLarge {
-                method: method.to_string(),
-                what: "request",
-                size: payload.len(),
-                limit,
-            });
-        }
-        let payload = Bytes::from(payload);
+        let (payload, id) =
+            encode_request(method, &extras, args, self.inner.config.max_message_size)?;
         let id = payload.slice(id);
         let context = (!self.inner.middleware.is_empty()).then(|| {
             // Our own request always parses; middleware sees it as dynamic values.
@@ -425,6 +411,33 @@ impl Client {
             started,
         })
     }
+}
+
+/// Encodes a request event of `method` with a fresh message id, the `extras` in its header and
+/// `args`; returns it with where its id (as MessagePack) lies. Fails when the arguments cannot be
+/// encoded or the event is larger than `limit` bytes.
+pub(crate) fn encode_request<A: Arguments>(
+    method: &str,
+    extras: &Header,
+    args: &A,
+    limit: usize,
+) -> Result<(Bytes, Range<usize>), CallError> {
+    // Room for small arguments; larger ones grow the buffer once.
+    let (mut payload, id) = event::request_prefix(method, extras, 64);
+    args.encode_arguments(&mut payload)
+        .map_err(|source| CallError::Encode {
+            method: method.to_string(),
+            source,
+        })?;
+    if payload.len() > limit {
+        return Err(CallError::TooLarge {
+            method: method.to_string(),
+            what: "request",
+            size: payload.len(),
+            limit,
+        });
+    }
+    Ok((Bytes::from(payload), id))
 }
 
 /// A request in flight, with what middleware needs to report its end.

@@ -6,7 +6,8 @@
 //!   [`Server::builder`] serves it on one or more endpoints;
 //! * a [`Client`] calls methods by name with a tuple of arguments and decodes a typed result;
 //!   it is cheap to clone and share, never blocks on connecting, and reconnects by itself;
-//! * a [`Listener`] serves a `Service` to zerorpc's one-way senders (`Pusher`, `Publisher`).
+//! * a [`Listener`] serves a `Service` to zerorpc's one-way senders (`Pusher`, `Publisher`), and
+//!   a [`Publisher`] broadcasts one-way events to zerorpc's `Subscriber`s.
 //!
 //! Everything on the wire is byte-compatible with zerorpc-python and zerorpc-node: see
 //! [`event`] for the event format and [`value`] for how values are encoded.
@@ -35,9 +36,9 @@ mod error;
 pub mod event;
 pub mod generated_support;
 mod introspection;
-mod listener;
 mod middleware;
 mod msgpack;
+mod oneway;
 mod server;
 mod service;
 mod transport;
@@ -47,11 +48,11 @@ pub use client::{CallOptions, CallStream, Client, ClientBuilder};
 pub use config::Config;
 pub use error::{CallError, DecodeError, EncodeError, RemoteError, SetupError};
 pub use generated_support::{serde, BoxStream, Bytes, Stream, StreamExt, Value};
-pub use listener::{Listener, ListenerBuilder};
 pub use middleware::{
     CallContext, CallOutcome, Middleware, PropagateHeader, RequestContext, RequestOutcome,
     TracingLayer,
 };
+pub use oneway::{Listener, ListenerBuilder, Publisher};
 pub use server::{Server, ServerBuilder};
 pub use service::{Args, CallInfo, Cancellation, MethodInfo, MethodKind, ParamInfo, Service};
 pub use value::Arguments;

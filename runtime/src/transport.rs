@@ -2,8 +2,8 @@
 //!
 //! Everything else in the crate sees only these few types: a ROUTER for servers (receive a
 //! request with its envelope, send frames back), a DEALER for clients (connect once, send and
-//! receive event frames, learn when the peer went away), and an inbox for one-way listeners (a
-//! PULL or SUB socket that only receives). They wrap the pure-Rust `zeromq` crate; a libzmq
+//! receive event frames, learn when the peer went away), an inbox for one-way listeners (a PULL
+//! or SUB socket that only receives) and an outbox for publishers (a PUB socket that only sends). They wrap the pure-Rust `zeromq` crate; a libzmq
 //! backend would replace this module only.
 
 use std::time::Duration;
@@ -320,4 +320,27 @@ pub(crate) async fn connect_inbox(
             (Inbox::Sub(socket), watch)
         }
     })
+}
+
+/// A PUB socket that only sends: every event goes to each subscriber connected at the time, and
+/// is dropped when there is none (sending never waits for a slow subscriber).
+pub(crate) struct Outbox {
+    socket: zeromq::PubSocket,
+}
+
+/// Opens an outbox that listens on `endpoints`; returns it with the endpoints it listens on.
+pub(crate) async fn bind_outbox(endpoints: &[String]) -> Result<(Outbox, Vec<String>), SetupError> {
+    let mut socket = zeromq::PubSocket::new();
+    let bound = bind_all(&mut socket, endpoints).await?;
+    Ok((Outbox { socket }, bound))
+}
+
+impl Outbox {
+    /// Sends one event as a single frame, as zerorpc's PUB does.
+    pub async fn send(&mut self, payload: Bytes) -> Result<(), String> {
+        self.socket
+            .send(ZmqMessage::from(payload))
+            .await
+            .map_err(|error| error.to_string())
+    }
 }

@@ -1,6 +1,7 @@
 //! Interop with the real zerorpc-python from PyPI, both ways: a zerorpc-python client calls a Rust
 //! server, and a Rust client calls a zerorpc-python server (both sides with 1 s heartbeats); and
-//! zerorpc-python's one-way senders, a `Pusher` and a `Publisher`, feed Rust listeners.
+//! zerorpc-python's one-way senders, a `Pusher` and a `Publisher`, feed Rust listeners, and a Rust
+//! `Publisher` feeds its `Subscriber`.
 
 mod common;
 
@@ -13,9 +14,9 @@ use common::{
     collect_stream, demo_builder, eventually, jobs_service, Failures, HeaderEntries, Mailbox, Probe,
 };
 use rmpv::Value;
-use rpcgen_runtime::{CallError, Client, Listener};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use rpcgen_runtime::{CallError, Client, Listener, Publisher};
+use tokio::io::{AsyncBufReadExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdout, Command};
 
 const HEARTBEAT: Duration = Duration::from_secs(1);
 
@@ -40,20 +41,23 @@ fn python() -> PathBuf {
 /// Starts tests/fixtures/zerorpc_peer.py and returns it with its endpoint.
 async fn python_server() -> (Child, String) {
     let peer = workspace().join("tests/fixtures/zerorpc_peer.py");
-    start_python(&[peer.as_os_str(), "--heartbeat".as_ref(), "1".as_ref()]).await
+    let (child, endpoint, _) =
+        start_python(&[peer.as_os_str(), "--heartbeat".as_ref(), "1".as_ref()]).await;
+    (child, endpoint)
 }
 
-/// Starts tests/python/py_sender.py with `args` (see the script); returns it with the endpoint
-/// it connected to or bound.
-async fn python_sender(args: &[&str]) -> (Child, String) {
-    let script = workspace().join("runtime/tests/python/py_sender.py");
+/// Starts tests/python/py_oneway.py with `args` (see the script); returns it with the endpoint
+/// it connected to or bound, and the rest of its output.
+async fn python_oneway(args: &[&str]) -> (Child, String, Lines<BufReader<ChildStdout>>) {
+    let script = workspace().join("runtime/tests/python/py_oneway.py");
     let mut all = vec![script.as_os_str()];
     all.extend(args.iter().map(|arg| std::ffi::OsStr::new(*arg)));
     start_python(&all).await
 }
 
-/// Starts a Python script and waits for its first line, `READY <endpoint>`.
-async fn start_python(args: &[&std::ffi::OsStr]) -> (Child, String) {
+/// Starts a Python script and waits for its first line, `READY <endpoint>`; returns the script,
+/// the endpoint and its later lines.
+async fn start_python(args: &[&std::ffi::OsStr]) -> (Child, String, Lines<BufReader<ChildStdout>>) {
     let mut child = Command::new(python())
         .args(args)
         .stdin(Stdio::piped())
@@ -76,7 +80,7 @@ async fn start_python(args: &[&std::ffi::OsStr]) -> (Child, String) {
         .strip_prefix("READY ")
         .unwrap_or_else(|| panic!("unexpected first line from the script: {line:?}"))
         .to_string();
-    (child, endpoint)
+    (child, endpoint, stdout.lines())
 }
 
 fn field<'a>(map: &'a Value, key: &str) -> &'a Value {
@@ -207,7 +211,7 @@ async fn zerorpc_python_pushes_to_a_rust_puller() {
         .start()
         .await
         .unwrap();
-    let (_pusher, _) = python_sender(&["push", listener.endpoint()]).await;
+    let (_pusher, _, _) = python_oneway(&["push", listener.endpoint()]).await;
     let expected: Vec<i64> = (0..=100).collect();
     eventually("every pushed record ran", || {
         mailbox.sorted_records() == expected
@@ -228,7 +232,7 @@ async fn zerorpc_python_pushes_to_a_rust_puller() {
 #[tokio::test]
 async fn a_rust_subscriber_follows_a_zerorpc_python_publisher_across_its_restart() {
     let mailbox = Arc::new(Mailbox::default());
-    let (publisher, endpoint) = python_sender(&["publish", "tcp://127.0.0.1:*", "0"]).await;
+    let (publisher, endpoint, _) = python_oneway(&["publish", "tcp://127.0.0.1:*", "0"]).await;
     let listener = Listener::subscriber(jobs_service(mailbox.clone()))
         .connect(&endpoint)
         .start()
@@ -238,10 +242,47 @@ async fn a_rust_subscriber_follows_a_zerorpc_python_publisher_across_its_restart
     eventually("published events arrive", || received() >= 3).await;
     drop(publisher);
     // The restarted publisher counts from a million: its events are told apart.
-    let (_publisher, _) = python_sender(&["publish", &endpoint, "1000000"]).await;
+    let (_publisher, _, _) = python_oneway(&["publish", &endpoint, "1000000"]).await;
     eventually("events of the restarted publisher arrive", || {
         mailbox.sorted_records().last() >= Some(&1_000_002)
     })
     .await;
     listener.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_rust_publisher_reaches_a_zerorpc_python_subscriber() {
+    let publisher = Publisher::bind("tcp://127.0.0.1:0").await.unwrap();
+    let (_subscriber, _, mut output) = python_oneway(&["subscribe", publisher.endpoint()]).await;
+    // Publish until the subscription has arrived and one event got through, then five more.
+    let started = std::time::Instant::now();
+    let first = loop {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "nothing arrived in 30 s"
+        );
+        publisher.publish("record", (0,)).await.unwrap();
+        let line = tokio::time::timeout(Duration::from_millis(50), output.next_line()).await;
+        if let Ok(line) = line {
+            break line
+                .unwrap()
+                .expect("the subscriber prints what it receives");
+        }
+    };
+    assert_eq!(first, "GOT 0");
+    for n in 1..=5 {
+        publisher.publish("record", (n,)).await.unwrap();
+    }
+    let mut received = Vec::new();
+    while received.last().map(String::as_str) != Some("GOT 5") {
+        let line = tokio::time::timeout(Duration::from_secs(10), output.next_line())
+            .await
+            .expect("the events arrive within 10 s")
+            .unwrap()
+            .expect("the subscriber prints what it receives");
+        received.push(line);
+    }
+    // Zeros still in flight when the loop stopped may come first.
+    received.retain(|line| line != "GOT 0");
+    assert_eq!(received, ["GOT 1", "GOT 2", "GOT 3", "GOT 4", "GOT 5"]);
 }

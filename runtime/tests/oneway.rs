@@ -1,8 +1,9 @@
-//! One-way listeners (zerorpc's `Puller` and `Subscriber`) fed by PUSH and PUB sockets of the
-//! `zeromq` crate over 127.0.0.1: every event runs, bad ones are refused without stopping the
+//! zerorpc's one-way patterns over 127.0.0.1. Listeners (`Puller`, `Subscriber`) fed by PUSH and
+//! PUB sockets of the `zeromq` crate: every event runs, bad ones are refused without stopping the
 //! listener, a connecting listener comes back after its sender restarts, and shutdown waits for
-//! running handlers (or cancels them after a grace period). Interop with zerorpc-python's
-//! `Pusher` and `Publisher` is in `interop_python.rs`.
+//! running handlers (or cancels them after a grace period). The `Publisher` feeds a subscribing
+//! listener and refuses what it cannot send. Interop with zerorpc-python's `Pusher`, `Publisher`
+//! and `Subscriber` is in `interop_python.rs`.
 
 mod common;
 
@@ -12,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use common::{eventually, jobs_service, Failures, Mailbox};
 use rpcgen_runtime::event::{encode_event, Header};
-use rpcgen_runtime::{Arguments, Listener};
+use rpcgen_runtime::{Arguments, CallError, Listener, Publisher};
 use zeromq::{Socket, SocketSend, ZmqMessage};
 
 /// A one-way event, as zerorpc's PUSH and PUB send it: one frame, no delimiter.
@@ -134,6 +135,58 @@ async fn a_subscriber_takes_what_a_publisher_publishes() {
     }
     assert!(mailbox.records.lock().unwrap().iter().all(|&n| n == 7));
     listener.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_publisher_reaches_a_subscribing_listener() {
+    let publisher = Publisher::bind("tcp://127.0.0.1:0").await.unwrap();
+    let mailbox = Arc::new(Mailbox::default());
+    let listener = Listener::subscriber(jobs_service(mailbox.clone()))
+        .connect(publisher.endpoint())
+        .start()
+        .await
+        .unwrap();
+    // Events published before the subscription arrives are dropped: publish until one lands.
+    let started = Instant::now();
+    while mailbox.records.lock().unwrap().is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "nothing arrived in 10 s"
+        );
+        publisher.publish("record", (5,)).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    for n in 6..=10 {
+        publisher.publish("record", (n,)).await.unwrap();
+    }
+    eventually("every later event arrived", || {
+        mailbox.records.lock().unwrap().ends_with(&[6, 7, 8, 9, 10])
+    })
+    .await;
+    listener.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_publisher_refuses_what_it_cannot_send_and_drops_what_nobody_hears() {
+    let publisher = Publisher::bind("tcp://127.0.0.1:0")
+        .await
+        .unwrap()
+        .max_message_size(100);
+    // Nobody subscribes: the event is dropped, as ZeroMQ's PUB does.
+    publisher.publish("record", (1,)).await.unwrap();
+    let error = publisher
+        .publish("record", ("x".repeat(200),))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, CallError::TooLarge { .. }), "{error}");
+    let keyed = std::collections::HashMap::from([(1u8, "one")]);
+    let error = publisher.publish("record", (keyed,)).await.unwrap_err();
+    assert!(matches!(error, CallError::Encode { .. }), "{error}");
+    let error = Publisher::bind("nowhere")
+        .await
+        .err()
+        .expect("an invalid endpoint");
+    assert!(error.to_string().contains("nowhere"), "{error}");
 }
 
 #[tokio::test]

@@ -1,14 +1,17 @@
-"""zerorpc-python's one-way senders, for the Rust listener's tests.
+"""zerorpc-python's one-way peers, for the tests of the Rust runtime's one-way patterns.
 
 Usage:
-  python py_sender.py push ENDPOINT    a Pusher connects to ENDPOINT and pushes record(0) ..
+  python py_oneway.py push ENDPOINT    a Pusher connects to ENDPOINT and pushes record(0) ..
                                        record(99), then events a listener must refuse (an unknown
                                        method, wrong arguments, a handler that panics, a streaming
                                        method), then record(100)
-  python py_sender.py publish ENDPOINT START
+  python py_oneway.py publish ENDPOINT START
                                        a Publisher binds ENDPOINT (tcp://127.0.0.1:* for a free
                                        port) and publishes record(n) every 20 ms, n counting up
                                        from START
+  python py_oneway.py subscribe ENDPOINT
+                                       a Subscriber connects to ENDPOINT and prints "GOT <n>" for
+                                       each record(n) it receives
 
 Prints "READY <endpoint>" once connected or bound, and "SENT" once a push run is over; then
 runs until it is killed (pushed events wait in its socket until a listener takes them).
@@ -50,12 +53,26 @@ def publish(endpoint, start):
         gevent.sleep(0.02)
 
 
+class Recorder:
+    def record(self, n):
+        print(f"GOT {n}", flush=True)
+
+
+def subscribe(endpoint):
+    subscriber = zerorpc.Subscriber(Recorder())
+    subscriber.connect(endpoint)
+    print(f"READY {endpoint}", flush=True)
+    subscriber.run()
+
+
 def main():
     mode, endpoint = sys.argv[1], sys.argv[2]
     if mode == "push":
         push(endpoint)
     elif mode == "publish":
         publish(endpoint, int(sys.argv[3]))
+    elif mode == "subscribe":
+        subscribe(endpoint)
     else:
         raise SystemExit(f"unknown mode {mode!r}")
 

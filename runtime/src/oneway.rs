@@ -1,6 +1,7 @@
-//! zerorpc's one-way patterns, receiving side: a [`Listener`] serves a [`Service`] to zerorpc's
-//! `Pusher`s (as a `Puller`, on a PULL socket) or to its `Publisher`s (as a `Subscriber`, on a SUB
-//! socket subscribed to every event).
+//! zerorpc's one-way patterns. A [`Listener`] serves a [`Service`] to zerorpc's `Pusher`s (as a
+//! `Puller`, on a PULL socket) or to its `Publisher`s (as a `Subscriber`, on a SUB socket
+//! subscribed to every event); a [`Publisher`] sends events to zerorpc's `Subscriber`s (PUB).
+//! There is no Rust `Pusher` yet (docs/runtime.md, "Not done yet").
 //!
 //! A one-way event is a request without a channel: `[header, method, args]` in one frame, no
 //! reply, no heartbeat. Each event runs its handler on a task of its own, and what the handler
@@ -25,15 +26,17 @@ use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use crate::client::encode_request;
 use crate::config::Config;
-use crate::error::{RemoteError, SetupError};
+use crate::error::{CallError, RemoteError, SetupError};
 use crate::event::{Frame, Header};
 use crate::middleware::{CallContext, CallOutcome, Middleware};
 use crate::server::{stage, unwinding, Stage};
 use crate::service::{CancelFlag, Cancellation, EncodedValue, Service};
 use crate::transport::{
-    self, DisconnectWatch, Inbox, InboxKind, CONNECT_ATTEMPT, RECONNECT_BACKOFF,
+    self, DisconnectWatch, Inbox, InboxKind, Outbox, CONNECT_ATTEMPT, RECONNECT_BACKOFF,
 };
+use crate::value::Arguments;
 
 /// Builds and starts a [`Listener`]: [`Listener::puller`] or [`Listener::subscriber`].
 pub struct ListenerBuilder {
@@ -422,5 +425,69 @@ async fn run(shared: &Shared, frame: &Frame, size: usize) -> Result<EncodedValue
 impl CancelFlag for watch::Sender<bool> {
     fn is_set(&self) -> bool {
         *self.borrow()
+    }
+}
+
+/// zerorpc's `Publisher`: sends one-way events to every `Subscriber` connected at the time
+/// (zerorpc-python's, or a [`Listener::subscriber`]). It binds, and subscribers connect to it;
+/// an event published while nobody is subscribed is dropped, and a subscriber that does not read
+/// never holds up publishing. Clones share the socket.
+///
+/// ```no_run
+/// use rpcgen_runtime::Publisher;
+///
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// let publisher = Publisher::bind("tcp://127.0.0.1:4244").await?;
+/// // zerorpc-python: zerorpc.Subscriber(handler).connect("tcp://127.0.0.1:4244")
+/// publisher.publish("price_changed", ("tea", 350)).await?;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Publisher {
+    outbox: Arc<tokio::sync::Mutex<Outbox>>,
+    endpoint: Arc<str>,
+    max_message_size: usize,
+}
+
+impl Publisher {
+    /// Listens on `endpoint` (`tcp://127.0.0.1:0` picks a free port; see
+    /// [`Publisher::endpoint`]).
+    pub async fn bind(endpoint: impl Into<String>) -> Result<Publisher, SetupError> {
+        let binds = [endpoint.into()];
+        transport::check_startable(&binds, &[])?;
+        let (outbox, bound) = transport::bind_outbox(&binds).await?;
+        Ok(Publisher {
+            outbox: Arc::new(tokio::sync::Mutex::new(outbox)),
+            endpoint: bound[0].as_str().into(),
+            max_message_size: Config::default().max_message_size,
+        })
+    }
+
+    /// The endpoint listened on, with the port chosen.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// Refuses events larger than `bytes` (default 100 MiB, as a server's limit).
+    pub fn max_message_size(mut self, bytes: usize) -> Self {
+        self.max_message_size = bytes;
+        self
+    }
+
+    /// Publishes a call of `method` with `args` to the subscribers connected now. Fails only
+    /// when the arguments cannot be encoded or the event is too large.
+    pub async fn publish<A: Arguments>(&self, method: &str, args: A) -> Result<(), CallError> {
+        let (payload, _) =
+            encode_request(method, &Header::default(), &args, self.max_message_size)?;
+        self.outbox
+            .lock()
+            .await
+            .send(payload)
+            .await
+            .map_err(|reason| CallError::LostRemote {
+                method: method.to_string(),
+                reason: format!("the publisher's socket failed: {reason}"),
+            })
     }
 }
