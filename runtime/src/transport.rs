@@ -3,8 +3,9 @@
 //! Everything else in the crate sees only these few types: a ROUTER for servers (receive a
 //! request with its envelope, send frames back), a DEALER for clients (connect once, send and
 //! receive event frames, learn when the peer went away), an inbox for one-way listeners (a PULL
-//! or SUB socket that only receives) and an outbox for publishers (a PUB socket that only sends). They wrap the pure-Rust `zeromq` crate; a libzmq
-//! backend would replace this module only.
+//! or SUB socket that only receives) and an outbox for publishers (a PUB socket that only
+//! sends). They wrap the pure-Rust `zeromq` crate; a libzmq backend would replace this module
+//! only.
 
 use std::time::Duration;
 
@@ -220,7 +221,9 @@ pub(crate) enum InboxKind {
 
 /// A socket that only receives events.
 pub(crate) enum Inbox {
+    /// A `Puller`'s.
     Pull(zeromq::PullSocket),
+    /// A `Subscriber`'s, subscribed to every event.
     Sub(zeromq::SubSocket),
 }
 
