@@ -17,6 +17,7 @@
 //! A listener that connects (rather than binds) rebuilds its socket with backoff when the peer
 //! goes away, as the client does: the `zeromq` crate does not reconnect a PULL socket.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -241,18 +242,43 @@ async fn read(shared: Arc<Shared>, inbox: Inbox) {
 /// Keeps an inbox connected to `endpoint` and reads it until the listener stops, rebuilding it
 /// with backoff whenever the peer goes away.
 async fn read_connected(shared: Arc<Shared>, kind: InboxKind, endpoint: String) {
-    let mut stopped = shared.stopped.clone();
+    let stopped = shared.stopped.clone();
+    let connect = || transport::connect_inbox(kind, &endpoint, CONNECT_ATTEMPT);
+    let serve = |(inbox, watch)| async {
+        match drain(&shared, inbox, Some(watch)).await {
+            Drained::Lost(reason) => Some(reason),
+            Drained::Stopped => None,
+        }
+    };
+    keep_connected(&endpoint, stopped, connect, serve).await;
+}
+
+/// Connects to `endpoint` with `connect`, retrying with backoff, and hands each connection to
+/// `serve`; when `serve` returns why the connection was lost, connects again. Ends when `serve`
+/// returns `None` or `stopped` becomes true (or its sender is gone).
+async fn keep_connected<T, Connecting, Serving>(
+    endpoint: &str,
+    mut stopped: watch::Receiver<bool>,
+    connect: impl Fn() -> Connecting,
+    mut serve: impl FnMut(T) -> Serving,
+) where
+    Connecting: Future<Output = Result<T, String>>,
+    Serving: Future<Output = Option<String>>,
+{
     let mut backoff = RECONNECT_BACKOFF.0;
     loop {
-        let attempt = transport::connect_inbox(kind, &endpoint, CONNECT_ATTEMPT);
         let connected = tokio::select! {
-            connected = attempt => connected,
+            connected = connect() => connected,
             _ = stopped.wait_for(|stopped| *stopped) => return,
         };
         match connected {
-            Ok((inbox, watch)) => {
+            Ok(connection) => {
                 backoff = RECONNECT_BACKOFF.0;
-                let Drained::Lost(reason) = drain(&shared, inbox, Some(watch)).await else {
+                let lost = tokio::select! {
+                    lost = serve(connection) => lost,
+                    _ = stopped.wait_for(|stopped| *stopped) => None,
+                };
+                let Some(reason) = lost else {
                     return;
                 };
                 tracing::info!(target: "rpcgen", endpoint, %reason, "reconnecting");
@@ -429,9 +455,10 @@ impl CancelFlag for watch::Sender<bool> {
 }
 
 /// zerorpc's `Publisher`: sends one-way events to every `Subscriber` connected at the time
-/// (zerorpc-python's, or a [`Listener::subscriber`]). It binds, and subscribers connect to it;
-/// an event published while nobody is subscribed is dropped, and a subscriber that does not read
-/// never holds up publishing. Clones share the socket.
+/// (zerorpc-python's, or a [`Listener::subscriber`]). It binds and subscribers connect to it, or
+/// it connects to a subscriber that binds (and connects again, in the background, after that
+/// subscriber restarts). An event published while nobody is subscribed is dropped, and a
+/// subscriber that does not read never holds up publishing. Clones share the socket.
 ///
 /// ```no_run
 /// use rpcgen_runtime::Publisher;
@@ -445,9 +472,21 @@ impl CancelFlag for watch::Sender<bool> {
 /// ```
 #[derive(Clone)]
 pub struct Publisher {
-    outbox: Arc<tokio::sync::Mutex<Outbox>>,
+    /// The socket; `None` while a connecting publisher has no connection.
+    outbox: Arc<tokio::sync::Mutex<Option<Outbox>>>,
     endpoint: Arc<str>,
     max_message_size: usize,
+    /// Stops the background connection, when there is one, once the last clone is dropped.
+    _stop: Arc<StopOnDrop>,
+}
+
+/// Sets its flag when dropped.
+struct StopOnDrop(watch::Sender<bool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.send_replace(true);
+    }
 }
 
 impl Publisher {
@@ -457,14 +496,46 @@ impl Publisher {
         let binds = [endpoint.into()];
         transport::check_startable(&binds, &[])?;
         let (outbox, bound) = transport::bind_outbox(&binds).await?;
-        Ok(Publisher {
-            outbox: Arc::new(tokio::sync::Mutex::new(outbox)),
-            endpoint: bound[0].as_str().into(),
-            max_message_size: Config::default().max_message_size,
-        })
+        Ok(Self::new(Some(outbox), &bound[0]).0)
     }
 
-    /// The endpoint listened on, with the port chosen.
+    /// Connects to a subscriber that binds `endpoint`. Never waits: the connection is made, and
+    /// remade after the subscriber restarts, in the background; until then events are dropped.
+    pub fn connect(endpoint: impl Into<String>) -> Result<Publisher, SetupError> {
+        let endpoint = endpoint.into();
+        let connects = [endpoint.clone()];
+        transport::check_startable(&[], &connects)?;
+        transport::validate_endpoint(&endpoint)?;
+        let (publisher, stopped) = Self::new(None, &endpoint);
+        let outbox = publisher.outbox.clone();
+        tokio::spawn(async move {
+            let connect = || transport::connect_outbox(&endpoint, CONNECT_ATTEMPT);
+            let serve = |(connected, mut watch): (Outbox, DisconnectWatch)| {
+                let outbox = outbox.clone();
+                async move {
+                    *outbox.lock().await = Some(connected);
+                    watch.disconnected().await;
+                    *outbox.lock().await = None;
+                    Some("the subscriber went away".to_string())
+                }
+            };
+            keep_connected(&endpoint, stopped, connect, serve).await;
+        });
+        Ok(publisher)
+    }
+
+    fn new(outbox: Option<Outbox>, endpoint: &str) -> (Publisher, watch::Receiver<bool>) {
+        let (stop, stopped) = watch::channel(false);
+        let publisher = Publisher {
+            outbox: Arc::new(tokio::sync::Mutex::new(outbox)),
+            endpoint: endpoint.into(),
+            max_message_size: Config::default().max_message_size,
+            _stop: Arc::new(StopOnDrop(stop)),
+        };
+        (publisher, stopped)
+    }
+
+    /// The endpoint listened on (with the port chosen) or connected to.
     pub fn endpoint(&self) -> &str {
         &self.endpoint
     }
@@ -480,9 +551,11 @@ impl Publisher {
     pub async fn publish<A: Arguments>(&self, method: &str, args: A) -> Result<(), CallError> {
         let (payload, _) =
             encode_request(method, &Header::default(), &args, self.max_message_size)?;
-        self.outbox
-            .lock()
-            .await
+        let mut outbox = self.outbox.lock().await;
+        let Some(socket) = outbox.as_mut() else {
+            return Ok(());
+        };
+        socket
             .send(payload)
             .await
             .map_err(|reason| CallError::LostRemote {

@@ -347,3 +347,16 @@ impl Outbox {
             .map_err(|error| error.to_string())
     }
 }
+
+/// Connects an outbox to a subscriber that binds `endpoint`, giving up after `attempt_timeout`;
+/// returns it with a watch that tells when the subscriber went away.
+pub(crate) async fn connect_outbox(
+    endpoint: &str,
+    attempt_timeout: Duration,
+) -> Result<(Outbox, DisconnectWatch), String> {
+    let mut options = zeromq::SocketOptions::default();
+    options.connect_timeout(attempt_timeout);
+    let mut socket = zeromq::PubSocket::with_options(options);
+    let watch = connect_watched(&mut socket, endpoint).await?;
+    Ok((Outbox { socket }, watch))
+}

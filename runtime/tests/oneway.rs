@@ -146,16 +146,7 @@ async fn a_publisher_reaches_a_subscribing_listener() {
         .start()
         .await
         .unwrap();
-    // Events published before the subscription arrives are dropped: publish until one lands.
-    let started = Instant::now();
-    while mailbox.records.lock().unwrap().is_empty() {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "nothing arrived in 10 s"
-        );
-        publisher.publish("record", (5,)).await.unwrap();
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    publish_until_heard(&publisher, &mailbox, 5).await;
     for n in 6..=10 {
         publisher.publish("record", (n,)).await.unwrap();
     }
@@ -164,6 +155,53 @@ async fn a_publisher_reaches_a_subscribing_listener() {
     })
     .await;
     listener.shutdown().await;
+}
+
+/// Publishes `record(n)` every 20 ms until `mailbox` has a record of `n` (a subscription takes
+/// a moment to reach a publisher, which drops events until then).
+async fn publish_until_heard(publisher: &Publisher, mailbox: &Mailbox, n: i64) {
+    let started = Instant::now();
+    while !mailbox.records.lock().unwrap().contains(&n) {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "record({n}) not heard in 10 s"
+        );
+        publisher.publish("record", (n,)).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_connecting_publisher_comes_back_after_its_subscriber_restarts() {
+    let first = Arc::new(Mailbox::default());
+    let listener = Listener::subscriber(jobs_service(first.clone()))
+        .bind("tcp://127.0.0.1:0")
+        .start()
+        .await
+        .unwrap();
+    let endpoint = listener.endpoint().to_string();
+    let publisher = Publisher::connect(&endpoint).unwrap();
+    assert_eq!(publisher.endpoint(), endpoint);
+    publish_until_heard(&publisher, &first, 1).await;
+    listener.shutdown().await;
+    // Published while nobody listens: dropped, without an error.
+    publisher.publish("record", (2,)).await.unwrap();
+    let second = Arc::new(Mailbox::default());
+    let started = Instant::now();
+    let restarted = loop {
+        // The old socket lets go of its port in the background.
+        let restarting = Listener::subscriber(jobs_service(second.clone()))
+            .bind(&endpoint)
+            .start()
+            .await;
+        match restarting {
+            Ok(listener) => break listener,
+            Err(error) => assert!(started.elapsed() < Duration::from_secs(10), "{error}"),
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    publish_until_heard(&publisher, &second, 3).await;
+    restarted.shutdown().await;
 }
 
 #[tokio::test]
