@@ -35,9 +35,9 @@ step "Exact rebuilds: the example's build script reruns only when a file it read
 tests/rust/check_exact_rebuilds.sh
 
 step "Python scripts of the Rust end-to-end tests, the bench and the fuzz seeds (ruff, mypy --strict)"
-"$RPCGEN_PYTHON" -m ruff check --no-cache tests/rust/python bench/zerorpc_server.py bench/zerorpc_client.py runtime/fuzz/seed.py examples/shop/clients/python/demo.py
-"$RPCGEN_PYTHON" -m ruff format --no-cache --check tests/rust/python bench/zerorpc_server.py bench/zerorpc_client.py runtime/fuzz/seed.py examples/shop/clients/python/demo.py
-"$RPCGEN_PYTHON" -m mypy --strict --no-incremental tests/rust/python bench/zerorpc_server.py bench/zerorpc_client.py runtime/fuzz/seed.py
+"$RPCGEN_PYTHON" -m ruff check --no-cache tests/rust/python bench/zerorpc_server.py bench/zerorpc_client.py bench/zerorpc_puller.py runtime/fuzz/seed.py examples/shop/clients/python/demo.py
+"$RPCGEN_PYTHON" -m ruff format --no-cache --check tests/rust/python bench/zerorpc_server.py bench/zerorpc_client.py bench/zerorpc_puller.py runtime/fuzz/seed.py examples/shop/clients/python/demo.py
+"$RPCGEN_PYTHON" -m mypy --strict --no-incremental tests/rust/python bench/zerorpc_server.py bench/zerorpc_client.py bench/zerorpc_puller.py runtime/fuzz/seed.py
 
 step "TypeScript runtime (tsc --strict, node --test, interop with zerorpc-python)"
 runtime/ts/test.sh
