@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod foreign;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
