@@ -20,7 +20,7 @@ import {
   RpcError,
   TimeoutExpiredError,
 } from "../src/rpcgen-runtime.js";
-import { freePort, startPythonPeer, type PythonPeer } from "./support/python-peer.js";
+import { freePort, startPythonPeer, type Peer } from "./support/peers.js";
 
 /** Heartbeat of the shared peer and clients: short, so that heartbeat tests stay quick. */
 const HEARTBEAT_SECONDS = 1;
@@ -49,7 +49,7 @@ async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
 }
 
 describe("client against zerorpc-python", { timeout: TEST_LIMIT_MS }, () => {
-  let peer: PythonPeer;
+  let peer: Peer;
   let client: Client;
 
   before(async () => {

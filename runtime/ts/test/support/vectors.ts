@@ -5,7 +5,7 @@
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { repoRoot } from "./python-peer.js";
+import { repoRoot } from "./peers.js";
 
 /** One captured event. */
 export interface Vector {

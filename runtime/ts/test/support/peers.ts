@@ -1,6 +1,7 @@
 /**
- * Starts the real zerorpc-python server of tests/fixtures/zerorpc_peer.py for the tests, and finds
- * the repository's files. Python comes from $RPCGEN_PYTHON, else from the repository's .venv.
+ * Starts the real foreign servers the tests call, and finds the repository's files: zerorpc-python
+ * (tests/fixtures/zerorpc_peer.py, run by $RPCGEN_PYTHON, else by the repository's .venv) and
+ * zerorpc-node (tests/fixtures/zerorpc_node_peer.cjs, with the repository's node_modules).
  */
 
 import { spawn, type ChildProcess } from "node:child_process";
@@ -12,12 +13,13 @@ import { fileURLToPath } from "node:url";
 /** The repository root (this file is compiled to runtime/ts/build/test/support/). */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../../../..");
 
-const peerScript = join(repoRoot, "tests/fixtures/zerorpc_peer.py");
+const pythonPeerScript = join(repoRoot, "tests/fixtures/zerorpc_peer.py");
+const nodePeerScript = join(repoRoot, "tests/fixtures/zerorpc_node_peer.cjs");
 /** Bound on the peer's start-up and shutdown, generous for a loaded machine. */
 const PEER_START_LIMIT_MS = 20_000;
 
-/** A running zerorpc-python server. */
-export interface PythonPeer {
+/** A running zerorpc server. */
+export interface Peer {
   /** The endpoint it listens on. */
   readonly endpoint: string;
   /** Stops it by closing its stdin, killing it if it does not exit in time. */
@@ -37,11 +39,19 @@ function pythonPath(): string {
   return python;
 }
 
-/** Starts the peer with the given heartbeat, bound to `bind` (a free port by default). */
-export async function startPythonPeer(heartbeatSeconds: number, bind = "tcp://127.0.0.1:*"): Promise<PythonPeer> {
-  const child = spawn(pythonPath(), [peerScript, "--heartbeat", String(heartbeatSeconds), "--bind", bind], {
-    stdio: ["pipe", "pipe", "pipe"],
-  });
+/** Starts the zerorpc-python peer with the given heartbeat, bound to `bind` (a free port by default). */
+export function startPythonPeer(heartbeatSeconds: number, bind = "tcp://127.0.0.1:*"): Promise<Peer> {
+  return startPeer(pythonPath(), [pythonPeerScript, "--heartbeat", String(heartbeatSeconds), "--bind", bind]);
+}
+
+/** Starts the zerorpc-node peer with the given heartbeat, on a free port. */
+export function startNodePeer(heartbeatSeconds: number): Promise<Peer> {
+  return startPeer(process.execPath, [nodePeerScript, "--heartbeat", String(heartbeatSeconds)]);
+}
+
+/** Runs `command` with `args` and waits for its `READY <endpoint>` line. */
+async function startPeer(command: string, args: string[]): Promise<Peer> {
+  const child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"] });
   let stderr = "";
   child.stderr.setEncoding("utf8").on("data", (text: string) => (stderr += text));
   const endpoint = await readyEndpoint(child, () => stderr);
@@ -66,7 +76,7 @@ function readyEndpoint(child: ChildProcess, stderr: () => string): Promise<strin
     const fail = (why: string): void =>
       settle(() => {
         child.kill("SIGKILL");
-        reject(new Error(`the zerorpc-python peer did not start: ${why}\n${stderr()}`));
+        reject(new Error(`the peer did not start: ${why}\n${stderr()}`));
       });
     const timer = setTimeout(() => fail(`no READY line within ${PEER_START_LIMIT_MS} ms`), PEER_START_LIMIT_MS);
     let stdout = "";
