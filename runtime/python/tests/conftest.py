@@ -1,7 +1,9 @@
-"""Fixtures for the Python runtime's tests: real zerorpc-python servers on 127.0.0.1.
+"""Fixtures for the Python runtime's tests: real zerorpc servers on 127.0.0.1.
 
-The servers are ``tests/fixtures/zerorpc_peer.py`` of the repository, run with the interpreter that
-runs the tests (the repository's venv, which has zerorpc 0.6.3).
+The zerorpc-python servers are ``tests/fixtures/zerorpc_peer.py`` of the repository, run with the
+interpreter that runs the tests (the repository's venv, which has zerorpc 0.6.3); the zerorpc-node
+server is ``tests/fixtures/zerorpc_node_peer.cjs``, run by ``node`` with the repository's
+``node_modules/`` (zerorpc 0.9.8 from npm).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from rpcgen_runtime import Client
 
 REPO = Path(__file__).resolve().parents[3]
 PEER_SCRIPT = REPO / "tests" / "fixtures" / "zerorpc_peer.py"
+NODE_PEER_SCRIPT = REPO / "tests" / "fixtures" / "zerorpc_node_peer.cjs"
 VECTORS = REPO.parent / "shared" / "vectors" / "zerorpc-v3.json"
 
 HEARTBEAT = 1.0
@@ -33,7 +36,7 @@ STARTUP_LIMIT = 30.0
 
 
 class Peer:
-    """A running zerorpc-python server."""
+    """A running zerorpc server."""
 
     def __init__(self, process: subprocess.Popen[bytes], endpoint: str) -> None:
         self.process = process
@@ -58,9 +61,21 @@ class Peer:
 
 def start_peer(log: Path, *, bind: str = "tcp://127.0.0.1:*", heartbeat: float = HEARTBEAT) -> Peer:
     """Starts a zerorpc-python server and waits (bounded) for its READY line."""
+    return start_server([sys.executable, str(PEER_SCRIPT)], log, bind=bind, heartbeat=heartbeat)
+
+
+def start_node_peer(log: Path) -> Peer:
+    """Starts the zerorpc-node server and waits (bounded) for its READY line."""
+    return start_server(["node", str(NODE_PEER_SCRIPT)], log)
+
+
+def start_server(
+    command: list[str], log: Path, *, bind: str = "tcp://127.0.0.1:*", heartbeat: float = HEARTBEAT
+) -> Peer:
+    """Runs a peer script with ``--bind`` and ``--heartbeat`` and waits for its READY line."""
     with log.open("wb") as stderr:
         process = subprocess.Popen(
-            [sys.executable, str(PEER_SCRIPT), "--bind", bind, "--heartbeat", str(heartbeat)],
+            [*command, "--bind", bind, "--heartbeat", str(heartbeat)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=stderr,
@@ -125,6 +140,14 @@ def run_in_thread(function: Callable[[], object]) -> Callable[[], object]:
 def peer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Peer]:
     """One zerorpc-python server shared by the tests that do not stop it."""
     server = start_peer(tmp_path_factory.mktemp("peer") / "peer.log")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def node_peer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Peer]:
+    """One zerorpc-node server shared by the tests that call it."""
+    server = start_node_peer(tmp_path_factory.mktemp("node_peer") / "node_peer.log")
     yield server
     server.stop()
 
