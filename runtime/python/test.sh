@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Checks and tests rpcgen's Python runtime: ruff (lint and format), mypy --strict, then pytest
-# against the real zerorpc-python and zerorpc-node servers. Uses the repository's venv (.venv/, made by scripts/test.sh).
+# against the real zerorpc-python and zerorpc-node servers. Uses the repository's venv (.venv/,
+# made by scripts/test.sh) and node_modules/.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 python="$here/../../.venv/bin/python"
