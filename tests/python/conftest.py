@@ -2,6 +2,8 @@
 
 - the zerorpc-python peer ``tests/fixtures/zerorpc_peer.py``, run with the interpreter that runs the
   tests (the repository's venv, which has zerorpc 0.6.3);
+- the zerorpc-node peer ``tests/fixtures/zerorpc_node_peer.cjs``, run by ``node`` with the
+  repository's ``node_modules/`` (zerorpc 0.9.8 from npm);
 - the Rust example server of ``examples/shop`` (``shop-server``), whose path test.sh passes in
   ``RPCGEN_SHOP_SERVER``.
 
@@ -23,6 +25,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 PEER_SCRIPT = REPO / "tests" / "fixtures" / "zerorpc_peer.py"
+NODE_PEER_SCRIPT = REPO / "tests" / "fixtures" / "zerorpc_node_peer.cjs"
 
 HEARTBEAT = 1.0
 """Heartbeat interval of the test servers and clients, in seconds (they must agree)."""
@@ -83,6 +86,12 @@ def start_peer(log: Path) -> Server:
     return start_server(command, log)
 
 
+def start_node_peer(log: Path) -> Server:
+    """Starts the zerorpc-node peer on a free loopback port (needs the repository's node_modules/)."""
+    command = ["node", str(NODE_PEER_SCRIPT), "--bind", "tcp://127.0.0.1:*", "--heartbeat", str(HEARTBEAT)]
+    return start_server(command, log)
+
+
 def start_shop(log: Path) -> Server:
     """Starts the Rust example server on a free loopback port."""
     binary = os.environ.get("RPCGEN_SHOP_SERVER")
@@ -98,6 +107,14 @@ def start_shop(log: Path) -> Server:
 def peer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """One zerorpc-python server shared by the tests that do not stop it."""
     server = start_peer(tmp_path_factory.mktemp("peer") / "peer.log")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def node_peer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One zerorpc-node server shared by the tests that call it."""
+    server = start_node_peer(tmp_path_factory.mktemp("node_peer") / "node_peer.log")
     yield server
     server.stop()
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Tests rpcgen's generated Python clients: generates them into build/ with `rpcgen generate`, checks
 # the generated code (ruff with ruff-generated.toml, mypy --strict) and the tests (ruff, mypy
-# --strict), then runs pytest against real servers on 127.0.0.1: the zerorpc-python peer and the
-# Rust example server of examples/shop. Uses the repository's venv (.venv/, made by scripts/test.sh).
+# --strict), then runs pytest against real servers on 127.0.0.1: the zerorpc-python and zerorpc-node
+# peers and the Rust example server of examples/shop. Uses the repository's venv (.venv/, made by
+# scripts/test.sh) and node_modules/.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
@@ -36,5 +37,5 @@ echo "==> ruff (generated code, tests and the bench script)"
 "$python" -m ruff format --no-cache --check .
 echo "==> mypy --strict (generated code, tests and the bench script)"
 "$python" -m mypy --strict build/peer_api build/cases_api build/shop_api build/bench_api ./*.py bench
-echo "==> pytest (generated clients against zerorpc-python and the Rust example server)"
+echo "==> pytest (generated clients against zerorpc-python, zerorpc-node and the Rust example server)"
 "$python" -m pytest -q -p no:cacheprovider

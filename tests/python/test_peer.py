@@ -2,7 +2,8 @@
 
 Every method of the peer, blocking and asyncio: values of every MessagePack kind (with field names
 that are Python builtins and 2^63 + 5 in a u64), streams, an untyped remote error, a timeout, and a
-lost remote when the server is killed.
+lost remote when the server is killed. And the same client against the zerorpc-node peer, whose
+64-bit values arrive as floats.
 """
 
 from __future__ import annotations
@@ -197,3 +198,37 @@ def test_a_killed_server_is_a_lost_remote_for_the_asyncio_client(
                 await client.slow(1)
 
     asyncio.run(main())
+
+
+def test_the_generated_client_against_zerorpc_node(node_peer: Server) -> None:
+    # zerorpc-node sends numbers beyond 32 bits as floats: typed fields take integral ones exactly.
+    with connect(node_peer) as client:
+        total = client.add(2**40, 1)
+        assert total == 2**40 + 1
+        assert type(total) is int
+        assert client.hello("node") == "Hello, node"
+        client.nothing()
+        sample = client.sample()
+        # Equal values of other types would compare equal: the integers must be ints.
+        assert type(sample.big) is int
+        assert type(sample.min_i64) is int
+        assert sample == Sample(
+            nil=None,
+            true=True,
+            false=False,
+            small=7,
+            negative=-3,
+            big=2**63,
+            min_i64=-(2**63),
+            float=1.5,
+            text="héllo",
+            bytes=b"\x00\x01\xff",
+            list=[1, "two", 3],
+            map={"a": 1, "b": [True, None]},
+        )
+        assert client.byte_len(b"abc") == 3
+        assert list(client.count(250)) == list(range(250))
+        assert list(client.empty_stream()) == []
+        with pytest.raises(RemoteError) as caught:
+            client.fail("boom")
+        assert (caught.value.name, caught.value.message) == ("Error", "boom")

@@ -5,7 +5,8 @@
 #   2. `tsc` compiles them with the tests (strict, and stricter options);
 #   3. ruff checks the Python fixture server;
 #   4. `node --test` runs the tests against real servers: the zerorpc-python peer and fixture
-#      server, and the Rust example server of examples/shop (built here with cargo).
+#      server, the zerorpc-node peer, and the Rust example server of examples/shop (built here
+#      with cargo).
 # Needs the repository's node_modules/ and a Python with zerorpc ($RPCGEN_PYTHON, else .venv/).
 # $RPCGEN names the rpcgen command to use (default: `cargo run -q -p rpcgen --`).
 set -euo pipefail

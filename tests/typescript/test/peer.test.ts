@@ -1,7 +1,8 @@
 /**
  * The client generated from tests/fixtures/peer.rpc against the real zerorpc-python peer
  * (tests/fixtures/zerorpc_peer.py): every method, streams, an untyped remote error, arguments
- * refused before sending, replies that do not match the schema, timeouts and a killed server.
+ * refused before sending, replies that do not match the schema, timeouts and a killed server; and
+ * against the real zerorpc-node peer, whose 64-bit values arrive as float64.
  */
 
 import assert from "node:assert/strict";
@@ -15,7 +16,7 @@ import {
 } from "../build/generated/rpcgen-runtime.js";
 import { PeerClient, type Sample } from "../build/generated/peer.js";
 import { PeerClient as MismatchedPeerClient } from "../build/generated/peer_mismatch.js";
-import { collect, rejection, startPythonPeer, type RunningServer } from "./support/servers.js";
+import { collect, rejection, startNodePeer, startPythonPeer, type RunningServer } from "./support/servers.js";
 
 /** Heartbeat of the peers and clients: short, so that the lost-remote test stays quick. */
 const HEARTBEAT_SECONDS = 1;
@@ -152,6 +153,44 @@ describe("generated client against a zerorpc-python peer that dies", { timeout: 
       peer.kill();
       const error = await pending;
       assert.ok(error instanceof LostRemoteError, String(error));
+    } finally {
+      connection.close();
+      await peer.stop();
+    }
+  });
+});
+
+describe("generated client against zerorpc-node", { timeout: SUITE_LIMIT_MS }, () => {
+  test("every method; 64-bit fields sent as float64 decode to exact bigints", async () => {
+    const peer = await startNodePeer(HEARTBEAT_SECONDS);
+    const connection = new Client(peer.endpoint, { heartbeatSeconds: HEARTBEAT_SECONDS });
+    try {
+      const client = new PeerClient(connection);
+      assert.equal(await client.add(2n ** 40n, 1n), 2n ** 40n + 1n);
+      assert.equal(await client.hello("node"), "Hello, node");
+      assert.equal(await client.nothing(), undefined);
+      const expected: Sample = {
+        nil: null,
+        true: true,
+        false: false,
+        small: 7,
+        negative: -3,
+        big: 2n ** 63n,
+        min_i64: -(2n ** 63n),
+        float: 1.5,
+        text: "héllo",
+        bytes: new Uint8Array([0, 1, 255]),
+        list: [1, "two", 3],
+        map: { a: 1, b: [true, null] },
+      };
+      assert.deepEqual(await client.sample(), expected);
+      assert.equal(await client.byteLen(new Uint8Array([0, 1, 255])), 3n);
+      assert.deepEqual(await collect(client.count(250)), Array.from({ length: 250 }, (_, index) => index));
+      assert.deepEqual(await collect(client.emptyStream()), []);
+      const error = await rejection(client.fail("boom"));
+      assert.ok(error instanceof RemoteError, String(error));
+      assert.equal(error.remoteName, "Error");
+      assert.equal(error.remoteMessage, "boom");
     } finally {
       connection.close();
       await peer.stop();

@@ -1,9 +1,9 @@
 /**
- * Starts the servers the end-to-end tests call (the real zerorpc-python peer, the Python fixture
- * server, the Rust example server) as child processes, and stops or kills them.
+ * Starts the servers the end-to-end tests call (the real zerorpc-python and zerorpc-node peers, the
+ * Python fixture server, the Rust example server) as child processes, and stops or kills them.
  *
- * Every server prints one line `READY <endpoint>` once it listens. The Python servers stop when their
- * stdin closes, the Rust server on SIGINT (Ctrl-C).
+ * Every server prints one line `READY <endpoint>` once it listens. The peers and the Python fixture
+ * server stop when their stdin closes, the Rust server on SIGINT (Ctrl-C).
  */
 
 import { spawn, type ChildProcess } from "node:child_process";
@@ -40,6 +40,12 @@ export function pythonPath(): string {
 export function startPythonPeer(heartbeatSeconds: number): Promise<RunningServer> {
   const script = join(repoRoot, "tests/fixtures/zerorpc_peer.py");
   return startServer(pythonPath(), [script, "--heartbeat", String(heartbeatSeconds)]);
+}
+
+/** Starts the real zerorpc-node peer, tests/fixtures/zerorpc_node_peer.cjs (needs node_modules/). */
+export function startNodePeer(heartbeatSeconds: number): Promise<RunningServer> {
+  const script = join(repoRoot, "tests/fixtures/zerorpc_node_peer.cjs");
+  return startServer(process.execPath, [script, "--heartbeat", String(heartbeatSeconds)]);
 }
 
 /** Starts the zerorpc-python server of schemas/fixture.rpc, tests/typescript/test/fixture_server.py. */
