@@ -6,32 +6,14 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { Client, LostRemoteError, RemoteError } from "../src/rpcgen-runtime.js";
+import { Client, LostRemoteError } from "../src/rpcgen-runtime.js";
+import { collect, rejectsRemotely } from "./support/calls.js";
 import { startNodePeer, type Peer } from "./support/peers.js";
 
 /** Heartbeat of the peer and client: short, so that the lost-remote test stays quick. */
 const HEARTBEAT_SECONDS = 1;
 /** Hang guard for the suite (never an assertion on speed). */
 const SUITE_LIMIT_MS = 60_000;
-
-/** The RemoteError `promise` rejects with. */
-async function remoteError(promise: Promise<unknown>): Promise<RemoteError> {
-  const error: unknown = await promise.then(
-    () => assert.fail("the call succeeded"),
-    (reason: unknown) => reason,
-  );
-  assert.ok(error instanceof RemoteError, `expected a RemoteError, got ${String(error)}`);
-  return error;
-}
-
-/** Collects every item of a stream. */
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const collected: T[] = [];
-  for await (const item of items) {
-    collected.push(item);
-  }
-  return collected;
-}
 
 describe("client against zerorpc-node", { timeout: SUITE_LIMIT_MS }, () => {
   let peer: Peer;
@@ -89,15 +71,13 @@ describe("client against zerorpc-node", { timeout: SUITE_LIMIT_MS }, () => {
   });
 
   test("an Error passed to reply rejects with RemoteError named after it, its stack as traceback", async () => {
-    const error = await remoteError(client.call("fail", ["boom"]));
-    assert.equal(error.remoteName, "Error");
+    const error = await rejectsRemotely(client.call("fail", ["boom"]), "Error");
     assert.equal(error.remoteMessage, "boom");
     assert.match(error.remoteTraceback ?? "", /^Error: boom\n {4}at /);
   });
 
   test("a missing argument is zerorpc-node's TypeError: its reply callback takes the argument's place", async () => {
-    const error = await remoteError(client.call("add", [1]));
-    assert.equal(error.remoteName, "TypeError");
+    const error = await rejectsRemotely(client.call("add", [1]), "TypeError");
     assert.equal(error.remoteMessage, "reply is not a function");
   });
 

@@ -16,37 +16,15 @@ import {
   type ClientOptions,
   LostRemoteError,
   ProtocolError,
-  RemoteError,
-  RpcError,
   TimeoutExpiredError,
 } from "../src/rpcgen-runtime.js";
+import { collect, rejectsRemotely } from "./support/calls.js";
 import { freePort, startPythonPeer, type Peer } from "./support/peers.js";
 
 /** Heartbeat of the shared peer and clients: short, so that heartbeat tests stay quick. */
 const HEARTBEAT_SECONDS = 1;
 /** Hang guard for single tests (never an assertion on speed). */
 const TEST_LIMIT_MS = 60_000;
-
-/** Asserts that `promise` rejects with a RemoteError of type `remoteName`; returns the error. */
-async function rejectsRemotely(promise: Promise<unknown>, remoteName: string): Promise<RemoteError> {
-  const error: unknown = await promise.then(
-    () => assert.fail("the call succeeded"),
-    (reason: unknown) => reason,
-  );
-  assert.ok(error instanceof RemoteError, `expected a RemoteError, got ${String(error)}`);
-  assert.ok(error instanceof RpcError);
-  assert.equal(error.remoteName, remoteName);
-  return error;
-}
-
-/** Collects every item of a stream. */
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const collected: T[] = [];
-  for await (const item of items) {
-    collected.push(item);
-  }
-  return collected;
-}
 
 describe("client against zerorpc-python", { timeout: TEST_LIMIT_MS }, () => {
   let peer: Peer;

@@ -8,19 +8,11 @@ import assert from "node:assert/strict";
 import { encode } from "@msgpack/msgpack";
 import { after, before, describe, test } from "node:test";
 import { Client, LostRemoteError, ProtocolError, RemoteError } from "../src/rpcgen-runtime.js";
+import { collect } from "./support/calls.js";
 import { RawServer } from "./support/raw-server.js";
 
 /** Long enough that heartbeat loss never interferes, except where a test sets its own. */
 const QUIET_HEARTBEAT_SECONDS = 30;
-
-/** Collects every item of a stream. */
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const collected: T[] = [];
-  for await (const item of items) {
-    collected.push(item);
-  }
-  return collected;
-}
 
 describe("client against a hand-driven server", { timeout: 60_000 }, () => {
   let server: RawServer;
