@@ -15,7 +15,7 @@ cargo fmt --all -- --check
 step "cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
-step "Rust tests (unit, golden snapshots, end to end, interop with zerorpc-python)"
+step "Rust tests (unit, golden snapshots, end to end, interop with zerorpc-python and zerorpc-node)"
 # INSTA_UPDATE=no: a snapshot that differs fails the run and never writes a new snapshot file.
 INSTA_UPDATE=no cargo test --workspace
 
@@ -39,16 +39,16 @@ step "Python scripts of the Rust end-to-end tests, the bench and the fuzz seeds 
 "$RPCGEN_PYTHON" -m ruff format --no-cache --check tests/rust/python bench/zerorpc_server.py bench/zerorpc_client.py bench/zerorpc_puller.py runtime/fuzz/seed.py examples/shop/clients/python/demo.py
 "$RPCGEN_PYTHON" -m mypy --strict --no-incremental tests/rust/python bench/zerorpc_server.py bench/zerorpc_client.py bench/zerorpc_puller.py runtime/fuzz/seed.py
 
-step "TypeScript runtime (tsc --strict, node --test, interop with zerorpc-python)"
+step "TypeScript runtime (tsc --strict, node --test, interop with zerorpc-python and zerorpc-node)"
 runtime/ts/test.sh
 
-step "Python runtime (ruff, mypy --strict, pytest against zerorpc-python)"
+step "Python runtime (ruff, mypy --strict, pytest against zerorpc-python and zerorpc-node)"
 runtime/python/test.sh
 
-step "TypeScript clients (generate --lang ts, tsc --strict, node --test against zerorpc-python and the Rust example server)"
+step "TypeScript clients (generate --lang ts, tsc --strict, node --test against zerorpc-python, zerorpc-node and the Rust example server)"
 tests/typescript/test.sh
 
-step "Python clients (generated: ruff, mypy --strict, pytest against zerorpc-python and the Rust example server)"
+step "Python clients (generated: ruff, mypy --strict, pytest against zerorpc-python, zerorpc-node and the Rust example server)"
 tests/python/test.sh
 
 step "Trait-first: TypeScript and Python clients generated from a Rust trait call its Rust server"
