@@ -4,7 +4,7 @@
 //! ```text
 //! cargo run --release -p rpcgen-bench --bin runtime-bench -- [--quick] [--rounds N]
 //!     [--seconds S] [--threads N] [--case echo|echo-32|dict|bytes|stream]
-//!     [--target raw|raw-typed|rpcgen|python|python-both]
+//!     [--target raw|raw-typed|rpcgen|python|python-both|node]
 //! ```
 //!
 //! Two raw baselines use the same `zeromq` crate with no channels or heartbeats: one exchanges
@@ -16,8 +16,9 @@
 //! The rpcgen server and the raw server run on one Tokio runtime, the clients on another; the
 //! zerorpc-python server (bench/zerorpc_server.py) runs in its own process and is called twice:
 //! by the same Rust client as the rpcgen server, and by zerorpc-python's own client
-//! (bench/zerorpc_client.py, a third process), the whole stack that rpcgen replaces. Everything
-//! listens on 127.0.0.1 only.
+//! (bench/zerorpc_client.py, a third process), the whole stack that rpcgen replaces. zerorpc-node's
+//! server (bench/zerorpc_node_server.cjs) runs in a process too, called by the Rust client.
+//! Everything listens on 127.0.0.1 only.
 
 mod cases;
 mod options;
@@ -45,8 +46,8 @@ use options::{Options, Target};
 
 /// How long one call may take before the benchmark reports it as failed.
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long zerorpc-python may take to start.
-const PYTHON_START: Duration = Duration::from_secs(30);
+/// How long zerorpc-python or zerorpc-node may take to start.
+const PEER_START: Duration = Duration::from_secs(30);
 /// Why the raw targets have no row for a stream: they exchange one request and one reply.
 const NO_RAW_STREAM: &str = "no raw baseline for streams";
 /// How long zerorpc-python's client may take to answer a measurement beyond its time limit.
@@ -95,11 +96,14 @@ struct Targets {
     /// zerorpc-python's client, connected to zerorpc-python's server.
     python_client: Result<Arc<Mutex<ChildPeer>>, String>,
     python_client_pid: Option<u32>,
+    node: Result<Client, String>,
+    node_pid: Option<u32>,
 }
 
 impl Targets {
     /// The processes whose CPU time a call to `target` costs: this one (clients, and the Rust
-    /// servers), plus zerorpc-python's server and client where they take part.
+    /// servers), plus zerorpc-python's server and client, or zerorpc-node's server, where they
+    /// take part.
     fn processes(&self, target: Target) -> Vec<u32> {
         let mut pids = vec![std::process::id()];
         if matches!(target, Target::Python | Target::PythonBoth) {
@@ -107,6 +111,9 @@ impl Targets {
         }
         if target == Target::PythonBoth {
             pids.extend(self.python_client_pid);
+        }
+        if target == Target::Node {
+            pids.extend(self.node_pid);
         }
         pids
     }
@@ -132,6 +139,11 @@ async fn measure_all(options: &Options, servers: &Handle) -> Result<Vec<Row>, St
         Ok(_) => Err("not selected".to_string()),
         Err(reason) => Err(reason.clone()),
     };
+    let node_server = if options.wants(Target::Node) {
+        start_node_server().await
+    } else {
+        Err("not selected".to_string())
+    };
     let targets = Targets {
         servers: servers.clone(),
         rpcgen: client(rpcgen_server.endpoint())?,
@@ -142,6 +154,11 @@ async fn measure_all(options: &Options, servers: &Handle) -> Result<Vec<Row>, St
         python_pid: python_server.as_ref().ok().and_then(ChildPeer::pid),
         python_client_pid: python_client.as_ref().ok().and_then(ChildPeer::pid),
         python_client: python_client.map(|peer| Arc::new(Mutex::new(peer))),
+        node: match &node_server {
+            Ok(peer) => client(peer.endpoint()),
+            Err(reason) => Err(reason.clone()),
+        },
+        node_pid: node_server.as_ref().ok().and_then(ChildPeer::pid),
     };
     let mut rows = Vec::new();
     rows.extend(measure_case(options, &targets, &cases::echo()).await);
@@ -153,7 +170,7 @@ async fn measure_all(options: &Options, servers: &Handle) -> Result<Vec<Row>, St
     if let Ok(Ok(peer)) = targets.python_client.map(Arc::try_unwrap) {
         peer.into_inner().stop().await;
     }
-    if let Ok(peer) = python_server {
+    for peer in [python_server, node_server].into_iter().flatten() {
         peer.stop().await;
     }
     let _ = servers.spawn(rpcgen_server.shutdown()).await;
@@ -178,7 +195,18 @@ async fn start_python(script: &str, args: &[&str]) -> Result<ChildPeer, String> 
     let args: Vec<&str> = std::iter::once(&*script)
         .chain(args.iter().copied())
         .collect();
-    ChildPeer::start(&python, &args, PYTHON_START).await
+    ChildPeer::start(&python, &args, PEER_START).await
+}
+
+/// Starts zerorpc-node's benchmark server, bench/zerorpc_node_server.cjs.
+async fn start_node_server() -> Result<ChildPeer, String> {
+    if !repository().join("node_modules/zerorpc").is_dir() {
+        return Err(
+            "zerorpc-node is not installed (run scripts/test.sh once: it runs npm ci)".into(),
+        );
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("zerorpc_node_server.cjs");
+    ChildPeer::start(Path::new("node"), &[&script.to_string_lossy()], PEER_START).await
 }
 
 fn client(endpoint: &str) -> Result<Client, String> {
@@ -283,6 +311,7 @@ where
             }
             Target::Rpcgen => targets.rpcgen.clone(),
             Target::Python => targets.python.clone()?,
+            Target::Node => targets.node.clone()?,
             Target::PythonBoth => {
                 let arguments = rpcgen_runtime::value::encode(&(&*self.value,))
                     .map_err(|error| error.to_string())?;
@@ -340,6 +369,7 @@ impl Workload for StreamCase {
             Target::Raw | Target::RawTyped => return Err(NO_RAW_STREAM.to_string()),
             Target::Rpcgen => targets.rpcgen.clone(),
             Target::Python => targets.python.clone()?,
+            Target::Node => targets.node.clone()?,
             Target::PythonBoth => {
                 let arguments = rpcgen_runtime::value::encode(&(self.count, self.size))
                     .map_err(|error| error.to_string())?;
@@ -499,8 +529,11 @@ fn print_reading(rows: &[Row]) {
                 format!("{ratio:.1}× {whose} (≥ 8×: {verdict})")
             })
         };
+        let versus_node = measured(case, Target::Node).map_or(String::new(), |node| {
+            format!("; {:.1}× zerorpc-node's server", ratio(node))
+        });
         println!(
-            "- {case}: {versus_raw}{versus_typed}; {}; {}",
+            "- {case}: {versus_raw}{versus_typed}; {}; {}{versus_node}",
             versus_python(Target::Python, "zerorpc-python's server"),
             versus_python(Target::PythonBoth, "zerorpc-python client + server"),
         );

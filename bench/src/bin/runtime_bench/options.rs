@@ -10,7 +10,7 @@ pub const CASES: [&str; 5] = ["echo", "echo-32", "dict", "bytes", "stream"];
 const USAGE: &str = "\
 usage: runtime-bench [--quick] [--rounds N] [--seconds S] [--calls N] [--threads N]
                      [--case echo|echo-32|dict|bytes|stream]
-                     [--target raw|raw-typed|rpcgen|python|python-both]
+                     [--target raw|raw-typed|rpcgen|python|python-both|node]
 
   --quick      one short round per target (a smoke run, not numbers to publish)
   --rounds N   rounds per case and target; the table shows the median round (default 3)
@@ -21,7 +21,7 @@ usage: runtime-bench [--quick] [--rounds N] [--seconds S] [--calls N] [--threads
   --target T   run only this target
 
 zerorpc-python (its server, and its client for python-both) runs with $RPCGEN_PYTHON, else
-<repository>/.venv/bin/python.";
+<repository>/.venv/bin/python; zerorpc-node's server with `node` and <repository>/node_modules.";
 
 /// Something a case is measured against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,15 +36,18 @@ pub enum Target {
     Python,
     /// zerorpc-python's server, called by zerorpc-python's client: the stack rpcgen replaces.
     PythonBoth,
+    /// zerorpc-node's server, called by the rpcgen client.
+    Node,
 }
 
 impl Target {
-    const ALL: [Target; 5] = [
+    const ALL: [Target; 6] = [
         Target::Raw,
         Target::RawTyped,
         Target::Rpcgen,
         Target::Python,
         Target::PythonBoth,
+        Target::Node,
     ];
 
     /// The name `--target` accepts.
@@ -55,6 +58,7 @@ impl Target {
             Target::Rpcgen => "rpcgen",
             Target::Python => "python",
             Target::PythonBoth => "python-both",
+            Target::Node => "node",
         }
     }
 
@@ -66,6 +70,7 @@ impl Target {
             Target::Rpcgen => "rpcgen runtime",
             Target::Python => "zerorpc-python server",
             Target::PythonBoth => "zerorpc-python client + server",
+            Target::Node => "zerorpc-node server",
         }
     }
 }
@@ -260,9 +265,9 @@ mod tests {
         assert!(parse(&["--case", "ping"])
             .unwrap_err()
             .starts_with("unknown case `ping`"));
-        assert!(parse(&["--target", "node"])
+        assert!(parse(&["--target", "grpc"])
             .unwrap_err()
-            .starts_with("unknown target `node`"));
+            .starts_with("unknown target `grpc`"));
         assert!(parse(&["--rounds", "0"])
             .unwrap_err()
             .contains("from 1 to 64"));
