@@ -2,7 +2,9 @@
 //!
 //! A [`Client`] is a cheap handle (`Clone + Send + Sync`) on a connection task. Creating it never
 //! blocks: the task connects in the background, and calls made before the server is up wait for
-//! it within their timeout. The `zeromq` crate never reconnects a DEALER, so the task watches the
+//! it within their timeout. A client of several servers ([`ClientBuilder::add_endpoint`]) has a
+//! connection task for each and spreads its calls over those that are connected; every event of
+//! a call (its heartbeats and stream credits too) stays on the connection it was sent on. The `zeromq` crate never reconnects a DEALER, so the task watches the
 //! connection (disconnect events, send errors, heartbeat loss with nothing received) and rebuilds
 //! the socket with backoff; calls in flight on a lost connection end in
 //! [`CallError::LostRemote`], later calls go to the new connection.
@@ -17,7 +19,8 @@ use std::collections::VecDeque;
 use std::marker::PhantomData;
 use std::ops::Range;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -27,7 +30,7 @@ use foldhash::HashMap;
 use futures::Stream;
 use rmpv::Value;
 use serde::de::DeserializeOwned;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::time::{Instant, Interval, MissedTickBehavior};
 
 use crate::channel::{CreditWindow, STREAM_WINDOW};
@@ -57,7 +60,7 @@ impl CallOptions {
 
 /// Builds a [`Client`].
 pub struct ClientBuilder {
-    endpoint: String,
+    endpoints: Vec<String>,
     config: Config,
     middleware: Vec<Arc<dyn Middleware>>,
 }
@@ -93,26 +96,63 @@ impl ClientBuilder {
         self
     }
 
+    /// Adds another server running the same service. The client keeps a connection to each
+    /// server and sends each call to the next connected one in turn (to the next one at all
+    /// when none is connected, where the call waits for it; calls waiting for a server move to
+    /// another as soon as one is connected). A call's heartbeats and stream credits go to the
+    /// server it was sent to, so long calls and streams work on any of them; a zerorpc-python
+    /// client connected to several servers spreads those events over all of them, and its
+    /// streams stall (two concurrent 1,000-item streams over two servers both ended in
+    /// `LostRemote`, measured). Calls in flight on a server that goes away end in
+    /// [`CallError::LostRemote`]; later calls go to the others.
+    pub fn add_endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.endpoints.push(endpoint.into());
+        self
+    }
+
     /// Creates the client and starts connecting in the background. Fails only for an invalid
     /// endpoint or outside a Tokio runtime; an unreachable server is not an error.
     pub fn connect(self) -> Result<Client, SetupError> {
-        transport::validate_endpoint(&self.endpoint)?;
+        for endpoint in &self.endpoints {
+            transport::validate_endpoint(endpoint)?;
+        }
         let runtime =
             tokio::runtime::Handle::try_current().map_err(|_| SetupError::NoTokioRuntime)?;
-        let (outgoing, requests) = mpsc::unbounded_channel();
-        runtime.spawn(maintain_connection(
-            self.endpoint.clone(),
-            self.config.clone(),
-            requests,
-        ));
-        Ok(Client {
-            inner: Arc::new(Inner {
-                endpoint: self.endpoint,
+        let came_up = Arc::new(Notify::new());
+        let inner = Arc::new_cyclic(|client: &Weak<Inner>| {
+            let connections = self
+                .endpoints
+                .into_iter()
+                .enumerate()
+                .map(|(index, endpoint)| {
+                    let (outgoing, requests) = mpsc::unbounded_channel();
+                    let up = Arc::new(AtomicBool::new(false));
+                    runtime.spawn(maintain_connection(
+                        ConnectionTask {
+                            client: client.clone(),
+                            index,
+                            endpoint: endpoint.clone(),
+                            up: up.clone(),
+                            came_up: came_up.clone(),
+                        },
+                        self.config.clone(),
+                        requests,
+                    ));
+                    Connection {
+                        endpoint,
+                        outgoing,
+                        up,
+                    }
+                })
+                .collect();
+            Inner {
+                connections,
+                next: AtomicUsize::new(0),
                 config: self.config,
                 middleware: self.middleware,
-                outgoing,
-            }),
-        })
+            }
+        });
+        Ok(Client { inner })
     }
 }
 
@@ -123,17 +163,49 @@ pub struct Client {
 }
 
 struct Inner {
-    endpoint: String,
+    /// One per server; never empty.
+    connections: Box<[Connection]>,
+    /// Where the search for the next call's connection starts.
+    next: AtomicUsize,
     config: Config,
     middleware: Vec<Arc<dyn Middleware>>,
+}
+
+/// A connection task, as the client's handles see it.
+struct Connection {
+    endpoint: String,
     outgoing: mpsc::UnboundedSender<Outgoing>,
+    /// Whether the task holds a live connection; it sets this itself.
+    up: Arc<AtomicBool>,
+}
+
+impl Inner {
+    /// The connection for the next call: the next connected one in turn, else the next one.
+    fn pick(&self) -> usize {
+        let count = self.connections.len();
+        if count == 1 {
+            return 0;
+        }
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        self.connected_from(start, None).unwrap_or(start % count)
+    }
+
+    /// The first connected connection in turn from `start`, other than `except`.
+    fn connected_from(&self, start: usize, except: Option<usize>) -> Option<usize> {
+        let count = self.connections.len();
+        (start..start + count)
+            .map(|turn| turn % count)
+            .find(|&index| {
+                Some(index) != except && self.connections[index].up.load(Ordering::Relaxed)
+            })
+    }
 }
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         formatter
             .debug_struct("Client")
-            .field("endpoint", &self.inner.endpoint)
+            .field("endpoints", &self.endpoints().collect::<Vec<_>>())
             .finish_non_exhaustive()
     }
 }
@@ -146,6 +218,9 @@ enum Outgoing {
         key: Bytes,
         payload: Bytes,
         inbound: InboundSender,
+        /// For a stream, which connection carries it, updated when the request moves to
+        /// another one before it is sent (its credits follow).
+        carrier: Option<Arc<AtomicUsize>>,
     },
     /// Send a credit on the current connection (dropped while disconnected).
     Control { payload: Bytes },
@@ -229,15 +304,23 @@ impl Client {
     /// Starts building a client.
     pub fn builder(endpoint: impl Into<String>) -> ClientBuilder {
         ClientBuilder {
-            endpoint: endpoint.into(),
+            endpoints: vec![endpoint.into()],
             config: Config::default(),
             middleware: Vec::new(),
         }
     }
 
-    /// The endpoint this client connects to.
+    /// The endpoint this client connects to (the first one, for a client of several servers).
     pub fn endpoint(&self) -> &str {
-        &self.inner.endpoint
+        &self.inner.connections[0].endpoint
+    }
+
+    /// Every endpoint this client connects to, in the order they were given.
+    pub fn endpoints(&self) -> impl Iterator<Item = &str> {
+        self.inner
+            .connections
+            .iter()
+            .map(|connection| connection.endpoint.as_str())
     }
 
     /// Calls `method` with positional `args` and decodes the result as `R`.
@@ -301,6 +384,7 @@ impl Client {
         let request = self.open(method, &args, true)?;
         let (forward, items) = mpsc::channel(STREAM_WINDOW as usize + 2);
         let channel_id = request.channel.id.clone();
+        let carrier = request.channel.carrier.clone().unwrap_or_default();
         let Request {
             channel,
             context,
@@ -309,6 +393,7 @@ impl Client {
         tokio::spawn(pump(channel, method.to_string(), forward));
         let mut stream = CallStream {
             client: self.inner.clone(),
+            carrier,
             method: method.to_string(),
             channel_id,
             items,
@@ -390,11 +475,16 @@ impl Client {
             context
         });
         let (inbound_sender, inbound) = InboundSender::pair(stream);
-        let opened = self.inner.outgoing.send(Outgoing::Open {
-            key: id.clone(),
-            payload,
-            inbound: inbound_sender,
-        });
+        let connection = self.inner.pick();
+        let carrier = stream.then(|| Arc::new(AtomicUsize::new(connection)));
+        let opened = self.inner.connections[connection]
+            .outgoing
+            .send(Outgoing::Open {
+                key: id.clone(),
+                payload,
+                inbound: inbound_sender,
+                carrier: carrier.clone(),
+            });
         if opened.is_err() {
             return Err(lost(
                 method,
@@ -404,6 +494,7 @@ impl Client {
         Ok(Request {
             channel: Channel {
                 client: self.inner.clone(),
+                carrier,
                 id,
                 inbound,
             },
@@ -553,6 +644,8 @@ fn remote_error(method: &str, event: &Frame) -> CallError {
 /// The caller's end of one channel.
 struct Channel {
     client: Arc<Inner>,
+    /// For a stream, which of the client's connections carries it.
+    carrier: Option<Arc<AtomicUsize>>,
     /// The channel's id as MessagePack.
     id: Bytes,
     inbound: InboundReceiver,
@@ -585,8 +678,8 @@ fn lost(method: &str, reason: String) -> CallError {
     }
 }
 
-fn send_control(client: &Inner, channel_id: &[u8], name: &str, number: u64) {
-    let _ = client.outgoing.send(Outgoing::Control {
+fn send_control(connection: &Connection, channel_id: &[u8], name: &str, number: u64) {
+    let _ = connection.outgoing.send(Outgoing::Control {
         payload: control_event(channel_id, name, number),
     });
 }
@@ -630,6 +723,8 @@ async fn pump(mut channel: Channel, method: String, items: mpsc::Sender<Result<F
 /// consumer keeps at most 100 items buffered.
 pub struct CallStream<T> {
     client: Arc<Inner>,
+    /// Which of the client's connections carries the stream.
+    carrier: Arc<AtomicUsize>,
     method: String,
     channel_id: Bytes,
     items: mpsc::Receiver<Result<Frame, CallError>>,
@@ -665,7 +760,8 @@ impl<T: DeserializeOwned + 'static> CallStream<T> {
         }
         if !self.credit_checked {
             if let Some(grant) = self.window.before_take() {
-                send_control(&self.client, &self.channel_id, event::MORE, grant);
+                let connection = &self.client.connections[self.carrier.load(Ordering::Relaxed)];
+                send_control(connection, &self.channel_id, event::MORE, grant);
             }
             self.credit_checked = true;
         }
@@ -728,26 +824,79 @@ impl<T: DeserializeOwned + 'static> Stream for CallStream<T> {
     }
 }
 
-/// The connection task: connects, sends, routes replies to channels, and rebuilds the socket
-/// when the server goes away. Ends when every handle on the client is gone.
-async fn maintain_connection(
+/// Who a connection task is, among the connections of its client.
+struct ConnectionTask {
+    /// The client, to hand waiting calls to its other connections; weak, so that the task ends
+    /// when the last handle on the client is dropped.
+    client: Weak<Inner>,
+    /// This connection's place in the client's connections.
+    index: usize,
     endpoint: String,
+    /// Set while connected.
+    up: Arc<AtomicBool>,
+    /// Notified by each of the client's tasks when it connects.
+    came_up: Arc<Notify>,
+}
+
+impl ConnectionTask {
+    /// Moves the calls waiting for this server, which is not connected, to a connected one of
+    /// the client's other servers, if there is one. They were never sent, so none runs twice.
+    fn hand_over(&self, waiting: &mut VecDeque<Outgoing>) {
+        let Some(client) = self.client.upgrade().filter(|_| !waiting.is_empty()) else {
+            return;
+        };
+        let mut start = self.index + 1;
+        for _ in 0..waiting.len() {
+            let Some(other) = client.connected_from(start, Some(self.index)) else {
+                return;
+            };
+            start = other + 1;
+            let Some(open) = waiting.pop_front() else {
+                return;
+            };
+            if let Outgoing::Open {
+                carrier: Some(carrier),
+                ..
+            } = &open
+            {
+                carrier.store(other, Ordering::Relaxed);
+            }
+            if let Err(mpsc::error::SendError(unsent)) =
+                client.connections[other].outgoing.send(open)
+            {
+                waiting.push_back(unsent);
+            }
+        }
+    }
+}
+
+/// The connection task: connects, sends, routes replies to channels, and rebuilds the socket
+/// when the server goes away. While not connected, it hands the calls waiting for it to the
+/// client's other servers that are. Ends when every handle on the client is gone.
+async fn maintain_connection(
+    task: ConnectionTask,
     config: Config,
     mut requests: mpsc::UnboundedReceiver<Outgoing>,
 ) {
+    let endpoint = task.endpoint.as_str();
     let mut waiting = VecDeque::new();
     let mut backoff = RECONNECT_BACKOFF.0;
     loop {
-        let attempt = transport::connect_dealer(&endpoint, CONNECT_ATTEMPT);
+        task.hand_over(&mut waiting);
+        let attempt = transport::connect_dealer(endpoint, CONNECT_ATTEMPT);
         tokio::pin!(attempt);
         let connected = loop {
             tokio::select! {
                 connected = &mut attempt => break connected,
                 request = requests.recv() => match request {
                     None => return,
-                    Some(open @ Outgoing::Open { .. }) => waiting.push_back(open),
+                    Some(open @ Outgoing::Open { .. }) => {
+                        waiting.push_back(open);
+                        task.hand_over(&mut waiting);
+                    }
                     Some(Outgoing::Control { .. }) => {}
                 },
+                () = task.came_up.notified() => task.hand_over(&mut waiting),
             }
         };
         let connection = match connected {
@@ -761,6 +910,8 @@ async fn maintain_connection(
         };
         backoff = RECONNECT_BACKOFF.0;
         tracing::debug!(target: "rpcgen", endpoint, "connected");
+        task.up.store(true, Ordering::Relaxed);
+        task.came_up.notify_waiters();
         let mut session = Session {
             connection,
             channels: HashMap::default(),
@@ -774,6 +925,7 @@ async fn maintain_connection(
             sweep_at: 64,
         };
         let lost = session.serve(&mut waiting, &mut requests).await;
+        task.up.store(false, Ordering::Relaxed);
         match lost {
             None => return,
             Some(reason) => {
@@ -854,6 +1006,7 @@ impl Session<'_> {
                 key,
                 payload,
                 mut inbound,
+                ..
             } => {
                 if inbound.is_closed() {
                     return Ok(());

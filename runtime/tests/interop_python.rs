@@ -186,3 +186,25 @@ async fn a_rust_publisher_reaches_a_zerorpc_python_subscriber() {
     received.retain(|line| line != "GOT 0");
     assert_eq!(received, ["GOT 1", "GOT 2", "GOT 3", "GOT 4", "GOT 5"]);
 }
+
+#[tokio::test]
+async fn a_rust_client_spreads_long_calls_and_streams_over_two_zerorpc_python_servers() {
+    let (_first, first) = python_server().await;
+    let (_second, second) = python_server().await;
+    let client = Client::builder(&first)
+        .add_endpoint(&second)
+        .heartbeat(Some(HEARTBEAT))
+        .timeout(Duration::from_secs(20))
+        .connect()
+        .unwrap();
+    // Longer than three heartbeat intervals on both servers at once, then streams longer than
+    // the credit window: each server gets the heartbeats and credits of its own calls
+    // (zerorpc-python's own client, connected to both, spreads them, and its streams stall).
+    let slow_calls = (0..4).map(|_| client.call::<f64, _>("slow", (3.5,)));
+    let answers = futures::future::try_join_all(slow_calls).await.unwrap();
+    assert_eq!(answers, [3.5; 4]);
+    let streams = (0..2).map(|_| common::collect_stream::<u64, _>(&client, "count", (1000,)));
+    for items in futures::future::join_all(streams).await {
+        assert_eq!(items, (0..1000).collect::<Vec<_>>());
+    }
+}
