@@ -14,8 +14,8 @@ then needs only ``pyzmq`` and ``msgpack``. It can also be used on its own to cal
         async for n in client.stream("count", 3):
             ...
 
-How it works: each client owns one background I/O thread and one DEALER socket that only that thread
-touches. Callers (any thread, or an asyncio loop) hand it work through a queue and wait on
+How it works: each client owns one background I/O thread and one DEALER socket per server that only
+that thread touches. Callers (any thread, or an asyncio loop) hand it work through a queue and wait on
 ``concurrent.futures.Future`` objects that it completes. The thread sends requests, matches replies
 to their channel, sends a heartbeat on every open channel and detects a silent server, so all of that
 keeps working while the calling thread is busy. The wire format follows zerorpc-python 0.6.3 byte for
@@ -40,16 +40,18 @@ import weakref
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Union
 
 import msgpack  # type: ignore[import-untyped, unused-ignore]
 import zmq
+from zmq.utils.monitor import recv_monitor_message
 
 __all__ = [
     "AsyncClient",
     "AsyncStream",
     "Client",
     "ClientClosed",
+    "Endpoints",
     "LostRemote",
     "ProtocolError",
     "RemoteError",
@@ -75,6 +77,10 @@ _END = object()
 
 _PROTOCOL_KEYS = frozenset({"message_id", "v", "response_to"})
 """Header keys the protocol itself uses; entries from a ``request_header`` hook cannot replace them."""
+
+Endpoints = Union[str, Sequence[str]]
+"""Where a client connects: one ZeroMQ endpoint such as ``"tcp://127.0.0.1:4242"``, or the endpoints of
+several servers of one service, which then share the calls."""
 
 RequestHeader = Callable[[str], Mapping[str, Any]]
 """A client's ``request_header`` hook: called with the method's name for every request, in the
@@ -303,7 +309,8 @@ class _Channel:
         self._ended = False
         self._reading = False
         self._reserved = 1
-        # Heartbeat state, used by the I/O thread only.
+        # I/O thread only: which of the connection's servers carries the channel, and heartbeats.
+        self.server = 0
         self.opened_at = 0.0
         self.next_beat = 0.0
         self.last_heard: float | None = None
@@ -414,25 +421,47 @@ class _Channel:
 
 
 class _Connection:
-    """One DEALER socket to one endpoint, owned by a background I/O thread.
+    """One DEALER socket per endpoint, owned by a background I/O thread.
 
     Any thread may call ``open``, ``request_close`` and ``close``; everything else runs on the I/O
-    thread, which is the only one touching the socket and the table of open channels.
+    thread, which is the only one touching the sockets and the table of open channels. With several
+    endpoints (servers of one service), each call goes to the next connected server in turn, as a
+    socket monitor tells, and all of its events (heartbeats, stream credit) go to that server.
     """
 
-    def __init__(self, endpoint: str, heartbeat: float | None, request_header: RequestHeader | None) -> None:
-        self.endpoint = endpoint
+    def __init__(
+        self, endpoints: Sequence[str], heartbeat: float | None, request_header: RequestHeader | None
+    ) -> None:
+        self.endpoints = tuple(endpoints)
+        self.endpoint = ", ".join(self.endpoints)  # In messages about the whole connection.
         self._heartbeat = heartbeat
         self._request_header = request_header
         self._context = zmq.Context()
-        self._socket = self._context.socket(zmq.DEALER)
-        self._socket.linger = 0
+        self._sockets: list[zmq.Socket[bytes]] = []
+        self._monitors: list[zmq.Socket[bytes]] = []
         try:
-            self._socket.connect(endpoint)
-        except zmq.ZMQError as exc:
-            self._socket.close()
+            for endpoint in self.endpoints:
+                dealer = self._context.socket(zmq.DEALER)
+                dealer.linger = 0
+                self._sockets.append(dealer)
+                try:
+                    dealer.connect(endpoint)
+                except zmq.ZMQError as exc:
+                    raise ValueError(f"cannot connect to {endpoint!r}: {exc}") from exc
+                if len(self.endpoints) > 1:
+                    self._monitors.append(
+                        dealer.get_monitor_socket(zmq.EVENT_CONNECTED | zmq.EVENT_DISCONNECTED)
+                    )
+        except BaseException:
+            for monitor in self._monitors:
+                monitor.close()
+            for dealer in self._sockets:
+                dealer.close()
             self._context.term()
-            raise ValueError(f"cannot connect to {endpoint!r}: {exc}") from exc
+            raise
+        # I/O thread only: which servers are connected, and where the search for the next one starts.
+        self._up = [False] * len(self._sockets)
+        self._turns = itertools.count()
         self._wake_reader, self._wake_writer = socket.socketpair()
         self._wake_reader.setblocking(False)
         self._wake_writer.setblocking(False)
@@ -476,7 +505,8 @@ class _Connection:
 
     def timeout_error(self, channel: _Channel, timeout: float | None) -> TimeoutExpired:
         """The error for a reader of ``channel`` that waited ``timeout`` seconds in vain."""
-        return TimeoutExpired(f"timeout after {timeout}s waiting for {channel.method!r} from {self.endpoint}")
+        server = self.endpoints[channel.server]
+        return TimeoutExpired(f"timeout after {timeout}s waiting for {channel.method!r} from {server}")
 
     def request_close(self) -> None:
         """Asks the I/O thread to fail every open call with ClientClosed and exit; does not wait."""
@@ -526,15 +556,36 @@ class _Connection:
 
     def _serve(self) -> None:
         poller = zmq.Poller()
-        poller.register(self._socket, zmq.POLLIN)
+        for watched in (*self._sockets, *self._monitors):
+            poller.register(watched, zmq.POLLIN)
         poller.register(self._wake_reader.fileno(), zmq.POLLIN)
         while True:
             ready = dict(poller.poll(self._poll_timeout_ms()))
             if self._wake_reader.fileno() in ready and self._run_commands():
                 return
-            if self._socket in ready:
-                self._receive()
+            for server, monitor in enumerate(self._monitors):
+                if monitor in ready:
+                    self._watch(server, monitor)
+            for dealer in self._sockets:
+                if dealer in ready:
+                    self._receive(dealer)
             self._run_timers()
+
+    def _watch(self, server: int, monitor: zmq.Socket[bytes]) -> None:
+        """Reads a server's connection events: whether it is connected now."""
+        with contextlib.suppress(zmq.Again):
+            while True:
+                event = recv_monitor_message(monitor, zmq.NOBLOCK)["event"]
+                self._up[server] = event == zmq.EVENT_CONNECTED
+
+    def _pick(self) -> int:
+        """The server for the next call: the next connected one in turn, else the next one."""
+        count = len(self._sockets)
+        if count == 1:
+            return 0
+        start = next(self._turns)
+        connected = (turn % count for turn in range(start, start + count) if self._up[turn % count])
+        return next(connected, start % count)
 
     def _run_commands(self) -> bool:
         """Runs the queued commands; True when the connection is closing."""
@@ -560,15 +611,18 @@ class _Connection:
             channel.fail(ClientClosed(self._closed_reason))
         self._channels.clear()
         self._timers.clear()
-        self._socket.close(linger=0)
+        for monitored in self._sockets if self._monitors else ():
+            monitored.disable_monitor()
+        for closing in (*self._monitors, *self._sockets):
+            closing.close(linger=0)
         self._context.term()
         self._wake_reader.close()
         self.stopped.set_result(None)
 
-    def _send(self, payload: bytes) -> bool:
+    def _send(self, server: int, payload: bytes) -> bool:
         """Sends one event without blocking; False when ZeroMQ's queue to the server is full."""
         try:
-            self._socket.send_multipart([b"", payload], zmq.NOBLOCK)
+            self._sockets[server].send_multipart([b"", payload], zmq.NOBLOCK)
         except zmq.Again:
             return False
         return True
@@ -577,8 +631,10 @@ class _Connection:
         if self._stopping:
             channel.fail(ClientClosed(self._closed_reason))
             return
-        if not self._send(payload):
-            channel.fail(RpcError(f"cannot send {channel.method!r}: the queue to {self.endpoint} is full"))
+        channel.server = self._pick()
+        if not self._send(channel.server, payload):
+            server = self.endpoints[channel.server]
+            channel.fail(RpcError(f"cannot send {channel.method!r}: the queue to {server} is full"))
             return
         self._channels[channel.id] = channel
         if self._heartbeat is not None:
@@ -586,18 +642,22 @@ class _Connection:
             channel.next_beat = channel.opened_at + self._heartbeat
             self._schedule(channel, self._heartbeat)
 
+    def _send_on(self, channel: _Channel, name: str, args: list[Any]) -> None:
+        """Sends a heartbeat or a credit on ``channel``, to the server that has it."""
+        self._send(channel.server, _encode_channel_event(_new_message_id(), channel.id, name, args))
+
     def _send_credit(self, channel: _Channel, count: int) -> None:
         if self._channels.get(channel.id) is channel:
-            self._send(_encode_channel_event(_new_message_id(), channel.id, "_zpc_more", [count]))
+            self._send_on(channel, "_zpc_more", [count])
 
     def _forget(self, channel: _Channel) -> None:
         if self._channels.get(channel.id) is channel:
             del self._channels[channel.id]
 
-    def _receive(self) -> None:
+    def _receive(self, dealer: zmq.Socket[bytes]) -> None:
         for _ in range(_RECEIVE_BATCH):
             try:
-                frames = self._socket.recv_multipart(zmq.NOBLOCK)
+                frames = dealer.recv_multipart(zmq.NOBLOCK)
             except zmq.Again:
                 return
             self._dispatch(frames)
@@ -656,13 +716,14 @@ class _Connection:
                 silent = now - heard
                 channel.fail(
                     LostRemote(
-                        f"lost the remote at {self.endpoint}: nothing heard for {silent:.1f}s "
+                        f"lost the remote at {self.endpoints[channel.server]}: "
+                        f"nothing heard for {silent:.1f}s "
                         f"(heartbeat every {interval:g}s) while waiting for {channel.method!r}"
                     )
                 )
                 continue
             if now >= channel.next_beat:
-                self._send(_encode_channel_event(_new_message_id(), channel.id, "_zpc_hb", [0]))
+                self._send_on(channel, "_zpc_hb", [0])
                 channel.next_beat += interval
                 if channel.next_beat <= now:
                     channel.next_beat = now + interval
@@ -714,7 +775,7 @@ class _ClientBase:
 
     def __init__(
         self,
-        endpoint: str,
+        endpoint: Endpoints,
         *,
         heartbeat: float | None = 5.0,
         timeout: float = 30.0,
@@ -723,13 +784,21 @@ class _ClientBase:
         if heartbeat is not None:
             _checked_seconds("heartbeat", heartbeat)
         self._timeout = _checked_seconds("timeout", timeout)
-        self._connection = _Connection(endpoint, heartbeat, request_header)
+        endpoints = [endpoint] if isinstance(endpoint, str) else list(endpoint)
+        if not endpoints or not all(isinstance(each, str) for each in endpoints):
+            raise ValueError(f"endpoint must be a string or a non-empty list of strings, got {endpoint!r}")
+        self._connection = _Connection(endpoints, heartbeat, request_header)
         self._release = weakref.finalize(self, self._connection.close)
 
     @property
     def endpoint(self) -> str:
-        """The ZeroMQ endpoint this client is connected to."""
-        return self._connection.endpoint
+        """The ZeroMQ endpoint this client is connected to (the first, for several servers)."""
+        return self._connection.endpoints[0]
+
+    @property
+    def endpoints(self) -> tuple[str, ...]:
+        """Every endpoint this client is connected to."""
+        return self._connection.endpoints
 
     def _limit(self, timeout: float | None) -> float | None:
         """The wait limit for one call in seconds; None for no limit (a timeout of ``math.inf``)."""
@@ -756,8 +825,10 @@ class _StreamBase:
 class Client(_ClientBase):
     """A blocking zerorpc client, safe to share between threads.
 
-    ``endpoint`` is a ZeroMQ endpoint such as ``"tcp://127.0.0.1:4242"``. Creating a client never
-    blocks: calls made before the server is up wait for it within their timeout. ``heartbeat`` is
+    ``endpoint`` is a ZeroMQ endpoint such as ``"tcp://127.0.0.1:4242"``, or a list of the endpoints
+    of several servers of one service: each call then goes to the next connected server in turn,
+    and its heartbeats and stream credit to that server only. Creating a client never blocks: calls
+    made before the server is up wait for it within their timeout. ``heartbeat`` is
     the interval in seconds of the zerorpc heartbeat (it must match the server's; ``None`` turns
     heartbeats and lost-remote detection off). ``timeout`` is the default limit in seconds for each
     wait of a call (``math.inf`` for none). ``request_header`` (see RequestHeader) adds entries such

@@ -232,3 +232,11 @@ def test_the_generated_client_against_zerorpc_node(node_peer: Server) -> None:
         with pytest.raises(RemoteError) as caught:
             client.fail("boom")
         assert (caught.value.name, caught.value.message) == ("Error", "boom")
+
+
+def test_a_generated_client_of_two_servers(peer: Server, node_peer: Server) -> None:
+    # The zerorpc-python and the zerorpc-node peer serve the same methods: calls go to each in turn.
+    with PeerClient([peer.endpoint, node_peer.endpoint], heartbeat=HEARTBEAT, timeout=CALL_TIMEOUT) as client:
+        assert client.endpoint == peer.endpoint
+        assert [client.add(n, 1) for n in range(10)] == [n + 1 for n in range(10)]
+        assert [list(client.count(150)) for _ in range(2)] == [list(range(150))] * 2

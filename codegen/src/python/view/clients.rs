@@ -77,7 +77,7 @@ impl ModuleBuilder<'_> {
         let float = self.types.builtin("float", &scope);
         let parameters = [
             "self".to_string(),
-            format!("endpoint: {str}"),
+            "endpoint: _rt.Endpoints".to_string(),
             "*".to_string(),
             format!("heartbeat: {float} | None = 5.0"),
             format!("timeout: {float} = 30.0"),
@@ -92,7 +92,9 @@ impl ModuleBuilder<'_> {
                 format!("    {opening}(\"tcp://127.0.0.1:4242\") as client:"),
                 "        ...".to_string(),
                 String::new(),
-                "``heartbeat`` (seconds, ``None`` for none) must match the server's; ``timeout`` is"
+                "``endpoint`` may also be a list of the endpoints of several servers, which share the"
+                    .to_string(),
+                "calls. ``heartbeat`` (seconds, ``None`` for none) must match the server's; ``timeout`` is"
                     .to_string(),
                 "the default limit in seconds for each wait of a call; ``request_header`` adds entries"
                     .to_string(),
