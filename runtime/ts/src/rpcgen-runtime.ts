@@ -548,42 +548,113 @@ export interface CallOptions {
   readonly timeoutSeconds?: number | null;
 }
 
+/** One server of a client: its socket, and the channel owner that sends to it. */
+interface ServerLink {
+  readonly endpoint: string;
+  readonly socket: Dealer;
+  /** Sends to this server, one at a time; forgets channels for the client. */
+  readonly owner: ChannelOwner;
+  /** Whether the socket is connected, as its events say (watched for several servers only). */
+  connected: boolean;
+}
+
 /**
- * A zerorpc client connected to one server endpoint, e.g. `tcp://127.0.0.1:4242`.
+ * A zerorpc client connected to one server endpoint, e.g. `tcp://127.0.0.1:4242`, or to several
+ * servers of one service, which then share the calls.
  *
  * Creating it never blocks: ZeroMQ connects in the background and reconnects by itself, and calls
  * made before the server is up wait for it within their time limit. Call {@link close} when done:
- * a client that has made a call keeps Node running until it is closed.
+ * a client that has made a call (or has several servers) keeps Node running until it is closed.
  */
 export class Client {
-  /** The endpoint this client calls. */
+  /** The endpoint this client calls (the first, for several servers). */
   readonly endpoint: string;
-  private readonly socket: Dealer;
+  /** Every endpoint this client calls. */
+  readonly endpoints: readonly string[];
+  private readonly servers: ServerLink[] = [];
   private readonly channels = new Map<string, Channel>();
   private readonly heartbeatMs: number;
   private readonly timeoutMs: number | null;
   private readonly requestHeader: RequestHeader | undefined;
-  private outgoing: Promise<void> = Promise.resolve();
+  /** Where the search for the next call's server starts. */
+  private turn = 0;
   private receiving = false;
   private closed = false;
 
-  /** Connects to `endpoint`; throws a TypeError for an invalid endpoint or option. */
-  constructor(endpoint: string, options: ClientOptions = {}) {
-    this.endpoint = endpoint;
+  /**
+   * Connects to `endpoint`, or to each of several endpoints: each call then goes to the next
+   * connected server in turn, and its heartbeats and stream credit to that server only. Throws a
+   * TypeError for an invalid endpoint or option.
+   */
+  constructor(endpoint: string | readonly string[], options: ClientOptions = {}) {
+    const endpoints: unknown[] = typeof endpoint === "string" ? [endpoint] : Array.isArray(endpoint) ? [...endpoint] : [];
+    if (endpoints.length === 0 || !endpoints.every((each) => typeof each === "string")) {
+      throw new TypeError(`the endpoint must be a string or a non-empty array of strings, got ${describe(endpoint)}`);
+    }
+    this.endpoints = endpoints as string[];
+    this.endpoint = this.endpoints[0] ?? "";
     this.heartbeatMs = secondsToMs(options.heartbeatSeconds ?? DEFAULT_HEARTBEAT_SECONDS, "heartbeatSeconds");
     this.timeoutMs = timeLimitMs(options.timeoutSeconds, DEFAULT_TIMEOUT_SECONDS * 1000);
     if (options.requestHeader !== undefined && typeof options.requestHeader !== "function") {
       throw new TypeError(`requestHeader must be a function, got ${describe(options.requestHeader)}`);
     }
     this.requestHeader = options.requestHeader;
+    for (const each of this.endpoints) {
+      this.servers.push(this.connectTo(each));
+    }
+  }
+
+  /** Connects a socket to one server; throws (after closing the sockets so far) when it cannot. */
+  private connectTo(endpoint: string): ServerLink {
     // linger 0: closing discards unsent heartbeats instead of keeping Node alive to deliver them.
-    this.socket = new Dealer({ linger: 0 });
+    const socket = new Dealer({ linger: 0 });
     try {
-      this.socket.connect(endpoint);
+      socket.connect(endpoint);
     } catch (error) {
-      this.socket.close();
+      socket.close();
+      for (const server of this.servers) {
+        server.socket.close();
+      }
       throw new TypeError(`cannot connect to "${endpoint}": ${messageOf(error)}`);
     }
+    // One send at a time: zeromq rejects a second send while the first waits for the peer.
+    let outgoing: Promise<void> = Promise.resolve();
+    const server: ServerLink = {
+      endpoint,
+      socket,
+      connected: false,
+      owner: {
+        send: (event, channel) => {
+          outgoing = outgoing
+            .then(() => (this.closed ? undefined : socket.send([EMPTY_FRAME, event])))
+            .catch((error: unknown) => {
+              channel.fail(new RpcError(`cannot send to ${endpoint}: ${messageOf(error)}`));
+            });
+        },
+        forget: (channel) => {
+          this.channels.delete(channel.id);
+        },
+      },
+    };
+    if (this.endpoints.length > 1) {
+      socket.events.on("connect", () => (server.connected = true));
+      socket.events.on("disconnect", () => (server.connected = false));
+    }
+    return server;
+  }
+
+  /** The server for the next call: the next connected one in turn, else the next one. */
+  private nextServer(): ServerLink {
+    const count = this.servers.length;
+    const start = this.turn;
+    this.turn = (this.turn + 1) % count;
+    for (let offset = 0; offset < count; offset += 1) {
+      const server = this.servers[(start + offset) % count];
+      if (server?.connected === true) {
+        return server;
+      }
+    }
+    return this.servers[start] as ServerLink;
   }
 
   /** How many calls and streams are in progress. */
@@ -611,9 +682,9 @@ export class Client {
           throw remoteErrorOf(reply.args);
         case "STREAM":
         case "STREAM_DONE":
-          throw new ProtocolError(`${describeCall(method, this.endpoint)} answered with a stream: use stream()`);
+          throw new ProtocolError(`${channel.call} answered with a stream: use stream()`);
         default:
-          throw unexpectedReply(reply, method, this.endpoint);
+          throw unexpectedReply(reply, channel.call);
       }
     } finally {
       channel.close();
@@ -651,7 +722,7 @@ export class Client {
           case "ERR":
             throw remoteErrorOf(reply.args);
           default:
-            throw unexpectedReply(reply, method, this.endpoint);
+            throw unexpectedReply(reply, channel.call);
         }
       }
     } finally {
@@ -684,11 +755,12 @@ export class Client {
     const timeoutMs = timeLimitMs(options.timeoutSeconds, this.timeoutMs);
     const id = messageIds.next();
     const request = encodeRequest(id, method, args, this.headerEntries(method));
-    const call = describeCall(method, this.endpoint);
-    const channel = new Channel(id, this.channelOwner, { call, heartbeatMs: this.heartbeatMs, timeoutMs });
+    const server = this.nextServer();
+    const call = describeCall(method, server.endpoint);
+    const channel = new Channel(id, server.owner, { call, heartbeatMs: this.heartbeatMs, timeoutMs });
     this.channels.set(id, channel);
     this.startReceiving();
-    this.channelOwner.send(request, channel);
+    server.owner.send(request, channel);
     return channel;
   }
 
@@ -701,39 +773,26 @@ export class Client {
     return entries as Readonly<Record<string, unknown>> | undefined;
   }
 
-  /** The client's side of its channels. */
-  private readonly channelOwner: ChannelOwner = {
-    send: (event, channel) => {
-      this.outgoing = this.outgoing
-        // One send at a time: zeromq rejects a second send while the first waits for the peer.
-        .then(() => (this.closed ? undefined : this.socket.send([EMPTY_FRAME, event])))
-        .catch((error: unknown) => {
-          channel.fail(new RpcError(`cannot send to ${this.endpoint}: ${messageOf(error)}`));
-        });
-    },
-    forget: (channel) => {
-      this.channels.delete(channel.id);
-    },
-  };
-
-  /** Starts the receive loop on the first call. */
+  /** Starts the receive loops on the first call. */
   private startReceiving(): void {
     if (!this.receiving) {
       this.receiving = true;
-      void this.receiveLoop();
+      for (const server of this.servers) {
+        void this.receiveLoop(server);
+      }
     }
   }
 
-  /** Routes every incoming event to its channel until the client is closed. */
-  private async receiveLoop(): Promise<void> {
+  /** Routes every event from `server` to its channel until the client is closed. */
+  private async receiveLoop(server: ServerLink): Promise<void> {
     while (!this.closed) {
       let frames: Uint8Array[];
       try {
-        frames = await this.socket.receive();
+        frames = await server.socket.receive();
       } catch (error) {
         if (!this.closed) {
           const reason = messageOf(error);
-          this.shutDown((call) => new RpcError(`receiving from ${this.endpoint} failed (${reason}) during ${call}`));
+          this.shutDown((call) => new RpcError(`receiving from ${server.endpoint} failed (${reason}) during ${call}`));
         }
         return;
       }
@@ -762,7 +821,8 @@ export class Client {
   private reportUnreadable(error: unknown): void {
     const channel = error instanceof UnreadableEventError ? this.channelAnswered(error.responseTo) : undefined;
     if (channel === undefined) {
-      process.emitWarning(`dropped an unreadable event from ${this.endpoint}: ${messageOf(error)}`, "RpcgenWarning");
+      const from = this.endpoints.join(", ");
+      process.emitWarning(`dropped an unreadable event from ${from}: ${messageOf(error)}`, "RpcgenWarning");
     } else {
       channel.fail(new ProtocolError(`unreadable reply to ${channel.call}: ${messageOf(error)}`));
     }
@@ -780,7 +840,9 @@ export class Client {
     for (const channel of [...this.channels.values()]) {
       channel.fail(reasonFor(channel.call));
     }
-    this.socket.close();
+    for (const server of this.servers) {
+      server.socket.close();
+    }
   }
 }
 
@@ -813,8 +875,8 @@ function remoteErrorOf(args: unknown): RemoteError {
 }
 
 /** The error for a reply event this runtime does not know. */
-function unexpectedReply(reply: DecodedEvent, method: string, endpoint: string): ProtocolError {
-  return new ProtocolError(`unexpected "${reply.name}" event in reply to ${describeCall(method, endpoint)}`);
+function unexpectedReply(reply: DecodedEvent, call: string): ProtocolError {
+  return new ProtocolError(`unexpected "${reply.name}" event in reply to ${call}`);
 }
 
 /** Validates a positive number of seconds and returns it in milliseconds. */
