@@ -384,6 +384,7 @@ impl Client {
         let request = self.open(method, &args, true)?;
         let (forward, items) = mpsc::channel(STREAM_WINDOW as usize + 2);
         let channel_id = request.channel.id.clone();
+        // `open` gives every stream a carrier.
         let carrier = request.channel.carrier.clone().unwrap_or_default();
         let Request {
             channel,
