@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, ToTokens};
-use rpcgen_idl::ir::Schema;
+use rpcgen::rust::{MapType, Options};
 use rpcgen_idl::naming::{target_name, NameKind, Target};
-use rpcgen_idl::rust_front::{compile_macro_item, MacroError};
+use rpcgen_idl::rust_front::{compile_macro_item, MacroError, MacroPackage};
 
 /// Which macro is expanding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,7 +66,7 @@ pub(crate) fn expand(
     });
     let context = file.as_ref().map(|(path, syntax)| (path.as_path(), syntax));
     match compile_macro_item(&item, context) {
-        Ok(schema) => match generated_items(&schema, &item) {
+        Ok(package) => match generated_items(&package, &item) {
             Ok(tokens) => tokens,
             Err(error) => with_fallback(error, &item),
         },
@@ -174,15 +174,21 @@ fn defined_name(item: &syn::Item) -> Option<String> {
 }
 
 /// The backend's code for the item: its part of the package's generated module, with the item's
-/// own visibility.
-fn generated_items(schema: &Schema, item: &syn::Item) -> syn::Result<TokenStream> {
+/// own visibility. Maps are `HashMap`s where the file wrote every map as one, else `BTreeMap`s.
+fn generated_items(lowered: &MacroPackage, item: &syn::Item) -> syn::Result<TokenStream> {
+    let schema = &lowered.schema;
     let (own_name, visibility) = declared(item)
         .ok_or_else(|| syn::Error::new(Span::call_site(), "rpcgen cannot expand this item"))?;
     let package = schema
         .root_packages()
         .next()
         .expect("the Rust front end always gives one package");
-    let files = rpcgen::rust::generate(schema)
+    let map_type = if lowered.maps.only_hash_maps() {
+        MapType::HashMap
+    } else {
+        MapType::BTreeMap
+    };
+    let files = rpcgen::rust::generate_with(schema, Options { map_type })
         .map_err(|error| syn::Error::new_spanned(item_ident(item), error.problems.join("\n")))?;
     let file_name = format!("{}.rs", package.name);
     let generated = files

@@ -21,6 +21,24 @@ pub(crate) struct Lowerer<'a> {
     pub(crate) errors: Vec<Diagnostic>,
     /// The `package = "…"` option of a service, with its span.
     pub(crate) package: Option<Ident>,
+    /// Which Rust map types the lowered items wrote.
+    pub(crate) maps: MapsWritten,
+}
+
+/// Which of Rust's map types the annotated items of a file wrote for their `map<K, V>`s.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MapsWritten {
+    /// Some map was a `HashMap`.
+    pub hash_map: bool,
+    /// Some map was a `BTreeMap`.
+    pub btree_map: bool,
+}
+
+impl MapsWritten {
+    /// Whether there were maps and every one of them was a `HashMap`.
+    pub fn only_hash_maps(self) -> bool {
+        self.hash_map && !self.btree_map
+    }
 }
 
 impl<'a> Lowerer<'a> {
@@ -31,6 +49,7 @@ impl<'a> Lowerer<'a> {
             spans,
             errors: Vec::new(),
             package: None,
+            maps: MapsWritten::default(),
         }
     }
 

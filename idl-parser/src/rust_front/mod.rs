@@ -34,6 +34,7 @@ use crate::resolve;
 use crate::source::{FileId, FsLoader, SourceFiles, SourceLoader, Span};
 
 use lower::Lowerer;
+pub use lower::MapsWritten;
 use spans::{FileOffsets, SpanMap, SpanTable};
 
 /// Compiles Rust files from disk: each file's annotated items are one package.
@@ -100,6 +101,16 @@ pub fn compile_rust_with<P: AsRef<Path>>(
     resolve_loaded(files, &loaded, errors)
 }
 
+/// What [`compile_macro_item`] gives: the package of the macro's file, and which Rust map types
+/// its annotated items wrote (the macros generate `HashMap`s where every map was one).
+#[derive(Debug)]
+pub struct MacroPackage {
+    /// The package, as IR.
+    pub schema: Schema,
+    /// Which Rust map types the file's annotated items wrote.
+    pub maps: MapsWritten,
+}
+
 /// Why [`compile_macro_item`] produced no schema.
 #[derive(Debug)]
 pub enum MacroError {
@@ -115,7 +126,7 @@ pub enum MacroError {
 pub fn compile_macro_item(
     item: &syn::Item,
     file: Option<(&Path, &syn::File)>,
-) -> Result<Schema, MacroError> {
+) -> Result<MacroPackage, MacroError> {
     let mut table = SpanTable::default();
     let mut sources = SourceFiles::new();
     let path = file.map_or_else(|| PathBuf::from("macro.rs"), |(path, _)| path.to_path_buf());
@@ -143,9 +154,10 @@ pub fn compile_macro_item(
         .take()
         .unwrap_or_else(|| derived_package(&path));
     let mut errors = std::mem::take(&mut lowerer.errors);
+    let maps = lowerer.maps;
     let loaded = [loaded_file(file_id, package, items)];
     match resolve::resolve(&loaded) {
-        Ok(schema) if errors.is_empty() => return Ok(schema),
+        Ok(schema) if errors.is_empty() => return Ok(MacroPackage { schema, maps }),
         Ok(_) => {}
         Err(found) => errors.extend(found),
     }
@@ -507,11 +519,34 @@ mod tests {
         let item: syn::Item =
             syn::parse_str("#[rpcgen::service] trait S { async fn new(&self, level: Level); }")
                 .unwrap();
-        let schema = compile_macro_item(&item, Some((Path::new("src/levels.rs"), &file))).unwrap();
-        let package = &schema.packages[0];
+        let lowered = compile_macro_item(&item, Some((Path::new("src/levels.rs"), &file))).unwrap();
+        let package = &lowered.schema.packages[0];
         assert_eq!(package.name, "levels");
         assert_eq!(package.types[0].name, "Level");
         assert_eq!(package.services[0].methods[0].name, "new");
+    }
+
+    #[test]
+    fn a_macro_package_says_which_map_types_its_items_wrote() {
+        let maps_of = |source: &str| {
+            let file: syn::File = syn::parse_str(source).unwrap();
+            compile_macro_item(&file.items[0], Some((Path::new("x.rs"), &file)))
+                .unwrap()
+                .maps
+        };
+        let hash = maps_of(
+            "#[rpcgen::data] struct A { counts: HashMap<String, u64> }
+             #[rpcgen::service] trait S { async fn a(&self) -> std::collections::HashMap<String, A>; }",
+        );
+        assert!(hash.only_hash_maps());
+        let mixed = maps_of(
+            "#[rpcgen::data] struct A { counts: HashMap<String, u64> }
+             #[rpcgen::service] trait S { async fn a(&self) -> BTreeMap<String, A>; }",
+        );
+        assert!(mixed.hash_map && mixed.btree_map && !mixed.only_hash_maps());
+        let none = maps_of("#[rpcgen::data] struct A { count: u64 }");
+        assert_eq!(none, MapsWritten::default());
+        assert!(!none.only_hash_maps());
     }
 
     #[test]

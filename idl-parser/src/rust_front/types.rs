@@ -176,6 +176,11 @@ impl Lowerer<'_> {
             ("Vec", [item]) if is_u8(item) => scalar(self, "bytes"),
             ("Vec", [item]) => TypeExprKind::List(Box::new(self.type_expr(item)?)),
             ("BTreeMap" | "HashMap", [key, value]) => {
+                if name == "HashMap" {
+                    self.maps.hash_map = true;
+                } else {
+                    self.maps.btree_map = true;
+                }
                 let key = self.type_expr(key)?;
                 let value = self.type_expr(value)?;
                 TypeExprKind::Map(Box::new(key), Box::new(value))
