@@ -587,7 +587,7 @@ export class Client {
    * TypeError for an invalid endpoint or option.
    */
   constructor(endpoint: string | readonly string[], options: ClientOptions = {}) {
-    const endpoints: unknown[] = typeof endpoint === "string" ? [endpoint] : Array.isArray(endpoint) ? [...endpoint] : [];
+    const endpoints: unknown[] = Array.isArray(endpoint) ? [...endpoint] : [endpoint];
     if (endpoints.length === 0 || !endpoints.every((each) => typeof each === "string")) {
       throw new TypeError(`the endpoint must be a string or a non-empty array of strings, got ${describe(endpoint)}`);
     }
