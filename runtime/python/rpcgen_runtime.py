@@ -44,7 +44,6 @@ from typing import Any, NamedTuple, Union
 
 import msgpack  # type: ignore[import-untyped, unused-ignore]
 import zmq
-from zmq.utils.monitor import recv_monitor_message
 
 __all__ = [
     "AsyncClient",
@@ -70,6 +69,9 @@ _CREDIT_WINDOW = 100
 """How many stream events a reader lets the server send ahead, as zerorpc-python's client does."""
 
 _RECEIVE_BATCH = 256
+
+_UNSENT_RETRY_MS = 20
+"""How often a client of several servers retries the calls that no server could take yet."""
 """Most messages the I/O thread reads in a row before it looks at its queue and timers again."""
 
 _END = object()
@@ -342,6 +344,12 @@ class _Channel:
         if future.cancelled():
             self.abandon()
 
+    @property
+    def ended(self) -> bool:
+        """Whether the channel is over (answered, failed or abandoned)."""
+        with self._lock:
+            return self._ended
+
     def abandon(self) -> None:
         """Stops the channel from the reader's side: later events are dropped, reads see the end."""
         with self._lock:
@@ -425,8 +433,11 @@ class _Connection:
 
     Any thread may call ``open``, ``request_close`` and ``close``; everything else runs on the I/O
     thread, which is the only one touching the sockets and the table of open channels. With several
-    endpoints (servers of one service), each call goes to the next connected server in turn, as a
-    socket monitor tells, and all of its events (heartbeats, stream credit) go to that server.
+    endpoints (servers of one service), each call goes to the next server in turn that takes it, and
+    all of its events (heartbeats, stream credit) go to that server. Their sockets take messages only
+    while connected (ZMQ_IMMEDIATE), so a call that no server takes waits in this connection, and
+    goes to the first server that is connected, rather than in the queue of a socket whose server is
+    down.
     """
 
     def __init__(
@@ -438,30 +449,25 @@ class _Connection:
         self._request_header = request_header
         self._context = zmq.Context()
         self._sockets: list[zmq.Socket[bytes]] = []
-        self._monitors: list[zmq.Socket[bytes]] = []
         try:
             for endpoint in self.endpoints:
                 dealer = self._context.socket(zmq.DEALER)
                 dealer.linger = 0
+                dealer.immediate = len(self.endpoints) > 1
                 self._sockets.append(dealer)
                 try:
                     dealer.connect(endpoint)
                 except zmq.ZMQError as exc:
                     raise ValueError(f"cannot connect to {endpoint!r}: {exc}") from exc
-                if len(self.endpoints) > 1:
-                    self._monitors.append(
-                        dealer.get_monitor_socket(zmq.EVENT_CONNECTED | zmq.EVENT_DISCONNECTED)
-                    )
         except BaseException:
-            for monitor in self._monitors:
-                monitor.close()
             for dealer in self._sockets:
                 dealer.close()
             self._context.term()
             raise
-        # I/O thread only: which servers are connected, and where the search for the next one starts.
-        self._up = [False] * len(self._sockets)
+        # I/O thread only (several servers): where the next call's search for a server starts, and the
+        # calls no server has taken yet, with their requests.
         self._turns = itertools.count()
+        self._unsent: deque[tuple[_Channel, bytes]] = deque()
         self._wake_reader, self._wake_writer = socket.socketpair()
         self._wake_reader.setblocking(False)
         self._wake_writer.setblocking(False)
@@ -556,36 +562,33 @@ class _Connection:
 
     def _serve(self) -> None:
         poller = zmq.Poller()
-        for watched in (*self._sockets, *self._monitors):
-            poller.register(watched, zmq.POLLIN)
+        for dealer in self._sockets:
+            poller.register(dealer, zmq.POLLIN)
         poller.register(self._wake_reader.fileno(), zmq.POLLIN)
         while True:
             ready = dict(poller.poll(self._poll_timeout_ms()))
             if self._wake_reader.fileno() in ready and self._run_commands():
                 return
-            for server, monitor in enumerate(self._monitors):
-                if monitor in ready:
-                    self._watch(server, monitor)
             for dealer in self._sockets:
                 if dealer in ready:
                     self._receive(dealer)
+            self._send_unsent()
             self._run_timers()
 
-    def _watch(self, server: int, monitor: zmq.Socket[bytes]) -> None:
-        """Reads a server's connection events: whether it is connected now."""
-        with contextlib.suppress(zmq.Again):
-            while True:
-                event = recv_monitor_message(monitor, zmq.NOBLOCK)["event"]
-                self._up[server] = event == zmq.EVENT_CONNECTED
-
-    def _pick(self) -> int:
-        """The server for the next call: the next connected one in turn, else the next one."""
+    def _send_unsent(self) -> None:
+        """Sends each call no server has taken yet to the next server in turn that takes it."""
         count = len(self._sockets)
-        if count == 1:
-            return 0
-        start = next(self._turns)
-        connected = (turn % count for turn in range(start, start + count) if self._up[turn % count])
-        return next(connected, start % count)
+        for _ in range(len(self._unsent)):
+            channel, payload = self._unsent.popleft()
+            if channel.ended:
+                continue
+            start = next(self._turns)
+            servers = (turn % count for turn in range(start, start + count))
+            taker = next((server for server in servers if self._send(server, payload)), None)
+            if taker is None:
+                self._unsent.append((channel, payload))
+            else:
+                self._opened(channel, taker)
 
     def _run_commands(self) -> bool:
         """Runs the queued commands; True when the connection is closing."""
@@ -607,14 +610,13 @@ class _Connection:
         self._stopping = True
         for command in commands:
             command()
-        for channel in self._channels.values():
+        for channel in (*self._channels.values(), *(channel for channel, _ in self._unsent)):
             channel.fail(ClientClosed(self._closed_reason))
         self._channels.clear()
+        self._unsent.clear()
         self._timers.clear()
-        for monitored in self._sockets if self._monitors else ():
-            monitored.disable_monitor()
-        for closing in (*self._monitors, *self._sockets):
-            closing.close(linger=0)
+        for dealer in self._sockets:
+            dealer.close(linger=0)
         self._context.term()
         self._wake_reader.close()
         self.stopped.set_result(None)
@@ -631,11 +633,18 @@ class _Connection:
         if self._stopping:
             channel.fail(ClientClosed(self._closed_reason))
             return
-        channel.server = self._pick()
-        if not self._send(channel.server, payload):
-            server = self.endpoints[channel.server]
-            channel.fail(RpcError(f"cannot send {channel.method!r}: the queue to {server} is full"))
+        if len(self._sockets) > 1:
+            self._unsent.append((channel, payload))
+            self._send_unsent()
             return
+        if not self._send(0, payload):
+            channel.fail(RpcError(f"cannot send {channel.method!r}: the queue to {self.endpoint} is full"))
+            return
+        self._opened(channel, 0)
+
+    def _opened(self, channel: _Channel, server: int) -> None:
+        """Registers a channel whose request ``server`` has taken, and starts its heartbeats."""
+        channel.server = server
         self._channels[channel.id] = channel
         if self._heartbeat is not None:
             channel.opened_at = time.monotonic()
@@ -696,9 +705,11 @@ class _Connection:
         heapq.heappush(self._timers, (when, next(self._timer_order), channel))
 
     def _poll_timeout_ms(self) -> int | None:
+        retry = _UNSENT_RETRY_MS if self._unsent else None
         if not self._timers:
-            return None
-        return max(0, math.ceil((self._timers[0][0] - time.monotonic()) * 1000))
+            return retry
+        due = max(0, math.ceil((self._timers[0][0] - time.monotonic()) * 1000))
+        return due if retry is None else min(due, retry)
 
     def _run_timers(self) -> None:
         """Sends due heartbeats and fails the channels whose server went silent."""

@@ -64,9 +64,9 @@ def start_peer(log: Path, *, bind: str = "tcp://127.0.0.1:*", heartbeat: float =
     return start_server([sys.executable, str(PEER_SCRIPT)], log, bind=bind, heartbeat=heartbeat)
 
 
-def start_node_peer(log: Path) -> Peer:
+def start_node_peer(log: Path, *, bind: str = "tcp://127.0.0.1:*") -> Peer:
     """Starts the zerorpc-node server and waits (bounded) for its READY line."""
-    return start_server(["node", str(NODE_PEER_SCRIPT)], log)
+    return start_server(["node", str(NODE_PEER_SCRIPT)], log, bind=bind)
 
 
 def start_server(

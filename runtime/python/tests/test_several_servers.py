@@ -13,9 +13,10 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
-from conftest import CALL_TIMEOUT, HEARTBEAT, Peer
+from conftest import CALL_TIMEOUT, HEARTBEAT, Peer, free_endpoint, start_node_peer
 
 from rpcgen_runtime import AsyncClient, Client, LostRemote
 
@@ -73,6 +74,26 @@ def test_calls_go_to_the_other_server_while_one_is_gone(
             assert time.monotonic() < deadline, "calls still went to the killed server"
         own_peer(bind=endpoint)
         until_both_answer(client)
+
+
+def test_calls_no_server_took_go_to_the_first_that_comes_up(tmp_path: Path) -> None:
+    # Neither server is up: the calls wait in the client, not in a socket's queue, so when only
+    # one server comes, all of them go to it, a stream with its credit.
+    node_endpoint = free_endpoint()
+    endpoints = [free_endpoint(), node_endpoint]
+    with (
+        Client(endpoints, heartbeat=HEARTBEAT, timeout=CALL_TIMEOUT) as client,
+        ThreadPoolExecutor(8) as pool,
+    ):
+        pings = [pool.submit(client.call, "_zerorpc_ping") for _ in range(6)]
+        stream = pool.submit(lambda: list(client.stream("count", 300)))
+        time.sleep(0.3)
+        node = start_node_peer(tmp_path / "node.log", bind=node_endpoint)
+        try:
+            assert [ping.result()[1] for ping in pings] == [NODE] * 6
+            assert stream.result() == list(range(300))
+        finally:
+            node.stop()
 
 
 def test_the_asyncio_client_takes_several_servers(own_peer: Callable[..., Peer], node_peer: Peer) -> None:
