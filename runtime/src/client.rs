@@ -384,13 +384,14 @@ impl Client {
         let request = self.open(method, &args, true)?;
         let (forward, items) = mpsc::channel(STREAM_WINDOW as usize + 2);
         let channel_id = request.channel.id.clone();
-        // `open` gives every stream a carrier.
-        let carrier = request.channel.carrier.clone().unwrap_or_default();
         let Request {
             channel,
+            carrier,
             context,
             started,
         } = request;
+        // `open` gives every stream a carrier.
+        let carrier = carrier.unwrap_or_default();
         tokio::spawn(pump(channel, method.to_string(), forward));
         let mut stream = CallStream {
             client: self.inner.clone(),
@@ -495,10 +496,10 @@ impl Client {
         Ok(Request {
             channel: Channel {
                 client: self.inner.clone(),
-                carrier,
                 id,
                 inbound,
             },
+            carrier,
             context,
             started,
         })
@@ -535,6 +536,8 @@ pub(crate) fn encode_request<A: Arguments>(
 /// A request in flight, with what middleware needs to report its end.
 struct Request {
     channel: Channel,
+    /// For a stream, which of the client's connections carries it.
+    carrier: Option<Arc<AtomicUsize>>,
     context: Option<OwnedRequest>,
     started: Instant,
 }
@@ -645,8 +648,6 @@ fn remote_error(method: &str, event: &Frame) -> CallError {
 /// The caller's end of one channel.
 struct Channel {
     client: Arc<Inner>,
-    /// For a stream, which of the client's connections carries it.
-    carrier: Option<Arc<AtomicUsize>>,
     /// The channel's id as MessagePack.
     id: Bytes,
     inbound: InboundReceiver,
