@@ -311,8 +311,9 @@ class _Channel:
         self._ended = False
         self._reading = False
         self._reserved = 1
-        # I/O thread only: which of the connection's servers carries the channel, and heartbeats.
-        self.server = 0
+        # I/O thread only: which of the connection's servers took the request (None until one has),
+        # and heartbeats.
+        self.server: int | None = None
         self.opened_at = 0.0
         self.next_beat = 0.0
         self.last_heard: float | None = None
@@ -511,8 +512,13 @@ class _Connection:
 
     def timeout_error(self, channel: _Channel, timeout: float | None) -> TimeoutExpired:
         """The error for a reader of ``channel`` that waited ``timeout`` seconds in vain."""
-        server = self.endpoints[channel.server]
-        return TimeoutExpired(f"timeout after {timeout}s waiting for {channel.method!r} from {server}")
+        return TimeoutExpired(
+            f"timeout after {timeout}s waiting for {channel.method!r} from {self._server_of(channel)}"
+        )
+
+    def _server_of(self, channel: _Channel) -> str:
+        """The endpoint of the server that took ``channel``'s request; all of them before one has."""
+        return self.endpoint if channel.server is None else self.endpoints[channel.server]
 
     def request_close(self) -> None:
         """Asks the I/O thread to fail every open call with ClientClosed and exit; does not wait."""
@@ -653,7 +659,8 @@ class _Connection:
 
     def _send_on(self, channel: _Channel, name: str, args: list[Any]) -> None:
         """Sends a heartbeat or a credit on ``channel``, to the server that has it."""
-        self._send(channel.server, _encode_channel_event(_new_message_id(), channel.id, name, args))
+        if channel.server is not None:
+            self._send(channel.server, _encode_channel_event(_new_message_id(), channel.id, name, args))
 
     def _send_credit(self, channel: _Channel, count: int) -> None:
         if self._channels.get(channel.id) is channel:
@@ -727,7 +734,7 @@ class _Connection:
                 silent = now - heard
                 channel.fail(
                     LostRemote(
-                        f"lost the remote at {self.endpoints[channel.server]}: "
+                        f"lost the remote at {self._server_of(channel)}: "
                         f"nothing heard for {silent:.1f}s "
                         f"(heartbeat every {interval:g}s) while waiting for {channel.method!r}"
                     )
