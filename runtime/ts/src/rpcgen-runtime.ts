@@ -355,7 +355,7 @@ const STREAM_WINDOW = 100;
 
 /** What a channel needs from the client that owns it. */
 interface ChannelOwner {
-  /** Sends one encoded event; failures end `channel`. */
+  /** Sends one encoded event to the server that has `channel`; failures end `channel`. */
   send(event: Uint8Array, channel: Channel): void;
   /** Stops routing events to `channel`. */
   forget(channel: Channel): void;
@@ -363,8 +363,6 @@ interface ChannelOwner {
 
 /** Settings of one channel. */
 interface ChannelSettings {
-  /** The call, for messages: `"method" on endpoint`. */
-  readonly call: string;
   /** Interval between heartbeats. */
   readonly heartbeatMs: number;
   /** Time limit for the first reply, or null for none. */
@@ -376,34 +374,49 @@ interface ChannelSettings {
  * heartbeats and the time limit, and grants stream credit as the replies are taken.
  */
 class Channel {
+  /** The call, for messages: `"method" on endpoint`, the endpoint of the server that has it. */
+  call: string;
   private readonly inbox: DecodedEvent[] = [];
   private waiter: { resolve(event: DecodedEvent): void; reject(error: Error): void } | null = null;
   private failure: RpcError | null = null;
   private active = true;
   private silentTicks = 0;
-  private readonly heartbeatTimer: ReturnType<typeof setInterval>;
+  private heartbeatTimer: ReturnType<typeof setInterval> | null = null;
   private timeoutTimer: ReturnType<typeof setTimeout> | null = null;
   /** Events the server may send without further credit, counting those not yet taken. */
   private reservedSlots = 1;
   private hasTakenBefore = false;
 
-  /** Opens the channel; the owner sends the request. */
+  /**
+   * Opens the channel of `call` and starts its time limit; the owner sends the request, and calls
+   * {@link taken} once a server has it.
+   */
   constructor(
     readonly id: string,
+    call: string,
     private readonly owner: ChannelOwner,
     private readonly settings: ChannelSettings,
   ) {
-    this.heartbeatTimer = setInterval(() => this.onHeartbeatTick(), settings.heartbeatMs);
+    this.call = call;
     const { timeoutMs } = settings;
     if (timeoutMs !== null) {
-      const message = `timeout after ${timeoutMs / 1000}s waiting for the reply to ${settings.call}`;
-      this.timeoutTimer = setTimeout(() => this.fail(new TimeoutExpiredError(message)), timeoutMs);
+      this.timeoutTimer = setTimeout(
+        () => this.fail(new TimeoutExpiredError(`timeout after ${timeoutMs / 1000}s waiting for the reply to ${this.call}`)),
+        timeoutMs,
+      );
     }
   }
 
-  /** The call, for messages: `"method" on endpoint`. */
-  get call(): string {
-    return this.settings.call;
+  /** Whether the channel still takes events (it has not ended, failed or been closed). */
+  get isOpen(): boolean {
+    return this.active;
+  }
+
+  /** A server has the request: starts the heartbeats and the watch on the server's. */
+  taken(): void {
+    if (this.active && this.heartbeatTimer === null) {
+      this.heartbeatTimer = setInterval(() => this.onHeartbeatTick(), this.settings.heartbeatMs);
+    }
   }
 
   /** Takes an event routed to this channel. */
@@ -443,7 +456,9 @@ class Channel {
   /** Stops the timers and the routing of events; the server's side ends on heartbeat loss. */
   close(): void {
     this.active = false;
-    clearInterval(this.heartbeatTimer);
+    if (this.heartbeatTimer !== null) {
+      clearInterval(this.heartbeatTimer);
+    }
     this.clearTimeout();
     this.owner.forget(this);
   }
@@ -478,7 +493,7 @@ class Channel {
       const seconds = (this.settings.heartbeatMs * (LOST_AFTER_SILENT_TICKS - 1)) / 1000;
       this.fail(
         new LostRemoteError(
-          `lost remote: no heartbeat for over ${seconds}s while waiting for ${this.settings.call} ` +
+          `lost remote: no heartbeat for over ${seconds}s while waiting for ${this.call} ` +
             `(is the server alive, and is its heartbeat interval at most this client's?)`,
         ),
       );
@@ -510,6 +525,8 @@ const DEFAULT_TIMEOUT_SECONDS = 30;
 /** Longest delay Node timers support, in seconds. */
 const MAX_TIMER_SECONDS = 2_147_483;
 const EMPTY_FRAME = new Uint8Array(0);
+/** How often the calls that no server has taken yet are offered again (several servers). */
+const UNSENT_RETRY_MS = 20;
 
 /**
  * A client's {@link ClientOptions.requestHeader} hook: the header entries to add to a request of
@@ -548,14 +565,28 @@ export interface CallOptions {
   readonly timeoutSeconds?: number | null;
 }
 
-/** One server of a client: its socket, and the channel owner that sends to it. */
+/** One server of a client: its socket, and the sending to it. */
 interface ServerLink {
   readonly endpoint: string;
   readonly socket: Dealer;
-  /** Sends to this server, one at a time; forgets channels for the client. */
-  readonly owner: ChannelOwner;
-  /** Whether the socket is connected, as its events say (watched for several servers only). */
-  connected: boolean;
+  /**
+   * Sends one event after those before it. Rejects when the socket cannot take it; with several
+   * servers, at once with an `EAGAIN` error when the server is not connected (see {@link isRefusal}).
+   */
+  send(event: Uint8Array): Promise<void>;
+}
+
+/** A call in progress, and the server that has its request (none yet while it waits for one). */
+interface OpenCall {
+  readonly channel: Channel;
+  server: ServerLink | undefined;
+}
+
+/** A call whose request no server has taken yet (several servers only). */
+interface UnsentCall {
+  readonly open: OpenCall;
+  readonly method: string;
+  readonly request: Uint8Array;
 }
 
 /**
@@ -564,7 +595,7 @@ interface ServerLink {
  *
  * Creating it never blocks: ZeroMQ connects in the background and reconnects by itself, and calls
  * made before the server is up wait for it within their time limit. Call {@link close} when done:
- * a client that has made a call (or has several servers) keeps Node running until it is closed.
+ * a client that has made a call keeps Node running until it is closed.
  */
 export class Client {
   /** The endpoint this client calls (the first, for several servers). */
@@ -572,7 +603,18 @@ export class Client {
   /** Every endpoint this client calls. */
   readonly endpoints: readonly string[];
   private readonly servers: ServerLink[] = [];
-  private readonly channels = new Map<string, Channel>();
+  /** The calls in progress, by the id of their channel. */
+  private readonly calls = new Map<string, OpenCall>();
+  /** Several servers: the calls no server has taken yet, oldest first, and the timer of the retry. */
+  private readonly unsent: UnsentCall[] = [];
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Whether {@link offerUnsent} is running (it offers one call at a time). */
+  private offering = false;
+  /** Sends a channel's events to the server that has it, and forgets it. */
+  private readonly owner: ChannelOwner = {
+    send: (event, channel) => this.sendOn(channel, event),
+    forget: (channel) => this.calls.delete(channel.id),
+  };
   private readonly heartbeatMs: number;
   private readonly timeoutMs: number | null;
   private readonly requestHeader: RequestHeader | undefined;
@@ -583,8 +625,8 @@ export class Client {
 
   /**
    * Connects to `endpoint`, or to each of several endpoints: each call then goes to the next
-   * connected server in turn, and its heartbeats and stream credit to that server only. Throws a
-   * TypeError for an invalid endpoint or option.
+   * connected server in turn (and waits in the client while none is), and its heartbeats and stream
+   * credit to that server only. Throws a TypeError for an invalid endpoint or option.
    */
   constructor(endpoint: string | readonly string[], options: ClientOptions = {}) {
     const endpoints: unknown[] = Array.isArray(endpoint) ? [...endpoint] : [endpoint];
@@ -607,7 +649,13 @@ export class Client {
   /** Connects a socket to one server; throws (after closing the sockets so far) when it cannot. */
   private connectTo(endpoint: string): ServerLink {
     // linger 0: closing discards unsent heartbeats instead of keeping Node alive to deliver them.
-    const socket = new Dealer({ linger: 0 });
+    // Several servers: a socket takes a message only while connected (immediate), at once or not at
+    // all (sendTimeout 0), with no limit (high-water mark 0), so a refusal means that its server is
+    // down and that the call can go to another.
+    const socket =
+      this.endpoints.length > 1
+        ? new Dealer({ linger: 0, immediate: true, sendTimeout: 0, sendHighWaterMark: 0 })
+        : new Dealer({ linger: 0 });
     try {
       socket.connect(endpoint);
     } catch (error) {
@@ -619,47 +667,29 @@ export class Client {
     }
     // One send at a time: zeromq rejects a second send while the first waits for the peer.
     let outgoing: Promise<void> = Promise.resolve();
-    const server: ServerLink = {
-      endpoint,
-      socket,
-      connected: false,
-      owner: {
-        send: (event, channel) => {
-          outgoing = outgoing
-            .then(() => (this.closed ? undefined : socket.send([EMPTY_FRAME, event])))
-            .catch((error: unknown) => {
-              channel.fail(new RpcError(`cannot send to ${endpoint}: ${messageOf(error)}`));
-            });
-        },
-        forget: (channel) => {
-          this.channels.delete(channel.id);
-        },
-      },
+    const send = (event: Uint8Array): Promise<void> => {
+      const sent = outgoing.then(() => (this.closed ? undefined : socket.send([EMPTY_FRAME, event])));
+      outgoing = sent.catch(() => undefined);
+      return sent;
     };
-    if (this.endpoints.length > 1) {
-      socket.events.on("connect", () => (server.connected = true));
-      socket.events.on("disconnect", () => (server.connected = false));
-    }
-    return server;
+    return { endpoint, socket, send };
   }
 
-  /** The server for the next call: the next connected one in turn, else the next one. */
-  private nextServer(): ServerLink {
-    const count = this.servers.length;
-    const start = this.turn;
-    this.turn = (this.turn + 1) % count;
-    for (let offset = 0; offset < count; offset += 1) {
-      const server = this.servers[(start + offset) % count];
-      if (server?.connected === true) {
-        return server;
-      }
-    }
-    return this.servers[start] as ServerLink;
+  /** Sends a heartbeat or credit of `channel` to the server that has it. */
+  private sendOn(channel: Channel, event: Uint8Array): void {
+    const server = this.calls.get(channel.id)?.server;
+    server?.send(event).catch((error: unknown) => {
+      channel.fail(
+        isRefusal(error)
+          ? new LostRemoteError(`lost remote: ${server.endpoint} went away during ${channel.call}`)
+          : new RpcError(`cannot send to ${server.endpoint}: ${messageOf(error)}`),
+      );
+    });
   }
 
   /** How many calls and streams are in progress. */
   get pendingCalls(): number {
-    return this.channels.size;
+    return this.calls.size;
   }
 
   /**
@@ -755,13 +785,73 @@ export class Client {
     const timeoutMs = timeLimitMs(options.timeoutSeconds, this.timeoutMs);
     const id = messageIds.next();
     const request = encodeRequest(id, method, args, this.headerEntries(method));
-    const server = this.nextServer();
-    const call = describeCall(method, server.endpoint);
-    const channel = new Channel(id, server.owner, { call, heartbeatMs: this.heartbeatMs, timeoutMs });
-    this.channels.set(id, channel);
+    const only = this.servers.length === 1 ? this.servers[0] : undefined;
+    const call = describeCall(method, only?.endpoint ?? this.endpoints.join(", "));
+    const channel = new Channel(id, call, this.owner, { heartbeatMs: this.heartbeatMs, timeoutMs });
+    const open: OpenCall = { channel, server: only };
+    this.calls.set(id, open);
     this.startReceiving();
-    server.owner.send(request, channel);
+    if (only === undefined) {
+      this.unsent.push({ open, method, request });
+      void this.offerUnsent();
+    } else {
+      channel.taken();
+      only.send(request).catch((error: unknown) => {
+        channel.fail(new RpcError(`cannot send to ${only.endpoint}: ${messageOf(error)}`));
+      });
+    }
     return channel;
+  }
+
+  /**
+   * Several servers: offers the waiting calls, oldest first, to the servers in turn, and retries a
+   * little later once no server takes one: then none is connected.
+   */
+  private async offerUnsent(): Promise<void> {
+    if (this.offering) {
+      return;
+    }
+    this.offering = true;
+    try {
+      for (let waiting = this.unsent[0]; waiting !== undefined; waiting = this.unsent[0]) {
+        if (waiting.open.channel.isOpen && !(await this.offer(waiting))) {
+          if (!this.closed) {
+            this.retryTimer ??= setTimeout(() => {
+              this.retryTimer = null;
+              void this.offerUnsent();
+            }, UNSENT_RETRY_MS);
+          }
+          return;
+        }
+        this.unsent.shift();
+      }
+    } finally {
+      this.offering = false;
+    }
+  }
+
+  /** Offers one call to each server in turn; false when none takes it while it waits. */
+  private async offer({ open, method, request }: UnsentCall): Promise<boolean> {
+    const count = this.servers.length;
+    for (let offset = 0; offset < count && open.channel.isOpen; offset += 1) {
+      const index = (this.turn + offset) % count;
+      const server = this.servers[index] as ServerLink;
+      try {
+        await server.send(request);
+      } catch (error) {
+        if (isRefusal(error)) {
+          continue;
+        }
+        open.channel.fail(new RpcError(`cannot send to ${server.endpoint}: ${messageOf(error)}`));
+        return true;
+      }
+      this.turn = (index + 1) % count;
+      open.server = server;
+      open.channel.call = describeCall(method, server.endpoint);
+      open.channel.taken();
+      return true;
+    }
+    return !open.channel.isOpen;
   }
 
   /** The entries {@link ClientOptions.requestHeader} adds to a request of `method`. */
@@ -831,19 +921,28 @@ export class Client {
   /** The open channel a `response_to` names, if any. */
   private channelAnswered(responseTo: unknown): Channel | undefined {
     const key = channelKeyOf(responseTo);
-    return key === undefined ? undefined : this.channels.get(key);
+    return key === undefined ? undefined : this.calls.get(key)?.channel;
   }
 
   /** Closes the socket after failing every open channel with the error `reasonFor` makes. */
   private shutDown(reasonFor: (call: string) => RpcError): void {
     this.closed = true;
-    for (const channel of [...this.channels.values()]) {
+    for (const { channel } of [...this.calls.values()]) {
       channel.fail(reasonFor(channel.call));
+    }
+    this.unsent.length = 0;
+    if (this.retryTimer !== null) {
+      clearTimeout(this.retryTimer);
     }
     for (const server of this.servers) {
       server.socket.close();
     }
   }
+}
+
+/** Whether a send failed because a socket of a client of several servers is not connected. */
+function isRefusal(error: unknown): boolean {
+  return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "EAGAIN";
 }
 
 /** `"method" on endpoint`, for messages. */

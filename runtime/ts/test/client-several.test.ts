@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { Client, LostRemoteError } from "../src/rpcgen-runtime.js";
 import { collect } from "./support/calls.js";
-import { startNodePeer, startPythonPeer, type Peer } from "./support/peers.js";
+import { freePort, startNodePeer, startPythonPeer, type Peer } from "./support/peers.js";
 
 const HEARTBEAT_SECONDS = 1;
 const SUITE_LIMIT_MS = 90_000;
@@ -81,6 +81,32 @@ describe("client of several servers", { timeout: SUITE_LIMIT_MS }, () => {
         assert.ok(Date.now() < deadline, "calls still went to the killed server");
       }
     }));
+
+  test("calls no server took go to the first that comes up", async () => {
+    // Neither server is up: the calls wait in the client, not in the queue of a socket, so when
+    // only one server comes, all of them go to it, a stream with its credit.
+    const [down, nodePort] = await Promise.all([freePort(), freePort()]);
+    const nodeEndpoint = `tcp://127.0.0.1:${nodePort}`;
+    const client = new Client([`tcp://127.0.0.1:${down}`, nodeEndpoint], { heartbeatSeconds: HEARTBEAT_SECONDS });
+    try {
+      const pings = Promise.all(Array.from({ length: 6 }, () => client.call<[string, string]>("_zerorpc_ping", [])));
+      const stream = collect(client.stream<number>("count", [300]));
+      // Longer than three heartbeat intervals: a waiting call is bounded by its time limit only.
+      await new Promise((resolve) => setTimeout(resolve, 3_500));
+      const node = await startNodePeer(HEARTBEAT_SECONDS, nodeEndpoint);
+      try {
+        assert.deepEqual(
+          (await pings).map(([, name]) => name),
+          Array.from({ length: 6 }, () => NODE),
+        );
+        assert.deepEqual(await stream, Array.from({ length: 300 }, (_, index) => index));
+      } finally {
+        await node.stop();
+      }
+    } finally {
+      client.close();
+    }
+  });
 
   test("a bad list of endpoints is refused", () => {
     assert.throws(() => new Client([]), /non-empty array of strings/);

@@ -44,9 +44,9 @@ export function startPythonPeer(heartbeatSeconds: number, bind = "tcp://127.0.0.
   return startPeer(pythonPath(), [pythonPeerScript, "--heartbeat", String(heartbeatSeconds), "--bind", bind]);
 }
 
-/** Starts the zerorpc-node peer with the given heartbeat, on a free port. */
-export function startNodePeer(heartbeatSeconds: number): Promise<Peer> {
-  return startPeer(process.execPath, [nodePeerScript, "--heartbeat", String(heartbeatSeconds)]);
+/** Starts the zerorpc-node peer with the given heartbeat, bound to `bind` (a free port by default). */
+export function startNodePeer(heartbeatSeconds: number, bind = "tcp://127.0.0.1:*"): Promise<Peer> {
+  return startPeer(process.execPath, [nodePeerScript, "--heartbeat", String(heartbeatSeconds), "--bind", bind]);
 }
 
 /** Runs `command` with `args` and waits for its `READY <endpoint>` line. */
