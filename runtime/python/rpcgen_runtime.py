@@ -436,9 +436,10 @@ class _Connection:
     thread, which is the only one touching the sockets and the table of open channels. With several
     endpoints (servers of one service), each call goes to the next server in turn that takes it, and
     all of its events (heartbeats, stream credit) go to that server. Their sockets take messages only
-    while connected (ZMQ_IMMEDIATE), so a call that no server takes waits in this connection, and
-    goes to the first server that is connected, rather than in the queue of a socket whose server is
-    down.
+    while connected (ZMQ_IMMEDIATE), and then without limit (no high-water mark), so a call that no
+    server takes waits in this connection, and goes to the first server that is connected, rather
+    than in the queue of a socket whose server is down; and a heartbeat or credit that a socket
+    refuses means that the call's server is gone.
     """
 
     def __init__(
@@ -454,7 +455,9 @@ class _Connection:
             for endpoint in self.endpoints:
                 dealer = self._context.socket(zmq.DEALER)
                 dealer.linger = 0
-                dealer.immediate = len(self.endpoints) > 1
+                if len(self.endpoints) > 1:
+                    dealer.immediate = True
+                    dealer.sndhwm = 0
                 self._sockets.append(dealer)
                 try:
                     dealer.connect(endpoint)
@@ -658,9 +661,20 @@ class _Connection:
             self._schedule(channel, self._heartbeat)
 
     def _send_on(self, channel: _Channel, name: str, args: list[Any]) -> None:
-        """Sends a heartbeat or a credit on ``channel``, to the server that has it."""
-        if channel.server is not None:
-            self._send(channel.server, _encode_channel_event(_new_message_id(), channel.id, name, args))
+        """Sends a heartbeat or a credit on a registered ``channel``, to the server that has it.
+
+        Ends the call when the socket refuses the event: a lost credit would stall a stream.
+        """
+        server = channel.server
+        event = _encode_channel_event(_new_message_id(), channel.id, name, args)
+        if server is None or self._send(server, event):
+            return
+        del self._channels[channel.id]
+        endpoint, waiting = self.endpoints[server], f"while waiting for {channel.method!r}"
+        if len(self._sockets) > 1:
+            channel.fail(LostRemote(f"lost the remote at {endpoint}: it went away {waiting}"))
+        else:
+            channel.fail(RpcError(f"cannot send to {endpoint}: its queue is full {waiting}"))
 
     def _send_credit(self, channel: _Channel, count: int) -> None:
         if self._channels.get(channel.id) is channel:
