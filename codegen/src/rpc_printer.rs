@@ -9,7 +9,7 @@
 use std::fmt::Write as _;
 
 use rpcgen_idl::ir::{
-    Field, Method, Package, Returns, Schema, Type, TypeDef, TypeKind, Variant, VariantData,
+    Field, Method, Package, Returns, Schema, TypeDef, TypeKind, Variant, VariantData,
 };
 use rpcgen_idl::rpc_string_literal;
 
@@ -112,7 +112,7 @@ fn field(text: &mut String, package: &str, field: &Field, depth: usize) {
     deprecated(text, field.deprecated.as_ref(), depth);
     wire_name(text, &field.name, &field.wire_name, depth);
     indent(text, depth);
-    let _ = writeln!(text, "{}: {},", field.name, type_text(&field.ty, package));
+    let _ = writeln!(text, "{}: {},", field.name, field.ty.idl_text(package));
 }
 
 fn variant(text: &mut String, package: &str, variant: &Variant) {
@@ -124,7 +124,7 @@ fn variant(text: &mut String, package: &str, variant: &Variant) {
     match &variant.data {
         VariantData::Unit => {}
         VariantData::Tuple { items } => {
-            let items: Vec<String> = items.iter().map(|item| type_text(item, package)).collect();
+            let items: Vec<String> = items.iter().map(|item| item.idl_text(package)).collect();
             let _ = write!(text, "({})", items.join(", "));
         }
         VariantData::Struct { fields } => {
@@ -155,7 +155,7 @@ fn method(text: &mut String, package: &str, method: &Method) {
             for line in &param.docs {
                 let _ = writeln!(written, "/// {line}");
             }
-            let _ = write!(written, "{}: {}", param.name, type_text(&param.ty, package));
+            let _ = write!(written, "{}: {}", param.name, param.ty.idl_text(package));
             written
         })
         .collect();
@@ -164,17 +164,17 @@ fn method(text: &mut String, package: &str, method: &Method) {
     match &method.returns {
         Returns::Unit => {}
         Returns::Value(ty) => {
-            let _ = write!(text, " -> {}", type_text(ty, package));
+            let _ = write!(text, " -> {}", ty.idl_text(package));
         }
         Returns::Stream(item) => {
-            let _ = write!(text, " -> stream<{}>", type_text(item, package));
+            let _ = write!(text, " -> stream<{}>", item.idl_text(package));
         }
     }
     if !method.throws.is_empty() {
         let errors: Vec<String> = method
             .throws
             .iter()
-            .map(|error| qualified(&error.package, &error.name, package))
+            .map(|error| error.idl_text(package))
             .collect();
         let _ = write!(text, " throws {}", errors.join(", "));
     }
@@ -189,42 +189,6 @@ fn duration(milliseconds: u64) -> String {
         format!("{}s", milliseconds / 1000)
     } else {
         format!("{milliseconds}ms")
-    }
-}
-
-fn qualified(declaring: &str, name: &str, package: &str) -> String {
-    if declaring == package {
-        name.to_string()
-    } else {
-        format!("{declaring}.{name}")
-    }
-}
-
-/// A type as `.rpc` text, qualified when declared in another package.
-fn type_text(ty: &Type, package: &str) -> String {
-    match ty {
-        Type::Bool => "bool".into(),
-        Type::I8 => "i8".into(),
-        Type::I16 => "i16".into(),
-        Type::I32 => "i32".into(),
-        Type::I64 => "i64".into(),
-        Type::U8 => "u8".into(),
-        Type::U16 => "u16".into(),
-        Type::U32 => "u32".into(),
-        Type::U64 => "u64".into(),
-        Type::F32 => "f32".into(),
-        Type::F64 => "f64".into(),
-        Type::String => "string".into(),
-        Type::Bytes => "bytes".into(),
-        Type::Any => "any".into(),
-        Type::List(item) => format!("list<{}>", type_text(item, package)),
-        Type::Map { key, value } => format!(
-            "map<{}, {}>",
-            type_text(key, package),
-            type_text(value, package)
-        ),
-        Type::Optional(inner) => format!("{}?", type_text(inner, package)),
-        Type::Named(name) => qualified(&name.package, &name.name, package),
     }
 }
 

@@ -265,6 +265,44 @@ impl Schema {
     }
 }
 
+impl Type {
+    /// The type as written in a `.rpc` file of `package`: `list<Ticket>`, `common.Page?`; types
+    /// declared in another package are qualified with its name.
+    pub fn idl_text(&self, package: &str) -> String {
+        match self {
+            Type::List(item) => format!("list<{}>", item.idl_text(package)),
+            Type::Map { key, value } => {
+                format!(
+                    "map<{}, {}>",
+                    key.idl_text(package),
+                    value.idl_text(package)
+                )
+            }
+            Type::Optional(inner) => format!("{}?", inner.idl_text(package)),
+            Type::Named(name) => name.idl_text(package),
+            scalar => {
+                let (text, _) = SCALARS
+                    .iter()
+                    .find(|(_, ty)| ty == scalar)
+                    .expect("every other type is a scalar");
+                (*text).to_string()
+            }
+        }
+    }
+}
+
+impl TypeName {
+    /// The name as written in a `.rpc` file of `package`: qualified (`common.Page`) when the type
+    /// is declared in another package.
+    pub fn idl_text(&self, package: &str) -> String {
+        if self.package == package {
+            self.name.clone()
+        } else {
+            format!("{}.{}", self.package, self.name)
+        }
+    }
+}
+
 impl Package {
     /// Every user type of this package, with its full name, in declaration order.
     pub fn named_types(&self) -> impl Iterator<Item = (TypeName, &TypeDef)> {
@@ -316,6 +354,25 @@ mod tests {
             r#"{"list":{"map":{"key":"string","value":{"optional":{"named":{"package":"shop","name":"Ticket"}}}}}}"#
         );
         assert_eq!(serde_json::to_string(&Returns::Unit).unwrap(), r#""unit""#);
+    }
+
+    #[test]
+    fn types_print_as_written_in_a_package() {
+        let page = Type::Named(TypeName {
+            package: "common".into(),
+            name: "Page".into(),
+        });
+        let map = Type::Map {
+            key: Box::new(Type::String),
+            value: Box::new(Type::Any),
+        };
+        assert_eq!(map.idl_text("shop"), "map<string, any>");
+        assert_eq!(
+            Type::List(Box::new(Type::Optional(Box::new(Type::U64)))).idl_text("shop"),
+            "list<u64?>"
+        );
+        assert_eq!(page.idl_text("shop"), "common.Page");
+        assert_eq!(page.idl_text("common"), "Page");
     }
 
     #[test]

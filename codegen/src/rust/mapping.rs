@@ -211,38 +211,6 @@ impl<'a> TypeMapper<'a> {
     }
 }
 
-/// The type as written in the IDL, for introspection: `list<Ticket>`, `common.Page?`. Types of
-/// other packages are qualified.
-pub(super) fn idl_type(ty: &Type, package: &str) -> String {
-    match ty {
-        Type::Bool => "bool".to_string(),
-        Type::I8 => "i8".to_string(),
-        Type::I16 => "i16".to_string(),
-        Type::I32 => "i32".to_string(),
-        Type::I64 => "i64".to_string(),
-        Type::U8 => "u8".to_string(),
-        Type::U16 => "u16".to_string(),
-        Type::U32 => "u32".to_string(),
-        Type::U64 => "u64".to_string(),
-        Type::F32 => "f32".to_string(),
-        Type::F64 => "f64".to_string(),
-        Type::String => "string".to_string(),
-        Type::Bytes => "bytes".to_string(),
-        Type::Any => "any".to_string(),
-        Type::List(item) => format!("list<{}>", idl_type(item, package)),
-        Type::Map { key, value } => {
-            format!(
-                "map<{}, {}>",
-                idl_type(key, package),
-                idl_type(value, package)
-            )
-        }
-        Type::Optional(inner) => format!("{}?", idl_type(inner, package)),
-        Type::Named(name) if name.package == package => name.name.clone(),
-        Type::Named(name) => format!("{}.{}", name.package, name.name),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -322,17 +290,5 @@ mod tests {
             text(types.owned(&Type::Optional(Box::new(Type::String)))),
             ":: core :: option :: Option < String >"
         );
-    }
-
-    #[test]
-    fn idl_type_strings_read_like_the_idl() {
-        let map = Type::Map {
-            key: Box::new(Type::String),
-            value: Box::new(Type::Any),
-        };
-        assert_eq!(idl_type(&map, "shop"), "map<string, any>");
-        let tickets = Type::List(Box::new(Type::Optional(Box::new(named("shop", "Ticket")))));
-        assert_eq!(idl_type(&tickets, "shop"), "list<Ticket?>");
-        assert_eq!(idl_type(&named("common", "Page"), "shop"), "common.Page");
     }
 }

@@ -14,7 +14,7 @@ use rpcgen_idl::ir::{Method, Returns, Service, TypeName};
 use rpcgen_idl::naming::NameKind;
 
 use super::docs::{deprecated_attribute, doc_attributes, generated_doc, plain_text};
-use super::mapping::{idl_type, PreludeName, TypeMapper};
+use super::mapping::{PreludeName, TypeMapper};
 use super::names::{self, ServiceNames, CALL_VARIANT};
 
 /// The trait, the error enums and the service function of one service.
@@ -250,14 +250,14 @@ fn method_info(types: &TypeMapper, method: &Method) -> TokenStream {
     let doc = plain_text(&method.docs).map(|doc| quote!(.doc(#doc)));
     let params = method.params.iter().map(|param| {
         let name = &param.name;
-        let ty = idl_type(&param.ty, types.package());
+        let ty = param.ty.idl_text(types.package());
         let doc = plain_text(&param.docs).map(|doc| quote!(.doc(#doc)));
         quote!(.param_info(::rpcgen_runtime::ParamInfo::new(#name).type_name(#ty) #doc))
     });
     let returns = match &method.returns {
         Returns::Unit => None,
         Returns::Value(ty) | Returns::Stream(ty) => {
-            let ty = idl_type(ty, types.package());
+            let ty = ty.idl_text(types.package());
             Some(quote!(.returns(#ty)))
         }
     };
