@@ -1,9 +1,10 @@
-//! The `rpcgen` command line: `check`, `ir`, `fmt` and `generate` over `.rpc` files, and
-//! `extract` (or `generate --from-rust`) over Rust files with `#[rpcgen::service]` traits.
+//! The `rpcgen` command line: `check`, `ir`, `fmt`, `generate` and `breaking` over `.rpc` files,
+//! and `extract` (or `generate --from-rust`) over Rust files with `#[rpcgen::service]` traits.
 //!
 //! Diagnostics go to stderr, coloured only when stderr is a terminal (or with `--color always`);
-//! results (the IR) go to stdout. The exit code is 0 on success and 1 when any file has an error
-//! or, for `fmt --check`, is not formatted (2 for a command-line usage error).
+//! results (the IR) go to stdout. The exit code is 0 on success and 1 when any file has an error,
+//! for `fmt --check`, is not formatted, or for `breaking`, a change breaks (2 for a command-line
+//! usage error).
 
 use std::collections::HashSet;
 use std::io::IsTerminal;
@@ -11,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use rpcgen_idl::compat::{breaking_changes, Side};
 use rpcgen_idl::diagnostic::{Diagnostic, Diagnostics};
 use rpcgen_idl::source::SourceFiles;
 use rpcgen_idl::{format_source, Compiler};
@@ -36,6 +38,9 @@ Examples:
   rpcgen generate --lang ts,python --from-rust --out gen src/board.rs
                                             clients from a #[rpcgen::service] Rust trait
   rpcgen fmt --check api/*.rpc              exit 1 when a file is not formatted
+  rpcgen breaking --against old/shop.rpc api/shop.rpc
+                                            exit 1 when clients generated from the old file
+                                            fail against servers generated from the new one
   rpcgen ir api/shop.rpc                    the resolved schema as JSON
   rpcgen extract src/board.rs               the .rpc equivalent of annotated Rust traits
 
@@ -97,6 +102,26 @@ enum Command {
         /// The Rust files; each is one package.
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
+    },
+    /// Reports the changes from an old version of a schema that break its deployed clients.
+    ///
+    /// Compares the schema that running clients were generated from (--against) with the new one,
+    /// method by method and value by value, as the wire sees them: every change that makes a call
+    /// of such a client to a server generated from the new schema fail is an error (exit 1).
+    /// docs/compatibility.md lists the rules.
+    Breaking {
+        #[command(flatten)]
+        includes: Includes,
+        /// The old version's root file (imports are looked for beside it, then in the -I dirs).
+        #[arg(long, value_name = "OLD")]
+        against: PathBuf,
+        /// Also checks clients generated from the new version calling servers of the old one (for
+        /// deploying clients first, or rolling a server back).
+        #[arg(long)]
+        both_ways: bool,
+        /// The new version's root file.
+        #[arg(value_name = "NEW")]
+        file: PathBuf,
     },
     /// Formats .rpc files in place, canonically, keeping every comment.
     Fmt {
@@ -204,6 +229,12 @@ pub fn run() -> ExitCode {
         }
         Command::Extract { out, files } => extract(&reporter, out.as_deref(), files),
         Command::Fmt { check, files } => fmt(&reporter, *check, files),
+        Command::Breaking {
+            includes,
+            against,
+            both_ways,
+            file,
+        } => breaking(&reporter, includes, against, file, *both_ways),
     };
     if succeeded {
         ExitCode::SUCCESS
@@ -324,6 +355,61 @@ fn extract(reporter: &Reporter, out: Option<&Path>, files: &[PathBuf]) -> bool {
             false
         }
     }
+}
+
+/// Reports, as errors, the changes from `old` to `new` that break clients of `old` calling servers of
+/// `new` (and, with `both_ways`, clients of `new` calling servers of `old`).
+fn breaking(
+    reporter: &Reporter,
+    includes: &Includes,
+    old: &Path,
+    new: &Path,
+    both_ways: bool,
+) -> bool {
+    let (old_schema, new_schema) = match (
+        includes.compiler().compile(&[old]),
+        includes.compiler().compile(&[new]),
+    ) {
+        (Ok(old_schema), Ok(new_schema)) => (old_schema, new_schema),
+        (old_result, new_result) => {
+            for diagnostics in [old_result.err(), new_result.err()].into_iter().flatten() {
+                reporter.report(&diagnostics);
+            }
+            return false;
+        }
+    };
+    let side = |schema, called| Side { schema, called };
+    let mut found = breaking_changes(
+        side(&old_schema, "old clients"),
+        side(&new_schema, "new servers"),
+    );
+    if both_ways {
+        found.extend(breaking_changes(
+            side(&new_schema, "new clients"),
+            side(&old_schema, "old servers"),
+        ));
+    }
+    let errors = found
+        .iter()
+        .map(|change| {
+            let error = Diagnostic::error(change.to_string());
+            match &change.hint {
+                Some(hint) => error.help(hint.clone()),
+                None => error,
+            }
+        })
+        .collect();
+    reporter.report(&Diagnostics::new(SourceFiles::new(), errors));
+    if !found.is_empty() {
+        let count = found.len();
+        eprintln!(
+            "{count} breaking change{} from `{}` to `{}`",
+            if count == 1 { "" } else { "s" },
+            old.display(),
+            new.display()
+        );
+    }
+    found.is_empty()
 }
 
 fn fmt(reporter: &Reporter, check_only: bool, files: &[PathBuf]) -> bool {

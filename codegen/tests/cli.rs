@@ -1,5 +1,5 @@
 //! Runs the `rpcgen` binary on the IDL test files: exit codes, output streams, colours, `-I`,
-//! `ir` JSON and `fmt` (in place and `--check`).
+//! `ir` JSON, `fmt` (in place and `--check`) and `breaking` (on the evolution fixture).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -37,6 +37,7 @@ fn every_command_has_help() {
         &["check", "--help"],
         &["ir", "--help"],
         &["fmt", "--help"],
+        &["breaking", "--help"],
     ] {
         let output = rpcgen(args);
         assert_eq!(output.status.code(), Some(0), "{args:?}");
@@ -233,4 +234,79 @@ fn fmt_reports_syntax_errors_and_leaves_the_file_alone() {
         "{errors}"
     );
     assert_eq!(std::fs::read_to_string(&broken).unwrap(), before);
+}
+
+/// The path of a version of the stock service of the evolution fixture (`tests/fixtures/evolution`).
+fn stock(version: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/evolution")
+        .join(version)
+        .join("stock.rpc");
+    path.to_str().expect("test paths are UTF-8").to_string()
+}
+
+#[test]
+fn breaking_accepts_the_changes_old_clients_survive() {
+    let output = rpcgen(&["breaking", "--against", &stock("v1"), &stock("v2")]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stderr(&output), "");
+    assert_eq!(stdout(&output), "");
+}
+
+#[test]
+fn breaking_both_ways_reports_what_old_servers_refuse() {
+    let output = rpcgen(&[
+        "breaking",
+        "--both-ways",
+        "--against",
+        &stock("v1"),
+        &stock("v2"),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let errors = stderr(&output);
+    let headlines: Vec<&str> = errors
+        .lines()
+        .filter_map(|line| line.strip_prefix("error: "))
+        .collect();
+    assert_eq!(
+        headlines,
+        [
+            "stock.Stock.add, argument `count`: new clients send u32 where old servers read u16: \
+             the values u16 cannot hold are refused",
+            "stock.Stock.add, argument `unit.Pallet`: new clients may send this variant, which \
+             old servers do not know",
+            "stock.Stock.get, error `Unknown.similar`: new clients require this field \
+             (list<string>), which old servers do not send",
+            "stock.Stock.summary, result `result.pieces`: new clients require this field (u64), \
+             which old servers do not send",
+            "stock.Stock.remove: old servers have no method `remove`: calls of it fail with \
+             NameError",
+        ],
+        "{errors}"
+    );
+    assert!(
+        errors.contains("= help: make it optional (`u64?`)"),
+        "{errors}"
+    );
+    assert!(
+        errors.ends_with(&format!(
+            "5 breaking changes from `{}` to `{}`\n",
+            stock("v1"),
+            stock("v2")
+        )),
+        "{errors}"
+    );
+}
+
+#[test]
+fn breaking_reports_compile_errors_of_either_version() {
+    let output = rpcgen(&[
+        "breaking",
+        "--against",
+        &test_file("invalid/unknown_type.rpc"),
+        &stock("v2"),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let errors = stderr(&output);
+    assert!(errors.contains("error: unknown type `Tiket`"), "{errors}");
 }

@@ -4,6 +4,7 @@
 //!   [`Diagnostics`] that render like rustc.
 //! - [`rust_front`]: the same IR from annotated Rust traits and types (`#[rpcgen::service]`).
 //! - [`format_source`]: the canonical formatting of one file, comments kept.
+//! - [`compat`]: which changes between two versions of a schema break deployed programs.
 //! - [`ir`]: the schema every backend consumes; [`naming`]: how IDL names become identifiers in
 //!   each target language.
 //!
@@ -12,6 +13,7 @@
 
 #![warn(missing_docs)]
 
+pub mod compat;
 pub mod diagnostic;
 pub mod ir;
 pub mod naming;

@@ -1,0 +1,749 @@
+//! Wire compatibility between two versions of a schema: what `rpcgen breaking` reports.
+//!
+//! Programs generated from an old schema keep running while a service changes: clients built
+//! before the change call servers built after it (servers deploy first), or the other way round.
+//! [`breaking_changes`] compares the schema the clients were generated from with the schema the
+//! servers were generated from, method by method, and lists every change that makes one of those
+//! calls fail. Only what travels counts: methods are matched by wire name, struct fields and enum
+//! variants by wire name, so renaming a type, a parameter, or a field that keeps its `@name` is
+//! safe, and renaming a method's wire name is not.
+//!
+//! The rules are what the decoders of every runtime (Rust, TypeScript, Python) do:
+//! - a call sends one value per parameter, and servers refuse any other count;
+//! - a reader refuses nil where its type is not optional (or `any`), a value outside its integer
+//!   type's range, and an enum variant it does not know;
+//! - a reader ignores struct fields it does not know, and reads a missing optional field as nil;
+//! - so a type may widen where it is read: to a larger integer type that holds every value of
+//!   the old one, from `f32` to `f64`, to `T?` or to `any`; any other change of a wire form breaks.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use crate::ir::{Field, Method, Returns, Schema, Type, TypeKind, TypeName, Variant, VariantData};
+
+/// One side of a comparison: a schema, and how messages name the programs generated from it.
+#[derive(Debug, Clone, Copy)]
+pub struct Side<'a> {
+    /// The schema.
+    pub schema: &'a Schema,
+    /// The programs generated from it, in the plural: `"old clients"`, `"new servers"`.
+    pub called: &'a str,
+}
+
+/// A change that makes calls fail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Incompatibility {
+    /// The method (`shop.Tickets.get`), or the service, that changed.
+    pub place: String,
+    /// The value of the method that changed, if any: ``argument `ticket.owner` ``,
+    /// ``result `result.body` ``.
+    pub value: Option<String>,
+    /// What fails on the wire.
+    pub problem: String,
+    /// The usual way to make such a change safely.
+    pub hint: Option<String>,
+}
+
+impl fmt::Display for Incompatibility {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.value {
+            Some(value) => write!(formatter, "{}, {value}: {}", self.place, self.problem),
+            None => write!(formatter, "{}: {}", self.place, self.problem),
+        }
+    }
+}
+
+/// Every change from the schema of `clients` to the schema of `servers` that makes a call of the
+/// former to the latter fail, in the order of the clients' services and methods. Each problem of a
+/// named type is reported once, at the first place that uses it.
+pub fn breaking_changes(clients: Side<'_>, servers: Side<'_>) -> Vec<Incompatibility> {
+    let mut check = Check {
+        clients,
+        servers,
+        package: String::new(),
+        compared: HashSet::new(),
+        found: Vec::new(),
+    };
+    for package in clients.schema.root_packages() {
+        check.package.clone_from(&package.name);
+        for service in &package.services {
+            let place = format!("{}.{}", package.name, service.name);
+            let served = servers
+                .schema
+                .package(&package.name)
+                .and_then(|served| served.services.iter().find(|s| s.name == service.name));
+            let Some(served) = served else {
+                check.report(
+                    &place,
+                    None,
+                    format!(
+                        "{} have no such service: every call of it fails with NameError",
+                        servers.called
+                    ),
+                    Some(KEEP_SERVING.into()),
+                );
+                continue;
+            };
+            for method in &service.methods {
+                let place = format!("{place}.{}", method.name);
+                match served
+                    .methods
+                    .iter()
+                    .find(|m| m.wire_name == method.wire_name)
+                {
+                    Some(served) => check.method(&place, method, served),
+                    None => check.report(
+                        &place,
+                        None,
+                        format!(
+                            "{} have no method `{}`: calls of it fail with NameError",
+                            servers.called, method.wire_name
+                        ),
+                        Some(KEEP_SERVING.into()),
+                    ),
+                }
+            }
+        }
+    }
+    check.found
+}
+
+/// The hint for a method or service the servers lack.
+const KEEP_SERVING: &str =
+    "servers must serve it while clients call it: keep it (mark it @deprecated), or deploy \
+     servers that have it before clients that call it";
+
+/// Which way a value travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Flow {
+    /// Arguments: the clients write, the servers read.
+    ToServers,
+    /// Results, stream items and errors: the servers write, the clients read.
+    ToClients,
+}
+
+/// Where a value is: its method, what it is there, and the path into it.
+struct At<'p> {
+    place: &'p str,
+    /// `argument`, `result`, `stream item` or `error`.
+    role: &'static str,
+    /// The path: the parameter's name, `result`, `item` or the error's name, then `.field`,
+    /// `[]` (list items), `{key}` and `{value}` (map keys and values), `.Variant`, `.0`.
+    path: String,
+}
+
+impl At<'_> {
+    fn child(&self, step: &str) -> At<'_> {
+        At {
+            place: self.place,
+            role: self.role,
+            path: format!("{}{step}", self.path),
+        }
+    }
+}
+
+/// A comparison in progress.
+struct Check<'a> {
+    clients: Side<'a>,
+    servers: Side<'a>,
+    /// The package of the service being compared: types in messages are written as there.
+    package: String,
+    /// Pairs of named types (reader's, writer's) already compared in a direction: each is compared
+    /// and reported once, and recursive types end.
+    compared: HashSet<(Flow, TypeName, TypeName)>,
+    found: Vec<Incompatibility>,
+}
+
+impl<'a> Check<'a> {
+    fn report(&mut self, place: &str, at: Option<&At<'_>>, problem: String, hint: Option<String>) {
+        self.found.push(Incompatibility {
+            place: place.to_string(),
+            value: at.map(|at| format!("{} `{}`", at.role, at.path)),
+            problem,
+            hint,
+        });
+    }
+
+    fn report_at(&mut self, at: &At<'_>, problem: String, hint: Option<String>) {
+        self.report(at.place, Some(at), problem, hint);
+    }
+
+    /// The side that reads and the side that writes values flowing `flow`.
+    fn sides(&self, flow: Flow) -> (Side<'a>, Side<'a>) {
+        match flow {
+            Flow::ToServers => (self.servers, self.clients),
+            Flow::ToClients => (self.clients, self.servers),
+        }
+    }
+
+    fn text(&self, ty: &Type) -> String {
+        ty.idl_text(&self.package)
+    }
+
+    /// Compares a method as the clients call it with the method the servers serve.
+    fn method(&mut self, place: &str, called: &Method, served: &Method) {
+        let (clients, servers) = (self.clients.called, self.servers.called);
+        if called.params.len() == served.params.len() {
+            for (sent, taken) in called.params.iter().zip(&served.params) {
+                let at = At {
+                    place,
+                    role: "argument",
+                    path: taken.name.clone(),
+                };
+                self.value(Flow::ToServers, &taken.ty, &sent.ty, &at);
+            }
+        } else {
+            self.report(
+                place,
+                None,
+                format!(
+                    "{servers} take {} where {clients} send {}: the call fails with TypeError",
+                    arguments(&served.params),
+                    arguments(&called.params),
+                ),
+                Some(
+                    "add a method with the new parameters, and keep this one until every client \
+                     has moved"
+                        .into(),
+                ),
+            );
+        }
+        self.returns(place, &called.returns, &served.returns);
+        for error in &called.throws {
+            let served_error = served.throws.iter().find(|e| e.name == error.name);
+            if let Some(served_error) = served_error {
+                let at = At {
+                    place,
+                    role: "error",
+                    path: error.name.clone(),
+                };
+                self.named(Flow::ToClients, error, served_error, &at);
+            }
+        }
+    }
+
+    /// Compares what the clients expect a call to return with what the servers return.
+    fn returns(&mut self, place: &str, expected: &Returns, sent: &Returns) {
+        let (clients, servers) = (self.clients.called, self.servers.called);
+        let problem = match (expected, sent) {
+            (Returns::Unit, Returns::Unit) => None,
+            (Returns::Value(expected), Returns::Value(sent)) => {
+                let at = At {
+                    place,
+                    role: "result",
+                    path: "result".into(),
+                };
+                self.value(Flow::ToClients, expected, sent, &at);
+                None
+            }
+            (Returns::Stream(expected), Returns::Stream(sent)) => {
+                let at = At {
+                    place,
+                    role: "stream item",
+                    path: "item".into(),
+                };
+                self.value(Flow::ToClients, expected, sent, &at);
+                None
+            }
+            (Returns::Value(expected), Returns::Unit) if accepts_nil(expected) => None,
+            (Returns::Value(expected), Returns::Unit) => Some(format!(
+                "{servers} return nothing (nil) where {clients} expect {}",
+                self.text(expected)
+            )),
+            (Returns::Unit, Returns::Value(sent)) => Some(format!(
+                "{servers} return {} where {clients} expect nothing (nil)",
+                self.text(sent)
+            )),
+            (Returns::Stream(_), _) => Some(format!(
+                "{servers} send one reply where {clients} expect a stream"
+            )),
+            (_, Returns::Stream(_)) => Some(format!(
+                "{servers} send a stream where {clients} expect one reply"
+            )),
+        };
+        if let Some(problem) = problem {
+            let hint = "add a method with the new result, and keep this one until every client \
+                        has moved";
+            self.report(place, None, problem, Some(hint.into()));
+        }
+    }
+
+    /// Compares the type a reader reads at `at` with the type the writer sends there.
+    fn value(&mut self, flow: Flow, read: &Type, sent: &Type, at: &At<'_>) {
+        match (read, sent) {
+            (Type::Any, _) => {}
+            (Type::Optional(read), Type::Optional(sent)) => self.value(flow, read, sent, at),
+            (Type::Optional(read), sent) => self.value(flow, read, sent, at),
+            (Type::List(read), Type::List(sent)) => self.value(flow, read, sent, &at.child("[]")),
+            (
+                Type::Map {
+                    key: read_key,
+                    value: read_value,
+                },
+                Type::Map {
+                    key: sent_key,
+                    value: sent_value,
+                },
+            ) => {
+                self.value(flow, read_key, sent_key, &at.child("{key}"));
+                self.value(flow, read_value, sent_value, &at.child("{value}"));
+            }
+            (Type::Named(read), Type::Named(sent)) => self.named(flow, read, sent, at),
+            (read, sent) if read == sent || widens(sent, read) => {}
+            (read, sent) => {
+                let (reader, writer) = self.sides(flow);
+                let (read_text, sent_text) = (self.text(read), self.text(sent));
+                let problem = if is_integer(sent) && is_integer(read) {
+                    format!(
+                        "{} send {sent_text} where {} read {read_text}: the values {read_text} \
+                         cannot hold are refused",
+                        writer.called, reader.called
+                    )
+                } else if matches!(sent, Type::Optional(_)) {
+                    format!(
+                        "{} may send nil ({sent_text}) where {} expect {read_text}",
+                        writer.called, reader.called
+                    )
+                } else {
+                    format!(
+                        "{} send {sent_text} where {} expect {read_text}",
+                        writer.called, reader.called
+                    )
+                };
+                let hint = widening_hint(flow);
+                self.report_at(at, problem, Some(hint));
+            }
+        }
+    }
+
+    /// Compares two named types, once per pair and direction.
+    fn named(&mut self, flow: Flow, read: &TypeName, sent: &TypeName, at: &At<'_>) {
+        if !self.compared.insert((flow, read.clone(), sent.clone())) {
+            return;
+        }
+        let (reader, writer) = self.sides(flow);
+        let (Some(read_def), Some(sent_def)) =
+            (reader.schema.type_def(read), writer.schema.type_def(sent))
+        else {
+            return;
+        };
+        match (&read_def.kind, &sent_def.kind) {
+            (TypeKind::Struct { fields: read }, TypeKind::Struct { fields: sent })
+            | (TypeKind::Error { fields: read }, TypeKind::Error { fields: sent }) => {
+                self.fields(flow, read, sent, at);
+            }
+            (TypeKind::Enum { variants: read }, TypeKind::Enum { variants: sent }) => {
+                self.variants(flow, read, sent, at);
+            }
+            (read_kind, sent_kind) => {
+                let problem = format!(
+                    "{} send {} `{}` where {} expect {} `{}`",
+                    writer.called,
+                    kind_name(sent_kind),
+                    sent.idl_text(&self.package),
+                    reader.called,
+                    kind_name(read_kind),
+                    read.idl_text(&self.package),
+                );
+                self.report_at(at, problem, Some(widening_hint(flow)));
+            }
+        }
+    }
+
+    /// Compares the fields a reader reads with those the writer sends (matched by wire name).
+    fn fields(&mut self, flow: Flow, read: &[Field], sent: &[Field], at: &At<'_>) {
+        for field in read {
+            let at = at.child(&format!(".{}", field.wire_name));
+            match sent.iter().find(|sent| sent.wire_name == field.wire_name) {
+                Some(sent) => self.value(flow, &field.ty, &sent.ty, &at),
+                None if accepts_missing(&field.ty) => {}
+                None => {
+                    let (reader, writer) = self.sides(flow);
+                    let ty = self.text(&field.ty);
+                    let problem = format!(
+                        "{} require this field ({ty}), which {} do not send",
+                        reader.called, writer.called
+                    );
+                    let hint = format!(
+                        "make it optional (`{ty}?`): a missing optional field reads as nil"
+                    );
+                    self.report_at(&at, problem, Some(hint));
+                }
+            }
+        }
+    }
+
+    /// Checks that the reader knows every variant the writer may send, with the same data.
+    fn variants(&mut self, flow: Flow, read: &[Variant], sent: &[Variant], at: &At<'_>) {
+        for variant in sent {
+            let at = at.child(&format!(".{}", variant.wire_name));
+            let Some(known) = read.iter().find(|read| read.wire_name == variant.wire_name) else {
+                let (reader, writer) = self.sides(flow);
+                let problem = format!(
+                    "{} may send this variant, which {} do not know",
+                    writer.called, reader.called
+                );
+                let hint = match flow {
+                    Flow::ToServers => "deploy servers that know it before clients that send it",
+                    Flow::ToClients => "deploy clients that know it before servers that send it",
+                };
+                self.report_at(&at, problem, Some(hint.into()));
+                continue;
+            };
+            match (&known.data, &variant.data) {
+                (VariantData::Unit, VariantData::Unit) => {}
+                (VariantData::Tuple { items: read }, VariantData::Tuple { items: sent })
+                    if read.len() == sent.len() =>
+                {
+                    for (index, (read, sent)) in read.iter().zip(sent).enumerate() {
+                        self.value(flow, read, sent, &at.child(&format!(".{index}")));
+                    }
+                }
+                (VariantData::Struct { fields: read }, VariantData::Struct { fields: sent }) => {
+                    self.fields(flow, read, sent, &at);
+                }
+                (read, sent) => {
+                    let (reader, writer) = self.sides(flow);
+                    let problem = format!(
+                        "{} send {} where {} expect {}",
+                        writer.called,
+                        variant_shape(sent),
+                        reader.called,
+                        variant_shape(read)
+                    );
+                    self.report_at(&at, problem, Some(widening_hint(flow)));
+                }
+            }
+        }
+    }
+}
+
+/// The usual way out of a type change that readers refuse.
+fn widening_hint(flow: Flow) -> String {
+    let readers = match flow {
+        Flow::ToServers => "servers",
+        Flow::ToClients => "clients",
+    };
+    format!(
+        "change a type only in ways its readers ({readers}) accept: a larger integer type, f32 to \
+         f64, T to T? or any; or add a new method"
+    )
+}
+
+/// `2 arguments (id, reason)`.
+fn arguments(params: &[crate::ir::Param]) -> String {
+    let names: Vec<&str> = params.iter().map(|param| param.name.as_str()).collect();
+    match names.len() {
+        1 => format!("1 argument ({})", names[0]),
+        count => format!("{count} arguments ({})", names.join(", ")),
+    }
+}
+
+/// Whether a reader of `ty` accepts nil.
+fn accepts_nil(ty: &Type) -> bool {
+    matches!(ty, Type::Optional(_) | Type::Any)
+}
+
+/// Whether a reader of a struct accepts the absence of a field of type `ty`: only an optional
+/// field reads as nil when missing (a missing `any` field is refused by the Rust runtime).
+fn accepts_missing(ty: &Type) -> bool {
+    matches!(ty, Type::Optional(_))
+}
+
+/// The values an integer type holds, or `None` for other types.
+fn integer_range(ty: &Type) -> Option<(i128, i128)> {
+    let range = match ty {
+        Type::I8 => (i8::MIN.into(), i8::MAX.into()),
+        Type::I16 => (i16::MIN.into(), i16::MAX.into()),
+        Type::I32 => (i32::MIN.into(), i32::MAX.into()),
+        Type::I64 => (i64::MIN.into(), i64::MAX.into()),
+        Type::U8 => (0, u8::MAX.into()),
+        Type::U16 => (0, u16::MAX.into()),
+        Type::U32 => (0, u32::MAX.into()),
+        Type::U64 => (0, u64::MAX.into()),
+        _ => return None,
+    };
+    Some(range)
+}
+
+fn is_integer(ty: &Type) -> bool {
+    integer_range(ty).is_some()
+}
+
+/// Whether every value of `sent` reads as a `read`: a larger integer type, or f32 into f64.
+fn widens(sent: &Type, read: &Type) -> bool {
+    match (integer_range(sent), integer_range(read)) {
+        (Some((sent_min, sent_max)), Some((read_min, read_max))) => {
+            read_min <= sent_min && sent_max <= read_max
+        }
+        _ => matches!((sent, read), (Type::F32, Type::F64)),
+    }
+}
+
+fn kind_name(kind: &TypeKind) -> &'static str {
+    match kind {
+        TypeKind::Struct { .. } => "struct",
+        TypeKind::Enum { .. } => "enum",
+        TypeKind::Error { .. } => "error",
+    }
+}
+
+fn variant_shape(data: &VariantData) -> String {
+    match data {
+        VariantData::Unit => "no data".into(),
+        VariantData::Tuple { items } if items.len() == 1 => "one value".into(),
+        VariantData::Tuple { items } => format!("{} values", items.len()),
+        VariantData::Struct { .. } => "fields".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Compiler, MemoryLoader};
+
+    fn schema(text: &str) -> Schema {
+        let loader = MemoryLoader::new().with_file("shop.rpc", text);
+        Compiler::with_loader(loader)
+            .compile(&["shop.rpc"])
+            .unwrap_or_else(|diagnostics| panic!("{}", diagnostics.render(false)))
+    }
+
+    /// What breaks old clients of `old` calling servers of `new`, one line each.
+    fn breaks(old: &str, new: &str) -> Vec<String> {
+        let (old, new) = (schema(old), schema(new));
+        let clients = Side {
+            schema: &old,
+            called: "old clients",
+        };
+        let servers = Side {
+            schema: &new,
+            called: "new servers",
+        };
+        breaking_changes(clients, servers)
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    const SHOP: &str = "package shop;
+        struct Ticket { id: u64, title: string, body: string? }
+        enum Priority { Low, High }
+        enum Event { Opened(Ticket), Moved(u64, string), Closed { id: u64 } }
+        error NotFound { id: u64 }
+        service Tickets {
+            get(id: u32) -> Ticket throws NotFound;
+            create(ticket: Ticket, priority: Priority) -> u32;
+            events() -> stream<Event>;
+            close(id: u64);
+        }";
+
+    /// `SHOP` with `from` replaced by `to`, which must be there.
+    fn shop_with(from: &str, to: &str) -> String {
+        assert!(SHOP.contains(from), "{from}");
+        SHOP.replace(from, to)
+    }
+
+    #[test]
+    fn an_unchanged_schema_breaks_nothing() {
+        assert_eq!(breaks(SHOP, SHOP), Vec::<String>::new());
+    }
+
+    #[test]
+    fn changes_every_reader_accepts_break_nothing() {
+        let safe = [
+            // Names that do not travel: parameters, types, a field that keeps its wire name.
+            ("get(id: u32)", "get(ticket_id: u32)"),
+            ("title: string,", "@name(\"title\") heading: string,"),
+            // Wider where the servers read, narrower where they write.
+            ("get(id: u32)", "get(id: u64)"),
+            ("get(id: u32)", "get(id: i64?)"),
+            ("-> u32;", "-> u16;"),
+            ("close(id: u64)", "close(id: any)"),
+            // A new optional field where servers read, a new field where only clients read.
+            ("body: string? }", "body: string?, due: u64? }"),
+            ("Closed { id: u64 }", "Closed { id: u64, reason: string }"),
+            // Variants the servers accept, or stop sending; errors they stop raising.
+            (
+                "enum Priority { Low, High }",
+                "enum Priority { Low, High, Urgent }",
+            ),
+            ("Moved(u64, string), ", ""),
+            ("throws NotFound;", ";"),
+            ("close(id: u64);", "close(id: u64);\n reopen(id: u64);"),
+        ];
+        for (from, to) in safe {
+            assert_eq!(
+                breaks(SHOP, &shop_with(from, to)),
+                Vec::<String>::new(),
+                "{to}"
+            );
+        }
+    }
+
+    #[test]
+    fn methods_that_go_or_change_their_arguments_break() {
+        assert_eq!(
+            breaks(SHOP, &shop_with("close(id: u64);", "")),
+            ["shop.Tickets.close: new servers have no method `close`: calls of it fail with NameError"]
+        );
+        assert_eq!(
+            breaks(SHOP, &shop_with("close(id: u64)", "@name(\"shut\") close(id: u64)")),
+            ["shop.Tickets.close: new servers have no method `close`: calls of it fail with NameError"]
+        );
+        assert_eq!(
+            breaks(
+                SHOP,
+                &shop_with("close(id: u64)", "close(id: u64, why: string?)")
+            ),
+            [
+                "shop.Tickets.close: new servers take 2 arguments (id, why) where old clients \
+                 send 1 argument (id): the call fails with TypeError"
+            ]
+        );
+        assert_eq!(
+            breaks(SHOP, &shop_with("service Tickets", "service Desk")),
+            ["shop.Tickets: new servers have no such service: every call of it fails with NameError"]
+        );
+    }
+
+    #[test]
+    fn arguments_the_servers_cannot_read_break() {
+        assert_eq!(
+            breaks(SHOP, &shop_with("close(id: u64)", "close(id: u32)")),
+            [
+                "shop.Tickets.close, argument `id`: old clients send u64 where new servers read \
+                 u32: the values u32 cannot hold are refused"
+            ]
+        );
+        assert_eq!(
+            breaks(SHOP, &shop_with("close(id: u64)", "close(id: string)")),
+            ["shop.Tickets.close, argument `id`: old clients send u64 where new servers expect string"]
+        );
+        // The argument's struct gains a required field, which the result's readers ignore.
+        assert_eq!(
+            breaks(
+                SHOP,
+                &shop_with("body: string? }", "body: string?, owner: string }")
+            ),
+            [
+                "shop.Tickets.create, argument `ticket.owner`: new servers require this field \
+                 (string), which old clients do not send"
+            ]
+        );
+        assert_eq!(
+            breaks(
+                SHOP,
+                &shop_with("enum Priority { Low, High }", "enum Priority { Low }")
+            ),
+            [
+                "shop.Tickets.create, argument `priority.High`: old clients may send this \
+                 variant, which new servers do not know"
+            ]
+        );
+    }
+
+    #[test]
+    fn results_the_clients_cannot_read_break() {
+        assert_eq!(
+            breaks(SHOP, &shop_with("-> u32;", "-> u32?;")),
+            [
+                "shop.Tickets.create, result `result`: new servers may send nil (u32?) where \
+                 old clients expect u32"
+            ]
+        );
+        assert_eq!(
+            breaks(SHOP, &shop_with("title: string,", "title: string?,")),
+            [
+                "shop.Tickets.get, result `result.title`: new servers may send nil (string?) \
+                 where old clients expect string"
+            ]
+        );
+        assert_eq!(
+            breaks(
+                SHOP,
+                &shop_with("Closed { id: u64 }", "Closed { id: u64 }, Merged(u64)")
+            ),
+            [
+                "shop.Tickets.events, stream item `item.Merged`: new servers may send this \
+                 variant, which old clients do not know"
+            ]
+        );
+        assert_eq!(
+            breaks(SHOP, &shop_with("Moved(u64, string)", "Moved(u64)")),
+            [
+                "shop.Tickets.events, stream item `item.Moved`: new servers send one value \
+                 where old clients expect 2 values"
+            ]
+        );
+        assert_eq!(
+            breaks(
+                SHOP,
+                &shop_with(
+                    "error NotFound { id: u64 }",
+                    "error NotFound { key: string }"
+                )
+            ),
+            [
+                "shop.Tickets.get, error `NotFound.id`: old clients require this field (u64), \
+                 which new servers do not send"
+            ]
+        );
+        assert_eq!(
+            breaks(SHOP, &shop_with("close(id: u64);", "close(id: u64) -> bool;")),
+            ["shop.Tickets.close: new servers return bool where old clients expect nothing (nil)"]
+        );
+        assert_eq!(
+            breaks(SHOP, &shop_with("-> stream<Event>", "-> list<Event>")),
+            ["shop.Tickets.events: new servers send one reply where old clients expect a stream"]
+        );
+        assert_eq!(
+            breaks(
+                SHOP,
+                &shop_with(
+                    "enum Priority { Low, High }",
+                    "struct Priority { level: u8 }"
+                )
+            ),
+            [
+                "shop.Tickets.create, argument `priority`: old clients send enum `Priority` \
+                 where new servers expect struct `Priority`"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_type_is_reported_once_and_recursion_ends() {
+        let old = "package shop;
+            struct Node { name: string, children: list<Node> }
+            service Trees { get() -> Node; all() -> list<Node>; }";
+        let new = old.replace("name: string,", "name: string?,");
+        assert_eq!(
+            breaks(old, &new),
+            [
+                "shop.Trees.get, result `result.name`: new servers may send nil (string?) where \
+                 old clients expect string"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_other_way_round_is_the_other_deployment() {
+        // New clients of old servers: a method the clients added is not there yet.
+        let new = shop_with("close(id: u64);", "close(id: u64);\n reopen(id: u64);");
+        let (old, new) = (schema(SHOP), schema(&new));
+        let found = breaking_changes(
+            Side {
+                schema: &new,
+                called: "new clients",
+            },
+            Side {
+                schema: &old,
+                called: "old servers",
+            },
+        );
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].place, "shop.Tickets.reopen");
+        assert_eq!(found[0].hint.as_deref(), Some(KEEP_SERVING));
+    }
+}
