@@ -2,7 +2,8 @@
 # Tests rpcgen's generated Python clients: generates them into build/ with `rpcgen generate`, checks
 # the generated code (ruff with ruff-generated.toml, mypy --strict) and the tests (ruff, mypy
 # --strict), then runs pytest against real servers on 127.0.0.1: the zerorpc-python and zerorpc-node
-# peers and the Rust example server of examples/shop. Uses the repository's venv (.venv/, made by
+# peers, the Rust example server of examples/shop, and the Rust server of version 2 of the evolution
+# fixture (tests/fixtures/evolution), called with clients generated from version 1. Uses the repository's venv (.venv/, made by
 # scripts/test.sh) and node_modules/.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -14,7 +15,7 @@ if [ ! -x "$python" ]; then
 fi
 cd "$repo"
 
-echo "==> rpcgen generate --lang python (peer.rpc, cases.rpc, the shop example, the bench)"
+echo "==> rpcgen generate --lang python (peer.rpc, cases.rpc, the shop example, the bench, stock v1)"
 rm -rf "$here/build"
 generate() {
   cargo run -q -p rpcgen -- generate --lang python --out "$here/build/$1" "$2"
@@ -23,12 +24,15 @@ generate peer_api tests/fixtures/peer.rpc
 generate cases_api tests/python/cases.rpc
 generate shop_api examples/shop/api/shop.rpc
 generate bench_api tests/python/bench/bench.rpc
+generate stock_v1 tests/fixtures/evolution/v1/stock.rpc
 
-echo "==> building the Rust example server (shop-server)"
+echo "==> building the Rust servers (shop-server, stock-v2-server)"
 cargo build -q -p rpcgen-example-shop --bin shop-server
+cargo build -q -p rpcgen-e2e --bin stock-v2-server
 target_dir="$(cargo metadata -q --format-version 1 --no-deps |
   "$python" -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
 export RPCGEN_SHOP_SERVER="$target_dir/debug/shop-server"
+export RPCGEN_STOCK_SERVER="$target_dir/debug/stock-v2-server"
 
 cd "$here"
 echo "==> ruff (generated code, tests and the bench script)"
@@ -36,6 +40,6 @@ echo "==> ruff (generated code, tests and the bench script)"
 "$python" -m ruff check --no-cache .
 "$python" -m ruff format --no-cache --check .
 echo "==> mypy --strict (generated code, tests and the bench script)"
-"$python" -m mypy --strict build/peer_api build/cases_api build/shop_api build/bench_api ./*.py bench
-echo "==> pytest (generated clients against zerorpc-python, zerorpc-node and the Rust example server)"
+"$python" -m mypy --strict build/peer_api build/cases_api build/shop_api build/bench_api build/stock_v1 ./*.py bench
+echo "==> pytest (generated clients against zerorpc-python, zerorpc-node and the Rust servers)"
 "$python" -m pytest -q -p no:cacheprovider

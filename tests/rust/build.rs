@@ -1,8 +1,9 @@
 //! Generates Rust for every valid IDL golden file (`idl-parser/tests/valid`, which the IDL's own
 //! tests own), for the zerorpc-python peer (`tests/fixtures/peer.rpc`) and for `api/awkward.rpc`
 //! (lint and doctest bait), then writes `generated.rs`, which includes every generated package
-//! side by side; and the golden files again with `HashMap` for maps, included by
-//! `hash_maps.rs`.
+//! side by side; the golden files again with `HashMap` for maps, included by `hash_maps.rs`; and
+//! the two versions of the evolution fixture's stock service (`tests/fixtures/evolution`), included
+//! by `evolution_v1.rs` and `evolution_v2.rs`.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -26,6 +27,17 @@ fn main() {
         .map_type(rpcgen::rust::MapType::HashMap)
         .out_dir(out_dir.join("hash_maps"));
     write_includes(&out_dir.join("hash_maps.rs"), &hash_maps, &goldens);
+    let evolution = Path::new("../fixtures/evolution");
+    println!("cargo:rerun-if-changed={}", evolution.display());
+    for version in ["v1", "v2"] {
+        let builder = rpcgen::Builder::new().out_dir(out_dir.join("evolution").join(version));
+        let root = evolution.join(version).join("stock.rpc");
+        write_includes(
+            &out_dir.join(format!("evolution_{version}.rs")),
+            &builder,
+            &[root],
+        );
+    }
 }
 
 /// Compiles `roots` with `builder` and writes `includes`, a file that includes every generated

@@ -1,9 +1,10 @@
 /**
  * Starts the servers the end-to-end tests call (the real zerorpc-python and zerorpc-node peers, the
- * Python fixture server, the Rust example server) as child processes, and stops or kills them.
+ * Python fixture server, the Rust example server, the Rust server of the evolution fixture) as
+ * child processes, and stops or kills them.
  *
- * Every server prints one line `READY <endpoint>` once it listens. The peers and the Python fixture
- * server stop when their stdin closes, the Rust server on SIGINT (Ctrl-C).
+ * Every server prints one line `READY <endpoint>` once it listens. The peers, the Python fixture
+ * server and the evolution server stop when their stdin closes, the example server on SIGINT (Ctrl-C).
  */
 
 import { spawn, type ChildProcess } from "node:child_process";
@@ -54,17 +55,30 @@ export function startFixtureServer(heartbeatSeconds: number): Promise<RunningSer
   return startServer(pythonPath(), [script, "--heartbeat", String(heartbeatSeconds)]);
 }
 
+/** The path of a Rust server binary that test.sh built and passes in the environment `variable`. */
+function builtServer(variable: string): string {
+  const server = process.env[variable];
+  if (server === undefined || !existsSync(server)) {
+    throw new Error(`no server binary at ${variable}=${server}: run the tests with tests/typescript/test.sh`);
+  }
+  return server;
+}
+
 /**
  * Starts the Rust example server of examples/shop (`shop-server`), whose path test.sh passes in
  * `$RPCGEN_SHOP_SERVER` after building it.
  */
 export function startShopServer(heartbeatSeconds: number): Promise<RunningServer> {
-  const server = process.env["RPCGEN_SHOP_SERVER"];
-  if (server === undefined || !existsSync(server)) {
-    throw new Error(`no shop-server at RPCGEN_SHOP_SERVER=${server}: run the tests with tests/typescript/test.sh`);
-  }
   const args = ["--bind", "tcp://127.0.0.1:0", "--heartbeat", String(heartbeatSeconds)];
-  return startServer(server, args, "SIGINT");
+  return startServer(builtServer("RPCGEN_SHOP_SERVER"), args, "SIGINT");
+}
+
+/**
+ * Starts the Rust server of version 2 of the evolution fixture (`stock-v2-server` of tests/rust,
+ * heartbeat 5 s), whose path test.sh passes in `$RPCGEN_STOCK_SERVER` after building it.
+ */
+export function startStockV2Server(): Promise<RunningServer> {
+  return startServer(builtServer("RPCGEN_STOCK_SERVER"), []);
 }
 
 /** How a server is asked to stop: by closing its stdin, or by a signal. */
