@@ -19,7 +19,9 @@
 use std::collections::HashSet;
 use std::fmt;
 
-use crate::ir::{Field, Method, Returns, Schema, Type, TypeKind, TypeName, Variant, VariantData};
+use crate::ir::{
+    Field, Method, Param, Returns, Schema, Service, Type, TypeKind, TypeName, Variant, VariantData,
+};
 
 /// One side of a comparison: a schema, and how messages name the programs generated from it.
 #[derive(Debug, Clone, Copy)]
@@ -56,6 +58,25 @@ impl fmt::Display for Incompatibility {
 /// Every change from the schema of `clients` to the schema of `servers` that makes a call of the
 /// former to the latter fail, in the order of the clients' services and methods. Each problem of a
 /// named type is reported once, at the first place that uses it.
+///
+/// ```
+/// use rpcgen_idl::compat::{breaking_changes, Side};
+/// use rpcgen_idl::{Compiler, MemoryLoader};
+///
+/// let compile = |text: &str| {
+///     let loader = MemoryLoader::new().with_file("shop.rpc", text);
+///     Compiler::with_loader(loader).compile(&["shop.rpc"]).unwrap()
+/// };
+/// let old = compile("package shop; service Shop { price(item: string) -> u32; }");
+/// let new = compile("package shop; service Shop { price(item: string) -> u32?; }");
+/// let clients = Side { schema: &old, called: "old clients" };
+/// let servers = Side { schema: &new, called: "new servers" };
+/// let found = breaking_changes(clients, servers);
+/// assert_eq!(
+///     found[0].to_string(),
+///     "shop.Shop.price, result `result`: new servers may send nil (u32?) where old clients expect u32"
+/// );
+/// ```
 pub fn breaking_changes(clients: Side<'_>, servers: Side<'_>) -> Vec<Incompatibility> {
     let mut check = Check {
         clients,
@@ -67,42 +88,7 @@ pub fn breaking_changes(clients: Side<'_>, servers: Side<'_>) -> Vec<Incompatibi
     for package in clients.schema.root_packages() {
         check.package.clone_from(&package.name);
         for service in &package.services {
-            let place = format!("{}.{}", package.name, service.name);
-            let served = servers
-                .schema
-                .package(&package.name)
-                .and_then(|served| served.services.iter().find(|s| s.name == service.name));
-            let Some(served) = served else {
-                check.report(
-                    &place,
-                    None,
-                    format!(
-                        "{} have no such service: every call of it fails with NameError",
-                        servers.called
-                    ),
-                    Some(KEEP_SERVING.into()),
-                );
-                continue;
-            };
-            for method in &service.methods {
-                let place = format!("{place}.{}", method.name);
-                match served
-                    .methods
-                    .iter()
-                    .find(|m| m.wire_name == method.wire_name)
-                {
-                    Some(served) => check.method(&place, method, served),
-                    None => check.report(
-                        &place,
-                        None,
-                        format!(
-                            "{} have no method `{}`: calls of it fail with NameError",
-                            servers.called, method.wire_name
-                        ),
-                        Some(KEEP_SERVING.into()),
-                    ),
-                }
-            }
+            check.service(service);
         }
     }
     check.found
@@ -178,6 +164,41 @@ impl<'a> Check<'a> {
 
     fn text(&self, ty: &Type) -> String {
         ty.idl_text(&self.package)
+    }
+
+    /// Compares a service of the clients' schema with the service of that name the servers serve.
+    fn service(&mut self, service: &Service) {
+        let place = format!("{}.{}", self.package, service.name);
+        let servers = self.servers;
+        let served = servers
+            .schema
+            .package(&self.package)
+            .and_then(|package| package.services.iter().find(|s| s.name == service.name));
+        let Some(served) = served else {
+            let problem = format!(
+                "{} have no such service: every call of it fails with NameError",
+                servers.called
+            );
+            self.report(&place, None, problem, Some(KEEP_SERVING.into()));
+            return;
+        };
+        for method in &service.methods {
+            let place = format!("{place}.{}", method.name);
+            match served
+                .methods
+                .iter()
+                .find(|m| m.wire_name == method.wire_name)
+            {
+                Some(served) => self.method(&place, method, served),
+                None => {
+                    let problem = format!(
+                        "{} have no method `{}`: calls of it fail with NameError",
+                        servers.called, method.wire_name
+                    );
+                    self.report(&place, None, problem, Some(KEEP_SERVING.into()));
+                }
+            }
+        }
     }
 
     /// Compares a method as the clients call it with the method the servers serve.
@@ -431,7 +452,7 @@ fn widening_hint(flow: Flow) -> String {
 }
 
 /// `2 arguments (id, reason)`.
-fn arguments(params: &[crate::ir::Param]) -> String {
+fn arguments(params: &[Param]) -> String {
     let names: Vec<&str> = params.iter().map(|param| param.name.as_str()).collect();
     match names.len() {
         1 => format!("1 argument ({})", names[0]),
