@@ -17,6 +17,8 @@ use rpcgen_idl::diagnostic::{Diagnostic, Diagnostics};
 use rpcgen_idl::source::SourceFiles;
 use rpcgen_idl::{format_source, Compiler};
 
+use crate::git_revision::GitRevisionLoader;
+
 /// Typed RPC for zerorpc: checks, formats and compiles `.rpc` service definitions.
 #[derive(Debug, Parser)]
 #[command(name = "rpcgen", version, after_help = EXAMPLES)]
@@ -38,9 +40,9 @@ Examples:
   rpcgen generate --lang ts,python --from-rust --out gen src/board.rs
                                             clients from a #[rpcgen::service] Rust trait
   rpcgen fmt --check api/*.rpc              exit 1 when a file is not formatted
-  rpcgen breaking --against old/shop.rpc api/shop.rpc
-                                            exit 1 when clients generated from the old file
-                                            fail against servers generated from the new one
+  rpcgen breaking --against-rev main api/shop.rpc
+                                            exit 1 when clients generated from the file as it
+                                            is on main fail against servers generated from it now
   rpcgen ir api/shop.rpc                    the resolved schema as JSON
   rpcgen extract src/board.rs               the .rpc equivalent of annotated Rust traits
 
@@ -113,8 +115,18 @@ enum Command {
         #[command(flatten)]
         includes: Includes,
         /// The old version's root file (imports are looked for beside it, then in the -I dirs).
-        #[arg(long, value_name = "OLD")]
-        against: PathBuf,
+        /// Give it or --against-rev.
+        #[arg(
+            long,
+            value_name = "OLD",
+            required_unless_present = "against_rev",
+            conflicts_with = "against_rev"
+        )]
+        against: Option<PathBuf>,
+        /// The old version is NEW, with its imports, as committed at this git revision (a branch,
+        /// tag or commit of the repository of the current directory).
+        #[arg(long, value_name = "REV")]
+        against_rev: Option<String>,
         /// Also checks clients generated from the new version calling servers of the old one (for
         /// deploying clients first, or rolling a server back).
         #[arg(long)]
@@ -144,7 +156,11 @@ struct Includes {
 
 impl Includes {
     fn compiler(&self) -> Compiler {
-        let mut compiler = Compiler::new();
+        self.searched_by(Compiler::new())
+    }
+
+    /// `compiler`, looking for imports in these folders too.
+    fn searched_by(&self, mut compiler: Compiler) -> Compiler {
         for dir in &self.dirs {
             compiler.include_dir(dir);
         }
@@ -232,9 +248,17 @@ pub fn run() -> ExitCode {
         Command::Breaking {
             includes,
             against,
+            against_rev,
             both_ways,
             file,
-        } => breaking(&reporter, includes, against, file, *both_ways),
+        } => {
+            let old = match (against, against_rev) {
+                (Some(path), _) => OldVersion::File(path),
+                (None, Some(revision)) => OldVersion::Revision(revision),
+                (None, None) => unreachable!("clap requires --against or --against-rev"),
+            };
+            breaking(&reporter, includes, old, file, *both_ways)
+        }
     };
     if succeeded {
         ExitCode::SUCCESS
@@ -357,19 +381,44 @@ fn extract(reporter: &Reporter, out: Option<&Path>, files: &[PathBuf]) -> bool {
     }
 }
 
-/// Reports, as errors, the changes from `old` to `new` that break clients of `old` calling servers of
-/// `new` (and, with `both_ways`, clients of `new` calling servers of `old`).
+/// Where `rpcgen breaking` finds the old version of a schema.
+enum OldVersion<'a> {
+    /// In its own root file.
+    File(&'a Path),
+    /// In the new version's files, as committed at a git revision.
+    Revision(&'a str),
+}
+
+/// Reports, as errors, the changes from the old version to `new` that break clients of the old one
+/// calling servers of `new` (and, with `both_ways`, clients of `new` calling servers of the old).
 fn breaking(
     reporter: &Reporter,
     includes: &Includes,
-    old: &Path,
+    old: OldVersion<'_>,
     new: &Path,
     both_ways: bool,
 ) -> bool {
-    let (old_schema, new_schema) = match (
-        includes.compiler().compile(&[old]),
-        includes.compiler().compile(&[new]),
-    ) {
+    let (old_compiled, old_name) = match old {
+        OldVersion::File(path) => (
+            includes.compiler().compile(&[path]),
+            path.display().to_string(),
+        ),
+        OldVersion::Revision(revision) => match GitRevisionLoader::new(revision) {
+            Ok(loader) => (
+                includes
+                    .searched_by(Compiler::with_loader(loader))
+                    .compile(&[new]),
+                format!("{revision}:{}", new.display()),
+            ),
+            Err(error) => {
+                reporter.error(Diagnostic::error(format!(
+                    "cannot read the old version from git: {error}"
+                )));
+                return false;
+            }
+        },
+    };
+    let (old_schema, new_schema) = match (old_compiled, includes.compiler().compile(&[new])) {
         (Ok(old_schema), Ok(new_schema)) => (old_schema, new_schema),
         (old_result, new_result) => {
             for diagnostics in [old_result.err(), new_result.err()].into_iter().flatten() {
@@ -403,9 +452,8 @@ fn breaking(
     if !found.is_empty() {
         let count = found.len();
         eprintln!(
-            "{count} breaking change{} from `{}` to `{}`",
+            "{count} breaking change{} from `{old_name}` to `{}`",
             if count == 1 { "" } else { "s" },
-            old.display(),
             new.display()
         );
     }

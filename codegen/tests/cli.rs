@@ -15,8 +15,14 @@ fn test_file(relative: &str) -> String {
 }
 
 fn rpcgen(args: &[&str]) -> Output {
+    rpcgen_in(Path::new("."), args)
+}
+
+/// Runs rpcgen in the folder `dir`.
+fn rpcgen_in(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_rpcgen"))
         .args(args)
+        .current_dir(dir)
         .env_remove("NO_COLOR")
         .output()
         .expect("rpcgen runs")
@@ -309,4 +315,63 @@ fn breaking_reports_compile_errors_of_either_version() {
     assert_eq!(output.status.code(), Some(1));
     let errors = stderr(&output);
     assert!(errors.contains("error: unknown type `Tiket`"), "{errors}");
+}
+
+#[test]
+fn breaking_against_a_git_revision_reads_the_committed_files() {
+    let repository = tempfile::tempdir().expect("a temporary directory");
+    let git = |args: &[&str]| {
+        let status = Command::new("git")
+            .args([
+                "-c",
+                "user.name=rpcgen",
+                "-c",
+                "user.email=rpcgen@localhost",
+            ])
+            .args(args)
+            .current_dir(repository.path())
+            .status()
+            .expect("git runs");
+        assert!(status.success(), "git {args:?}");
+    };
+    let schema = repository.path().join("api/stock.rpc");
+    std::fs::create_dir(repository.path().join("api")).unwrap();
+    std::fs::copy(stock("v1"), &schema).unwrap();
+    git(&["init", "-q"]);
+    git(&["add", "api/stock.rpc"]);
+    git(&["commit", "-q", "-m", "version 1"]);
+    std::fs::copy(stock("v2"), &schema).unwrap();
+
+    let output = rpcgen_in(
+        repository.path(),
+        &["breaking", "--against-rev", "HEAD", "api/stock.rpc"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    // From a subfolder, both ways: the committed version 1 against the working copy's version 2.
+    let output = rpcgen_in(
+        &repository.path().join("api"),
+        &[
+            "breaking",
+            "--both-ways",
+            "--against-rev",
+            "HEAD",
+            "stock.rpc",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).ends_with("5 breaking changes from `HEAD:stock.rpc` to `stock.rpc`\n"),
+        "{}",
+        stderr(&output)
+    );
+    let output = rpcgen_in(
+        repository.path(),
+        &["breaking", "--against-rev", "v0", "api/stock.rpc"],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("`v0` is not a revision of this git repository"),
+        "{}",
+        stderr(&output)
+    );
 }
