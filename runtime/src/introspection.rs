@@ -2,7 +2,8 @@
 //!
 //! `_zerorpc_ping`, `_zerorpc_name`, `_zerorpc_list`, `_zerorpc_help`, `_zerorpc_args` and
 //! `_zerorpc_inspect` answer in the shapes zerorpc-python's CLI reads. `_zerorpc_inspect` uses the
-//! "generic" shape (`{name, methods: {m: {args: [{name}], doc}}}`, no `self`) and adds what
+//! "generic" shape (`{name, methods: {m: {args: [{name, default}], doc}}}`, no `self`, `default`
+//! nil for the optional parameters a call may leave out) and adds what
 //! zerorpc has no room for: the service's `doc`, each parameter's `doc` and `type`, a method's
 //! `returns` and `stream: true` for streaming methods. Untyped peers ignore the extra keys.
 
@@ -37,11 +38,17 @@ pub(crate) fn answer(
                 .params
                 .iter()
                 .map(|param| Value::from(param.name.as_str()));
+            // Like `getargspec`: the defaults of the parameters a call may leave out, or nil.
+            let omittable = info.params.len() - info.required_params();
+            let defaults = match omittable {
+                0 => Value::Nil,
+                count => Value::Array(vec![Value::Nil; count]),
+            };
             Value::Array(vec![
                 Value::Array(names.collect()),
                 Value::Nil,
                 Value::Nil,
-                Value::Nil,
+                defaults,
             ])
         }),
         "_zerorpc_inspect" => Ok(inspect(service)),
@@ -84,8 +91,13 @@ fn optional_text(text: Option<&str>) -> Value {
 
 fn inspect(service: &Service) -> Value {
     let methods = service.methods().map(|info| {
-        let args = info.params.iter().map(|param| {
+        let required = info.required_params();
+        let args = info.params.iter().enumerate().map(|(index, param)| {
             let mut fields = vec![entry("name", Value::from(param.name.as_str()))];
+            if index >= required {
+                // A call may leave it out: zerorpc's shape for a parameter with a default.
+                fields.push(entry("default", Value::Nil));
+            }
             if let Some(doc) = &param.doc {
                 fields.push(entry("doc", Value::from(doc.as_str())));
             }
@@ -130,6 +142,7 @@ mod tests {
                             .type_name("string"),
                     )
                     .param("count")
+                    .param_info(ParamInfo::new("note").optional())
                     .returns("u64"),
                 |_| Ok(0),
             )
@@ -173,7 +186,12 @@ mod tests {
         assert_eq!(call("_zerorpc_help", browse).unwrap(), Value::Nil);
         assert_eq!(
             call("_zerorpc_args", buy).unwrap().to_string(),
-            "[[\"item\", \"count\"], nil, nil, nil]"
+            "[[\"item\", \"count\", \"note\"], nil, nil, [nil]]"
+        );
+        let browse = Value::Array(vec![Value::from("browse")]);
+        assert_eq!(
+            call("_zerorpc_args", browse).unwrap().to_string(),
+            "[[], nil, nil, nil]"
         );
         let error = call("_zerorpc_help", Value::Array(vec![Value::from("x")])).unwrap_err();
         assert_eq!(error.name, "KeyError");
@@ -190,7 +208,8 @@ mod tests {
             "{\"name\": \"Shop\", \"doc\": \"Sells things.\", \"methods\": {\
              \"browse\": {\"args\": [], \"doc\": nil, \"stream\": true}, \
              \"buy\": {\"args\": [{\"name\": \"item\", \"doc\": \"What to buy.\", \"type\": \"string\"}, \
-             {\"name\": \"count\"}], \"doc\": \"Buys one item.\", \"returns\": \"u64\"}}}"
+             {\"name\": \"count\"}, {\"name\": \"note\", \"default\": nil}], \
+             \"doc\": \"Buys one item.\", \"returns\": \"u64\"}}}"
         );
     }
 }

@@ -24,7 +24,7 @@ use serde::Serialize;
 use crate::error::{EncodeError, RemoteError};
 use crate::event::Header;
 use crate::msgpack::{Head, Reader};
-use crate::value::{encode_into, from_frame};
+use crate::value::{encode_into, from_frame, from_slice};
 
 /// Whether a method answers once or with a stream of items.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +44,9 @@ pub struct ParamInfo {
     pub doc: Option<String>,
     /// Its type, in the words of whoever registered it (generated code writes IDL types).
     pub type_name: Option<String>,
+    /// Whether it accepts nil (an IDL `T?`). The optional parameters at the end of a method may
+    /// be left out of a call: they read as nil.
+    pub optional: bool,
 }
 
 impl ParamInfo {
@@ -53,6 +56,7 @@ impl ParamInfo {
             name: name.into(),
             doc: None,
             type_name: None,
+            optional: false,
         }
     }
 
@@ -67,6 +71,13 @@ impl ParamInfo {
         self.type_name = Some(type_name.into());
         self
     }
+
+    /// Marks the parameter optional: it accepts nil, and at the end of a method a call may
+    /// leave it out.
+    pub fn optional(mut self) -> Self {
+        self.optional = true;
+        self
+    }
 }
 
 /// Everything the server knows about a method besides its handler.
@@ -76,7 +87,8 @@ pub struct MethodInfo {
     pub name: String,
     /// The documentation shown by `_zerorpc_help` and `_zerorpc_inspect`.
     pub doc: Option<String>,
-    /// The positional parameters; a call must pass exactly these.
+    /// The positional parameters; a call passes each of them, except that it may leave out the
+    /// optional ones at the end (see [`MethodInfo::required_params`]).
     pub params: Vec<ParamInfo>,
     /// The return type (or item type of a stream), in the registrant's words.
     pub returns: Option<String>,
@@ -117,6 +129,15 @@ impl MethodInfo {
     pub fn returns(mut self, type_name: impl Into<String>) -> Self {
         self.returns = Some(type_name.into());
         self
+    }
+
+    /// How many arguments a call must pass: every parameter up to the last one that is not
+    /// optional. The optional ones after it may be left out, and read as nil.
+    pub fn required_params(&self) -> usize {
+        self.params
+            .iter()
+            .rposition(|param| !param.optional)
+            .map_or(0, |last| last + 1)
     }
 }
 
@@ -252,8 +273,9 @@ impl std::fmt::Debug for Cancellation {
 }
 
 impl Args {
-    /// Checks the arguments of a request against the method: they must be an array with exactly
-    /// one value per parameter. `call` is handed to the handler.
+    /// Checks the arguments of a request against the method: they must be an array with one value
+    /// per parameter, but for optional parameters at the end, which may be left out.
+    /// `call` is handed to the handler.
     pub(crate) fn check(
         method: Arc<MethodInfo>,
         encoded: Bytes,
@@ -271,13 +293,17 @@ impl Args {
             }
             Err(error) => return Err(RemoteError::type_error(error.to_string())),
         };
-        if count != method.params.len() {
+        let (required, all) = (method.required_params(), method.params.len());
+        if !(required..=all).contains(&count) {
             let names: Vec<&str> = method.params.iter().map(|p| p.name.as_str()).collect();
+            let takes = if required == all {
+                format!("{all} argument{}", if all == 1 { "" } else { "s" })
+            } else {
+                format!("{required} to {all} arguments")
+            };
             return Err(RemoteError::type_error(format!(
-                "`{}` takes {} argument{} ({}) but {} {} given",
+                "`{}` takes {takes} ({}) but {} {} given",
                 method.name,
-                names.len(),
-                if names.len() == 1 { "" } else { "s" },
                 names.join(", "),
                 count,
                 if count == 1 { "was" } else { "were" },
@@ -321,13 +347,21 @@ impl Args {
     }
 
     /// Decodes argument `index`; a wrong type is a `TypeError` naming the method and parameter.
-    /// A [`Bytes`] argument is a view of the request's bytes, not a copy.
+    /// An optional argument the call left out reads as nil. A [`Bytes`] argument is a view of the
+    /// request's bytes, not a copy.
     pub fn get<T: DeserializeOwned + 'static>(&self, index: usize) -> Result<T, RemoteError> {
-        let param = self
-            .method
-            .params
-            .get(index)
-            .map_or("?", |param| param.name.as_str());
+        let param = self.method.params.get(index);
+        let left_out = index + 1 >= self.bounds.len() && param.is_some_and(|param| param.optional);
+        let param = param.map_or("?", |param| param.name.as_str());
+        if left_out {
+            return from_slice(NIL).map_err(|error| {
+                RemoteError::type_error(format!(
+                    "argument {index} (`{param}`) of `{}` was left out, and does not read as nil: \
+                     {error}",
+                    self.method.name
+                ))
+            });
+        }
         let (Some(&start), Some(&end)) = (self.bounds.get(index), self.bounds.get(index + 1))
         else {
             return Err(RemoteError::type_error(format!(
@@ -343,6 +377,9 @@ impl Args {
         })
     }
 }
+
+/// MessagePack's nil: the value of an optional argument a call left out.
+const NIL: &[u8] = &[0xc0];
 
 /// A result already encoded as MessagePack, or the error to send instead.
 pub(crate) type Reply = Result<EncodedValue, RemoteError>;
@@ -655,6 +692,40 @@ mod tests {
         assert_eq!(
             error.message,
             "the arguments of `add` must be an array, not a string"
+        );
+    }
+
+    #[test]
+    fn optional_parameters_at_the_end_may_be_left_out() {
+        let info = Arc::new(
+            MethodInfo::new("find")
+                .param_info(ParamInfo::new("hint").optional())
+                .param("name")
+                .param_info(ParamInfo::new("limit").optional())
+                .param_info(ParamInfo::new("offset").optional()),
+        );
+        assert_eq!(info.required_params(), 2);
+        let two = vec![Value::Nil, Value::from("x")];
+        let args = check_args(info.clone(), encoded(Value::Array(two))).unwrap();
+        assert_eq!(args.get::<Option<u32>>(2).unwrap(), None);
+        assert_eq!(args.get::<Option<u32>>(3).unwrap(), None);
+        let three = vec![Value::Nil, Value::from("x"), Value::from(7)];
+        let args = check_args(info.clone(), encoded(Value::Array(three))).unwrap();
+        assert_eq!(args.get::<Option<u32>>(2).unwrap(), Some(7));
+        assert_eq!(args.get::<Option<u32>>(3).unwrap(), None);
+        // Left out, it reads as nil: a type that refuses nil says so.
+        let error = args.get::<u32>(3).unwrap_err();
+        assert!(
+            error
+                .message
+                .starts_with("argument 3 (`offset`) of `find` was left out"),
+            "{}",
+            error.message
+        );
+        let error = check_args(info, encoded(Value::Array(vec![Value::Nil]))).unwrap_err();
+        assert_eq!(
+            error.message,
+            "`find` takes 2 to 4 arguments (hint, name, limit, offset) but 1 was given"
         );
     }
 

@@ -10,7 +10,7 @@
 
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::quote;
-use rpcgen_idl::ir::{Method, Returns, Service, TypeName};
+use rpcgen_idl::ir::{Method, Returns, Service, Type, TypeName};
 use rpcgen_idl::naming::NameKind;
 
 use super::docs::{deprecated_attribute, doc_attributes, generated_doc, plain_text};
@@ -244,15 +244,18 @@ fn error_enum(types: &TypeMapper, names: &ServiceNames, method: &Method) -> Toke
     }
 }
 
-/// `MethodInfo` for introspection: wire name, docs, parameter names and IDL types, result type.
+/// `MethodInfo` for introspection and argument checks: wire name, docs, parameter names and IDL
+/// types (`T?` parameters marked optional: the runtime lets calls leave out those at the end),
+/// result type.
 fn method_info(types: &TypeMapper, method: &Method) -> TokenStream {
     let wire_name = &method.wire_name;
     let doc = plain_text(&method.docs).map(|doc| quote!(.doc(#doc)));
     let params = method.params.iter().map(|param| {
         let name = &param.name;
         let ty = param.ty.idl_text(types.package());
+        let optional = matches!(param.ty, Type::Optional(_)).then(|| quote!(.optional()));
         let doc = plain_text(&param.docs).map(|doc| quote!(.doc(#doc)));
-        quote!(.param_info(::rpcgen_runtime::ParamInfo::new(#name).type_name(#ty) #doc))
+        quote!(.param_info(::rpcgen_runtime::ParamInfo::new(#name).type_name(#ty) #optional #doc))
     });
     let returns = match &method.returns {
         Returns::Unit => None,

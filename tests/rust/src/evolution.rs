@@ -70,8 +70,16 @@ impl Stock for StockV2 {
         Err(StockGetError::Unknown(Unknown { sku: code, similar }))
     }
 
-    async fn all(&self) -> Result<BoxStream<'static, Result<StockItem, RemoteError>>, RemoteError> {
-        let items: Vec<StockItem> = self.items().values().cloned().collect();
+    async fn all(
+        &self,
+        shelf: Option<String>,
+    ) -> Result<BoxStream<'static, Result<StockItem, RemoteError>>, RemoteError> {
+        let items: Vec<StockItem> = self
+            .items()
+            .values()
+            .filter(|item| shelf.is_none() || item.shelf == shelf)
+            .cloned()
+            .collect();
         Ok(futures::stream::iter(items.into_iter().map(Ok)).boxed())
     }
 
