@@ -400,14 +400,14 @@ fn breaking(
 ) -> bool {
     let (old_compiled, old_name) = match old {
         OldVersion::File(path) => (
-            includes.compiler().compile(&[path]),
+            includes.compiler().compile_mapped(&[path]),
             path.display().to_string(),
         ),
         OldVersion::Revision(revision) => match GitRevisionLoader::new(revision) {
             Ok(loader) => (
                 includes
                     .searched_by(Compiler::with_loader(loader))
-                    .compile(&[new]),
+                    .compile_mapped(&[new]),
                 format!("{revision}:{}", new.display()),
             ),
             Err(error) => {
@@ -418,8 +418,9 @@ fn breaking(
             }
         },
     };
-    let (old_schema, new_schema) = match (old_compiled, includes.compiler().compile(&[new])) {
-        (Ok(old_schema), Ok(new_schema)) => (old_schema, new_schema),
+    let new_compiled = includes.compiler().compile_mapped(&[new]);
+    let ((old_schema, old_map), (new_schema, new_map)) = match (old_compiled, new_compiled) {
+        (Ok(old), Ok(new)) => (old, new),
         (old_result, new_result) => {
             for diagnostics in [old_result.err(), new_result.err()].into_iter().flatten() {
                 reporter.report(&diagnostics);
@@ -428,27 +429,47 @@ fn breaking(
         }
     };
     let side = |schema, called| Side { schema, called };
-    let mut found = breaking_changes(
+    let mut found = Vec::new();
+    // Old clients of new servers; with --both-ways, new clients of old servers too.
+    for change in breaking_changes(
         side(&old_schema, "old clients"),
         side(&new_schema, "new servers"),
-    );
+    ) {
+        let (in_old, in_new) = (change.in_clients.clone(), change.in_servers.clone());
+        found.push((change, in_old, in_new));
+    }
     if both_ways {
-        found.extend(breaking_changes(
+        for change in breaking_changes(
             side(&new_schema, "new clients"),
             side(&old_schema, "old servers"),
-        ));
+        ) {
+            let (in_old, in_new) = (change.in_servers.clone(), change.in_clients.clone());
+            found.push((change, in_old, in_new));
+        }
     }
-    let errors = found
-        .iter()
-        .map(|change| {
-            let error = Diagnostic::error(change.to_string());
-            match &change.hint {
-                Some(hint) => error.help(hint.clone()),
-                None => error,
-            }
-        })
-        .collect();
-    reporter.report(&Diagnostics::new(SourceFiles::new(), errors));
+    for (change, in_old, in_new) in &found {
+        // Points at the change in the new version, or at what is gone in the old one.
+        let place = in_new
+            .as_ref()
+            .and_then(|declaration| new_map.place(declaration))
+            .map(|place| (&new_map, place, "in the new version"))
+            .or_else(|| {
+                in_old
+                    .as_ref()
+                    .and_then(|declaration| old_map.place(declaration))
+                    .map(|place| (&old_map, place, "in the old version"))
+            });
+        let mut error = Diagnostic::error(change.to_string());
+        let mut files = SourceFiles::new();
+        if let Some((map, (file, span), label)) = place {
+            error = error.primary(file, span, label);
+            files = map.files().clone();
+        }
+        if let Some(hint) = &change.hint {
+            error = error.help(hint.clone());
+        }
+        reporter.report(&Diagnostics::new(files, vec![error]));
+    }
     if !found.is_empty() {
         let count = found.len();
         eprintln!(

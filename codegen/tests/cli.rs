@@ -296,6 +296,14 @@ fn breaking_both_ways_reports_what_old_servers_refuse() {
         errors.contains("= help: make it optional (`u64?`)"),
         "{errors}"
     );
+    // Each points at the change in the new version.
+    assert!(
+        errors.contains(
+            "stock.rpc:49:23\n   |\n49 |     add(code: string, count: u32, unit: Unit) -> u32;\n   \
+             |                       ^^^^^ in the new version\n"
+        ),
+        "{errors}"
+    );
     assert!(
         errors.ends_with(&format!(
             "6 breaking changes from `{}` to `{}`\n",
@@ -376,4 +384,26 @@ fn breaking_against_a_git_revision_reads_the_committed_files() {
         "{}",
         stderr(&output)
     );
+}
+
+#[test]
+fn breaking_points_at_what_is_gone_in_the_old_version() {
+    let v2 = std::fs::read_to_string(stock("v2")).unwrap();
+    let removed = "\n    /// Removes an item: new, so v1 clients do not call it.\n    remove(code: string) -> bool;";
+    assert!(v2.contains(removed));
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let v3 = dir.path().join("stock.rpc");
+    std::fs::write(&v3, v2.replace(removed, "")).unwrap();
+    let output = rpcgen(&["breaking", "--against", &stock("v2"), path_arg(&v3)]);
+    assert_eq!(output.status.code(), Some(1));
+    let errors = stderr(&output);
+    assert!(
+        errors.starts_with(
+            "error: stock.Stock.remove: new servers have no method `remove`: calls of it fail \
+             with NameError\n"
+        ),
+        "{errors}"
+    );
+    assert!(errors.contains("stock.rpc:65:5\n"), "{errors}");
+    assert!(errors.contains("^^^^^^ in the old version\n"), "{errors}");
 }

@@ -23,6 +23,7 @@ use std::fmt;
 use crate::ir::{
     Field, Method, Param, Returns, Schema, Service, Type, TypeKind, TypeName, Variant, VariantData,
 };
+use crate::locate::Declaration;
 
 /// One side of a comparison: a schema, and how messages name the programs generated from it.
 #[derive(Debug, Clone, Copy)]
@@ -45,6 +46,11 @@ pub struct Incompatibility {
     pub problem: String,
     /// The usual way to make such a change safely.
     pub hint: Option<String>,
+    /// The declaration the change is about in the clients' schema, when it has one there (to
+    /// point at its source with a [`crate::locate::SourceMap`]).
+    pub in_clients: Option<Declaration>,
+    /// The same in the servers' schema.
+    pub in_servers: Option<Declaration>,
 }
 
 impl fmt::Display for Incompatibility {
@@ -83,6 +89,7 @@ pub fn breaking_changes(clients: Side<'_>, servers: Side<'_>) -> Vec<Incompatibi
         clients,
         servers,
         package: String::new(),
+        service: String::new(),
         compared: HashSet::new(),
         found: Vec::new(),
     };
@@ -109,7 +116,8 @@ enum Flow {
     ToClients,
 }
 
-/// Where a value is: its method, what it is there, and the path into it.
+/// Where a value is: its method, what it is there, the path into it, and the innermost
+/// declaration it belongs to on each side.
 struct At<'p> {
     place: &'p str,
     /// `argument`, `result`, `stream item` or `error`.
@@ -117,14 +125,48 @@ struct At<'p> {
     /// The path: the parameter's name, `result`, `item` or the error's name, then `.field`,
     /// `[]` (list items), `{key}` and `{value}` (map keys and values), `.Variant`, `.0`.
     path: String,
+    declared: Declared,
 }
 
 impl At<'_> {
+    /// The value one step further in, in the same declarations.
     fn child(&self, step: &str) -> At<'_> {
+        self.entering(step, self.declared.clone())
+    }
+
+    /// The value one step further in, which `declared` declare.
+    fn entering(&self, step: &str, declared: Declared) -> At<'_> {
         At {
             place: self.place,
             role: self.role,
             path: format!("{}{step}", self.path),
+            declared,
+        }
+    }
+}
+
+/// A declaration in the clients' schema and its counterpart in the servers' schema (either may
+/// be missing).
+#[derive(Debug, Clone, Default)]
+struct Declared {
+    clients: Option<Declaration>,
+    servers: Option<Declaration>,
+}
+
+/// A struct's (or error's, or struct-like variant's) fields, with where they are declared.
+struct Fields<'f> {
+    owner: &'f TypeName,
+    variant: Option<&'f str>,
+    fields: &'f [Field],
+}
+
+impl Fields<'_> {
+    fn declaration(&self, field: &Field) -> Declaration {
+        Declaration::Field {
+            package: self.owner.package.clone(),
+            type_name: self.owner.name.clone(),
+            variant: self.variant.map(str::to_string),
+            field: field.name.clone(),
         }
     }
 }
@@ -135,6 +177,8 @@ struct Check<'a> {
     servers: Side<'a>,
     /// The package of the service being compared: types in messages are written as there.
     package: String,
+    /// The service being compared.
+    service: String,
     /// Pairs of named types (reader's, writer's) already compared in a direction: each is compared
     /// and reported once, and recursive types end.
     compared: HashSet<(Flow, TypeName, TypeName)>,
@@ -142,17 +186,26 @@ struct Check<'a> {
 }
 
 impl<'a> Check<'a> {
-    fn report(&mut self, place: &str, at: Option<&At<'_>>, problem: String, hint: Option<String>) {
+    fn report(
+        &mut self,
+        place: &str,
+        at: Option<&At<'_>>,
+        declared: Declared,
+        problem: String,
+        hint: Option<String>,
+    ) {
         self.found.push(Incompatibility {
             place: place.to_string(),
             value: at.map(|at| format!("{} `{}`", at.role, at.path)),
             problem,
             hint,
+            in_clients: declared.clients,
+            in_servers: declared.servers,
         });
     }
 
-    fn report_at(&mut self, at: &At<'_>, problem: String, hint: Option<String>) {
-        self.report(at.place, Some(at), problem, hint);
+    fn report_at(&mut self, at: &At<'_>, declared: Declared, problem: String, hint: String) {
+        self.report(at.place, Some(at), declared, problem, Some(hint));
     }
 
     /// The side that reads and the side that writes values flowing `flow`.
@@ -163,12 +216,52 @@ impl<'a> Check<'a> {
         }
     }
 
+    /// The declarations of the reader's and the writer's side of values flowing `flow`.
+    fn declared(flow: Flow, read: Option<Declaration>, sent: Option<Declaration>) -> Declared {
+        match flow {
+            Flow::ToServers => Declared {
+                clients: sent,
+                servers: read,
+            },
+            Flow::ToClients => Declared {
+                clients: read,
+                servers: sent,
+            },
+        }
+    }
+
     fn text(&self, ty: &Type) -> String {
         ty.idl_text(&self.package)
     }
 
+    fn method_declaration(&self, method: &Method) -> Declaration {
+        Declaration::Method {
+            package: self.package.clone(),
+            service: self.service.clone(),
+            method: method.name.clone(),
+        }
+    }
+
+    fn result_declaration(&self, method: &Method) -> Declaration {
+        Declaration::Result {
+            package: self.package.clone(),
+            service: self.service.clone(),
+            method: method.name.clone(),
+        }
+    }
+
+    fn param_declaration(&self, method: &Method, param: &Param) -> Declaration {
+        Declaration::Param {
+            package: self.package.clone(),
+            service: self.service.clone(),
+            method: method.name.clone(),
+            param: param.name.clone(),
+        }
+    }
+
     /// Compares a service of the clients' schema with the service of that name the servers serve.
     fn service(&mut self, service: &Service) {
+        self.service.clone_from(&service.name);
         let place = format!("{}.{}", self.package, service.name);
         let servers = self.servers;
         let served = servers
@@ -180,7 +273,14 @@ impl<'a> Check<'a> {
                 "{} have no such service: every call of it fails with NameError",
                 servers.called
             );
-            self.report(&place, None, problem, Some(KEEP_SERVING.into()));
+            let declared = Declared {
+                clients: Some(Declaration::Service {
+                    package: self.package.clone(),
+                    name: service.name.clone(),
+                }),
+                servers: None,
+            };
+            self.report(&place, None, declared, problem, Some(KEEP_SERVING.into()));
             return;
         };
         for method in &service.methods {
@@ -196,7 +296,11 @@ impl<'a> Check<'a> {
                         "{} have no method `{}`: calls of it fail with NameError",
                         servers.called, method.wire_name
                     );
-                    self.report(&place, None, problem, Some(KEEP_SERVING.into()));
+                    let declared = Declared {
+                        clients: Some(self.method_declaration(method)),
+                        servers: None,
+                    };
+                    self.report(&place, None, declared, problem, Some(KEEP_SERVING.into()));
                 }
             }
         }
@@ -213,6 +317,10 @@ impl<'a> Check<'a> {
                     place,
                     role: "argument",
                     path: taken.name.clone(),
+                    declared: Declared {
+                        clients: Some(self.param_declaration(called, sent)),
+                        servers: Some(self.param_declaration(served, taken)),
+                    },
                 };
                 self.value(Flow::ToServers, &taken.ty, &sent.ty, &at);
             }
@@ -229,16 +337,28 @@ impl<'a> Check<'a> {
                 "add a method with the new parameters, and keep this one until every client has \
                  moved"
             };
-            self.report(place, None, problem, Some(hint.into()));
+            let declared = Declared {
+                clients: Some(self.method_declaration(called)),
+                servers: Some(self.method_declaration(served)),
+            };
+            self.report(place, None, declared, problem, Some(hint.into()));
         }
-        self.returns(place, &called.returns, &served.returns);
+        self.returns(place, called, served);
         for error in &called.throws {
             let served_error = served.throws.iter().find(|e| e.name == error.name);
             if let Some(served_error) = served_error {
+                let type_declaration = |name: &TypeName| Declaration::Type {
+                    package: name.package.clone(),
+                    name: name.name.clone(),
+                };
                 let at = At {
                     place,
                     role: "error",
                     path: error.name.clone(),
+                    declared: Declared {
+                        clients: Some(type_declaration(error)),
+                        servers: Some(type_declaration(served_error)),
+                    },
                 };
                 self.named(Flow::ToClients, error, served_error, &at);
             }
@@ -246,26 +366,26 @@ impl<'a> Check<'a> {
     }
 
     /// Compares what the clients expect a call to return with what the servers return.
-    fn returns(&mut self, place: &str, expected: &Returns, sent: &Returns) {
+    fn returns(&mut self, place: &str, called: &Method, served: &Method) {
         let (clients, servers) = (self.clients.called, self.servers.called);
-        let problem = match (expected, sent) {
+        let declared = Declared {
+            clients: Some(self.result_declaration(called)),
+            servers: Some(self.result_declaration(served)),
+        };
+        let at = |role, path: &str| At {
+            place,
+            role,
+            path: path.into(),
+            declared: declared.clone(),
+        };
+        let problem = match (&called.returns, &served.returns) {
             (Returns::Unit, Returns::Unit) => None,
             (Returns::Value(expected), Returns::Value(sent)) => {
-                let at = At {
-                    place,
-                    role: "result",
-                    path: "result".into(),
-                };
-                self.value(Flow::ToClients, expected, sent, &at);
+                self.value(Flow::ToClients, expected, sent, &at("result", "result"));
                 None
             }
             (Returns::Stream(expected), Returns::Stream(sent)) => {
-                let at = At {
-                    place,
-                    role: "stream item",
-                    path: "item".into(),
-                };
-                self.value(Flow::ToClients, expected, sent, &at);
+                self.value(Flow::ToClients, expected, sent, &at("stream item", "item"));
                 None
             }
             (Returns::Value(expected), Returns::Unit) if accepts_nil(expected) => None,
@@ -287,7 +407,7 @@ impl<'a> Check<'a> {
         if let Some(problem) = problem {
             let hint = "add a method with the new result, and keep this one until every client \
                         has moved";
-            self.report(place, None, problem, Some(hint.into()));
+            self.report(place, None, declared, problem, Some(hint.into()));
         }
     }
 
@@ -333,8 +453,7 @@ impl<'a> Check<'a> {
                         writer.called, reader.called
                     )
                 };
-                let hint = widening_hint(flow);
-                self.report_at(at, problem, Some(hint));
+                self.report_at(at, at.declared.clone(), problem, widening_hint(flow));
             }
         }
     }
@@ -350,13 +469,44 @@ impl<'a> Check<'a> {
         else {
             return;
         };
+        let fields = |owner, fields| Fields {
+            owner,
+            variant: None,
+            fields,
+        };
         match (&read_def.kind, &sent_def.kind) {
-            (TypeKind::Struct { fields: read }, TypeKind::Struct { fields: sent })
-            | (TypeKind::Error { fields: read }, TypeKind::Error { fields: sent }) => {
-                self.fields(flow, read, sent, at);
+            (
+                TypeKind::Struct {
+                    fields: read_fields,
+                },
+                TypeKind::Struct {
+                    fields: sent_fields,
+                },
+            )
+            | (
+                TypeKind::Error {
+                    fields: read_fields,
+                },
+                TypeKind::Error {
+                    fields: sent_fields,
+                },
+            ) => {
+                self.fields(
+                    flow,
+                    &fields(read, read_fields),
+                    &fields(sent, sent_fields),
+                    at,
+                );
             }
-            (TypeKind::Enum { variants: read }, TypeKind::Enum { variants: sent }) => {
-                self.variants(flow, read, sent, at);
+            (
+                TypeKind::Enum {
+                    variants: read_variants,
+                },
+                TypeKind::Enum {
+                    variants: sent_variants,
+                },
+            ) => {
+                self.variants(flow, (read, read_variants), (sent, sent_variants), at);
             }
             (read_kind, sent_kind) => {
                 let problem = format!(
@@ -368,17 +518,31 @@ impl<'a> Check<'a> {
                     kind_name(read_kind),
                     read.idl_text(&self.package),
                 );
-                self.report_at(at, problem, Some(widening_hint(flow)));
+                let type_declaration = |name: &TypeName| {
+                    Some(Declaration::Type {
+                        package: name.package.clone(),
+                        name: name.name.clone(),
+                    })
+                };
+                let declared = Self::declared(flow, type_declaration(read), type_declaration(sent));
+                self.report_at(at, declared, problem, widening_hint(flow));
             }
         }
     }
 
     /// Compares the fields a reader reads with those the writer sends (matched by wire name).
-    fn fields(&mut self, flow: Flow, read: &[Field], sent: &[Field], at: &At<'_>) {
-        for field in read {
-            let at = at.child(&format!(".{}", field.wire_name));
-            match sent.iter().find(|sent| sent.wire_name == field.wire_name) {
-                Some(sent) => self.value(flow, &field.ty, &sent.ty, &at),
+    fn fields(&mut self, flow: Flow, read: &Fields<'_>, sent: &Fields<'_>, at: &At<'_>) {
+        for field in read.fields {
+            let step = format!(".{}", field.wire_name);
+            let counterpart = sent.fields.iter().find(|s| s.wire_name == field.wire_name);
+            let declared = Self::declared(
+                flow,
+                Some(read.declaration(field)),
+                counterpart.map(|counterpart| sent.declaration(counterpart)),
+            );
+            let at = at.entering(&step, declared);
+            match counterpart {
+                Some(counterpart) => self.value(flow, &field.ty, &counterpart.ty, &at),
                 None if accepts_missing(&field.ty) => {}
                 None => {
                     let (reader, writer) = self.sides(flow);
@@ -390,17 +554,35 @@ impl<'a> Check<'a> {
                     let hint = format!(
                         "make it optional (`{ty}?`): a missing optional field reads as nil"
                     );
-                    self.report_at(&at, problem, Some(hint));
+                    self.report_at(&at, at.declared.clone(), problem, hint);
                 }
             }
         }
     }
 
     /// Checks that the reader knows every variant the writer may send, with the same data.
-    fn variants(&mut self, flow: Flow, read: &[Variant], sent: &[Variant], at: &At<'_>) {
+    fn variants(
+        &mut self,
+        flow: Flow,
+        (read_owner, read): (&TypeName, &[Variant]),
+        (sent_owner, sent): (&TypeName, &[Variant]),
+        at: &At<'_>,
+    ) {
+        let declaration = |owner: &TypeName, variant: &Variant| Declaration::Variant {
+            package: owner.package.clone(),
+            type_name: owner.name.clone(),
+            variant: variant.name.clone(),
+        };
         for variant in sent {
-            let at = at.child(&format!(".{}", variant.wire_name));
-            let Some(known) = read.iter().find(|read| read.wire_name == variant.wire_name) else {
+            let step = format!(".{}", variant.wire_name);
+            let known = read.iter().find(|read| read.wire_name == variant.wire_name);
+            let declared = Self::declared(
+                flow,
+                known.map(|known| declaration(read_owner, known)),
+                Some(declaration(sent_owner, variant)),
+            );
+            let at = at.entering(&step, declared);
+            let Some(known) = known else {
                 let (reader, writer) = self.sides(flow);
                 let problem = format!(
                     "{} may send this variant, which {} do not know",
@@ -410,7 +592,7 @@ impl<'a> Check<'a> {
                     Flow::ToServers => "deploy servers that know it before clients that send it",
                     Flow::ToClients => "deploy clients that know it before servers that send it",
                 };
-                self.report_at(&at, problem, Some(hint.into()));
+                self.report_at(&at, at.declared.clone(), problem, hint.into());
                 continue;
             };
             match (&known.data, &variant.data) {
@@ -422,8 +604,25 @@ impl<'a> Check<'a> {
                         self.value(flow, read, sent, &at.child(&format!(".{index}")));
                     }
                 }
-                (VariantData::Struct { fields: read }, VariantData::Struct { fields: sent }) => {
-                    self.fields(flow, read, sent, &at);
+                (
+                    VariantData::Struct {
+                        fields: read_fields,
+                    },
+                    VariantData::Struct {
+                        fields: sent_fields,
+                    },
+                ) => {
+                    let read = Fields {
+                        owner: read_owner,
+                        variant: Some(&known.name),
+                        fields: read_fields,
+                    };
+                    let sent = Fields {
+                        owner: sent_owner,
+                        variant: Some(&variant.name),
+                        fields: sent_fields,
+                    };
+                    self.fields(flow, &read, &sent, &at);
                 }
                 (read, sent) => {
                     let (reader, writer) = self.sides(flow);
@@ -434,7 +633,7 @@ impl<'a> Check<'a> {
                         reader.called,
                         variant_shape(read)
                     );
-                    self.report_at(&at, problem, Some(widening_hint(flow)));
+                    self.report_at(&at, at.declared.clone(), problem, widening_hint(flow));
                 }
             }
         }
@@ -556,8 +755,8 @@ mod tests {
             .unwrap_or_else(|diagnostics| panic!("{}", diagnostics.render(false)))
     }
 
-    /// What breaks old clients of `old` calling servers of `new`, one line each.
-    fn breaks(old: &str, new: &str) -> Vec<String> {
+    /// What breaks old clients of `old` calling servers of `new`.
+    fn changes(old: &str, new: &str) -> Vec<Incompatibility> {
         let (old, new) = (schema(old), schema(new));
         let clients = Side {
             schema: &old,
@@ -568,9 +767,11 @@ mod tests {
             called: "new servers",
         };
         breaking_changes(clients, servers)
-            .iter()
-            .map(ToString::to_string)
-            .collect()
+    }
+
+    /// What breaks old clients of `old` calling servers of `new`, one line each.
+    fn breaks(old: &str, new: &str) -> Vec<String> {
+        changes(old, new).iter().map(ToString::to_string).collect()
     }
 
     const SHOP: &str = "package shop;
@@ -789,6 +990,69 @@ mod tests {
                 "shop.Tickets.create, argument `priority`: old clients send enum `Priority` \
                  where new servers expect struct `Priority`"
             ]
+        );
+    }
+
+    #[test]
+    fn each_change_names_its_declarations_on_both_sides() {
+        let declared = |old: &str, new: &str| {
+            let found = changes(old, new);
+            assert_eq!(found.len(), 1, "{found:?}");
+            (found[0].in_clients.clone(), found[0].in_servers.clone())
+        };
+        let field = |type_name: &str, variant: Option<&str>, field: &str| Declaration::Field {
+            package: "shop".into(),
+            type_name: type_name.into(),
+            variant: variant.map(str::to_string),
+            field: field.into(),
+        };
+        assert_eq!(
+            declared(
+                SHOP,
+                &shop_with("body: string? }", "body: string?, owner: string }")
+            ),
+            (None, Some(field("Ticket", None, "owner")))
+        );
+        assert_eq!(
+            declared(
+                SHOP,
+                &shop_with("Closed { id: u64 }", "Closed { id: u64? }")
+            ),
+            (
+                Some(field("Event", Some("Closed"), "id")),
+                Some(field("Event", Some("Closed"), "id"))
+            )
+        );
+        let merged = Declaration::Variant {
+            package: "shop".into(),
+            type_name: "Event".into(),
+            variant: "Merged".into(),
+        };
+        assert_eq!(
+            declared(
+                SHOP,
+                &shop_with("Closed { id: u64 }", "Closed { id: u64 }, Merged")
+            ),
+            (None, Some(merged))
+        );
+        let param = |method: &str, param: &str| Declaration::Param {
+            package: "shop".into(),
+            service: "Tickets".into(),
+            method: method.into(),
+            param: param.into(),
+        };
+        assert_eq!(
+            declared(SHOP, &shop_with("close(id: u64)", "close(key: string)")),
+            (Some(param("close", "id")), Some(param("close", "key")))
+        );
+        let close = Declaration::Method {
+            package: "shop".into(),
+            service: "Tickets".into(),
+            method: "close".into(),
+        };
+        assert_eq!(
+            declared(SHOP, &shop_with("close(id: u64);", "")),
+            (Some(close), None)
         );
     }
 

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use crate::ast;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::ir::Schema;
+use crate::locate::SourceMap;
 use crate::resolve;
 use crate::source::{normalize, FileId, FsLoader, SourceFiles, SourceLoader, Span};
 
@@ -63,6 +64,26 @@ impl Compiler {
     /// Compiles the root files and everything they import into one schema, or returns every
     /// error found.
     pub fn compile<P: AsRef<Path>>(&mut self, roots: &[P]) -> Result<Schema, Diagnostics> {
+        let (files, loaded, errors) = self.load(roots);
+        resolve_loaded(files, &loaded, errors)
+    }
+
+    /// Like [`Compiler::compile`], and also returns where each declaration is written, for
+    /// messages about the schema that point at its source.
+    pub fn compile_mapped<P: AsRef<Path>>(
+        &mut self,
+        roots: &[P],
+    ) -> Result<(Schema, SourceMap), Diagnostics> {
+        let (files, loaded, errors) = self.load(roots);
+        let map = SourceMap::new(files.clone(), &loaded);
+        resolve_loaded(files, &loaded, errors).map(|schema| (schema, map))
+    }
+
+    /// Reads and parses the root files and their imports.
+    fn load<P: AsRef<Path>>(
+        &mut self,
+        roots: &[P],
+    ) -> (SourceFiles, Vec<LoadedFile>, Vec<Diagnostic>) {
         let mut session = Session {
             loader: self.loader.as_ref(),
             include_dirs: &self.include_dirs,
@@ -83,7 +104,7 @@ impl Compiler {
             errors,
             ..
         } = session;
-        resolve_loaded(files, &loaded, errors)
+        (files, loaded, errors)
     }
 
     /// Every file the last [`Compiler::compile`] read, whether it succeeded or not: what a build

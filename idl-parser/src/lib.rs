@@ -4,7 +4,8 @@
 //!   [`Diagnostics`] that render like rustc.
 //! - [`rust_front`]: the same IR from annotated Rust traits and types (`#[rpcgen::service]`).
 //! - [`format_source`]: the canonical formatting of one file, comments kept.
-//! - [`compat`]: which changes between two versions of a schema break deployed programs.
+//! - [`compat`]: which changes between two versions of a schema break deployed programs;
+//!   [`locate`]: where each declaration of a compiled schema is written.
 //! - [`ir`]: the schema every backend consumes; [`naming`]: how IDL names become identifiers in
 //!   each target language.
 //!
@@ -16,6 +17,7 @@
 pub mod compat;
 pub mod diagnostic;
 pub mod ir;
+pub mod locate;
 pub mod naming;
 pub mod rust_front;
 pub mod source;
