@@ -14,8 +14,10 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use rpcgen_idl::compat::{breaking_changes, Side};
 use rpcgen_idl::diagnostic::{Diagnostic, Diagnostics};
+use rpcgen_idl::locate::SourceMap;
+use rpcgen_idl::rust_front::compile_rust_mapped_with;
 use rpcgen_idl::source::SourceFiles;
-use rpcgen_idl::{format_source, Compiler};
+use rpcgen_idl::{format_source, Compiler, FsLoader};
 
 use crate::git_revision::GitRevisionLoader;
 
@@ -131,6 +133,10 @@ enum Command {
         /// deploying clients first, or rolling a server back).
         #[arg(long)]
         both_ways: bool,
+        /// Both versions are Rust files with `#[rpcgen::service]` traits and their types (each
+        /// file one package, see docs/trait-first.md), instead of .rpc files.
+        #[arg(long, conflicts_with = "dirs")]
+        from_rust: bool,
         /// The new version's root file.
         #[arg(value_name = "NEW")]
         file: PathBuf,
@@ -250,6 +256,7 @@ pub fn run() -> ExitCode {
             against,
             against_rev,
             both_ways,
+            from_rust,
             file,
         } => {
             let old = match (against, against_rev) {
@@ -257,7 +264,11 @@ pub fn run() -> ExitCode {
                 (None, Some(revision)) => OldVersion::Revision(revision),
                 (None, None) => unreachable!("clap requires --against or --against-rev"),
             };
-            breaking(&reporter, includes, old, file, *both_ways)
+            let versions = Versions {
+                includes,
+                from_rust: *from_rust,
+            };
+            breaking(&reporter, &versions, old, file, *both_ways)
         }
     };
     if succeeded {
@@ -389,25 +400,47 @@ enum OldVersion<'a> {
     Revision(&'a str),
 }
 
+/// How `rpcgen breaking` compiles a version of a schema.
+struct Versions<'a> {
+    /// Where `.rpc` imports are looked for.
+    includes: &'a Includes,
+    /// Whether the versions are annotated Rust files rather than `.rpc` files.
+    from_rust: bool,
+}
+
+impl Versions<'_> {
+    /// Compiles the version whose root is `root`, read from disk or by `loader`.
+    fn compile(
+        &self,
+        loader: Option<GitRevisionLoader>,
+        root: &Path,
+    ) -> Result<(rpcgen_idl::Schema, SourceMap), Diagnostics> {
+        match (self.from_rust, loader) {
+            (false, None) => self.includes.compiler().compile_mapped(&[root]),
+            (false, Some(loader)) => self
+                .includes
+                .searched_by(Compiler::with_loader(loader))
+                .compile_mapped(&[root]),
+            (true, None) => compile_rust_mapped_with(&FsLoader, &[root]),
+            (true, Some(loader)) => compile_rust_mapped_with(&loader, &[root]),
+        }
+    }
+}
+
 /// Reports, as errors, the changes from the old version to `new` that break clients of the old one
 /// calling servers of `new` (and, with `both_ways`, clients of `new` calling servers of the old).
 fn breaking(
     reporter: &Reporter,
-    includes: &Includes,
+    versions: &Versions<'_>,
     old: OldVersion<'_>,
     new: &Path,
     both_ways: bool,
 ) -> bool {
     let (old_compiled, old_name) = match old {
-        OldVersion::File(path) => (
-            includes.compiler().compile_mapped(&[path]),
-            path.display().to_string(),
-        ),
+        OldVersion::File(path) => (versions.compile(None, path), path.display().to_string()),
         OldVersion::Revision(revision) => match GitRevisionLoader::new(revision) {
             Ok(loader) => (
-                includes
-                    .searched_by(Compiler::with_loader(loader))
-                    .compile_mapped(&[new]),
+                versions.compile(Some(loader), new),
                 format!("{revision}:{}", new.display()),
             ),
             Err(error) => {
@@ -418,7 +451,7 @@ fn breaking(
             }
         },
     };
-    let new_compiled = includes.compiler().compile_mapped(&[new]);
+    let new_compiled = versions.compile(None, new);
     let ((old_schema, old_map), (new_schema, new_map)) = match (old_compiled, new_compiled) {
         (Ok(old), Ok(new)) => (old, new),
         (old_result, new_result) => {

@@ -407,3 +407,39 @@ fn breaking_points_at_what_is_gone_in_the_old_version() {
     assert!(errors.contains("stock.rpc:65:5\n"), "{errors}");
     assert!(errors.contains("^^^^^^ in the old version\n"), "{errors}");
 }
+
+#[test]
+fn breaking_compares_rust_traits_too() {
+    let board = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/trait-first/src/board.rs");
+    let old = std::fs::read_to_string(&board).unwrap();
+    let get = "async fn get(&self, id: u64) -> Result<Note, NoSuchNote>;";
+    assert!(old.contains(get));
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let new = dir.path().join("board.rs");
+    let with_optional =
+        "async fn get(&self, id: u64, full: Option<bool>) -> Result<Note, NoSuchNote>;";
+    std::fs::write(&new, old.replace(get, with_optional)).unwrap();
+    let args = [
+        "breaking",
+        "--from-rust",
+        "--against",
+        path_arg(&board),
+        path_arg(&new),
+    ];
+    let output = rpcgen(&args);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+
+    let with_required = "async fn get(&self, id: u64, full: bool) -> Result<Note, NoSuchNote>;";
+    std::fs::write(&new, old.replace(get, with_required)).unwrap();
+    let output = rpcgen(&args);
+    assert_eq!(output.status.code(), Some(1));
+    let errors = stderr(&output);
+    assert!(
+        errors.starts_with(
+            "error: board.Board.get: new servers take 2 arguments (id, full) where old clients \
+             send 1 argument (id): the call fails with TypeError\n"
+        ),
+        "{errors}"
+    );
+    assert!(errors.contains("board.rs:58:14\n"), "{errors}");
+}

@@ -331,8 +331,8 @@ impl<'a> Check<'a> {
                 arguments_sent(&called.params),
             );
             let hint = if sent < required {
-                "make the new parameters optional (`T?`) and put them last: servers read an \
-                 optional argument a call leaves out as nil"
+                "make the new parameters optional (`T?`, `Option<T>` in a Rust trait) and put \
+                 them last: servers read an optional argument a call leaves out as nil"
             } else {
                 "add a method with the new parameters, and keep this one until every client has \
                  moved"

@@ -10,7 +10,8 @@
 //! builds the IR exactly as for `.rpc` files, so both front ends accept and reject the same things
 //! with the same messages. Two entry points:
 //! - [`compile_rust`] / [`compile_rust_with`]: `.rs` files (for `rpcgen extract`, `--from-rust`
-//!   and the builder), with diagnostics that point into the `.rs` files like rustc's;
+//!   and the builder), with diagnostics that point into the `.rs` files like rustc's
+//!   ([`compile_rust_mapped_with`] adds where each declaration is, for `rpcgen breaking`);
 //! - [`compile_macro_item`]: the item a proc macro was called on, lowered within the file it sits
 //!   in, with errors as `syn::Error`s at the offending tokens.
 //!
@@ -29,6 +30,7 @@ use crate::ast;
 use crate::compile::{resolve_loaded, LoadedFile};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::ir::Schema;
+use crate::locate::SourceMap;
 use crate::naming::snake_case;
 use crate::resolve;
 use crate::source::{FileId, FsLoader, SourceFiles, SourceLoader, Span};
@@ -47,6 +49,26 @@ pub fn compile_rust_with<P: AsRef<Path>>(
     loader: &dyn SourceLoader,
     paths: &[P],
 ) -> Result<Schema, Diagnostics> {
+    let (files, loaded, errors) = load_rust(loader, paths);
+    resolve_loaded(files, &loaded, errors)
+}
+
+/// Like [`compile_rust_with`], and also returns where each declaration is written in the Rust
+/// files, as [`crate::Compiler::compile_mapped`] does for `.rpc` files.
+pub fn compile_rust_mapped_with<P: AsRef<Path>>(
+    loader: &dyn SourceLoader,
+    paths: &[P],
+) -> Result<(Schema, SourceMap), Diagnostics> {
+    let (files, loaded, errors) = load_rust(loader, paths);
+    let map = SourceMap::new(files.clone(), &loaded);
+    resolve_loaded(files, &loaded, errors).map(|schema| (schema, map))
+}
+
+/// Reads, parses and lowers the Rust files, each into one package.
+fn load_rust<P: AsRef<Path>>(
+    loader: &dyn SourceLoader,
+    paths: &[P],
+) -> (SourceFiles, Vec<LoadedFile>, Vec<Diagnostic>) {
     let mut files = SourceFiles::new();
     let mut loaded = Vec::new();
     let mut errors = Vec::new();
@@ -98,7 +120,7 @@ pub fn compile_rust_with<P: AsRef<Path>>(
         loaded.push(loaded_file(file, package, items));
     }
     errors.extend(duplicate_packages(&loaded));
-    resolve_loaded(files, &loaded, errors)
+    (files, loaded, errors)
 }
 
 /// What [`compile_macro_item`] gives: the package of the macro's file, and which Rust map types
