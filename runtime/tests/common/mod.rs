@@ -11,8 +11,8 @@ use std::time::Duration;
 use futures::{StreamExt, TryStreamExt};
 use rmpv::Value;
 use rpcgen_runtime::{
-    Arguments, CallInfo, Cancellation, Client, MethodInfo, Middleware, RemoteError, Server,
-    ServerBuilder, Service,
+    Arguments, CallInfo, Cancellation, Client, MethodInfo, Middleware, ParamInfo, RemoteError,
+    Server, ServerBuilder, Service,
 };
 use serde::de::DeserializeOwned;
 
@@ -88,9 +88,16 @@ pub fn demo_service(probe: Arc<Probe>) -> Service {
             MethodInfo::new("add").doc("Adds two integers.").param("a").param("b"),
             |args| async move { Ok(args.get::<i64>(0)? + args.get::<i64>(1)?) },
         )
-        .unary(MethodInfo::new("hello").param("name"), |args| async move {
-            Ok(format!("Hello, {}", args.get::<String>(0)?))
-        })
+        .unary(
+            MethodInfo::new("hello")
+                .param("name")
+                .param_info(ParamInfo::new("greeting").optional()),
+            |args| async move {
+                let greeting = args.get::<Option<String>>(1)?;
+                let greeting = greeting.as_deref().unwrap_or("Hello");
+                Ok(format!("{greeting}, {}", args.get::<String>(0)?))
+            },
+        )
         .unary(MethodInfo::new("nothing"), |_| async { Ok(()) })
         .unary(MethodInfo::new("sleep").param("seconds"), |args| async move {
             let seconds = args.get::<f64>(0)?;

@@ -53,13 +53,14 @@ def main():
         assert echoed == value and type(echoed) is type(value), "echo %r gave %r" % (value, echoed)
         checks += 1
     assert client.add(2, 3) == 5
-    assert client.hello("py") == "Hello, py"
+    assert client.hello("py") == "Hello, py"  # The optional greeting left out reads as nil.
+    assert client.hello("py", "Hi") == "Hi, py"
     assert client.nothing() is None
     expect_remote_error(lambda: client.fail("boom"), "ValueError", "boom")
     expect_remote_error(lambda: client.nosuch(), "NameError", "nosuch")
     expect_remote_error(lambda: client.add(1), "TypeError", "`add` takes 2 arguments")
     expect_remote_error(lambda: client.add(1, "x"), "TypeError", "`b`")
-    checks += 7
+    checks += 8
     assert list(client.count(1000)) == list(range(1000)), "a 1000-item stream"
     assert list(client.count(0)) == []
     checks += 2
@@ -67,9 +68,10 @@ def main():
     assert inspected["name"] == "Demo"
     assert [arg["name"] for arg in inspected["methods"]["add"]["args"]] == ["a", "b"]
     assert inspected["methods"]["add"]["doc"] == "Adds two integers."
+    assert inspected["methods"]["hello"]["args"] == [{"name": "name"}, {"name": "greeting", "default": None}]
     assert client._zerorpc_ping() == ["pong", "Demo"]
     assert "add" in client._zerorpc_list()
-    checks += 5
+    checks += 6
     # Longer than three heartbeat intervals on both sides.
     assert client.sleep(3.5) == 3.5
     checks += 1
