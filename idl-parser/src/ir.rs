@@ -265,6 +265,18 @@ impl Schema {
     }
 }
 
+impl Method {
+    /// How many arguments a call must pass: every parameter up to the last one that is not
+    /// optional. A call may leave out the optional parameters after it: servers read them as nil,
+    /// and the Python and TypeScript clients let callers omit them.
+    pub fn required_params(&self) -> usize {
+        self.params
+            .iter()
+            .rposition(|param| !matches!(param.ty, Type::Optional(_)))
+            .map_or(0, |last| last + 1)
+    }
+}
+
 impl Type {
     /// The type as written in a `.rpc` file of `package`: `list<Ticket>`, `common.Page?`; types
     /// declared in another package are qualified with its name.

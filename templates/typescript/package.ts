@@ -171,7 +171,7 @@ export function {{ e.converter }}(value: unknown, path: string): {{ e.name }} {
 {%- endif %}
   };
 
-{{ method.doc }}  {{ method.keyword }}{{ method.name }}({% for param in method.params %}{{ param.name }}: {{ param.ts_type }}, {% endfor %}options?: rpcgen.CallOptions): {{ method.return_type }} {
+{{ method.doc }}  {{ method.keyword }}{{ method.name }}({% for param in method.params %}{{ param.name }}{{ param.omittable }}: {{ param.ts_type }}, {% endfor %}options?: rpcgen.CallOptions): {{ method.return_type }} {
     return rpcgen.{{ method.runtime_function }}(this.#connection, {{ client.name }}.#{{ method.spec }}, [{% for param in method.params %}{{ param.name }}{% if !loop.last %}, {% endif %}{% endfor %}], options);
   }
 {%- endfor %}

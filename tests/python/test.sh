@@ -15,7 +15,7 @@ if [ ! -x "$python" ]; then
 fi
 cd "$repo"
 
-echo "==> rpcgen generate --lang python (peer.rpc, cases.rpc, the shop example, the bench, stock v1)"
+echo "==> rpcgen generate --lang python (peer.rpc, cases.rpc, the shop example, the bench, stock v1 and v2)"
 rm -rf "$here/build"
 generate() {
   cargo run -q -p rpcgen -- generate --lang python --out "$here/build/$1" "$2"
@@ -25,6 +25,7 @@ generate cases_api tests/python/cases.rpc
 generate shop_api examples/shop/api/shop.rpc
 generate bench_api tests/python/bench/bench.rpc
 generate stock_v1 tests/fixtures/evolution/v1/stock.rpc
+generate stock_v2 tests/fixtures/evolution/v2/stock.rpc
 
 echo "==> building the Rust servers (shop-server, stock-v2-server)"
 cargo build -q -p rpcgen-example-shop --bin shop-server
@@ -40,6 +41,6 @@ echo "==> ruff (generated code, tests and the bench script)"
 "$python" -m ruff check --no-cache .
 "$python" -m ruff format --no-cache --check .
 echo "==> mypy --strict (generated code, tests and the bench script)"
-"$python" -m mypy --strict build/peer_api build/cases_api build/shop_api build/bench_api build/stock_v1 ./*.py bench
+"$python" -m mypy --strict build/peer_api build/cases_api build/shop_api build/bench_api build/stock_v1 build/stock_v2 ./*.py bench
 echo "==> pytest (generated clients against zerorpc-python, zerorpc-node and the Rust servers)"
 "$python" -m pytest -q -p no:cacheprovider

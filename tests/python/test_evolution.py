@@ -1,6 +1,7 @@
 """Clients generated from version 1 of the evolution fixture's stock service (tests/fixtures/evolution)
 call a Rust server of version 2, which changes it only in ways `rpcgen breaking` accepts: every call
-works, with the values version 1 expects, blocking and asyncio.
+works, with the values version 1 expects, blocking and asyncio. And the client of version 2, whose
+optional parameter at the end a call may leave out.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import pytest
 
 from conftest import CALL_TIMEOUT, Server, start_stock_v2
 from stock_v1.stock import AsyncStockClient, Item, StockClient, Summary, Unit, Unknown
+from stock_v2.stock import StockClient as StockClientV2
+from stock_v2.stock import StockItem
 
 
 @pytest.fixture
@@ -51,3 +54,12 @@ def test_the_asyncio_client_of_version_1_too(stock_v2: Server) -> None:
             assert await stock.summary() == Summary(items=1)
 
     asyncio.run(calls())
+
+
+def test_a_version_2_client_may_leave_out_the_optional_parameter_at_the_end(stock_v2: Server) -> None:
+    with StockClientV2(stock_v2.endpoint, timeout=CALL_TIMEOUT) as stock:
+        stock.put(StockItem(sku="bolt", pieces=3, shelf="B2"))
+        stock.put(StockItem(sku="nut", pieces=5, shelf=None))
+        assert [item.sku for item in stock.all()] == ["bolt", "nut"]
+        assert [item.sku for item in stock.all("B2")] == ["bolt"]
+        assert [item.sku for item in stock.all(shelf=None, timeout=10)] == ["bolt", "nut"]

@@ -188,6 +188,8 @@ pub(super) struct MethodView {
 /// One parameter of a client method.
 pub(super) struct ParamView {
     pub name: String,
+    /// `?` for the optional parameters at the end, which a call may leave out; else empty.
+    pub omittable: &'static str,
     pub ts_type: String,
     pub converter: String,
     /// The parameter's name as a string literal, for error messages.
@@ -438,13 +440,16 @@ fn escaped(name: String, reserved: &[&str]) -> String {
 
 fn method_view(schema: &Schema, renderer: &TypeRenderer, method: &Method) -> MethodView {
     let name = method_identifier(&method.name);
+    let required = method.required_params();
     let params: Vec<ParamView> = method
         .params
         .iter()
-        .map(|param| {
+        .enumerate()
+        .map(|(index, param)| {
             let name = param_identifier(&param.name);
             ParamView {
                 name_literal: string_literal(&name),
+                omittable: if index < required { "" } else { "?" },
                 ts_type: renderer.ts_type(&param.ty),
                 converter: renderer.converter(&param.ty),
                 name,

@@ -153,9 +153,12 @@ impl ModuleBuilder<'_> {
             .map(|param| member_name(NameKind::Param, &param.name, PARAM_NAMES))
             .collect();
         let mut parameters = vec!["self".to_string()];
-        for (param, python) in method.params.iter().zip(&param_names) {
+        let required = method.required_params();
+        for (index, (param, python)) in method.params.iter().zip(&param_names).enumerate() {
+            // The optional parameters at the end default to None: a call may leave them out.
+            let default = if index < required { "" } else { " = None" };
             parameters.push(format!(
-                "{python}: {}",
+                "{python}: {}{default}",
                 self.types.annotation(&param.ty, scope)
             ));
         }
