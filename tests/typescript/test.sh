@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end tests of generated TypeScript clients:
 #   1. `rpcgen generate --lang ts` writes clients for tests/fixtures/peer.rpc,
-#      examples/shop/api/shop.rpc and schemas/*.rpc into tests/typescript/build/ (ignored);
+#      examples/shop/api/shop.rpc, both versions of tests/fixtures/evolution and schemas/*.rpc
+#      into tests/typescript/build/ (ignored);
 #   2. `tsc` compiles them with the tests (strict, and stricter options);
 #   3. ruff checks the Python fixture server;
 #   4. `node --test` runs the tests against real servers: the zerorpc-python peer and fixture
