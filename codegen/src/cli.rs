@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use rpcgen_idl::compat::{breaking_changes, Side};
+use rpcgen_idl::compat::{breaking_changes, Incompatibility, Side};
 use rpcgen_idl::diagnostic::{Diagnostic, Diagnostics};
 use rpcgen_idl::locate::SourceMap;
 use rpcgen_idl::rust_front::compile_rust_mapped_with;
@@ -462,46 +462,22 @@ fn breaking(
         }
     };
     let side = |schema, called| Side { schema, called };
-    let mut found = Vec::new();
-    // Old clients of new servers; with --both-ways, new clients of old servers too.
-    for change in breaking_changes(
+    let mut found: Vec<(Incompatibility, Clients)> = breaking_changes(
         side(&old_schema, "old clients"),
         side(&new_schema, "new servers"),
-    ) {
-        let (in_old, in_new) = (change.in_clients.clone(), change.in_servers.clone());
-        found.push((change, in_old, in_new));
-    }
+    )
+    .into_iter()
+    .map(|change| (change, Clients::Old))
+    .collect();
     if both_ways {
-        for change in breaking_changes(
+        let changes = breaking_changes(
             side(&new_schema, "new clients"),
             side(&old_schema, "old servers"),
-        ) {
-            let (in_old, in_new) = (change.in_servers.clone(), change.in_clients.clone());
-            found.push((change, in_old, in_new));
-        }
+        );
+        found.extend(changes.into_iter().map(|change| (change, Clients::New)));
     }
-    for (change, in_old, in_new) in &found {
-        // Points at the change in the new version, or at what is gone in the old one.
-        let place = in_new
-            .as_ref()
-            .and_then(|declaration| new_map.place(declaration))
-            .map(|place| (&new_map, place, "in the new version"))
-            .or_else(|| {
-                in_old
-                    .as_ref()
-                    .and_then(|declaration| old_map.place(declaration))
-                    .map(|place| (&old_map, place, "in the old version"))
-            });
-        let mut error = Diagnostic::error(change.to_string());
-        let mut files = SourceFiles::new();
-        if let Some((map, (file, span), label)) = place {
-            error = error.primary(file, span, label);
-            files = map.files().clone();
-        }
-        if let Some(hint) = &change.hint {
-            error = error.help(hint.clone());
-        }
-        reporter.report(&Diagnostics::new(files, vec![error]));
+    for (change, clients) in &found {
+        reporter.report(&located(change, *clients, &old_map, &new_map));
     }
     if !found.is_empty() {
         let count = found.len();
@@ -512,6 +488,47 @@ fn breaking(
         );
     }
     found.is_empty()
+}
+
+/// Which version the clients of a compatibility check were generated from.
+#[derive(Debug, Clone, Copy)]
+enum Clients {
+    /// Old clients of new servers.
+    Old,
+    /// New clients of old servers (`--both-ways`).
+    New,
+}
+
+/// A breaking change as an error that points at it in the new version, or at what is gone in the
+/// old one.
+fn located(
+    change: &Incompatibility,
+    clients: Clients,
+    old_map: &SourceMap,
+    new_map: &SourceMap,
+) -> Diagnostics {
+    let (in_old, in_new) = match clients {
+        Clients::Old => (&change.in_clients, &change.in_servers),
+        Clients::New => (&change.in_servers, &change.in_clients),
+    };
+    let place_in = |map: &SourceMap, declaration: &Option<_>| {
+        declaration
+            .as_ref()
+            .and_then(|declaration| map.place(declaration))
+    };
+    let place = place_in(new_map, in_new)
+        .map(|place| (new_map, place, "in the new version"))
+        .or_else(|| place_in(old_map, in_old).map(|place| (old_map, place, "in the old version")));
+    let mut error = Diagnostic::error(change.to_string());
+    let mut files = SourceFiles::new();
+    if let Some((map, (file, span), label)) = place {
+        error = error.primary(file, span, label);
+        files = map.files().clone();
+    }
+    if let Some(hint) = &change.hint {
+        error = error.help(hint.clone());
+    }
+    Diagnostics::new(files, vec![error])
 }
 
 fn fmt(reporter: &Reporter, check_only: bool, files: &[PathBuf]) -> bool {
