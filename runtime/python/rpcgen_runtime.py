@@ -663,18 +663,18 @@ class _Connection:
     def _send_on(self, channel: _Channel, name: str, args: list[Any]) -> None:
         """Sends a heartbeat or a credit on a registered ``channel``, to the server that has it.
 
-        Ends the call when the socket refuses the event: a lost credit would stall a stream.
+        Ends the call in ``LostRemote`` when the socket refuses the event (a lost credit would
+        stall a stream): with several servers, the server is not connected; with one, ZeroMQ's
+        queue to it is full, so it has not been reading.
         """
         server = channel.server
         event = _encode_channel_event(_new_message_id(), channel.id, name, args)
         if server is None or self._send(server, event):
             return
         del self._channels[channel.id]
-        endpoint, waiting = self.endpoints[server], f"while waiting for {channel.method!r}"
-        if len(self._sockets) > 1:
-            channel.fail(LostRemote(f"lost the remote at {endpoint}: it went away {waiting}"))
-        else:
-            channel.fail(RpcError(f"cannot send to {endpoint}: its queue is full {waiting}"))
+        why = "it went away" if len(self._sockets) > 1 else "its queue is full, it is not reading"
+        where = f"lost the remote at {self.endpoints[server]}"
+        channel.fail(LostRemote(f"{where}: {why}, while waiting for {channel.method!r}"))
 
     def _send_credit(self, channel: _Channel, count: int) -> None:
         if self._channels.get(channel.id) is channel:
