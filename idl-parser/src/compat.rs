@@ -347,17 +347,13 @@ impl<'a> Check<'a> {
         for error in &called.throws {
             let served_error = served.throws.iter().find(|e| e.name == error.name);
             if let Some(served_error) = served_error {
-                let type_declaration = |name: &TypeName| Declaration::Type {
-                    package: name.package.clone(),
-                    name: name.name.clone(),
-                };
                 let at = At {
                     place,
                     role: "error",
                     path: error.name.clone(),
                     declared: Declared {
-                        clients: Some(type_declaration(error)),
-                        servers: Some(type_declaration(served_error)),
+                        clients: Some(Declaration::of_type(error)),
+                        servers: Some(Declaration::of_type(served_error)),
                     },
                 };
                 self.named(Flow::ToClients, error, served_error, &at);
@@ -518,13 +514,8 @@ impl<'a> Check<'a> {
                     kind_name(read_kind),
                     read.idl_text(&self.package),
                 );
-                let type_declaration = |name: &TypeName| {
-                    Some(Declaration::Type {
-                        package: name.package.clone(),
-                        name: name.name.clone(),
-                    })
-                };
-                let declared = Self::declared(flow, type_declaration(read), type_declaration(sent));
+                let (read, sent) = (Declaration::of_type(read), Declaration::of_type(sent));
+                let declared = Self::declared(flow, Some(read), Some(sent));
                 self.report_at(at, declared, problem, widening_hint(flow));
             }
         }

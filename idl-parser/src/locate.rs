@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use crate::ast;
 use crate::compile::LoadedFile;
+use crate::ir::TypeName;
 use crate::source::{FileId, SourceFiles, Span};
 
 /// A declaration of a schema, named as in the IR (IDL names, not wire names).
@@ -77,6 +78,16 @@ pub enum Declaration {
         /// The method.
         method: String,
     },
+}
+
+impl Declaration {
+    /// The declaration of a user type.
+    pub fn of_type(name: &TypeName) -> Declaration {
+        Declaration::Type {
+            package: name.package.clone(),
+            name: name.name.clone(),
+        }
+    }
 }
 
 /// The files a schema was compiled from, and where each of its declarations is in them.

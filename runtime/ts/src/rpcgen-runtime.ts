@@ -682,7 +682,7 @@ export class Client {
       channel.fail(
         isRefusal(error)
           ? new LostRemoteError(`lost remote: ${server.endpoint} went away during ${channel.call}`)
-          : new RpcError(`cannot send to ${server.endpoint}: ${messageOf(error)}`),
+          : sendFailure(server, error),
       );
     });
   }
@@ -797,7 +797,7 @@ export class Client {
     } else {
       channel.taken();
       only.send(request).catch((error: unknown) => {
-        channel.fail(new RpcError(`cannot send to ${only.endpoint}: ${messageOf(error)}`));
+        channel.fail(sendFailure(only, error));
       });
     }
     return channel;
@@ -842,7 +842,7 @@ export class Client {
         if (isRefusal(error)) {
           continue;
         }
-        open.channel.fail(new RpcError(`cannot send to ${server.endpoint}: ${messageOf(error)}`));
+        open.channel.fail(sendFailure(server, error));
         return true;
       }
       this.turn = (index + 1) % count;
@@ -938,6 +938,11 @@ export class Client {
       server.socket.close();
     }
   }
+}
+
+/** The error that ends a call when sending to `server` failed with `error`. */
+function sendFailure(server: ServerLink, error: unknown): RpcError {
+  return new RpcError(`cannot send to ${server.endpoint}: ${messageOf(error)}`);
 }
 
 /** Whether a send failed because a socket of a client of several servers is not connected. */
