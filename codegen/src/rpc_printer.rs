@@ -20,8 +20,13 @@ pub fn print(schema: &Schema) -> Vec<GeneratedFile> {
     schema
         .packages
         .iter()
-        .map(|package| GeneratedFile::new(format!("{}.rpc", package.name), print_package(package)))
+        .map(|package| GeneratedFile::new(file_name(&package.name), print_package(package)))
         .collect()
+}
+
+/// The name of the file a package is printed into, which is also how other files import it.
+pub fn file_name(package: &str) -> String {
+    format!("{package}.rpc")
 }
 
 /// The canonical `.rpc` text of one package.
@@ -30,7 +35,7 @@ pub fn print_package(package: &Package) -> String {
     docs(&mut text, &package.docs, 0);
     let _ = writeln!(text, "package {};", package.name);
     for import in &package.imports {
-        let _ = writeln!(text, "import \"{import}.rpc\";");
+        let _ = writeln!(text, "import \"{}\";", file_name(import));
     }
     for def in &package.types {
         text.push('\n');
@@ -46,7 +51,7 @@ pub fn print_package(package: &Package) -> String {
         }
         text.push_str("}\n");
     }
-    rpcgen_idl::format_source(format!("{}.rpc", package.name), &text)
+    rpcgen_idl::format_source(file_name(&package.name), &text)
         .unwrap_or_else(|errors| panic!("the .rpc printer printed invalid text:\n{errors}\n{text}"))
 }
 
@@ -183,9 +188,9 @@ fn method(text: &mut String, package: &str, method: &Method) {
 
 /// A timeout in the largest unit that keeps it whole: `1m`, `30s`, `250ms`.
 fn duration(milliseconds: u64) -> String {
-    if milliseconds % 60_000 == 0 {
+    if milliseconds.is_multiple_of(60_000) {
         format!("{}m", milliseconds / 60_000)
-    } else if milliseconds % 1000 == 0 {
+    } else if milliseconds.is_multiple_of(1000) {
         format!("{}s", milliseconds / 1000)
     } else {
         format!("{milliseconds}ms")

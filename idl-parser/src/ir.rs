@@ -275,9 +275,55 @@ impl Method {
             .rposition(|param| !matches!(param.ty, Type::Optional(_)))
             .map_or(0, |last| last + 1)
     }
+
+    /// Calls `visit` with every user type the method mentions: in its parameters, its result and
+    /// its `throws` list.
+    pub fn for_each_named(&self, visit: &mut impl FnMut(&TypeName)) {
+        for param in &self.params {
+            param.ty.for_each_named(visit);
+        }
+        if let Returns::Value(ty) | Returns::Stream(ty) = &self.returns {
+            ty.for_each_named(visit);
+        }
+        self.throws.iter().for_each(visit);
+    }
+}
+
+impl TypeDef {
+    /// The types of its fields, or of its variants' contents, in declaration order.
+    pub fn member_types(&self) -> Vec<&Type> {
+        fn field_types(fields: &[Field]) -> Vec<&Type> {
+            fields.iter().map(|field| &field.ty).collect()
+        }
+        match &self.kind {
+            TypeKind::Struct { fields } | TypeKind::Error { fields } => field_types(fields),
+            TypeKind::Enum { variants } => variants
+                .iter()
+                .flat_map(|variant| match &variant.data {
+                    VariantData::Unit => Vec::new(),
+                    VariantData::Tuple { items } => items.iter().collect(),
+                    VariantData::Struct { fields } => field_types(fields),
+                })
+                .collect(),
+        }
+    }
 }
 
 impl Type {
+    /// Calls `visit` with every user type this type mentions (`list<Ticket?>` mentions
+    /// `Ticket`).
+    pub fn for_each_named(&self, visit: &mut impl FnMut(&TypeName)) {
+        match self {
+            Type::List(inner) | Type::Optional(inner) => inner.for_each_named(visit),
+            Type::Map { key, value } => {
+                key.for_each_named(visit);
+                value.for_each_named(visit);
+            }
+            Type::Named(name) => visit(name),
+            _ => {}
+        }
+    }
+
     /// The type as written in a `.rpc` file of `package`: `list<Ticket>`, `common.Page?`; types
     /// declared in another package are qualified with its name.
     pub fn idl_text(&self, package: &str) -> String {

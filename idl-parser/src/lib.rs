@@ -5,7 +5,8 @@
 //! - [`rust_front`]: the same IR from annotated Rust traits and types (`#[rpcgen::service]`).
 //! - [`format_source`]: the canonical formatting of one file, comments kept.
 //! - [`compat`]: which changes between two versions of a schema break deployed programs;
-//!   [`locate`]: where each declaration of a compiled schema is written.
+//!   [`locate`]: where each declaration of a compiled schema is written; [`contract`]: the part
+//!   of a schema one service's callers need.
 //! - [`ir`]: the schema every backend consumes; [`naming`]: how IDL names become identifiers in
 //!   each target language.
 //!
@@ -15,6 +16,7 @@
 #![warn(missing_docs)]
 
 pub mod compat;
+pub mod contract;
 pub mod diagnostic;
 pub mod ir;
 pub mod locate;

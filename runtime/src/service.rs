@@ -411,7 +411,19 @@ pub(crate) struct Method {
 pub struct Service {
     name: String,
     doc: Option<String>,
+    contract: Option<Contract>,
     methods: BTreeMap<String, Method>,
+}
+
+/// The definition a service was generated from, as text files, which `_zerorpc_inspect` hands to
+/// callers (`rpcgen pull` writes them out). The runtime does not read them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contract {
+    /// The name of the file that declares the service.
+    pub root: String,
+    /// Every file of the definition, by name, the root included: the files it imports, then the
+    /// root.
+    pub files: Vec<(String, String)>,
 }
 
 /// Encodes the result of `method`, or explains why it cannot be sent.
@@ -489,6 +501,7 @@ impl Service {
         Self {
             name: name.into(),
             doc: None,
+            contract: None,
             methods: BTreeMap::new(),
         }
     }
@@ -497,6 +510,32 @@ impl Service {
     pub fn doc(mut self, doc: impl Into<String>) -> Self {
         self.doc = Some(doc.into());
         self
+    }
+
+    /// Sets the definition the service was generated from: `files` by name, `root` the one that
+    /// declares the service. Generated code passes its `.rpc` contract here.
+    pub fn contract<N, T>(
+        mut self,
+        root: impl Into<String>,
+        files: impl IntoIterator<Item = (N, T)>,
+    ) -> Self
+    where
+        N: Into<String>,
+        T: Into<String>,
+    {
+        self.contract = Some(Contract {
+            root: root.into(),
+            files: files
+                .into_iter()
+                .map(|(name, text)| (name.into(), text.into()))
+                .collect(),
+        });
+        self
+    }
+
+    /// The definition set with [`Service::contract`].
+    pub(crate) fn published_contract(&self) -> Option<&Contract> {
+        self.contract.as_ref()
     }
 
     /// The service's name.

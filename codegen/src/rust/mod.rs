@@ -25,10 +25,12 @@ use std::fmt;
 
 use proc_macro2::TokenStream;
 use quote::quote;
+use rpcgen_idl::contract::service_contract;
 use rpcgen_idl::ir::{Package, Schema, TypeKind};
 use rpcgen_idl::naming::NameKind;
 
 use crate::output::GeneratedFile;
+use crate::rpc_printer;
 use facts::SchemaFacts;
 use mapping::TypeMapper;
 use names::ServiceNames;
@@ -265,7 +267,13 @@ fn package_file(
         .iter()
         .map(|def| types::type_definition(&types, def));
     let services = package.services.iter().map(|service| {
-        let server = service::server_side(&types, service);
+        let contract = service_contract(schema, &package.name, &service.name)
+            .expect("the service is in the schema");
+        let contract = service::ContractFiles {
+            root: rpc_printer::file_name(&package.name),
+            files: rpc_printer::print(&contract),
+        };
+        let server = service::server_side(&types, service, &contract);
         let client = client::client(&types, service);
         quote!(#server #client)
     });

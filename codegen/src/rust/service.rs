@@ -13,12 +13,26 @@ use quote::quote;
 use rpcgen_idl::ir::{Method, Returns, Service, Type, TypeName};
 use rpcgen_idl::naming::NameKind;
 
+use crate::output::GeneratedFile;
+
 use super::docs::{deprecated_attribute, doc_attributes, generated_doc, plain_text};
 use super::mapping::{PreludeName, TypeMapper};
 use super::names::{self, ServiceNames, CALL_VARIANT};
 
+/// The `.rpc` files of a service's contract (`rpcgen_idl::contract`), which its server publishes.
+pub(super) struct ContractFiles {
+    /// The name of the file that declares the service.
+    pub root: String,
+    /// Every file, the root included.
+    pub files: Vec<GeneratedFile>,
+}
+
 /// The trait, the error enums and the service function of one service.
-pub(super) fn server_side(types: &TypeMapper, service: &Service) -> TokenStream {
+pub(super) fn server_side(
+    types: &TypeMapper,
+    service: &Service,
+    contract: &ContractFiles,
+) -> TokenStream {
     let names = ServiceNames::new(&service.name);
     let trait_definition = service_trait(types, service, &names);
     let error_enums = service
@@ -26,7 +40,7 @@ pub(super) fn server_side(types: &TypeMapper, service: &Service) -> TokenStream 
         .iter()
         .filter(|method| !method.throws.is_empty())
         .map(|method| error_enum(types, &names, method));
-    let service_function = service_function(types, service, &names);
+    let service_function = service_function(types, service, &names, contract);
     quote! {
         #trait_definition
         #(#error_enums)*
@@ -303,7 +317,24 @@ fn registration(types: &TypeMapper, method: &Method) -> TokenStream {
     }
 }
 
-fn service_function(types: &TypeMapper, service: &Service, names: &ServiceNames) -> TokenStream {
+/// `.contract(…)`: the `.rpc` files, each text a `concat!` of its lines so that the generated
+/// code stays readable.
+fn contract_setter(contract: &ContractFiles) -> TokenStream {
+    let root = &contract.root;
+    let files = contract.files.iter().map(|file| {
+        let name = file.path.display().to_string();
+        let lines = file.contents.split_inclusive('\n');
+        quote!((#name, ::core::concat!(#(#lines),*)))
+    });
+    quote!(.contract(#root, [#(#files),*]))
+}
+
+fn service_function(
+    types: &TypeMapper,
+    service: &Service,
+    names: &ServiceNames,
+    contract: &ContractFiles,
+) -> TokenStream {
     let function = names::made_up(&names.service_fn);
     let trait_ident = names::made_up(&names.trait_name);
     let deprecated = deprecated_attribute(service.deprecated.as_ref());
@@ -319,12 +350,13 @@ fn service_function(types: &TypeMapper, service: &Service, names: &ServiceNames)
         .methods
         .iter()
         .map(|method| registration(types, method));
+    let contract = contract_setter(contract);
     quote! {
         #docs
         #deprecated
         pub fn #function<S: #trait_ident>(implementation: S) -> ::rpcgen_runtime::Service {
             ::rpcgen_runtime::generated_support::ServiceBuilder::new(
-                ::rpcgen_runtime::Service::new(#wire_name) #doc,
+                ::rpcgen_runtime::Service::new(#wire_name) #doc #contract,
                 implementation,
             )
             #(#registrations)*

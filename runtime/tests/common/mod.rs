@@ -73,6 +73,9 @@ fn wait_until_cancelled(cancellation: &Cancellation, probe: &Probe) -> Result<()
     Ok(())
 }
 
+/// The contract the demo service publishes (a part of it: the runtime does not read it).
+const DEMO_CONTRACT: &str = "package demo;\n\nservice Demo {\n    add(a: i64, b: i64) -> i64;\n}\n";
+
 /// The service the tests call.
 pub fn demo_service(probe: Arc<Probe>) -> Service {
     let produced = probe.clone();
@@ -81,6 +84,8 @@ pub fn demo_service(probe: Arc<Probe>) -> Service {
     let offloading = probe;
     Service::new("Demo")
         .doc("A service for tests.")
+        // What generated code registers; foreign clients must take the extra inspect key.
+        .contract("demo.rpc", [("demo.rpc", DEMO_CONTRACT)])
         .unary(MethodInfo::new("echo").param("value"), |args| async move {
             args.get::<Value>(0)
         })

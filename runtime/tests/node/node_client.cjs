@@ -101,6 +101,8 @@ async function main() {
     ["a", "b"],
   );
   assert.equal(inspected.methods.add.doc, "Adds two integers.");
+  assert.equal(inspected.contract.root, "demo.rpc");
+  assert.ok(inspected.contract.files["demo.rpc"].includes("service Demo {"));
   assert.deepEqual(await call("_zerorpc_ping"), ["pong", "Demo"]);
   assert.ok((await call("_zerorpc_list")).includes("add"));
   checks += 5;

@@ -69,6 +69,8 @@ def main():
     assert [arg["name"] for arg in inspected["methods"]["add"]["args"]] == ["a", "b"]
     assert inspected["methods"]["add"]["doc"] == "Adds two integers."
     assert inspected["methods"]["hello"]["args"] == [{"name": "name"}, {"name": "greeting", "default": None}]
+    assert inspected["contract"]["root"] == "demo.rpc"
+    assert "service Demo {" in inspected["contract"]["files"]["demo.rpc"]
     assert client._zerorpc_ping() == ["pong", "Demo"]
     assert "add" in client._zerorpc_list()
     checks += 6
