@@ -74,7 +74,7 @@ error Failure{index} {{
         for method in 0..METHODS_PER_SERVICE {
             let number = service * METHODS_PER_SERVICE + method;
             let record = number % TYPES_PER_KIND;
-            let returns = if number % 2 == 0 {
+            let returns = if number.is_multiple_of(2) {
                 format!("Record{record}")
             } else {
                 format!("stream<Change{record}>")

@@ -44,6 +44,7 @@ fn every_command_has_help() {
         &["ir", "--help"],
         &["fmt", "--help"],
         &["breaking", "--help"],
+        &["pull", "--help"],
     ] {
         let output = rpcgen(args);
         assert_eq!(output.status.code(), Some(0), "{args:?}");

@@ -91,7 +91,7 @@ pub(super) fn client(types: &TypeMapper, service: &Service) -> TokenStream {
 
 /// "30 s" or "250 ms".
 fn human_duration(milliseconds: u64) -> String {
-    if milliseconds % 1000 == 0 {
+    if milliseconds.is_multiple_of(1000) {
         format!("{} s", milliseconds / 1000)
     } else {
         format!("{milliseconds} ms")

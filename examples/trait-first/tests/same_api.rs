@@ -1,6 +1,6 @@
 //! The trait in `src/board.rs` and the file `api/board.rpc` have the same content: they compile to
 //! the same IR and generate the same Rust, and `rpcgen extract` turns the trait into an `.rpc`
-//! file with that IR too.
+//! file with that IR too, which is also what `rpcgen pull` gets from a running board server.
 
 use std::path::{Path, PathBuf};
 
@@ -44,4 +44,28 @@ fn extract_writes_an_rpc_file_with_the_same_ir() {
         .compile(&["board.rpc"])
         .unwrap_or_else(|errors| panic!("{errors}"));
     assert_eq!(compiled, from_rpc());
+}
+
+#[tokio::test]
+async fn a_board_server_publishes_the_contract_that_rpcgen_pull_writes() {
+    use rpcgen_codegen::pull::{pull, Origin, PullOptions};
+    use rpcgen_example_trait_first::{board, Notes};
+
+    let server =
+        rpcgen_runtime::Server::bind("tcp://127.0.0.1:0", board::board_service(Notes::new()))
+            .await
+            .unwrap();
+    let pulled = pull(server.endpoint(), &PullOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(pulled.origin, Origin::Contract);
+    let [file] = &pulled.files[..] else {
+        panic!("one file: {:?}", pulled.files)
+    };
+    let loader = rpcgen_idl::MemoryLoader::new().with_file(&file.path, &file.contents);
+    let compiled = rpcgen_idl::Compiler::with_loader(loader)
+        .compile(&[&file.path])
+        .unwrap_or_else(|errors| panic!("{errors}"));
+    assert_eq!(compiled, from_rpc());
+    server.shutdown().await;
 }

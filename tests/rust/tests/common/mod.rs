@@ -101,16 +101,33 @@ pub async fn run_python(script: &str, args: &[&str]) -> String {
 /// Starts the real zerorpc-python peer (`tests/fixtures/zerorpc_peer.py`) and returns it with its
 /// endpoint; it stops when the returned child is dropped.
 pub async fn python_peer() -> (Child, String) {
-    let mut child = Command::new(python())
-        .arg(workspace().join("tests/fixtures/zerorpc_peer.py"))
+    start_peer(python(), "tests/fixtures/zerorpc_peer.py").await
+}
+
+/// Starts the real zerorpc-node peer (`tests/fixtures/zerorpc_node_peer.cjs`), like
+/// [`python_peer`].
+pub async fn node_peer() -> (Child, String) {
+    let zerorpc = workspace().join("node_modules/zerorpc/package.json");
+    assert!(
+        zerorpc.exists(),
+        "zerorpc-node is not installed ({} is missing): run scripts/test.sh once (it runs npm ci)",
+        zerorpc.display()
+    );
+    start_peer("node".into(), "tests/fixtures/zerorpc_node_peer.cjs").await
+}
+
+/// Runs a peer script of the repository with 1 s heartbeats and waits for its `READY <endpoint>`.
+async fn start_peer(program: PathBuf, script: &str) -> (Child, String) {
+    let mut child = Command::new(&program)
+        .arg(workspace().join(script))
         .args(["--heartbeat", "1"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        // zerorpc-python logs every ERR it sends with a traceback; keep test output readable.
+        // The zerorpc servers log every ERR they send with a stack; keep test output readable.
         .stderr(Stdio::null())
         .kill_on_drop(true)
         .spawn()
-        .expect("the zerorpc-python peer starts");
+        .unwrap_or_else(|error| panic!("{script} starts with {}: {error}", program.display()));
     let mut stdout = BufReader::new(child.stdout.take().expect("stdout is piped"));
     let mut line = String::new();
     tokio::time::timeout(CHILD_LIMIT, stdout.read_line(&mut line))
