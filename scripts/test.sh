@@ -15,6 +15,9 @@ cargo fmt --all -- --check
 step "cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
+step "cargo doc (broken intra-doc links are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
+
 step "Rust tests (unit, golden snapshots, end to end, interop with zerorpc-python and zerorpc-node)"
 # INSTA_UPDATE=no: a snapshot that differs fails the run and never writes a new snapshot file.
 INSTA_UPDATE=no cargo test --workspace

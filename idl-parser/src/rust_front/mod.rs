@@ -5,8 +5,8 @@
 //! the `package = "…"` option of a service, else by the file (`shop.rs` → `shop`; `lib.rs`,
 //! `main.rs` and `mod.rs` by their folder, or by the crate's folder for `src/`).
 //!
-//! Lowering turns the Rust items into the `.rpc` syntax tree ([`lower`], [`service`], [`types`],
-//! [`options`]), checking only what `.rpc` syntax cannot express; then the resolver checks and
+//! Lowering turns the Rust items into the `.rpc` syntax tree (modules `lower`, `service`, `types`,
+//! `options`), checking only what `.rpc` syntax cannot express; then the resolver checks and
 //! builds the IR exactly as for `.rpc` files, so both front ends accept and reject the same things
 //! with the same messages. Two entry points:
 //! - [`compile_rust`] / [`compile_rust_with`]: `.rs` files (for `rpcgen extract`, `--from-rust`
