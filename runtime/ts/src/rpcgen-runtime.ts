@@ -174,9 +174,13 @@ function mapKeyToProperty(key: unknown): string | number {
 }
 
 /** A short, safe description of a value for error messages. */
-function describe(value: unknown): string {
-  const rendered = inspect(value, { depth: 1, breakLength: Infinity });
-  return rendered.length > 80 ? `${rendered.slice(0, 77)}...` : rendered;
+function describe(value: unknown, maxChars = 80, depth = 1): string {
+  return cut(inspect(value, { depth, breakLength: Infinity }), maxChars);
+}
+
+/** `text`, cut to `maxChars` characters with `...` at the end when it is longer. */
+function cut(text: string, maxChars: number): string {
+  return text.length > maxChars ? `${text.slice(0, maxChars - 3)}...` : text;
 }
 
 /** The message of anything thrown. */
@@ -534,6 +538,32 @@ const UNSENT_RETRY_MS = 20;
  */
 export type RequestHeader = (method: string) => Readonly<Record<string, unknown>>;
 
+/**
+ * How a request ended, for {@link ClientOptions.afterRequest}: the value it returned, the start of
+ * a stream (for a stream the record is made at its first reply), or the error it failed with.
+ */
+export type RequestOutcome =
+  | { readonly kind: "returned"; readonly value: unknown }
+  | { readonly kind: "stream" }
+  | { readonly kind: "failed"; readonly error: unknown };
+
+/** A request that ended, as {@link ClientOptions.afterRequest} sees it. */
+export interface RequestRecord {
+  /** The method called. */
+  readonly method: string;
+  /** The arguments as sent. */
+  readonly args: readonly unknown[];
+  /** The server that had the request; `undefined` when none took it (several servers, all down). */
+  readonly endpoint: string | undefined;
+  /** How it ended. */
+  readonly outcome: RequestOutcome;
+  /** Milliseconds from the request to its end (for a stream: to its first reply). */
+  readonly elapsedMs: number;
+}
+
+/** A client's {@link ClientOptions.afterRequest} hook. */
+export type AfterRequest = (record: RequestRecord) => void;
+
 /** Settings of a {@link Client}. */
 export interface ClientOptions {
   /**
@@ -554,6 +584,13 @@ export interface ClientOptions {
    * say. The protocol's own keys (`message_id`, `v`, `response_to`) are ignored.
    */
   readonly requestHeader?: RequestHeader;
+  /**
+   * Called once for every request that was sent, when it ends (for a stream: at its first reply),
+   * with its method, arguments, server, outcome and duration: for logging ({@link logRequests}) or
+   * metrics. An exception it throws does not change the call's outcome; it is reported as a
+   * process warning.
+   */
+  readonly afterRequest?: AfterRequest;
 }
 
 /** Settings of one call or stream. */
@@ -618,6 +655,7 @@ export class Client {
   private readonly heartbeatMs: number;
   private readonly timeoutMs: number | null;
   private readonly requestHeader: RequestHeader | undefined;
+  private readonly afterRequest: AfterRequest | undefined;
   /** Where the search for the next call's server starts. */
   private turn = 0;
   private receiving = false;
@@ -637,10 +675,13 @@ export class Client {
     this.endpoint = this.endpoints[0] ?? "";
     this.heartbeatMs = secondsToMs(options.heartbeatSeconds ?? DEFAULT_HEARTBEAT_SECONDS, "heartbeatSeconds");
     this.timeoutMs = timeLimitMs(options.timeoutSeconds, DEFAULT_TIMEOUT_SECONDS * 1000);
-    if (options.requestHeader !== undefined && typeof options.requestHeader !== "function") {
-      throw new TypeError(`requestHeader must be a function, got ${describe(options.requestHeader)}`);
+    for (const hook of ["requestHeader", "afterRequest"] as const) {
+      if (options[hook] !== undefined && typeof options[hook] !== "function") {
+        throw new TypeError(`${hook} must be a function, got ${describe(options[hook])}`);
+      }
     }
     this.requestHeader = options.requestHeader;
+    this.afterRequest = options.afterRequest;
     for (const each of this.endpoints) {
       this.servers.push(this.connectTo(each));
     }
@@ -702,22 +743,17 @@ export class Client {
    * carry.
    */
   async call<T = unknown>(method: string, args: readonly unknown[], options: CallOptions = {}): Promise<T> {
-    const channel = this.openChannel(method, args, options);
+    const open = this.openChannel(method, args, options);
+    const ended = this.requestEnded(method, args, open);
     try {
-      const reply = await channel.next();
-      switch (reply.name) {
-        case "OK":
-          return okValue(reply) as T;
-        case "ERR":
-          throw remoteErrorOf(reply.args);
-        case "STREAM":
-        case "STREAM_DONE":
-          throw new ProtocolError(`${channel.call} answered with a stream: use stream()`);
-        default:
-          throw unexpectedReply(reply, channel.call);
-      }
+      const value = await replyValue(open.channel);
+      ended({ kind: "returned", value });
+      return value as T;
+    } catch (error) {
+      ended({ kind: "failed", error });
+      throw error;
     } finally {
-      channel.close();
+      open.channel.close();
     }
   }
 
@@ -731,32 +767,26 @@ export class Client {
     args: readonly unknown[],
     options: CallOptions = {},
   ): AsyncGenerator<T, void, undefined> {
-    const channel = this.openChannel(method, args, options);
+    const open = this.openChannel(method, args, options);
+    const ended = this.requestEnded(method, args, open);
+    const items = channelItems(open.channel) as AsyncGenerator<T, void, undefined>;
     try {
-      for (;;) {
-        const reply = await channel.next();
-        switch (reply.name) {
-          case "STREAM":
-            yield reply.args as T;
-            break;
-          case "STREAM_DONE":
-            return;
-          case "OK": {
-            // A zerorpc-node server ends a stream that sent no item with OK [last item or nil].
-            const last = okValue(reply);
-            if (last !== null) {
-              yield last as T;
-            }
-            return;
-          }
-          case "ERR":
-            throw remoteErrorOf(reply.args);
-          default:
-            throw unexpectedReply(reply, channel.call);
-        }
+      let first: IteratorResult<T, void>;
+      try {
+        first = await items.next();
+      } catch (error) {
+        ended({ kind: "failed", error });
+        throw error;
       }
+      ended({ kind: "stream" });
+      if (first.done === true) {
+        return;
+      }
+      yield first.value;
+      yield* items;
     } finally {
-      channel.close();
+      // Closes the channel when the caller leaves before the end.
+      await items.return();
     }
   }
 
@@ -771,8 +801,28 @@ export class Client {
     this.shutDown((call) => new ClientClosedError(`the client was closed while waiting for ${call}`));
   }
 
+  /**
+   * What reports a request's end to {@link ClientOptions.afterRequest}: call it once, with the
+   * outcome. An exception of the hook is reported as a process warning, not thrown.
+   */
+  private requestEnded(method: string, args: readonly unknown[], open: OpenCall): (outcome: RequestOutcome) => void {
+    const hook = this.afterRequest;
+    if (hook === undefined) {
+      return () => {};
+    }
+    const started = performance.now();
+    return (outcome) => {
+      const record = { method, args, endpoint: open.server?.endpoint, outcome, elapsedMs: performance.now() - started };
+      try {
+        hook(record);
+      } catch (error) {
+        process.emitWarning(`the afterRequest hook failed on ${method}: ${messageOf(error)}`, "RpcgenWarning");
+      }
+    };
+  }
+
   /** Opens a channel for a call and sends its request. */
-  private openChannel(method: string, args: readonly unknown[], options: CallOptions): Channel {
+  private openChannel(method: string, args: readonly unknown[], options: CallOptions): OpenCall {
     if (this.closed) {
       throw new ClientClosedError(`cannot call ${describeCall(method, this.endpoint)}: the client is closed`);
     }
@@ -800,7 +850,7 @@ export class Client {
         channel.fail(sendFailure(only, error));
       });
     }
-    return channel;
+    return open;
   }
 
   /**
@@ -955,6 +1005,52 @@ function describeCall(method: string, endpoint: string): string {
   return `"${method}" on ${endpoint}`;
 }
 
+/** The value a call's reply carries, or the error it stands for. */
+async function replyValue(channel: Channel): Promise<unknown> {
+  const reply = await channel.next();
+  switch (reply.name) {
+    case "OK":
+      return okValue(reply);
+    case "ERR":
+      throw remoteErrorOf(reply.args);
+    case "STREAM":
+    case "STREAM_DONE":
+      throw new ProtocolError(`${channel.call} answered with a stream: use stream()`);
+    default:
+      throw unexpectedReply(reply, channel.call);
+  }
+}
+
+/** The items of a stream's replies, up to its end or its error; closes the channel when done. */
+async function* channelItems(channel: Channel): AsyncGenerator<unknown, void, undefined> {
+  try {
+    for (;;) {
+      const reply = await channel.next();
+      switch (reply.name) {
+        case "STREAM":
+          yield reply.args;
+          break;
+        case "STREAM_DONE":
+          return;
+        case "OK": {
+          // A zerorpc-node server ends a stream that sent no item with OK [last item or nil].
+          const last = okValue(reply);
+          if (last !== null) {
+            yield last;
+          }
+          return;
+        }
+        case "ERR":
+          throw remoteErrorOf(reply.args);
+        default:
+          throw unexpectedReply(reply, channel.call);
+      }
+    }
+  } finally {
+    channel.close();
+  }
+}
+
 /** The value of an `OK` reply (`[value]`). */
 function okValue(reply: DecodedEvent): unknown {
   if (!Array.isArray(reply.args)) {
@@ -997,6 +1093,48 @@ function timeLimitMs(seconds: number | null | undefined, fallbackMs: number | nu
     return fallbackMs;
   }
   return seconds === null ? null : secondsToMs(seconds, "timeoutSeconds");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Logging requests
+// ---------------------------------------------------------------------------------------------
+
+/** Settings of {@link logRequests}. */
+export interface LogRequestsOptions {
+  /** Where the line of a request that returned (or started a stream) goes; default `console.info`. */
+  readonly info?: (line: string) => void;
+  /** Where the line of a request that failed goes; default `console.warn`. */
+  readonly warn?: (line: string) => void;
+  /** How many characters of the arguments, and of the result, a line shows (default 200). */
+  readonly maxValueChars?: number;
+}
+
+/**
+ * An {@link ClientOptions.afterRequest} hook that logs one line per request, like the Rust
+ * runtime's `TracingLayer`: `add(1, 2) -> 3 in 0.41 ms from tcp://127.0.0.1:4242`,
+ * `count(5) -> stream in 0.38 ms from …`, or `hello(1) failed in 0.52 ms from …: RemoteError: …`
+ * (to `warn`). Values are shown with `util.inspect`, cut to `maxValueChars`.
+ */
+export function logRequests(options: LogRequestsOptions = {}): AfterRequest {
+  const info = options.info ?? ((line: string) => console.info(line));
+  const warn = options.warn ?? ((line: string) => console.warn(line));
+  const maxChars = options.maxValueChars ?? 200;
+  const show = (value: unknown) => describe(value, maxChars, 4);
+  return ({ method, args, endpoint, outcome, elapsedMs }) => {
+    const shownArgs = cut(args.map((arg) => describe(arg, maxChars, 4)).join(", "), maxChars);
+    const took = `in ${elapsedMs.toFixed(2)} ms${endpoint === undefined ? "" : ` from ${endpoint}`}`;
+    switch (outcome.kind) {
+      case "returned":
+        info(`${method}(${shownArgs}) -> ${show(outcome.value)} ${took}`);
+        break;
+      case "stream":
+        info(`${method}(${shownArgs}) -> stream ${took}`);
+        break;
+      case "failed":
+        warn(`${method}(${shownArgs}) failed ${took}: ${String(outcome.error)}`);
+        break;
+    }
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -14,8 +14,11 @@ import {
   Client,
   ClientClosedError,
   type ClientOptions,
+  logRequests,
   LostRemoteError,
   ProtocolError,
+  RemoteError,
+  type RequestRecord,
   TimeoutExpiredError,
 } from "../src/rpcgen-runtime.js";
 import { collect, rejectsRemotely } from "./support/calls.js";
@@ -181,6 +184,97 @@ describe("client against zerorpc-python", { timeout: TEST_LIMIT_MS }, () => {
     } finally {
       badEntries.close();
     }
+  });
+
+  test("afterRequest sees every request end once: returned, failed, timed out, streamed", async () => {
+    const records: RequestRecord[] = [];
+    const observed = new Client(peer.endpoint, {
+      heartbeatSeconds: HEARTBEAT_SECONDS,
+      afterRequest: (record) => records.push(record),
+    });
+    try {
+      assert.equal(await observed.call("add", [2, 3]), 5);
+      await rejectsRemotely(observed.call("fail", ["boom"]), "ValueError");
+      await assert.rejects(observed.call("slow", [3], { timeoutSeconds: 0.3 }), TimeoutExpiredError);
+      const items = observed.stream("count", [3]);
+      const first = await items.next();
+      assert.deepEqual(first, { value: 0, done: false });
+      assert.equal(records.length, 4, "a stream is recorded at its first reply");
+      assert.deepEqual(await collect(items), [1, 2]);
+      await assert.rejects(collect(observed.stream("fail", ["early"])), RemoteError);
+    } finally {
+      observed.close();
+    }
+    assert.deepEqual(
+      records.map(({ method, args, endpoint, outcome }) => [method, args, endpoint, outcome.kind]),
+      [
+        ["add", [2, 3], peer.endpoint, "returned"],
+        ["fail", ["boom"], peer.endpoint, "failed"],
+        ["slow", [3], peer.endpoint, "failed"],
+        ["count", [3], peer.endpoint, "stream"],
+        ["fail", ["early"], peer.endpoint, "failed"],
+      ],
+    );
+    const [returned, remote, timedOut] = records.map((record) => record.outcome);
+    assert.deepEqual(returned, { kind: "returned", value: 5 });
+    assert.ok(remote?.kind === "failed" && remote.error instanceof RemoteError);
+    assert.ok(timedOut?.kind === "failed" && timedOut.error instanceof TimeoutExpiredError);
+    assert.ok((records[2]?.elapsedMs ?? 0) >= 250, "the timed-out call took its time limit");
+    assert.ok(records.every((record) => record.elapsedMs >= 0));
+  });
+
+  test("an afterRequest hook that throws changes no call's outcome: it becomes a process warning", async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.message);
+    process.on("warning", onWarning);
+    const broken = new Client(peer.endpoint, {
+      heartbeatSeconds: HEARTBEAT_SECONDS,
+      afterRequest: () => {
+        throw new Error("metrics are down");
+      },
+    });
+    try {
+      assert.equal(await broken.call("add", [1, 1]), 2);
+      await rejectsRemotely(broken.call("fail", ["still a ValueError"]), "ValueError");
+      // Warnings are emitted on the next tick.
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      broken.close();
+      process.off("warning", onWarning);
+    }
+    assert.deepEqual(warnings, [
+      "the afterRequest hook failed on add: metrics are down",
+      "the afterRequest hook failed on fail: metrics are down",
+    ]);
+  });
+
+  test("logRequests writes one line per request", async () => {
+    const lines: string[] = [];
+    const logged = new Client(peer.endpoint, {
+      heartbeatSeconds: HEARTBEAT_SECONDS,
+      afterRequest: logRequests({
+        info: (line) => lines.push(`INFO ${line}`),
+        warn: (line) => lines.push(`WARN ${line}`),
+        maxValueChars: 20,
+      }),
+    });
+    try {
+      await logged.call("hello", ["world"]);
+      await logged.call("echo", ["x".repeat(50)]);
+      await collect(logged.stream("count", [2]));
+      await rejectsRemotely(logged.call("fail", ["boom"]), "ValueError");
+    } finally {
+      logged.close();
+    }
+    const at = ` ms from ${peer.endpoint.replace(/[.]/g, "\\.")}`;
+    const expected = [
+      `INFO hello\\('world'\\) -> 'Hello, world' in \\d+\\.\\d\\d${at}`,
+      `INFO echo\\('xxxxxxxxxxxxxxxx\\.\\.\\.\\) -> 'xxxxxxxxxxxxxxxx\\.\\.\\. in \\d+\\.\\d\\d${at}`,
+      `INFO count\\(2\\) -> stream in \\d+\\.\\d\\d${at}`,
+      `WARN fail\\('boom'\\) failed in \\d+\\.\\d\\d${at}: RemoteError: ValueError: boom`,
+    ];
+    assert.equal(lines.length, expected.length, lines.join("\n"));
+    lines.forEach((line, index) => assert.match(line, new RegExp(`^${expected[index] ?? ""}$`)));
   });
 
   test("200 concurrent calls on one client", async () => {
