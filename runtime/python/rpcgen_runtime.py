@@ -39,6 +39,7 @@ import uuid
 import weakref
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, NamedTuple, Union
 
@@ -46,18 +47,24 @@ import msgpack  # type: ignore[import-untyped, unused-ignore]
 import zmq
 
 __all__ = [
+    "AfterRequest",
     "AsyncClient",
     "AsyncStream",
     "Client",
     "ClientClosed",
     "Endpoints",
+    "Failed",
     "LostRemote",
     "ProtocolError",
     "RemoteError",
     "RequestHeader",
+    "RequestRecord",
+    "Returned",
     "RpcError",
     "Stream",
+    "StreamOpened",
     "TimeoutExpired",
+    "log_requests",
 ]
 
 logger = logging.getLogger(__name__)
@@ -69,10 +76,10 @@ _CREDIT_WINDOW = 100
 """How many stream events a reader lets the server send ahead, as zerorpc-python's client does."""
 
 _RECEIVE_BATCH = 256
+"""Most messages the I/O thread reads in a row before it looks at its queue and timers again."""
 
 _UNSENT_RETRY_MS = 20
 """How often a client of several servers retries the calls that no server could take yet."""
-"""Most messages the I/O thread reads in a row before it looks at its queue and timers again."""
 
 _END = object()
 """Marks the end of a stream in a channel's queue of results."""
@@ -130,6 +137,104 @@ class ClientClosed(RpcError):
 
 class ProtocolError(RpcError):
     """The server answered in a way zerorpc does not allow for this call."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Records of requests, for the after_request hook
+
+
+@dataclass(frozen=True)
+class Returned:
+    """The server answered the call with ``value`` (``OK``)."""
+
+    value: Any
+
+
+@dataclass(frozen=True)
+class StreamOpened:
+    """The server answered a stream: its first reply was an item, the stream's end, or ``OK``.
+
+    ``OK`` is how zerorpc-node sends a stream of at most one item.
+    """
+
+
+@dataclass(frozen=True)
+class Failed:
+    """The request failed with ``error``.
+
+    A RemoteError (the server answered ``ERR``), TimeoutExpired, LostRemote, ClientClosed,
+    ProtocolError or RpcError, as the call raised it; or what interrupted the wait, such as
+    ``asyncio.CancelledError`` or ``KeyboardInterrupt``.
+    """
+
+    error: BaseException
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One request and how it went, as the ``after_request`` hook receives it."""
+
+    method: str
+    """The method's name."""
+    args: tuple[Any, ...]
+    """The arguments as sent."""
+    endpoint: str | None
+    """The endpoint of the server the request went to; None if a client of several servers had not
+    handed it to any yet."""
+    outcome: Returned | StreamOpened | Failed
+    """How the request ended; for a stream, how its first reply went."""
+    elapsed: float
+    """Seconds from the start of the request to that end (``time.perf_counter()``)."""
+
+
+AfterRequest = Callable[[RequestRecord], None]
+"""A client's ``after_request`` hook: called with a RequestRecord once for every request sent, in
+the thread (or task) that waits for the reply, when the call ends or, for a stream, when its first
+reply is read. A stream closed before its first reply was read is not reported. An exception from the
+hook is logged to this module's logger and does not change the call's outcome. log_requests() makes
+a hook that logs every call."""
+
+
+def log_requests(logger: logging.Logger | None = None, *, max_value_chars: int = 256) -> AfterRequest:
+    """An ``after_request`` hook that logs one line per request, like rpcgen's Rust TracingLayer.
+
+    It logs to ``logger``, by default the ``rpcgen`` logger: calls that returned and streams that
+    opened at INFO, failed requests at WARNING::
+
+        add(1, 2) -> 3 in 0.41 ms from tcp://127.0.0.1:4242
+        count(5) -> stream in 0.38 ms from tcp://127.0.0.1:4242
+        hello(1) failed in 0.52 ms from tcp://127.0.0.1:4242: RemoteError: TypeError: ...
+
+    The arguments are the ``repr()`` of each, joined with ``", "``, and the result is its
+    ``repr()``; each of the two is cut to ``max_value_chars`` characters followed by ``…`` when
+    longer. The time is in milliseconds; the ``from <endpoint>`` part is left out when no server took
+    the request. Nothing is formatted when the logger would drop the line. A negative
+    ``max_value_chars`` raises ValueError.
+    """
+    if max_value_chars < 0:
+        raise ValueError(f"max_value_chars must not be negative, got {max_value_chars!r}")
+    target = logging.getLogger("rpcgen") if logger is None else logger
+
+    def shorten(text: str) -> str:
+        return text if len(text) <= max_value_chars else text[:max_value_chars] + "…"
+
+    def log_request(record: RequestRecord) -> None:
+        outcome = record.outcome
+        level = logging.WARNING if isinstance(outcome, Failed) else logging.INFO
+        if not target.isEnabledFor(level):
+            return
+        call = f"{record.method}({shorten(', '.join(map(repr, record.args)))})"
+        elapsed_ms = record.elapsed * 1000
+        server = "" if record.endpoint is None else f" from {record.endpoint}"
+        if isinstance(outcome, Failed):
+            kind, text = type(outcome.error).__name__, str(outcome.error)
+            error = f"{kind}: {text}" if text else kind
+            target.warning("%s failed in %.2f ms%s: %s", call, elapsed_ms, server, error)
+        else:
+            result = "stream" if isinstance(outcome, StreamOpened) else shorten(repr(outcome.value))
+            target.info("%s -> %s in %.2f ms%s", call, result, elapsed_ms, server)
+
+    return log_request
 
 
 # ---------------------------------------------------------------------------------------------
@@ -286,21 +391,24 @@ class _Channel:
     The I/O thread feeds results in with ``put``; the one reader takes them out with ``take``, which
     also grants the server more stream credit the way zerorpc-python's client does (a window of 100
     events, topped up when fewer than half are left). ``grant`` and ``abandon`` are how the channel
-    asks its connection to send ``_zpc_more`` or to stop serving it.
+    asks its connection to send ``_zpc_more`` or to stop serving it. Its id is a new message id: the
+    id of the request that opens it. ``record`` tells the ``after_request`` hook how it went.
     """
 
     def __init__(
         self,
-        channel_id: bytes,
         method: str,
+        args: tuple[Any, ...],
         *,
         streaming: bool,
         grant: Callable[[_Channel, int], None],
         abandon: Callable[[_Channel], None],
     ) -> None:
-        self.id = channel_id
+        self.id = _new_message_id()
         self.method = method
+        self.args = args
         self.streaming = streaming
+        self.started = time.perf_counter()
         self._grant = grant
         self._abandon = abandon
         # Reader side, guarded by _lock (re-entrant: a Stream collected by the garbage collector while
@@ -311,9 +419,12 @@ class _Channel:
         self._ended = False
         self._reading = False
         self._reserved = 1
-        # I/O thread only: which of the connection's servers took the request (None until one has),
-        # and heartbeats.
+        self._recorded = False
+        self._replied_at: float | None = None  # When put handed over the first result.
+        # Written by the I/O thread only: which of the connection's servers took the request (None
+        # until one has), the name of the server's first reply event, and heartbeats.
         self.server: int | None = None
+        self.first_reply: str | None = None
         self.opened_at = 0.0
         self.next_beat = 0.0
         self.last_heard: float | None = None
@@ -368,6 +479,8 @@ class _Channel:
         with self._lock:
             if self._ended:
                 return
+            if self._replied_at is None:
+                self._replied_at = time.perf_counter()
             self._ended = last
             waiter, self._waiter = self._waiter, None
             if waiter is None:
@@ -384,6 +497,8 @@ class _Channel:
         name, args = event.name, event.args
         if name in ("_zpc_hb", "_zpc_more"):
             return False
+        if self.first_reply is None:
+            self.first_reply = name
         if name == "ERR":
             self.fail(_remote_error(args))
         elif name == "OK":
@@ -415,6 +530,33 @@ class _Channel:
             self.put(value)
         self.put(_END, last=True)
 
+    def record(
+        self, result: Any, error: BaseException | None, endpoints: Sequence[str]
+    ) -> RequestRecord | None:
+        """The record of this request for the ``after_request`` hook, from the reader's first wait.
+
+        ``result`` or ``error`` is how that wait ended. Later waits (for a stream's next items) get
+        None, and so does the first wait on a stream the reader abandoned before any reply came.
+        ``endpoints`` are the connection's, which ``server`` indexes.
+        """
+        with self._lock:
+            if self._recorded:
+                return None
+            self._recorded = True
+            replied_at = self._replied_at
+        outcome: Returned | StreamOpened | Failed
+        if error is not None:
+            outcome = Failed(error)
+        elif self.first_reply is None:
+            return None
+        elif self.streaming:
+            outcome = StreamOpened()
+        else:
+            outcome = Returned(None if result is _END else result)
+        ended = time.perf_counter() if replied_at is None else replied_at
+        endpoint = None if self.server is None else endpoints[self.server]
+        return RequestRecord(self.method, self.args, endpoint, outcome, ended - self.started)
+
     def silence_deadline(self, interval: float) -> float:
         """When the server counts as lost: two heartbeats after the last one, as zerorpc-python.
 
@@ -443,12 +585,17 @@ class _Connection:
     """
 
     def __init__(
-        self, endpoints: Sequence[str], heartbeat: float | None, request_header: RequestHeader | None
+        self,
+        endpoints: Sequence[str],
+        heartbeat: float | None,
+        request_header: RequestHeader | None,
+        after_request: AfterRequest | None,
     ) -> None:
         self.endpoints = tuple(endpoints)
         self.endpoint = ", ".join(self.endpoints)  # In messages about the whole connection.
         self._heartbeat = heartbeat
         self._request_header = request_header
+        self._after_request = after_request
         self._context = zmq.Context()
         self._sockets: list[zmq.Socket[bytes]] = []
         try:
@@ -495,23 +642,38 @@ class _Connection:
 
     def open(self, method: str, args: Sequence[Any], *, streaming: bool) -> _Channel:
         """Sends a call of ``method`` and returns the channel its replies arrive on."""
-        channel_id = _new_message_id()
-        extras = None if self._request_header is None else self._request_header(method)
-        try:
-            payload = _encode_request(channel_id, method, args, extras)
-        except (TypeError, ValueError, OverflowError) as exc:
-            what = "arguments" if extras is None else "arguments or header entries"
-            raise TypeError(f"cannot encode the {what} of {method!r} as MessagePack: {exc}") from exc
         channel = _Channel(
-            channel_id,
             method,
+            tuple(args),
             streaming=streaming,
             grant=self._request_credit,
             abandon=self._request_forget,
         )
+        extras = None if self._request_header is None else self._request_header(method)
+        try:
+            payload = _encode_request(channel.id, method, args, extras)
+        except (TypeError, ValueError, OverflowError) as exc:
+            what = "arguments" if extras is None else "arguments or header entries"
+            raise TypeError(f"cannot encode the {what} of {method!r} as MessagePack: {exc}") from exc
         if not self._submit(lambda: self._start(channel, payload)):
             raise ClientClosed(self._closed_reason)
         return channel
+
+    def report(self, channel: _Channel, result: Any = None, error: BaseException | None = None) -> None:
+        """Calls the ``after_request`` hook, if any, once the reader's first wait on ``channel`` ended.
+
+        Runs in the reader's thread or task; ``result`` or ``error`` is how the wait ended. An
+        exception from the hook is logged, so that it does not change the call's outcome.
+        """
+        if self._after_request is None:
+            return
+        record = channel.record(result, error, self.endpoints)
+        if record is None:
+            return
+        try:
+            self._after_request(record)
+        except Exception:
+            logger.exception("the after_request hook failed on a request of %r", channel.method)
 
     def timeout_error(self, channel: _Channel, timeout: float | None) -> TimeoutExpired:
         """The error for a reader of ``channel`` that waited ``timeout`` seconds in vain."""
@@ -772,14 +934,18 @@ def _wait_blocking(
     future: concurrent.futures.Future[Any],
     timeout: float | None,
 ) -> Any:
+    """Waits for ``future``, a result of ``channel``, and reports how the wait ended."""
     try:
         done, _ = concurrent.futures.wait((future,), timeout)
-    except BaseException:
+        if not done and future.cancel():
+            raise connection.timeout_error(channel, timeout)
+        result = future.result()
+    except BaseException as error:
         future.cancel()
+        connection.report(channel, error=error)
         raise
-    if not done and future.cancel():
-        raise connection.timeout_error(channel, timeout)
-    return future.result()
+    connection.report(channel, result)
+    return result
 
 
 async def _wait_async(
@@ -788,12 +954,20 @@ async def _wait_async(
     future: concurrent.futures.Future[Any],
     timeout: float | None,
 ) -> Any:
+    """Awaits ``future``, a result of ``channel``, and reports how the wait ended."""
     # Cancelling the awaited wrapper (timeout or task cancellation) cancels `future`, which
     # abandons the channel.
     try:
-        return await asyncio.wait_for(asyncio.wrap_future(future), timeout)
+        result = await asyncio.wait_for(asyncio.wrap_future(future), timeout)
     except asyncio.TimeoutError:
-        raise connection.timeout_error(channel, timeout) from None
+        timed_out = connection.timeout_error(channel, timeout)
+        connection.report(channel, error=timed_out)
+        raise timed_out from None
+    except BaseException as error:
+        connection.report(channel, error=error)
+        raise
+    connection.report(channel, result)
+    return result
 
 
 def _checked_seconds(what: str, seconds: float) -> float:
@@ -812,6 +986,7 @@ class _ClientBase:
         heartbeat: float | None = 5.0,
         timeout: float = 30.0,
         request_header: RequestHeader | None = None,
+        after_request: AfterRequest | None = None,
     ) -> None:
         if heartbeat is not None:
             _checked_seconds("heartbeat", heartbeat)
@@ -819,7 +994,7 @@ class _ClientBase:
         endpoints = [endpoint] if isinstance(endpoint, str) else list(endpoint)
         if not endpoints or not all(isinstance(each, str) for each in endpoints):
             raise ValueError(f"endpoint must be a string or a non-empty list of strings, got {endpoint!r}")
-        self._connection = _Connection(endpoints, heartbeat, request_header)
+        self._connection = _Connection(endpoints, heartbeat, request_header, after_request)
         self._release = weakref.finalize(self, self._connection.close)
 
     @property
@@ -864,8 +1039,10 @@ class Client(_ClientBase):
     the interval in seconds of the zerorpc heartbeat (it must match the server's; ``None`` turns
     heartbeats and lost-remote detection off). ``timeout`` is the default limit in seconds for each
     wait of a call (``math.inf`` for none). ``request_header`` (see RequestHeader) adds entries such
-    as a trace id to every request's header. ``close()`` or leaving a ``with`` block stops the I/O
-    thread and closes the socket.
+    as a trace id to every request's header. ``after_request`` (see AfterRequest) is called with a
+    RequestRecord when each call ends, or a stream's first reply is read: ``log_requests()`` makes
+    one that logs every call. ``close()`` or leaving a ``with`` block stops the I/O thread and closes
+    the socket.
     """
 
     def call(self, method: str, /, *args: Any, timeout: float | None = None) -> Any:

@@ -76,7 +76,11 @@ class {{ client.name }}:
         _rv.warn_deprecated({{ warning }})
 {%- endif %}
         self._client = _rt.Client(
-            endpoint, heartbeat=heartbeat, timeout=timeout, request_header=request_header
+            endpoint,
+            heartbeat=heartbeat,
+            timeout=timeout,
+            request_header=request_header,
+            after_request=after_request,
         )
 
     @{{ client.property }}
@@ -112,7 +116,11 @@ class {{ client.async_name }}:
         _rv.warn_deprecated({{ warning }})
 {%- endif %}
         self._client = _rt.AsyncClient(
-            endpoint, heartbeat=heartbeat, timeout=timeout, request_header=request_header
+            endpoint,
+            heartbeat=heartbeat,
+            timeout=timeout,
+            request_header=request_header,
+            after_request=after_request,
         )
 
     @{{ client.property }}

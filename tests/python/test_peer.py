@@ -18,7 +18,15 @@ import pytest
 
 from conftest import CALL_TIMEOUT, HEARTBEAT, Server, start_peer
 from peer_api.peer import AsyncPeerClient, PeerClient, Sample
-from peer_api.rpcgen_runtime import LostRemote, RemoteError, TimeoutExpired
+from peer_api.rpcgen_runtime import (
+    Failed,
+    LostRemote,
+    RemoteError,
+    RequestRecord,
+    Returned,
+    StreamOpened,
+    TimeoutExpired,
+)
 
 # What the peer's sample() returns, written out independently of the peer.
 EXPECTED_SAMPLE = Sample(
@@ -98,6 +106,28 @@ def test_request_header_entries_reach_the_server(peer: Server) -> None:
             return await asyncio.gather(*(traced(n) for n in range(10)))
 
     assert asyncio.run(main()) == [f"t-{n} header_entry" for n in range(10)]
+
+
+def test_after_request_sees_the_requests_of_both_clients(peer: Server) -> None:
+    records: list[RequestRecord] = []
+    with PeerClient(peer.endpoint, heartbeat=HEARTBEAT, after_request=records.append) as client:
+        assert client.add(1, 2) == 3
+        assert list(client.count(2)) == [0, 1]
+
+    async def main() -> None:
+        recorded_client = AsyncPeerClient(peer.endpoint, heartbeat=HEARTBEAT, after_request=records.append)
+        async with recorded_client as client:
+            with pytest.raises(RemoteError, match="boom"):
+                await client.fail("boom")
+
+    asyncio.run(main())
+    assert [(record.method, record.args, record.endpoint) for record in records] == [
+        ("add", (1, 2), peer.endpoint),
+        ("count", (2,), peer.endpoint),
+        ("fail", ("boom",), peer.endpoint),
+    ]
+    assert [type(record.outcome) for record in records] == [Returned, StreamOpened, Failed]
+    assert records[0].outcome == Returned(3)
 
 
 def test_concurrent_asyncio_calls_share_one_connection(peer: Server) -> None:

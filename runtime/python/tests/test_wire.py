@@ -59,8 +59,8 @@ class ChannelRecorder:
 
     def channel(self, *, streaming: bool) -> _Channel:
         return _Channel(
-            b"0" * 32,
             "method",
+            (),
             streaming=streaming,
             grant=lambda _channel, count: self.grants.append(count),
             abandon=lambda _channel: self._abandon(),

@@ -1105,7 +1105,7 @@ export interface LogRequestsOptions {
   readonly info?: (line: string) => void;
   /** Where the line of a request that failed goes; default `console.warn`. */
   readonly warn?: (line: string) => void;
-  /** How many characters of the arguments, and of the result, a line shows (default 200). */
+  /** How many characters of the arguments, and of the result, a line shows (default 256, as in the Rust runtime). */
   readonly maxValueChars?: number;
 }
 
@@ -1118,7 +1118,7 @@ export interface LogRequestsOptions {
 export function logRequests(options: LogRequestsOptions = {}): AfterRequest {
   const info = options.info ?? ((line: string) => console.info(line));
   const warn = options.warn ?? ((line: string) => console.warn(line));
-  const maxChars = options.maxValueChars ?? 200;
+  const maxChars = options.maxValueChars ?? 256;
   const show = (value: unknown) => describe(value, maxChars, 4);
   return ({ method, args, endpoint, outcome, elapsedMs }) => {
     const shownArgs = cut(args.map((arg) => describe(arg, maxChars, 4)).join(", "), maxChars);

@@ -82,6 +82,7 @@ impl ModuleBuilder<'_> {
             format!("heartbeat: {float} | None = 5.0"),
             format!("timeout: {float} = 30.0"),
             "request_header: _rt.RequestHeader | None = None".to_string(),
+            "after_request: _rt.AfterRequest | None = None".to_string(),
         ];
         let name = names::client_name(&service.name);
         let async_name = names::async_client_name(&service.name);
@@ -98,8 +99,11 @@ impl ModuleBuilder<'_> {
                     .to_string(),
                 "the default limit in seconds for each wait of a call; ``request_header`` adds entries"
                     .to_string(),
-                "such as a trace id to each request's header. See rpcgen_runtime for more."
+                "such as a trace id to each request's header; ``after_request`` is called with the record"
                     .to_string(),
+                "of each request as it ends (``rpcgen_runtime.log_requests()`` makes one that logs"
+                    .to_string(),
+                "them). See rpcgen_runtime for more.".to_string(),
             ]
         };
         let service_docs = |usage: Vec<String>| {
