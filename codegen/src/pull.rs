@@ -16,7 +16,7 @@ use std::time::Duration;
 use rpcgen_idl::ir::{Method, Package, Param, Returns, Schema, Service, Type};
 use rpcgen_idl::naming::{is_valid_package_name, snake_case, upper_camel_case};
 use rpcgen_idl::{Compiler, MemoryLoader};
-use rpcgen_runtime::{CallError, CallOptions, Client, Value};
+use rpcgen_runtime::{CallError, Client, Value};
 
 use crate::output::GeneratedFile;
 use crate::rpc_printer;
@@ -143,11 +143,7 @@ pub async fn pull(endpoint: &str, options: &PullOptions) -> Result<Pulled, PullE
         .timeout(options.timeout)
         .connect()
         .map_err(|error| PullError::Endpoint(error.to_string()))?;
-    let introspection = Introspection {
-        client: &client,
-        timeout: options.timeout,
-    };
-    let inspected = match introspection.call("_zerorpc_inspect", ()).await {
+    let inspected = match client.call("_zerorpc_inspect", ()).await {
         Ok(inspected) => Some(inspected),
         // zerorpc-python on Python 3.11+ fails here (`inspect.getargspec` is gone).
         Err(CallError::Remote { .. }) => None,
@@ -158,61 +154,46 @@ pub async fn pull(endpoint: &str, options: &PullOptions) -> Result<Pulled, PullE
     }
     let described = match inspected {
         Some(inspected) => described_by_inspect(&inspected)?,
-        None => introspection.described_by_list_and_help().await?,
+        None => described_by_list_and_help(&client).await?,
     };
-    draft(endpoint, described, options)
+    Ok(draft(endpoint, described, options))
 }
 
-/// The calls of zerorpc's introspection, each with the time limit.
-struct Introspection<'a> {
-    client: &'a Client,
-    timeout: Duration,
-}
-
-impl Introspection<'_> {
-    async fn call<A: rpcgen_runtime::Arguments>(
-        &self,
-        method: &str,
-        args: A,
-    ) -> Result<Value, CallError> {
-        let options = CallOptions::timeout(self.timeout);
-        self.client.call_with(method, args, options).await
-    }
-
-    async fn described_by_list_and_help(&self) -> Result<Described, PullError> {
-        let name = self
-            .call("_zerorpc_name", ())
+/// `_zerorpc_name`, `_zerorpc_list` and `_zerorpc_help` of each method: what a server that
+/// cannot answer `_zerorpc_inspect` says of itself.
+async fn described_by_list_and_help(client: &Client) -> Result<Described, PullError> {
+    let name: Value = client
+        .call("_zerorpc_name", ())
+        .await
+        .map_err(PullError::Call)?;
+    let listed: Value = client
+        .call("_zerorpc_list", ())
+        .await
+        .map_err(PullError::Call)?;
+    let names = listed
+        .as_array()
+        .ok_or_else(|| unexpected("`_zerorpc_list` did not answer a list", &listed))?;
+    let mut methods = Vec::new();
+    for name in names {
+        let name = name
+            .as_str()
+            .ok_or_else(|| unexpected("a method name that is not a string", name))?;
+        let doc: Value = client
+            .call("_zerorpc_help", (name,))
             .await
             .map_err(PullError::Call)?;
-        let listed = self
-            .call("_zerorpc_list", ())
-            .await
-            .map_err(PullError::Call)?;
-        let names = listed
-            .as_array()
-            .ok_or_else(|| unexpected("`_zerorpc_list` did not answer a list", &listed))?;
-        let mut methods = Vec::new();
-        for name in names {
-            let name = name
-                .as_str()
-                .ok_or_else(|| unexpected("a method name that is not a string", name))?;
-            let doc = self
-                .call("_zerorpc_help", (name,))
-                .await
-                .map_err(PullError::Call)?;
-            methods.push(DescribedMethod {
-                wire_name: name.to_string(),
-                doc: doc.as_str().map(str::to_string),
-                params: None,
-            });
-        }
-        Ok(Described {
-            name: name.as_str().unwrap_or_default().to_string(),
-            doc: None,
-            methods,
-            source: DraftSource::ListAndHelp,
-        })
+        methods.push(DescribedMethod {
+            wire_name: name.to_string(),
+            doc: doc.as_str().map(str::to_string),
+            params: None,
+        });
     }
+    Ok(Described {
+        name: name.as_str().unwrap_or_default().to_string(),
+        doc: None,
+        methods,
+        source: DraftSource::ListAndHelp,
+    })
 }
 
 fn unexpected(what: &str, value: &Value) -> PullError {
@@ -337,7 +318,7 @@ fn described_by_inspect(inspected: &Value) -> Result<Described, PullError> {
 
 /// The draft `.rpc` file of a described server: the IR of one service, printed, with a comment
 /// on top.
-fn draft(endpoint: &str, described: Described, options: &PullOptions) -> Result<Pulled, PullError> {
+fn draft(endpoint: &str, described: Described, options: &PullOptions) -> Pulled {
     let given_name = options.service.as_deref().unwrap_or(&described.name);
     let service_name = identifier(&upper_camel_case(given_name), "Service");
     let package = options.package.as_deref().map_or_else(
@@ -414,13 +395,13 @@ fn draft(endpoint: &str, described: Described, options: &PullOptions) -> Result<
         rpc_printer::file_name(&package),
         format!("{header}{printed}"),
     );
-    Ok(Pulled {
+    Pulled {
         files: vec![file],
         origin: Origin::Draft {
             source: described.source,
             methods: count,
         },
-    })
+    }
 }
 
 /// What a draft's reader has to look at, said in the comment on top of it.
@@ -607,7 +588,7 @@ mod tests {
             ("get-item", method(&[("class", false)], "")),
         ]))
         .unwrap();
-        let pulled = draft("tcp://127.0.0.1:4242", described, &PullOptions::default()).unwrap();
+        let pulled = draft("tcp://127.0.0.1:4242", described, &PullOptions::default());
         assert_eq!(
             pulled.origin,
             Origin::Draft {
