@@ -13,7 +13,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use rpcgen_idl::ir::{Method, Package, Param, Returns, Schema, Service, Type};
+use rpcgen_idl::ir::{Method, Package, Param, Returns, Service, Type};
 use rpcgen_idl::naming::{is_valid_package_name, snake_case, upper_camel_case};
 use rpcgen_idl::{Compiler, MemoryLoader};
 use rpcgen_runtime::{CallError, Client, Value};
@@ -374,22 +374,20 @@ fn draft(endpoint: &str, described: Described, options: &PullOptions) -> Pulled 
         })
         .collect();
     let count = methods.len();
-    let schema = Schema {
-        packages: vec![Package {
-            name: package.clone(),
-            root: true,
-            docs: Vec::new(),
-            imports: Vec::new(),
-            types: Vec::new(),
-            services: vec![Service {
-                name: service_name.clone(),
-                docs: doc_lines(described.doc.as_deref()),
-                deprecated: None,
-                methods,
-            }],
+    let draft = Package {
+        name: package.clone(),
+        root: true,
+        docs: Vec::new(),
+        imports: Vec::new(),
+        types: Vec::new(),
+        services: vec![Service {
+            name: service_name,
+            docs: doc_lines(described.doc.as_deref()),
+            deprecated: None,
+            methods,
         }],
     };
-    let printed = rpc_printer::print_package(&schema.packages[0]);
+    let printed = rpc_printer::print_package(&draft);
     let header = to_review.comment(endpoint, &described.name, described.source);
     let file = GeneratedFile::new(
         rpc_printer::file_name(&package),
