@@ -1,9 +1,12 @@
-//! rpcgen's code generators and the `Builder` used from `build.rs`; with the `pull` feature (on
-//! by default), [`pull`]: the `.rpc` definition of a running zerorpc server.
+//! rpcgen's code generators and the `Builder` used from `build.rs`; with the `remote` feature (on
+//! by default), what the commands that talk to running servers use: [`pull`] (the `.rpc`
+//! definition of a running zerorpc server) and [`call`] (JSON arguments and results).
 
 pub mod builder;
+#[cfg(feature = "remote")]
+pub mod call;
 pub mod output;
-#[cfg(feature = "pull")]
+#[cfg(feature = "remote")]
 pub mod pull;
 pub mod python;
 pub mod rpc_printer;

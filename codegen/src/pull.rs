@@ -201,7 +201,7 @@ fn unexpected(what: &str, value: &Value) -> PullError {
 }
 
 /// The value of `key` in a MessagePack map.
-fn field<'a>(map: &'a Value, key: &str) -> Option<&'a Value> {
+pub(crate) fn field<'a>(map: &'a Value, key: &str) -> Option<&'a Value> {
     map.as_map()?
         .iter()
         .find(|(name, _)| name.as_str() == Some(key))

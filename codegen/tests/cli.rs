@@ -39,8 +39,8 @@ fn stderr(output: &Output) -> String {
 #[test]
 fn every_command_has_help() {
     let mut commands = vec!["check", "ir", "generate", "extract", "fmt", "breaking"];
-    if cfg!(feature = "pull") {
-        commands.push("pull");
+    if cfg!(feature = "remote") {
+        commands.extend(["pull", "call"]);
     }
     let helps = commands.into_iter().map(|command| vec![command, "--help"]);
     for args in std::iter::once(vec!["--help"]).chain(helps) {
