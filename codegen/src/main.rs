@@ -2,6 +2,8 @@
 
 mod cli;
 mod git_revision;
+#[cfg(feature = "remote")]
+mod remote;
 
 fn main() -> std::process::ExitCode {
     cli::run()

@@ -1,0 +1,187 @@
+//! The commands that call running servers (cargo feature `remote`): `rpcgen call`, `rpcgen pull`,
+//! and the old version of `rpcgen breaking --against-server`. Each runs on a Tokio runtime of its
+//! own; the library modules `rpcgen::call` and `rpcgen::pull` do the work.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rpcgen::call::{argument, method_shape, to_json, to_msgpack};
+use rpcgen::output::GeneratedFile;
+use rpcgen::pull::{Origin, PullOptions};
+use rpcgen_idl::diagnostic::Diagnostic;
+use rpcgen_idl::locate::SourceMap;
+use rpcgen_idl::Compiler;
+use rpcgen_runtime::{CallError, Client, StreamExt, Value};
+
+use crate::cli::{print_or_write, Reporter};
+
+/// `rpcgen call`: makes the call and prints its result; false (after reporting why) when it fails.
+pub(crate) fn call(reporter: &Reporter, call: &RemoteCall<'_>) -> bool {
+    match block_on(call.run()) {
+        Ok(()) => true,
+        Err(message) => {
+            reporter.error(Diagnostic::error(message));
+            false
+        }
+    }
+}
+
+/// Runs `future` to its end on a Tokio runtime of its own (the commands that call servers).
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a Tokio runtime starts")
+        .block_on(future)
+}
+
+/// `rpcgen call`: one call, its result printed on stdout.
+pub(crate) struct RemoteCall<'a> {
+    /// The server's endpoint.
+    pub endpoint: &'a str,
+    /// The method's wire name.
+    pub method: &'a str,
+    /// The arguments as written on the command line (JSON, or plain strings).
+    pub args: &'a [String],
+    /// Whether to read the reply as a stream whatever the server says.
+    pub stream: bool,
+    /// The time limit of each wait.
+    pub timeout: Duration,
+}
+
+impl RemoteCall<'_> {
+    /// Makes the call and prints its result (pretty JSON) or its items (a JSON value per line);
+    /// the error message otherwise.
+    async fn run(&self) -> Result<(), String> {
+        let args = self
+            .args
+            .iter()
+            .map(|text| to_msgpack(&argument(text)))
+            .collect::<Result<Vec<Value>, String>>()?;
+        let client = Client::builder(self.endpoint)
+            .timeout(self.timeout)
+            .connect()
+            .map_err(|error| error.to_string())?;
+        let shape = match client.call::<Value, _>("_zerorpc_inspect", ()).await {
+            Ok(inspected) => method_shape(&inspected, self.method)?,
+            // zerorpc-python on Python 3.11+ cannot answer it; call without checking.
+            Err(CallError::Remote { .. }) => None,
+            Err(error) => return Err(self.failure(error)),
+        };
+        if let Some(shape) = &shape {
+            shape.check_count(self.method, args.len())?;
+        }
+        if self.stream || shape.is_some_and(|shape| shape.stream) {
+            let mut items = client
+                .call_stream::<Value, _>(self.method, args)
+                .await
+                .map_err(|error| self.failure(error))?;
+            while let Some(item) = items.next().await {
+                let item = item.map_err(|error| self.failure(error))?;
+                println!("{}", to_json(&item));
+            }
+        } else {
+            let value: Value = client
+                .call(self.method, args)
+                .await
+                .map_err(|error| self.failure(error))?;
+            let json =
+                serde_json::to_string_pretty(&to_json(&value)).expect("JSON values always print");
+            println!("{json}");
+        }
+        Ok(())
+    }
+
+    /// The message of a failed call, with the remote traceback or a hint where there is one.
+    fn failure(&self, error: CallError) -> String {
+        match &error {
+            CallError::Remote { error: remote, .. } => match &remote.traceback {
+                Some(traceback) if !traceback.trim().is_empty() => {
+                    format!("{error}\n{}", traceback.trim_end())
+                }
+                _ => error.to_string(),
+            },
+            CallError::Protocol { detail, .. } if detail.contains("answered with a stream") => {
+                format!(
+                    "`{}` answered with a stream: add --stream to read its items",
+                    self.method
+                )
+            }
+            CallError::Timeout { .. } => format!(
+                "{error}: is a zerorpc server listening on `{}`? (a slow method: raise --timeout)",
+                self.endpoint
+            ),
+            _ => error.to_string(),
+        }
+    }
+}
+
+/// The contract the server at `endpoint` publishes, compiled, its files in a folder named after
+/// the endpoint (`tcp:127.0.0.1:4242/shop.rpc`: paths keep no `//`) so that diagnostics tell them
+/// from local ones.
+pub(crate) fn published_contract(
+    endpoint: &str,
+) -> Result<(rpcgen_idl::Schema, SourceMap), String> {
+    let pulled = block_on(rpcgen::pull::pull(endpoint, &PullOptions::default()))
+        .map_err(|error| format!("cannot pull from `{endpoint}`: {error}"))?;
+    if pulled.origin != Origin::Contract {
+        return Err(format!(
+            "the server at `{endpoint}` publishes no contract (it was not generated by rpcgen); \
+             compare with --against and a .rpc file (`rpcgen pull` drafts one)"
+        ));
+    }
+    let folder = endpoint.replace("://", ":");
+    let in_endpoint = |file: &GeneratedFile| Path::new(&folder).join(&file.path);
+    let mut loader = rpcgen_idl::MemoryLoader::new();
+    for file in &pulled.files {
+        loader = loader.with_file(in_endpoint(file), &file.contents);
+    }
+    let root = in_endpoint(pulled.files.last().expect("a contract has its root file"));
+    Compiler::with_loader(loader)
+        .compile_mapped(&[root])
+        .map_err(|diagnostics| diagnostics.render(false))
+}
+
+/// Prints (or writes into `out`) the `.rpc` definition of the server at `endpoint`, and says on
+/// stderr what it is.
+pub(crate) fn pull(
+    reporter: &Reporter,
+    endpoint: &str,
+    options: &PullOptions,
+    out: Option<&Path>,
+) -> bool {
+    let pulled = match block_on(rpcgen::pull::pull(endpoint, options)) {
+        Ok(pulled) => pulled,
+        Err(error) => {
+            reporter.error(Diagnostic::error(format!(
+                "cannot pull from `{endpoint}`: {error}"
+            )));
+            return false;
+        }
+    };
+    if !print_or_write(reporter, &pulled.files, out) {
+        return false;
+    }
+    let names: Vec<String> = pulled
+        .files
+        .iter()
+        .map(|file| match out {
+            Some(out) => out.join(&file.path).display().to_string(),
+            None => file.path.display().to_string(),
+        })
+        .collect();
+    let verb = if out.is_some() { "wrote" } else { "printed" };
+    match pulled.origin {
+        Origin::Contract => eprintln!(
+            "{verb} {}: the contract the server publishes",
+            names.join(", ")
+        ),
+        Origin::Draft { source, methods } => eprintln!(
+            "{verb} {}: a draft of {methods} methods from the server's {}; every type is `any`, \
+             see the comment at its top",
+            names.join(", "),
+            source.introspection_methods()
+        ),
+    }
+    true
+}
