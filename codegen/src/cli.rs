@@ -185,8 +185,8 @@ enum Command {
         /// The method's name on the wire.
         #[arg(value_name = "METHOD")]
         method: String,
-        /// The arguments, in order.
-        #[arg(value_name = "ARG", allow_hyphen_values = true)]
+        /// The arguments, in order (after `--` when one starts with `-` and is not a number).
+        #[arg(value_name = "ARG", allow_negative_numbers = true)]
         args: Vec<String>,
     },
     /// Formats .rpc files in place, canonically, keeping every comment.

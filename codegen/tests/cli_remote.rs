@@ -274,8 +274,9 @@ async fn call_talks_to_zerorpc_python() {
     let (_peer, endpoint) = python_peer().await;
     let output = rpcgen(&["call", &endpoint, "hello", "world"]).await;
     assert_eq!(stdout(&output), "\"Hello, world\"\n", "{}", stderr(&output));
-    let output = rpcgen(&["call", &endpoint, "add", "2", "40"]).await;
-    assert_eq!(stdout(&output), "42\n");
+    // Negative numbers are arguments; options may follow them.
+    let output = rpcgen(&["call", &endpoint, "add", "-2", "44", "--timeout", "20"]).await;
+    assert_eq!(stdout(&output), "42\n", "{}", stderr(&output));
     // zerorpc-python does not say which methods stream.
     let output = rpcgen(&["call", &endpoint, "count", "2"]).await;
     assert_eq!(output.status.code(), Some(1));
