@@ -158,7 +158,12 @@ enum Command {
         #[arg(long, value_name = "NAME")]
         service: Option<String>,
         /// How long to wait for each answer of the server.
-        #[arg(long, value_name = "SECONDS", default_value_t = 5)]
+        #[arg(
+            long,
+            value_name = "SECONDS",
+            default_value_t = 5,
+            value_parser = clap::value_parser!(u64).range(1..=86_400)
+        )]
         timeout: u64,
         /// The server's endpoint, for example tcp://127.0.0.1:4242.
         #[arg(value_name = "ENDPOINT")]
@@ -177,7 +182,12 @@ enum Command {
         #[arg(long)]
         stream: bool,
         /// The time limit of each wait, in seconds: for the result, or for each item of a stream.
-        #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+        #[arg(
+            long,
+            value_name = "SECONDS",
+            default_value_t = 30,
+            value_parser = clap::value_parser!(u64).range(1..=86_400)
+        )]
         timeout: u64,
         /// The server's endpoint, for example tcp://127.0.0.1:4242.
         #[arg(value_name = "ENDPOINT")]

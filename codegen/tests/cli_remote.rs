@@ -71,6 +71,16 @@ async fn pull_fails_clearly() {
         stderr(&output)
     );
 
+    for command in ["pull", "call"] {
+        let output = rpcgen(&[command, "--timeout", "0", "tcp://127.0.0.1:1", "m"]).await;
+        assert_eq!(output.status.code(), Some(2), "{command}");
+        assert!(
+            stderr(&output).contains("0 is not in 1..=86400"),
+            "{}",
+            stderr(&output)
+        );
+    }
+
     let output = rpcgen(&["pull", "nowhere"]).await;
     assert_eq!(output.status.code(), Some(1));
     assert!(
