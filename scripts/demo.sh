@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The end-to-end demo of rpcgen: from examples/shop/api/shop.rpc it generates Rust (through the
 # example's build.rs), TypeScript and Python; starts the Rust server; calls it from a Rust, a Node
-# and a Python client (plain calls, a stream and typed errors); then stops the server.
+# and a Python client (plain calls, a stream and typed errors), and from the shell with `rpcgen call`,
+# `rpcgen pull` and `rpcgen breaking --against-server`; then stops the server.
 # The first run installs a Python venv (.venv/) and npm packages (node_modules/); later runs reuse them.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -60,6 +61,14 @@ node "$clients/node/build/demo.js" "$endpoint"
 
 step "Python client ($clients/python/demo.py)"
 "$RPCGEN_PYTHON" "$clients/python/demo.py" "$endpoint"
+
+step "from the shell: rpcgen call (JSON in, JSON out), pull (the contract the server publishes), breaking"
+"$rpcgen" call "$endpoint" stats
+pulled=$(mktemp -d)
+"$rpcgen" pull --out "$pulled" "$endpoint"
+rm -rf "$pulled"
+"$rpcgen" breaking --against-server "$endpoint" "$example/api/shop.rpc"
+echo "no change in $example/api/shop.rpc breaks clients of the running server"
 
 step "stopping the server"
 stop_server

@@ -23,6 +23,8 @@ expected=(
   "no ticket #999"
   "get 999999  -> typed error NotFound { id: 999999 }"
   "get 999999  -> typed error NotFound(id=999999)"
+  "shop.rpc: the contract the server publishes"
+  "no change in examples/shop/api/shop.rpc breaks clients of the running server"
   "demo finished"
 )
 for line in "${expected[@]}"; do
