@@ -109,10 +109,31 @@ fn single(key: &str, value: serde_json::Value) -> serde_json::Value {
     serde_json::Value::Object(Map::from_iter([(key.to_string(), value)]))
 }
 
-/// A command-line argument as JSON: the argument parsed as JSON, or else the argument as a string
-/// (`hello` is `"hello"`, `7` is the number 7, `"7"` the string).
-pub fn argument(text: &str) -> serde_json::Value {
-    serde_json::from_str(text).unwrap_or_else(|_| serde_json::Value::String(text.to_string()))
+/// A command-line argument as JSON: a word that cannot start JSON is a string (`hello` is
+/// `"hello"`); anything else must be valid JSON (`7` is the number 7, `"7"` the string, `[1, 2`
+/// an error), and so must integers fit 64 bits (`18446744073709551616` is an error, not a float).
+pub fn argument(text: &str) -> Result<serde_json::Value, String> {
+    let trimmed = text.trim_start();
+    let looks_like_json = trimmed.starts_with(['{', '[', '"', '-'])
+        || trimmed.starts_with(|c: char| c.is_ascii_digit())
+        || ["true", "false", "null"].contains(&trimmed.trim_end());
+    if !looks_like_json {
+        return Ok(serde_json::Value::String(text.to_string()));
+    }
+    let json: serde_json::Value = serde_json::from_str(text)
+        .map_err(|error| format!("the argument `{text}` is not valid JSON: {error}"))?;
+    if is_integer_text(trimmed.trim_end()) && !(json.is_u64() || json.is_i64()) {
+        return Err(format!(
+            "the argument `{text}` is an integer beyond 64 bits, which MessagePack cannot carry"
+        ));
+    }
+    Ok(json)
+}
+
+/// Whether `text` is written as a whole number (`-12`), not a float (`1.5`, `1e3`).
+fn is_integer_text(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())
 }
 
 /// What a server's `_zerorpc_inspect` says of one method.
@@ -123,6 +144,9 @@ pub struct MethodShape {
     pub params: Vec<ParamShape>,
     /// Whether the method streams (only rpcgen servers say).
     pub stream: bool,
+    /// Whether `params` is exactly what the server accepts: true for rpcgen servers (which publish
+    /// a contract); zerorpc-python reads `*args` as no parameter at all.
+    pub exact: bool,
 }
 
 /// One parameter of a [`MethodShape`].
@@ -153,10 +177,11 @@ impl MethodShape {
         format!("{method}({})", params.join(", "))
     }
 
-    /// Why `count` arguments do not fit, if they do not.
+    /// Why `count` arguments do not fit, if they do not (only checked when the parameters are
+    /// [`exact`](MethodShape::exact)).
     pub fn check_count(&self, method: &str, count: usize) -> Result<(), String> {
         let required = self.params.iter().filter(|param| !param.optional).count();
-        if (required..=self.params.len()).contains(&count) {
+        if !self.exact || (required..=self.params.len()).contains(&count) {
             return Ok(());
         }
         let takes = if required == self.params.len() {
@@ -173,11 +198,15 @@ impl MethodShape {
 }
 
 /// What `inspected` (an answer of `_zerorpc_inspect`) says of `method`: `Ok(None)` when it does
-/// not describe methods at all, an error naming the methods there are when `method` is not one.
+/// not describe methods at all, or `method` is one of zerorpc's built-ins (`_zerorpc_ping`…,
+/// which inspect does not list); an error naming the methods there are when `method` is not one.
 pub fn method_shape(inspected: &Value, method: &str) -> Result<Option<MethodShape>, String> {
     let Some(methods) = field(inspected, "methods").and_then(Value::as_map) else {
         return Ok(None);
     };
+    if method.starts_with("_zerorpc_") {
+        return Ok(None);
+    }
     let Some((_, described)) = methods
         .iter()
         .find(|(name, _)| name.as_str() == Some(method))
@@ -210,7 +239,12 @@ pub fn method_shape(inspected: &Value, method: &str) -> Result<Option<MethodShap
         })
         .unwrap_or_default();
     let stream = field(described, "stream").and_then(Value::as_bool) == Some(true);
-    Ok(Some(MethodShape { params, stream }))
+    let exact = field(inspected, "contract").is_some_and(|contract| !contract.is_nil());
+    Ok(Some(MethodShape {
+        params,
+        stream,
+        exact,
+    }))
 }
 
 #[cfg(test)]
@@ -241,10 +275,22 @@ mod tests {
 
     #[test]
     fn arguments_are_json_or_else_strings() {
-        assert_eq!(argument("7"), serde_json::json!(7));
-        assert_eq!(argument("\"7\""), serde_json::json!("7"));
-        assert_eq!(argument("hello"), serde_json::json!("hello"));
-        assert_eq!(argument("{\"a\": [1]}"), serde_json::json!({"a": [1]}));
+        let ok = |text: &str| argument(text).unwrap();
+        assert_eq!(ok("7"), serde_json::json!(7));
+        assert_eq!(ok("-7"), serde_json::json!(-7));
+        assert_eq!(ok("1.5"), serde_json::json!(1.5));
+        assert_eq!(ok("\"7\""), serde_json::json!("7"));
+        assert_eq!(ok("hello"), serde_json::json!("hello"));
+        assert_eq!(ok("null"), serde_json::Value::Null);
+        assert_eq!(ok("nullable"), serde_json::json!("nullable"));
+        assert_eq!(ok("{\"a\": [1]}"), serde_json::json!({"a": [1]}));
+        let error = argument("[1, 2").unwrap_err();
+        assert!(
+            error.starts_with("the argument `[1, 2` is not valid JSON: "),
+            "{error}"
+        );
+        let error = argument("18446744073709551616").unwrap_err();
+        assert!(error.contains("beyond 64 bits"), "{error}");
     }
 
     fn inspected() -> Value {
@@ -265,19 +311,22 @@ mod tests {
             }
             Value::Map(fields)
         };
-        Value::Map(vec![(
-            Value::from("methods"),
-            Value::Map(vec![
-                (
-                    Value::from("get"),
-                    method(
-                        vec![arg("id", "u64", false), arg("note", "string?", true)],
-                        false,
+        Value::Map(vec![
+            (Value::from("contract"), Value::Map(vec![])),
+            (
+                Value::from("methods"),
+                Value::Map(vec![
+                    (
+                        Value::from("get"),
+                        method(
+                            vec![arg("id", "u64", false), arg("note", "string?", true)],
+                            false,
+                        ),
                     ),
-                ),
-                (Value::from("list"), method(vec![], true)),
-            ]),
-        )])
+                    (Value::from("list"), method(vec![], true)),
+                ]),
+            ),
+        ])
     }
 
     #[test]
@@ -302,5 +351,13 @@ mod tests {
             "the server has no method `gte`; it has: get, list"
         );
         assert_eq!(method_shape(&Value::Nil, "get"), Ok(None));
+        assert_eq!(method_shape(&inspected(), "_zerorpc_ping"), Ok(None));
+        // Without a contract (zerorpc-python, zerorpc-node) the count is not checked.
+        let Value::Map(mut fields) = inspected() else {
+            unreachable!()
+        };
+        fields.remove(0);
+        let untyped = method_shape(&Value::Map(fields), "list").unwrap().unwrap();
+        assert!(untyped.check_count("list", 3).is_ok());
     }
 }

@@ -7,7 +7,7 @@
 //! usage error).
 
 use std::collections::HashSet;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -147,9 +147,13 @@ enum Command {
     /// parameter names, every type `any`, and a comment on top saying what is left to do.
     #[cfg(feature = "remote")]
     Pull {
-        /// Writes the files into DIR instead of printing them on stdout.
+        /// Writes the files into DIR instead of printing them on stdout (a file already there
+        /// with other contents is an error, unless --force).
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+        /// Replaces files in DIR that have other contents (your own .rpc sources, say).
+        #[arg(long, requires = "out")]
+        force: bool,
         /// The package name of a draft (by default the service's name in snake_case).
         #[arg(long, value_name = "NAME")]
         package: Option<String>,
@@ -347,6 +351,7 @@ pub fn run() -> ExitCode {
         #[cfg(feature = "remote")]
         Command::Pull {
             out,
+            force,
             package,
             service,
             timeout,
@@ -357,7 +362,10 @@ pub fn run() -> ExitCode {
                 package: package.clone(),
                 service: service.clone(),
             };
-            remote::pull(&reporter, endpoint, &options, out.as_deref())
+            let out = out
+                .as_deref()
+                .map(|dir| remote::PullInto { dir, force: *force });
+            remote::pull(&reporter, endpoint, &options, out)
         }
         Command::Breaking {
             includes,
@@ -480,6 +488,20 @@ fn extract(reporter: &Reporter, out: Option<&Path>, files: &[PathBuf]) -> bool {
     print_or_write(reporter, &rpcgen::rpc_printer::print(&schema), out)
 }
 
+/// Writes `text` on stdout; `Ok(false)` when nobody reads it any more (a pipe into `head` that
+/// closed), which ends a command quietly instead of in a panic.
+pub(crate) fn write_stdout(text: &str) -> Result<bool, String> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => Ok(true),
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
+        Err(error) => Err(format!("cannot write to stdout: {error}")),
+    }
+}
+
 /// Prints `.rpc` files on stdout, one after the other, or writes them into `out`.
 pub(crate) fn print_or_write(
     reporter: &Reporter,
@@ -488,8 +510,13 @@ pub(crate) fn print_or_write(
 ) -> bool {
     let Some(out) = out else {
         let texts: Vec<&str> = files.iter().map(|file| file.contents.as_str()).collect();
-        print!("{}", texts.join("\n"));
-        return true;
+        return match write_stdout(&texts.join("\n")) {
+            Ok(_) => true,
+            Err(message) => {
+                reporter.error(Diagnostic::error(message));
+                false
+            }
+        };
     };
     match rpcgen::output::write_files(out, files) {
         Ok(()) => true,

@@ -149,7 +149,8 @@ pub async fn pull(endpoint: &str, options: &PullOptions) -> Result<Pulled, PullE
         Err(CallError::Remote { .. }) => None,
         Err(error) => return Err(PullError::Call(error)),
     };
-    if let Some(contract) = inspected.as_ref().and_then(|map| field(map, "contract")) {
+    let contract = inspected.as_ref().and_then(|map| field(map, "contract"));
+    if let Some(contract) = contract.filter(|contract| !contract.is_nil()) {
         return published_contract(contract);
     }
     let described = match inspected {
@@ -223,7 +224,7 @@ fn published_contract(contract: &Value) -> Result<Pulled, PullError> {
     let entries = field(contract, "files")
         .and_then(Value::as_map)
         .ok_or_else(|| invalid("no `files` map".into()))?;
-    let mut files = Vec::new();
+    let mut files: Vec<GeneratedFile> = Vec::new();
     let mut loader = MemoryLoader::new();
     for (name, text) in entries {
         let (Some(name), Some(text)) = (name.as_str(), text.as_str()) else {
@@ -234,6 +235,9 @@ fn published_contract(contract: &Value) -> Result<Pulled, PullError> {
             && !name.contains(['/', '\\', ':', '\0']);
         if !plain {
             return Err(invalid(format!("`{name}` is not a plain `.rpc` file name")));
+        }
+        if files.iter().any(|file| file.path.as_os_str() == name) {
+            return Err(invalid(format!("`{name}` is there twice")));
         }
         loader = loader.with_file(name, text);
         files.push(GeneratedFile::new(name, text));
@@ -246,9 +250,20 @@ fn published_contract(contract: &Value) -> Result<Pulled, PullError> {
     };
     let root_file = files.remove(position);
     files.push(root_file);
-    Compiler::with_loader(loader)
+    let mut compiler = Compiler::with_loader(loader);
+    compiler
         .compile(&[root.as_str()])
         .map_err(|errors| invalid(format!("\n{errors}")))?;
+    // Every file written must be one the compile read: the root and what it imports.
+    if let Some(extra) = files
+        .iter()
+        .find(|file| !compiler.files_read().contains(&file.path))
+    {
+        return Err(invalid(format!(
+            "`{}` is not imported by the root `{root}`",
+            extra.path.display()
+        )));
+    }
     Ok(Pulled {
         files,
         origin: Origin::Contract,
@@ -501,6 +516,15 @@ fn identifier(name: &str, prefix: &str) -> String {
 /// A doc text as doc-comment lines, with the indentation Python docstrings carry removed.
 fn doc_lines(doc: Option<&str>) -> Vec<String> {
     let Some(doc) = doc else { return Vec::new() };
+    // Every line break the `.rpc` grammar knows ends a line here too (a lone `\r` would otherwise
+    // end the doc comment and put the rest of the line into the draft as source), and other
+    // control characters go.
+    let doc: String = doc
+        .replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .chars()
+        .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
+        .collect();
     let lines: Vec<&str> = doc.trim().lines().collect();
     let indent = lines
         .iter()
@@ -537,6 +561,25 @@ mod tests {
         assert_eq!(names.claim("a".into()), "a");
         assert_eq!(names.claim("a".into()), "a_2");
         assert_eq!(names.claim("a".into()), "a_3");
+    }
+
+    #[test]
+    fn docs_cannot_end_the_doc_comment() {
+        assert_eq!(
+            doc_lines(Some("one\rinjected() -> any;\r\ntwo\u{0}\u{7} three")),
+            ["one", "injected() -> any;", "two three"]
+        );
+        let described = described_by_inspect(&inspected(vec![(
+            "add",
+            method(&[("a", false)], "Adds.\rnot valid {"),
+        )]))
+        .unwrap();
+        let pulled = draft("tcp://127.0.0.1:4242", described, &PullOptions::default());
+        let contents = &pulled.files[0].contents;
+        assert!(
+            contents.contains("    /// Adds.\n    /// not valid {\n"),
+            "{contents}"
+        );
     }
 
     #[test]
@@ -655,6 +698,21 @@ mod tests {
             error.contains("`../a.rpc` is not a plain `.rpc` file name"),
             "{error}"
         );
+        let unread = contract(
+            "a.rpc",
+            vec![("a.rpc", "package a;"), ("b.rpc", "package b;")],
+        );
+        let error = published_contract(&unread).unwrap_err().to_string();
+        assert!(
+            error.contains("`b.rpc` is not imported by the root `a.rpc`"),
+            "{error}"
+        );
+        let twice = contract(
+            "a.rpc",
+            vec![("a.rpc", "package a;"), ("a.rpc", "package a;")],
+        );
+        let error = published_contract(&twice).unwrap_err().to_string();
+        assert!(error.contains("`a.rpc` is there twice"), "{error}");
         let broken = contract("a.rpc", vec![("a.rpc", "package a; struct {")]);
         let error = published_contract(&broken).unwrap_err().to_string();
         assert!(error.contains("a.rpc:1:"), "{error}");

@@ -13,7 +13,7 @@ use rpcgen_idl::locate::SourceMap;
 use rpcgen_idl::Compiler;
 use rpcgen_runtime::{CallError, Client, StreamExt, Value};
 
-use crate::cli::{print_or_write, Reporter};
+use crate::cli::{print_or_write, write_stdout, Reporter};
 
 /// `rpcgen call`: makes the call and prints its result; false (after reporting why) when it fails.
 pub(crate) fn call(reporter: &Reporter, call: &RemoteCall<'_>) -> bool {
@@ -56,7 +56,7 @@ impl RemoteCall<'_> {
         let args = self
             .args
             .iter()
-            .map(|text| to_msgpack(&argument(text)))
+            .map(|text| to_msgpack(&argument(text)?))
             .collect::<Result<Vec<Value>, String>>()?;
         let client = Client::builder(self.endpoint)
             .timeout(self.timeout)
@@ -78,7 +78,10 @@ impl RemoteCall<'_> {
                 .map_err(|error| self.failure(error))?;
             while let Some(item) = items.next().await {
                 let item = item.map_err(|error| self.failure(error))?;
-                println!("{}", to_json(&item));
+                if !write_stdout(&format!("{}\n", to_json(&item)))? {
+                    // Nobody reads any more: dropping the stream ends the call.
+                    break;
+                }
             }
         } else {
             let value: Value = client
@@ -87,7 +90,7 @@ impl RemoteCall<'_> {
                 .map_err(|error| self.failure(error))?;
             let json =
                 serde_json::to_string_pretty(&to_json(&value)).expect("JSON values always print");
-            println!("{json}");
+            write_stdout(&format!("{json}\n"))?;
         }
         Ok(())
     }
@@ -101,7 +104,7 @@ impl RemoteCall<'_> {
                 }
                 _ => error.to_string(),
             },
-            CallError::Protocol { detail, .. } if detail.contains("answered with a stream") => {
+            _ if error.answered_with_stream() => {
                 format!(
                     "`{}` answered with a stream: add --stream to read its items",
                     self.method
@@ -142,13 +145,21 @@ pub(crate) fn published_contract(
         .map_err(|diagnostics| diagnostics.render(false))
 }
 
-/// Prints (or writes into `out`) the `.rpc` definition of the server at `endpoint`, and says on
-/// stderr what it is.
+/// Where `rpcgen pull --out` writes.
+pub(crate) struct PullInto<'a> {
+    /// The folder.
+    pub dir: &'a Path,
+    /// Whether files already there with other contents may be replaced.
+    pub force: bool,
+}
+
+/// Prints (or writes into `into`) the `.rpc` definition of the server at `endpoint`, and says
+/// on stderr what it is.
 pub(crate) fn pull(
     reporter: &Reporter,
     endpoint: &str,
     options: &PullOptions,
-    out: Option<&Path>,
+    into: Option<PullInto<'_>>,
 ) -> bool {
     let pulled = match block_on(rpcgen::pull::pull(endpoint, options)) {
         Ok(pulled) => pulled,
@@ -159,6 +170,22 @@ pub(crate) fn pull(
             return false;
         }
     };
+    if let Some(into) = into.as_ref().filter(|into| !into.force) {
+        let changed = pulled.files.iter().find_map(|file| {
+            let path = into.dir.join(&file.path);
+            let old = std::fs::read(&path).ok()?;
+            (old != file.contents.as_bytes()).then_some(path)
+        });
+        if let Some(path) = changed {
+            reporter.error(Diagnostic::error(format!(
+                "`{}` exists with other contents: pull into another folder, or add --force to \
+                 replace it",
+                path.display()
+            )));
+            return false;
+        }
+    }
+    let out = into.as_ref().map(|into| into.dir);
     if !print_or_write(reporter, &pulled.files, out) {
         return false;
     }

@@ -154,9 +154,15 @@ async fn breaking_compares_with_the_contract_a_server_publishes() {
     plain.shutdown().await;
 }
 
+/// The contract of [`notes`].
+const NOTES: &str = "package notes;\n\nstruct Note {\n    id: u64,\n    text: string,\n    \
+                     photo: bytes,\n}\n\nservice Notes {\n    note(id: u64, raw: bool?) -> Note;\n    \
+                     count(n: u32) -> stream<u32>;\n    size(blob: bytes) -> u64;\n}\n";
+
 /// A service with a typed method, a stream and an error, registered as generated code would.
 async fn notes() -> Server {
     let service = Service::new("Notes")
+        .contract("notes.rpc", [("notes.rpc", NOTES)])
         .blocking(
             MethodInfo::new("note")
                 .param_info(ParamInfo::new("id").type_name("u64"))
@@ -241,6 +247,73 @@ async fn call_refuses_what_the_server_would_and_reports_remote_errors() {
         rpcgen(&["call", endpoint, "size", r#"{"$bytes": "%%"}"#]).await,
         "`{\"$bytes\": …}` must hold base64 text: Invalid symbol 37, offset 0.",
     );
+    expect_error(
+        rpcgen(&["call", endpoint, "note", "[7"]).await,
+        "the argument `[7` is not valid JSON: EOF while parsing a list at line 1 column 2",
+    );
+    // zerorpc's built-ins are not in the server's list of methods, and still answer.
+    let output = rpcgen(&["call", endpoint, "_zerorpc_ping"]).await;
+    assert_eq!(
+        stdout(&output),
+        "[\n  \"pong\",\n  \"Notes\"\n]\n",
+        "{}",
+        stderr(&output)
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn call_stops_quietly_when_its_reader_goes() {
+    let server = notes().await;
+    let mut call = Command::new(env!("CARGO_BIN_EXE_rpcgen"))
+        .args(["call", server.endpoint(), "count", "1000000"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut items = BufReader::new(call.stdout.take().unwrap()).lines();
+    assert_eq!(items.next_line().await.unwrap().as_deref(), Some("0"));
+    drop(items);
+    let output = tokio::time::timeout(std::time::Duration::from_secs(60), call.wait_with_output())
+        .await
+        .expect("rpcgen ends once nobody reads")
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    // The server learns that the stream's reader is gone only when its heartbeats stop: stop it
+    // at once instead of waiting for the stream.
+    drop(server);
+}
+
+#[tokio::test]
+async fn pull_does_not_replace_a_file_with_other_contents_unless_forced() {
+    let server = shop().await;
+    let out = tempfile::tempdir().unwrap();
+    let out_dir = out.path().to_str().unwrap();
+    let own = "// my own notes\npackage shop;\n";
+    std::fs::write(out.path().join("shop.rpc"), own).unwrap();
+    let output = rpcgen(&["pull", "--out", out_dir, server.endpoint()]).await;
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "error: `{out_dir}/shop.rpc` exists with other contents: pull into another folder, or \
+             add --force to replace it\n\n"
+        )
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.path().join("shop.rpc")).unwrap(),
+        own
+    );
+    let forced = rpcgen(&["pull", "--force", "--out", out_dir, server.endpoint()]).await;
+    assert_eq!(forced.status.code(), Some(0), "{}", stderr(&forced));
+    assert_eq!(
+        std::fs::read_to_string(out.path().join("shop.rpc")).unwrap(),
+        SHOP
+    );
+    // Pulling again over the same files is fine.
+    let again = rpcgen(&["pull", "--out", out_dir, server.endpoint()]).await;
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
     server.shutdown().await;
 }
 
@@ -296,6 +369,15 @@ async fn call_talks_to_zerorpc_python() {
     );
     let output = rpcgen(&["call", "--stream", &endpoint, "count", "2"]).await;
     assert_eq!(stdout(&output), "0\n1\n");
+    // zerorpc-python's parameter lists are not checked here (it reads `*args` as none): the
+    // server itself refuses a wrong count.
+    let output = rpcgen(&["call", &endpoint, "hello"]).await;
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).starts_with("error: remote method `hello` failed with TypeError: "),
+        "{}",
+        stderr(&output)
+    );
     let output = rpcgen(&["call", &endpoint, "fail", "boom"]).await;
     assert_eq!(output.status.code(), Some(1));
     let report = stderr(&output);

@@ -320,7 +320,20 @@ impl Type {
                 value.for_each_named(visit);
             }
             Type::Named(name) => visit(name),
-            _ => {}
+            Type::Bool
+            | Type::I8
+            | Type::I16
+            | Type::I32
+            | Type::I64
+            | Type::U8
+            | Type::U16
+            | Type::U32
+            | Type::U64
+            | Type::F32
+            | Type::F64
+            | Type::String
+            | Type::Bytes
+            | Type::Any => {}
         }
     }
 

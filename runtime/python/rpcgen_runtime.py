@@ -28,6 +28,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import heapq
+import inspect
 import itertools
 import logging
 import math
@@ -191,8 +192,9 @@ AfterRequest = Callable[[RequestRecord], None]
 """A client's ``after_request`` hook: called with a RequestRecord once for every request sent, in
 the thread (or task) that waits for the reply, when the call ends or, for a stream, when its first
 reply is read. A stream closed before its first reply was read is not reported. An exception from the
-hook is logged to this module's logger and does not change the call's outcome. log_requests() makes
-a hook that logs every call."""
+hook is logged to this module's logger and does not change the call's outcome. It must be a plain
+function: a client refuses a coroutine function (``async def``) with TypeError, since nothing would
+await it. log_requests() makes a hook that logs every call."""
 
 
 def log_requests(logger: logging.Logger | None = None, *, max_value_chars: int = 256) -> AfterRequest:
@@ -406,7 +408,7 @@ class _Channel:
     ) -> None:
         self.id = _new_message_id()
         self.method = method
-        self.args = args
+        self.args = args  # For the after_request hook: empty when the connection has none.
         self.streaming = streaming
         self.started = time.perf_counter()
         self._grant = grant
@@ -644,7 +646,7 @@ class _Connection:
         """Sends a call of ``method`` and returns the channel its replies arrive on."""
         channel = _Channel(
             method,
-            tuple(args),
+            () if self._after_request is None else tuple(args),
             streaming=streaming,
             grant=self._request_credit,
             abandon=self._request_forget,
@@ -976,6 +978,16 @@ def _checked_seconds(what: str, seconds: float) -> float:
     return seconds
 
 
+def _check_hook(what: str, hook: object) -> None:
+    """Refuses a ``hook`` that is not None or a plain function: the runtime never awaits one."""
+    if hook is None:
+        return
+    if not callable(hook):
+        raise TypeError(f"{what} must be a function or None, got {hook!r}")
+    if inspect.iscoroutinefunction(hook) or inspect.iscoroutinefunction(hook.__call__):
+        raise TypeError(f"{what} must be a plain function, not a coroutine function (async def): {hook!r}")
+
+
 class _ClientBase:
     """What both clients share: the connection, its settings and its clean-up."""
 
@@ -994,6 +1006,8 @@ class _ClientBase:
         endpoints = [endpoint] if isinstance(endpoint, str) else list(endpoint)
         if not endpoints or not all(isinstance(each, str) for each in endpoints):
             raise ValueError(f"endpoint must be a string or a non-empty list of strings, got {endpoint!r}")
+        _check_hook("request_header", request_header)
+        _check_hook("after_request", after_request)
         self._connection = _Connection(endpoints, heartbeat, request_header, after_request)
         self._release = weakref.finalize(self, self._connection.close)
 

@@ -35,7 +35,7 @@ use tokio::time::{Instant, Interval, MissedTickBehavior};
 
 use crate::channel::{CreditWindow, STREAM_WINDOW};
 use crate::config::Config;
-use crate::error::{CallError, RemoteError, SetupError};
+use crate::error::{CallError, RemoteError, SetupError, STREAM_ANSWER};
 use crate::event::{self, Frame, Header};
 use crate::middleware::{Middleware, RequestContext, RequestOutcome};
 use crate::msgpack::first_item;
@@ -588,7 +588,7 @@ fn unary_reply(method: &str, event: &Frame) -> Result<Bytes, CallError> {
         event::ERR => Err(remote_error(method, event)),
         event::STREAM | event::STREAM_DONE => Err(CallError::Protocol {
             method: method.to_string(),
-            detail: "the method answered with a stream; call it with call_stream".to_string(),
+            detail: STREAM_ANSWER.to_string(),
         }),
         other => Err(unexpected(method, other)),
     }

@@ -129,7 +129,16 @@ impl CallError {
             _ => None,
         }
     }
+
+    /// Whether a call (not `call_stream`) failed because the method answered with a stream.
+    pub fn answered_with_stream(&self) -> bool {
+        matches!(self, Self::Protocol { detail, .. } if detail == STREAM_ANSWER)
+    }
 }
+
+/// The detail of the [`CallError::Protocol`] of a call answered with a stream.
+pub(crate) const STREAM_ANSWER: &str =
+    "the method answered with a stream; call it with call_stream";
 
 /// A value could not be encoded as zerorpc peers expect it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

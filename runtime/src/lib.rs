@@ -54,7 +54,5 @@ pub use middleware::{
 };
 pub use oneway::{Listener, ListenerBuilder, Publisher};
 pub use server::{Server, ServerBuilder};
-pub use service::{
-    Args, CallInfo, Cancellation, Contract, MethodInfo, MethodKind, ParamInfo, Service,
-};
+pub use service::{Args, CallInfo, Cancellation, MethodInfo, MethodKind, ParamInfo, Service};
 pub use value::Arguments;

@@ -418,7 +418,7 @@ pub struct Service {
 /// The definition a service was generated from, as text files, which `_zerorpc_inspect` hands to
 /// callers (`rpcgen pull` writes them out). The runtime does not read them.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Contract {
+pub(crate) struct Contract {
     /// The name of the file that declares the service.
     pub root: String,
     /// Every file of the definition, by name, the root included: the files it imports, then the

@@ -105,7 +105,7 @@ async function main() {
   assert.ok(inspected.contract.files["demo.rpc"].includes("service Demo {"));
   assert.deepEqual(await call("_zerorpc_ping"), ["pong", "Demo"]);
   assert.ok((await call("_zerorpc_list")).includes("add"));
-  checks += 5;
+  checks += 7;
 
   // Longer than three heartbeat intervals on both sides.
   assert.equal(await call("sleep", 3.5), 3.5);
