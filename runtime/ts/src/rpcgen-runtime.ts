@@ -174,13 +174,9 @@ function mapKeyToProperty(key: unknown): string | number {
 }
 
 /** A short, safe description of a value for error messages. */
-function describe(value: unknown, maxChars = 80, depth = 1): string {
-  return cut(inspect(value, { depth, breakLength: Infinity }), maxChars);
-}
-
-/** `text`, cut to `maxChars` characters with `...` at the end when it is longer. */
-function cut(text: string, maxChars: number): string {
-  return text.length > maxChars ? `${text.slice(0, maxChars - 3)}...` : text;
+function describe(value: unknown): string {
+  const rendered = inspect(value, { depth: 1, breakLength: Infinity });
+  return rendered.length > 80 ? `${rendered.slice(0, 77)}...` : rendered;
 }
 
 /** The message of anything thrown. */
@@ -811,12 +807,20 @@ export class Client {
       return () => {};
     }
     const started = performance.now();
+    // A copy: the caller may change its array while the request is in progress.
+    const sent = [...args];
+    const warn = (error: unknown) =>
+      process.emitWarning(`the afterRequest hook failed on ${method}: ${messageOf(error)}`, "RpcgenWarning");
     return (outcome) => {
-      const record = { method, args, endpoint: open.server?.endpoint, outcome, elapsedMs: performance.now() - started };
+      const record = { method, args: sent, endpoint: open.server?.endpoint, outcome, elapsedMs: performance.now() - started };
       try {
-        hook(record);
+        // An async hook's promise is not awaited, but its rejection becomes the same warning.
+        const result: unknown = hook(record);
+        if (isThenable(result)) {
+          result.then(undefined, warn);
+        }
       } catch (error) {
-        process.emitWarning(`the afterRequest hook failed on ${method}: ${messageOf(error)}`, "RpcgenWarning");
+        warn(error);
       }
     };
   }
@@ -1000,6 +1004,11 @@ function isRefusal(error: unknown): boolean {
   return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "EAGAIN";
 }
 
+/** Whether `value` is a promise, or anything else with a `then` method. */
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
+}
+
 /** `"method" on endpoint`, for messages. */
 function describeCall(method: string, endpoint: string): string {
   return `"${method}" on ${endpoint}`;
@@ -1105,7 +1114,10 @@ export interface LogRequestsOptions {
   readonly info?: (line: string) => void;
   /** Where the line of a request that failed goes; default `console.warn`. */
   readonly warn?: (line: string) => void;
-  /** How many characters of the arguments, and of the result, a line shows (default 256, as in the Rust runtime). */
+  /**
+   * How many characters of the arguments, and of the result, a line shows before `…` (default 256,
+   * as in the Rust runtime); a negative or fractional number is a RangeError.
+   */
   readonly maxValueChars?: number;
 }
 
@@ -1113,15 +1125,25 @@ export interface LogRequestsOptions {
  * An {@link ClientOptions.afterRequest} hook that logs one line per request, like the Rust
  * runtime's `TracingLayer`: `add(1, 2) -> 3 in 0.41 ms from tcp://127.0.0.1:4242`,
  * `count(5) -> stream in 0.38 ms from …`, or `hello(1) failed in 0.52 ms from …: RemoteError: …`
- * (to `warn`). Values are shown with `util.inspect`, cut to `maxValueChars`.
+ * (to `warn`). Values are shown with `util.inspect`; the arguments, and the result, are each cut to
+ * `maxValueChars` characters followed by `…`.
  */
 export function logRequests(options: LogRequestsOptions = {}): AfterRequest {
   const info = options.info ?? ((line: string) => console.info(line));
   const warn = options.warn ?? ((line: string) => console.warn(line));
   const maxChars = options.maxValueChars ?? 256;
-  const show = (value: unknown) => describe(value, maxChars, 4);
+  if (!Number.isInteger(maxChars) || maxChars < 0) {
+    throw new RangeError(`maxValueChars must be a whole number of characters, got ${describe(maxChars)}`);
+  }
+  // As the Rust TracingLayer: at most maxChars characters (not UTF-16 units), then "…".
+  const shorten = (text: string) => {
+    const characters = Array.from(text);
+    return characters.length > maxChars ? `${characters.slice(0, maxChars).join("")}…` : text;
+  };
+  const render = (value: unknown) => inspect(value, { depth: 4, breakLength: Infinity });
+  const show = (value: unknown) => shorten(render(value));
   return ({ method, args, endpoint, outcome, elapsedMs }) => {
-    const shownArgs = cut(args.map((arg) => describe(arg, maxChars, 4)).join(", "), maxChars);
+    const shownArgs = shorten(args.map(render).join(", "));
     const took = `in ${elapsedMs.toFixed(2)} ms${endpoint === undefined ? "" : ` from ${endpoint}`}`;
     switch (outcome.kind) {
       case "returned":
