@@ -98,6 +98,13 @@ impl Builder {
         self
     }
 
+    /// Whether generated servers publish their contract in `_zerorpc_inspect`, for `rpcgen pull`
+    /// and `rpcgen breaking --against-server` (true unless told otherwise).
+    pub fn publish_contract(mut self, publish: bool) -> Builder {
+        self.options.publish_contract = publish;
+        self
+    }
+
     /// For build scripts: compiles the root files and everything they import, and writes one
     /// `<package>.rs` per package. On an error, prints it to stderr (cargo shows it) and ends the
     /// build script with exit status 1, which fails the build.

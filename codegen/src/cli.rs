@@ -99,6 +99,10 @@ enum Command {
         /// derive Hash and Ord) or `hash` (HashMap: faster).
         #[arg(long, value_enum, value_name = "TYPE", default_value_t = RustMaps::Btree)]
         rust_maps: RustMaps,
+        /// Generated Rust servers do not publish their contract (the `.rpc` text of the service
+        /// and its types) in `_zerorpc_inspect`, so `rpcgen pull` cannot get it from them.
+        #[arg(long)]
+        rust_no_contract: bool,
         /// The files are Rust sources with `#[rpcgen::service]` traits and their types, each file
         /// one package (see docs/trait-first.md), instead of .rpc files.
         #[arg(long, conflicts_with = "dirs")]
@@ -313,6 +317,7 @@ pub fn run() -> ExitCode {
             lang,
             out,
             rust_maps,
+            rust_no_contract,
             from_rust,
             files,
         } => {
@@ -326,6 +331,7 @@ pub fn run() -> ExitCode {
                     RustMaps::Btree => rpcgen::rust::MapType::BTreeMap,
                     RustMaps::Hash => rpcgen::rust::MapType::HashMap,
                 },
+                publish_contract: !rust_no_contract,
             };
             generate(&reporter, compiled, lang, out, options)
         }

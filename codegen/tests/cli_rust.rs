@@ -38,11 +38,12 @@ fn generate_writes_one_rust_module_per_package() {
 }
 
 #[test]
-fn rust_maps_hash_generates_hash_maps() {
+fn rust_options_reach_the_backend() {
     let containers = idl_tests().join("valid/containers.rpc");
     let out = tempfile::tempdir().unwrap();
     let status = Command::new(env!("CARGO_BIN_EXE_rpcgen"))
-        .args(["generate", "--lang", "rust", "--rust-maps", "hash", "--out"])
+        .args(["generate", "--lang", "rust", "--rust-maps", "hash"])
+        .args(["--rust-no-contract", "--out"])
         .arg(out.path())
         .arg(&containers)
         .status()
@@ -52,11 +53,13 @@ fn rust_maps_hash_generates_hash_maps() {
     let schema = rpcgen_idl::compile(&[containers], &[] as &[&str]).unwrap();
     let options = rpcgen::rust::Options {
         map_type: rpcgen::rust::MapType::HashMap,
+        publish_contract: false,
     };
     let expected = rpcgen::rust::generate_with(&schema, options).unwrap();
     assert_eq!(written, expected[0].contents);
     assert!(written.contains("::std::collections::HashMap<Color, Vec<Nested>>"));
     assert!(!written.contains("BTreeMap"));
+    assert!(!written.contains(".contract("));
 }
 
 #[test]

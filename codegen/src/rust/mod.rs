@@ -72,10 +72,22 @@ pub enum MapType {
 }
 
 /// Choices of the Rust backend; the default is what [`generate`] does.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Options {
     /// The Rust type of `map<K, V>`.
     pub map_type: MapType,
+    /// Whether a generated server publishes its service's contract (the `.rpc` text of the service
+    /// and the types it reaches) in `_zerorpc_inspect`, for `rpcgen pull` (default: true).
+    pub publish_contract: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            map_type: MapType::default(),
+            publish_contract: true,
+        }
+    }
 }
 
 /// Generates `<package>.rs` for every package of the schema, imported ones included (the
@@ -94,7 +106,13 @@ pub fn generate_with(
     let mut files = Vec::new();
     for package in &schema.packages {
         match declared_names(package) {
-            Ok(declared) => files.push(package_file(schema, &facts, package, &declared)),
+            Ok(declared) => files.push(package_file(
+                schema,
+                &facts,
+                package,
+                &declared,
+                options.publish_contract,
+            )),
             Err(found) => problems.extend(found),
         }
     }
@@ -251,6 +269,7 @@ fn package_file(
     facts: &SchemaFacts,
     package: &Package,
     declared: &HashSet<String>,
+    publish_contract: bool,
 ) -> GeneratedFile {
     let types = TypeMapper::new(&package.name, facts, declared);
     let related: Vec<&Package> = std::iter::once(package)
@@ -267,13 +286,15 @@ fn package_file(
         .iter()
         .map(|def| types::type_definition(&types, def));
     let services = package.services.iter().map(|service| {
-        let contract = service_contract(schema, &package.name, &service.name)
-            .expect("the service is in the schema");
-        let contract = service::ContractFiles {
-            root: rpc_printer::file_name(&package.name),
-            files: rpc_printer::print(&contract),
-        };
-        let server = service::server_side(&types, service, &contract);
+        let contract = publish_contract.then(|| {
+            let contract = service_contract(schema, &package.name, &service.name)
+                .expect("the service is in the schema");
+            service::ContractFiles {
+                root: rpc_printer::file_name(&package.name),
+                files: rpc_printer::print(&contract),
+            }
+        });
+        let server = service::server_side(&types, service, contract.as_ref());
         let client = client::client(&types, service);
         quote!(#server #client)
     });
@@ -358,6 +379,22 @@ pub(crate) mod tests {
         );
         assert!(problems[1].contains("`connect` is already a method of every generated client"));
         assert!(problems[2].contains("it throws `Call`"));
+    }
+
+    #[test]
+    fn a_server_publishes_its_contract_unless_told_not_to() {
+        let schema = schema_of("package demo; struct A { x: u8 } service S { get() -> A; }");
+        let published = &generate(&schema).unwrap()[0].contents;
+        assert!(
+            published.contains(".contract(\n") && published.contains("\"service S {\\n\""),
+            "{published}"
+        );
+        let options = Options {
+            publish_contract: false,
+            ..Options::default()
+        };
+        let hidden = &generate_with(&schema, options).unwrap()[0].contents;
+        assert!(!hidden.contains(".contract("), "{hidden}");
     }
 
     #[test]

@@ -27,11 +27,12 @@ pub(super) struct ContractFiles {
     pub files: Vec<GeneratedFile>,
 }
 
-/// The trait, the error enums and the service function of one service.
+/// The trait, the error enums and the service function of one service, which publishes
+/// `contract` when there is one.
 pub(super) fn server_side(
     types: &TypeMapper,
     service: &Service,
-    contract: &ContractFiles,
+    contract: Option<&ContractFiles>,
 ) -> TokenStream {
     let names = ServiceNames::new(&service.name);
     let trait_definition = service_trait(types, service, &names);
@@ -333,7 +334,7 @@ fn service_function(
     types: &TypeMapper,
     service: &Service,
     names: &ServiceNames,
-    contract: &ContractFiles,
+    contract: Option<&ContractFiles>,
 ) -> TokenStream {
     let function = names::made_up(&names.service_fn);
     let trait_ident = names::made_up(&names.trait_name);
@@ -350,7 +351,7 @@ fn service_function(
         .methods
         .iter()
         .map(|method| registration(types, method));
-    let contract = contract_setter(contract);
+    let contract = contract.map(contract_setter);
     quote! {
         #docs
         #deprecated
