@@ -188,8 +188,14 @@ fn generated_items(lowered: &MacroPackage, item: &syn::Item) -> syn::Result<Toke
     } else {
         MapType::BTreeMap
     };
-    let files = rpcgen::rust::generate_with(schema, Options { map_type })
-        .map_err(|error| syn::Error::new_spanned(item_ident(item), error.problems.join("\n")))?;
+    let files = rpcgen::rust::generate_with(
+        schema,
+        Options {
+            map_type,
+            ..Options::default()
+        },
+    )
+    .map_err(|error| syn::Error::new_spanned(item_ident(item), error.problems.join("\n")))?;
     let file_name = format!("{}.rs", package.name);
     let generated = files
         .iter()
