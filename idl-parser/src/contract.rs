@@ -38,31 +38,22 @@ pub fn service_contract(schema: &Schema, package: &str, service: &str) -> Option
             if types.is_empty() && services.is_empty() {
                 return None;
             }
-            let mut referred = BTreeSet::new();
-            let mut note = |name: &TypeName| {
-                referred.insert(name.package.clone());
-            };
-            for def in &types {
-                def.member_types()
-                    .into_iter()
-                    .for_each(|ty| ty.for_each_named(&mut note));
-            }
-            for method in services.iter().flat_map(|service| &service.methods) {
-                method.for_each_named(&mut note);
-            }
-            Some(Package {
+            let mut cut = Package {
                 name: original.name.clone(),
                 root: is_home,
                 docs: original.docs.clone(),
-                imports: original
-                    .imports
-                    .iter()
-                    .filter(|import| referred.contains(*import))
-                    .cloned()
-                    .collect(),
+                imports: Vec::new(),
                 types,
                 services,
-            })
+            };
+            let referred = cut.referenced_packages();
+            cut.imports = original
+                .imports
+                .iter()
+                .filter(|import| referred.contains(*import))
+                .cloned()
+                .collect();
+            Some(cut)
         })
         .collect();
     Some(Schema { packages })

@@ -12,6 +12,8 @@
 //!   [`Schema::type_def`].
 //! - Lists keep declaration order, which is also wire order for parameters.
 
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Serialize};
 
 /// Everything one compile produced: the packages of the root files and every package they import.
@@ -375,6 +377,24 @@ impl TypeName {
 }
 
 impl Package {
+    /// The packages whose types this package's types and methods mention (its own included
+    /// when it refers to its own types).
+    pub fn referenced_packages(&self) -> BTreeSet<String> {
+        let mut packages = BTreeSet::new();
+        let mut note = |name: &TypeName| {
+            packages.insert(name.package.clone());
+        };
+        for def in &self.types {
+            for ty in def.member_types() {
+                ty.for_each_named(&mut note);
+            }
+        }
+        for method in self.services.iter().flat_map(|service| &service.methods) {
+            method.for_each_named(&mut note);
+        }
+        packages
+    }
+
     /// Every user type of this package, with its full name, in declaration order.
     pub fn named_types(&self) -> impl Iterator<Item = (TypeName, &TypeDef)> {
         self.types.iter().map(|def| {
@@ -444,6 +464,59 @@ mod tests {
         );
         assert_eq!(page.idl_text("shop"), "common.Page");
         assert_eq!(page.idl_text("common"), "Page");
+    }
+
+    #[test]
+    fn packages_are_found_in_nested_types_and_methods() {
+        let point = Type::Named(TypeName {
+            package: "geo".into(),
+            name: "Point".into(),
+        });
+        let field = Field {
+            name: "where".into(),
+            wire_name: "where".into(),
+            docs: vec![],
+            deprecated: None,
+            ty: Type::Map {
+                key: Box::new(Type::String),
+                value: Box::new(Type::Optional(Box::new(point))),
+            },
+        };
+        let method = Method {
+            name: "fail".into(),
+            wire_name: "fail".into(),
+            docs: vec![],
+            deprecated: None,
+            timeout_ms: None,
+            params: vec![],
+            returns: Returns::Unit,
+            throws: vec![TypeName {
+                package: "errors".into(),
+                name: "Oops".into(),
+            }],
+        };
+        let package = Package {
+            name: "shop".into(),
+            root: true,
+            docs: vec![],
+            imports: vec![],
+            types: vec![TypeDef {
+                name: "Place".into(),
+                docs: vec![],
+                deprecated: None,
+                kind: TypeKind::Struct {
+                    fields: vec![field],
+                },
+            }],
+            services: vec![Service {
+                name: "S".into(),
+                docs: vec![],
+                deprecated: None,
+                methods: vec![method],
+            }],
+        };
+        let referenced: Vec<String> = package.referenced_packages().into_iter().collect();
+        assert_eq!(referenced, ["errors", "geo"]);
     }
 
     #[test]

@@ -1,8 +1,6 @@
 //! How IDL types appear in generated TypeScript: as type expressions, as converter expressions (the
 //! runtime functions that check and convert a value of the type), and as IDL text for messages.
 
-use std::collections::BTreeSet;
-
 use rpcgen_idl::ir::{Type, TypeName};
 use rpcgen_idl::naming::{self, NameKind, Target};
 
@@ -130,21 +128,6 @@ pub(super) fn converter_identifier(name: &str) -> String {
     format!("to{}", type_identifier(name))
 }
 
-/// Adds to `packages` every package whose types `ty` mentions.
-pub(super) fn referenced_packages(ty: &Type, packages: &mut BTreeSet<String>) {
-    match ty {
-        Type::List(inner) | Type::Optional(inner) => referenced_packages(inner, packages),
-        Type::Map { key, value } => {
-            referenced_packages(key, packages);
-            referenced_packages(value, packages);
-        }
-        Type::Named(name) => {
-            packages.insert(name.package.clone());
-        }
-        _ => {}
-    }
-}
-
 /// A JavaScript string literal for `text`.
 pub(super) fn string_literal(text: &str) -> String {
     serde_json::to_string(text).expect("a string always serializes")
@@ -219,17 +202,6 @@ mod tests {
             renderer.converter(&optional_text),
             "rpcgen.optionalOf(rpcgen.toText)"
         );
-    }
-
-    #[test]
-    fn packages_are_found_in_nested_types() {
-        let mut packages = BTreeSet::new();
-        let ty = Type::Map {
-            key: Box::new(Type::String),
-            value: Box::new(Type::Optional(Box::new(named("geo", "Point")))),
-        };
-        referenced_packages(&ty, &mut packages);
-        assert_eq!(packages.into_iter().collect::<Vec<_>>(), ["geo"]);
     }
 
     #[test]

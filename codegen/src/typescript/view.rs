@@ -6,16 +6,14 @@
 //! `converter` a converter expression (`rpcgen.listOf(toTicket)`) or, for a declaration, the name
 //! of its converter function; `*_literal` and `path_suffix` are JavaScript string literals.
 
-use std::collections::BTreeSet;
-
 use rpcgen_idl::ir::{
     Field, Method, Package, Returns, Schema, Service, TypeDef, TypeKind, Variant, VariantData,
 };
 use rpcgen_idl::naming::{self, NameKind, Target};
 
 use super::types::{
-    converter_identifier, path_step, property_key, referenced_packages, string_literal,
-    type_identifier, TypeRenderer, RUNTIME_NAMESPACE,
+    converter_identifier, path_step, property_key, string_literal, type_identifier, TypeRenderer,
+    RUNTIME_NAMESPACE,
 };
 
 /// One generated `<package>.ts` file.
@@ -211,8 +209,7 @@ impl PackageView {
     /// The view of `package`, whose types refer to others in `schema`.
     pub(super) fn new(schema: &Schema, package: &Package) -> PackageView {
         let renderer = TypeRenderer::new(&package.name);
-        let mut imports = BTreeSet::new();
-        collect_imports(package, &mut imports);
+        let mut imports = package.referenced_packages();
         imports.remove(&package.name);
         PackageView {
             package: package.name.clone(),
@@ -241,42 +238,6 @@ impl PackageView {
 /// The name of the client class of a service: `TicketsClient`.
 pub(super) fn client_class_name(service: &str) -> String {
     format!("{}Client", type_identifier(service))
-}
-
-/// Adds the packages that `package`'s types and methods mention.
-fn collect_imports(package: &Package, imports: &mut BTreeSet<String>) {
-    for def in &package.types {
-        match &def.kind {
-            TypeKind::Struct { fields } | TypeKind::Error { fields } => {
-                fields
-                    .iter()
-                    .for_each(|field| referenced_packages(&field.ty, imports));
-            }
-            TypeKind::Enum { variants } => {
-                for variant in variants {
-                    match &variant.data {
-                        VariantData::Unit => {}
-                        VariantData::Tuple { items } => {
-                            items.iter().for_each(|ty| referenced_packages(ty, imports))
-                        }
-                        VariantData::Struct { fields } => fields
-                            .iter()
-                            .for_each(|field| referenced_packages(&field.ty, imports)),
-                    }
-                }
-            }
-        }
-    }
-    for method in package.services.iter().flat_map(|service| &service.methods) {
-        method
-            .params
-            .iter()
-            .for_each(|param| referenced_packages(&param.ty, imports));
-        if let Returns::Value(ty) | Returns::Stream(ty) = &method.returns {
-            referenced_packages(ty, imports);
-        }
-        imports.extend(method.throws.iter().map(|name| name.package.clone()));
-    }
 }
 
 fn declaration(renderer: &TypeRenderer, def: &TypeDef) -> Declaration {
