@@ -166,13 +166,8 @@ enum Command {
         #[arg(long, value_name = "NAME")]
         service: Option<String>,
         /// How long to wait for each answer of the server.
-        #[arg(
-            long,
-            value_name = "SECONDS",
-            default_value_t = 5,
-            value_parser = clap::value_parser!(u64).range(1..=86_400)
-        )]
-        timeout: u64,
+        #[arg(long, value_name = "SECONDS", default_value = "5", value_parser = remote::seconds)]
+        timeout: std::time::Duration,
         /// The server's endpoint, for example tcp://127.0.0.1:4242.
         #[arg(value_name = "ENDPOINT")]
         endpoint: String,
@@ -190,13 +185,8 @@ enum Command {
         #[arg(long)]
         stream: bool,
         /// The time limit of each wait, in seconds: for the result, or for each item of a stream.
-        #[arg(
-            long,
-            value_name = "SECONDS",
-            default_value_t = 30,
-            value_parser = clap::value_parser!(u64).range(1..=86_400)
-        )]
-        timeout: u64,
+        #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = remote::seconds)]
+        timeout: std::time::Duration,
         /// The server's endpoint, for example tcp://127.0.0.1:4242.
         #[arg(value_name = "ENDPOINT")]
         endpoint: String,
@@ -350,7 +340,7 @@ pub fn run() -> ExitCode {
                 method,
                 args,
                 stream: *stream,
-                timeout: std::time::Duration::from_secs(*timeout),
+                timeout: *timeout,
             };
             remote::call(&reporter, &call)
         }
@@ -364,7 +354,7 @@ pub fn run() -> ExitCode {
             endpoint,
         } => {
             let options = rpcgen::pull::PullOptions {
-                timeout: std::time::Duration::from_secs(*timeout),
+                timeout: *timeout,
                 package: package.clone(),
                 service: service.clone(),
             };

@@ -26,6 +26,16 @@ pub(crate) fn call(reporter: &Reporter, call: &RemoteCall<'_>) -> bool {
     }
 }
 
+/// The `--timeout` of the commands that call servers: whole seconds from 1 to a day (0 would
+/// time out at once; a huge value would overflow the timer).
+pub(crate) fn seconds(text: &str) -> Result<Duration, String> {
+    let seconds: u64 = text.parse().map_err(|error| format!("{error}"))?;
+    if !(1..=86_400).contains(&seconds) {
+        return Err(format!("{seconds} is not in 1..=86400"));
+    }
+    Ok(Duration::from_secs(seconds))
+}
+
 /// Runs `future` to its end on a Tokio runtime of its own (the commands that call servers).
 fn block_on<F: std::future::Future>(future: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
