@@ -13,7 +13,9 @@
 //!
 //! Every case runs against every target in one process, so a noisy machine affects them alike:
 //! targets take turns within each round, and the table shows each target's median round.
-//! The rpcgen server and the raw server run on one Tokio runtime, the clients on another; the
+//! The rpcgen server and the raw server run on one Tokio runtime, the clients on another, every
+//! caller in a task of its runtime (a caller on the thread that blocks on the runtime would pay a
+//! wake-up between threads on every reply); the
 //! zerorpc-python server (bench/zerorpc_server.py) runs in its own process and is called twice:
 //! by the same Rust client as the rpcgen server, and by zerorpc-python's own client
 //! (bench/zerorpc_client.py, a third process), the whole stack that rpcgen replaces. zerorpc-node's
@@ -219,7 +221,9 @@ fn client(endpoint: &str) -> Result<Client, String> {
 /// A target prepared for one case.
 enum Runner {
     Raw {
-        client: raw::RawClient,
+        /// Shared with the task that measures it, which runs on a worker like the callers of
+        /// the other targets.
+        client: Arc<tokio::sync::Mutex<raw::RawClient>>,
         server: tokio::task::JoinHandle<()>,
     },
     Typed(Client),
@@ -307,6 +311,7 @@ where
                     .map_err(|error| format!("the raw server task failed: {error}"))??;
                 let mut client = raw::RawClient::connect(&endpoint, payload).await?;
                 client.verify().await?;
+                let client = Arc::new(tokio::sync::Mutex::new(client));
                 return Ok(Runner::Raw { client, server });
             }
             Target::Rpcgen => targets.rpcgen.clone(),
@@ -331,7 +336,13 @@ where
 
     async fn measure(&self, runner: &mut Runner, limits: Limits) -> Result<Summary, String> {
         match runner {
-            Runner::Raw { client, .. } => client.pipeline(self.concurrency, limits).await,
+            Runner::Raw { client, .. } => {
+                let client = client.clone();
+                let concurrency = self.concurrency;
+                tokio::spawn(async move { client.lock().await.pipeline(concurrency, limits).await })
+                    .await
+                    .map_err(|error| format!("the raw client task failed: {error}"))?
+            }
             Runner::Typed(client) => {
                 let client = client.clone();
                 let method = self.method;
