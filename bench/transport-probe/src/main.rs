@@ -6,9 +6,12 @@
 //! trips of 32 bytes and of 1 MiB, and a one-way burst of 1 MiB messages (each acknowledged with
 //! one byte). Rounds alternate between the libraries; the table shows the median round. The bare
 //! TCP rows (blocking `std::net` sockets, each message prefixed with its length) are the floor
-//! of this machine: what any messaging library pays for the same exchange over loopback.
+//! of this machine: what any messaging library pays for the same exchange over loopback. The
+//! spinning bare TCP rows use the same sockets non-blocking, and both sides poll them in a loop
+//! instead of sleeping until data comes: the floor of an implementation that keeps a core busy
+//! per side (round trips only: the burst would need three spinning threads on two cores).
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -29,16 +32,23 @@ enum Library {
     Libzmq,
     ZeromqCrate,
     BareTcp,
+    BareTcpSpin,
 }
 
 impl Library {
-    const ALL: [Library; 3] = [Library::Libzmq, Library::ZeromqCrate, Library::BareTcp];
+    const ALL: [Library; 4] = [
+        Library::Libzmq,
+        Library::ZeromqCrate,
+        Library::BareTcp,
+        Library::BareTcpSpin,
+    ];
 
     fn name(self) -> &'static str {
         match self {
             Library::Libzmq => "libzmq",
             Library::ZeromqCrate => "zeromq-crate",
             Library::BareTcp => "bare-tcp",
+            Library::BareTcpSpin => "bare-tcp-spin",
         }
     }
 }
@@ -72,8 +82,9 @@ fn main() {
         match args.get(2).map(String::as_str) {
             Some("libzmq") => serve_libzmq(),
             Some("zeromq-crate") => serve_zeromq_crate(),
-            Some("bare-tcp") => serve_bare_tcp(),
-            _ => panic!("usage: transport-probe serve libzmq|zeromq-crate|bare-tcp"),
+            Some("bare-tcp") => serve_bare_tcp(false),
+            Some("bare-tcp-spin") => serve_bare_tcp(true),
+            _ => panic!("usage: transport-probe serve libzmq|zeromq-crate|bare-tcp|bare-tcp-spin"),
         }
         return;
     }
@@ -92,13 +103,17 @@ fn main() {
     println!("| --- | --- | --- | --- |");
     for case in cases {
         for library in Library::ALL {
+            if library == Library::BareTcpSpin && matches!(case, Case::Burst) {
+                continue;
+            }
             let mut rounds: Vec<Round> = Vec::new();
             for _ in 0..ROUNDS {
                 let mut server = Server::start(library);
                 rounds.push(match library {
                     Library::Libzmq => run_libzmq(&server.endpoint, case),
                     Library::ZeromqCrate => run_zeromq_crate(&server.endpoint, case),
-                    Library::BareTcp => run_bare_tcp(&server.endpoint, case),
+                    Library::BareTcp => run_bare_tcp(&server.endpoint, case, false),
+                    Library::BareTcpSpin => run_bare_tcp(&server.endpoint, case, true),
                 });
                 server.stop();
             }
@@ -306,33 +321,66 @@ fn write_message(stream: &mut TcpStream, payload: &[u8]) {
         let mut message = [0; SHORT + 4];
         message[..4].copy_from_slice(&length);
         message[4..4 + payload.len()].copy_from_slice(payload);
-        stream
-            .write_all(&message[..4 + payload.len()])
-            .expect("write");
+        write_full(stream, &message[..4 + payload.len()]).expect("write");
     } else {
-        stream.write_all(&length).expect("write");
-        stream.write_all(payload).expect("write");
+        write_full(stream, &length).expect("write");
+        write_full(stream, payload).expect("write");
     }
 }
 
 /// Reads one length-prefixed message into `buffer`; false when the peer closed the connection.
 fn read_message(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> bool {
     let mut length = [0; 4];
-    if stream.read_exact(&mut length).is_err() {
+    if read_full(stream, &mut length).is_err() {
         return false;
     }
     buffer.resize(u32::from_le_bytes(length) as usize, 0);
-    stream.read_exact(buffer).expect("read");
+    read_full(stream, buffer).expect("read");
     true
 }
 
-fn serve_bare_tcp() {
+/// Whether an I/O error only means "not now": a non-blocking socket that has nothing to give or
+/// no room yet, or a signal.
+fn is_transient(error: &std::io::Error) -> bool {
+    matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted)
+}
+
+/// `read_exact` that also works on a non-blocking socket, polling it until the bytes are there.
+fn read_full(stream: &mut TcpStream, buffer: &mut [u8]) -> std::io::Result<()> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        match stream.read(&mut buffer[filled..]) {
+            Ok(0) => return Err(ErrorKind::UnexpectedEof.into()),
+            Ok(read) => filled += read,
+            Err(error) if is_transient(&error) => std::hint::spin_loop(),
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(())
+}
+
+/// `write_all` that also works on a non-blocking socket, polling it until the bytes are out.
+fn write_full(stream: &mut TcpStream, mut bytes: &[u8]) -> std::io::Result<()> {
+    while !bytes.is_empty() {
+        match stream.write(bytes) {
+            Ok(0) => return Err(ErrorKind::WriteZero.into()),
+            Ok(written) => bytes = &bytes[written..],
+            Err(error) if is_transient(&error) => std::hint::spin_loop(),
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(())
+}
+
+/// A bare TCP echo server; `spin` polls a non-blocking socket instead of sleeping in `read`.
+fn serve_bare_tcp(spin: bool) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     println!("{}", listener.local_addr().expect("address"));
     let mut buffer = Vec::new();
     for stream in listener.incoming() {
         let mut stream = stream.expect("accept");
         stream.set_nodelay(true).expect("nodelay");
+        stream.set_nonblocking(spin).expect("nonblocking");
         while read_message(&mut stream, &mut buffer) {
             if wants_ack(&buffer) {
                 write_message(&mut stream, ACK);
@@ -343,9 +391,10 @@ fn serve_bare_tcp() {
     }
 }
 
-fn run_bare_tcp(endpoint: &str, case: Case) -> Round {
+fn run_bare_tcp(endpoint: &str, case: Case, spin: bool) -> Round {
     let mut stream = TcpStream::connect(endpoint).expect("connect");
     stream.set_nodelay(true).expect("nodelay");
+    stream.set_nonblocking(spin).expect("nonblocking");
     let body = payload(case);
     let mut reply = Vec::new();
     let start = Instant::now();

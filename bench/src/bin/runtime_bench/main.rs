@@ -440,6 +440,34 @@ impl Drop for Runner {
     }
 }
 
+/// With `--spin`, one task on the server runtime and one on the client runtime that yield in a
+/// loop while an in-process target is measured: each worker then polls for I/O between messages
+/// instead of sleeping, so no message waits for a sleeping CPU to wake. The tasks stop when this
+/// is dropped.
+struct Spinners(Vec<tokio::task::JoinHandle<()>>);
+
+impl Spinners {
+    fn start(options: &Options, targets: &Targets, target: Target) -> Self {
+        if !options.spin || !target.in_process() {
+            return Self(Vec::new());
+        }
+        let spin = || async {
+            loop {
+                tokio::task::yield_now().await;
+            }
+        };
+        Self(vec![targets.servers.spawn(spin()), tokio::spawn(spin())])
+    }
+}
+
+impl Drop for Spinners {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
+    }
+}
+
 /// Measures one case, when selected, against every selected target: a warm-up, then rounds in
 /// which targets take turns; each target's row is its median round by calls per second.
 async fn measure_case(options: &Options, targets: &Targets, case: &impl Workload) -> Vec<Row> {
@@ -452,6 +480,7 @@ async fn measure_case(options: &Options, targets: &Targets, case: &impl Workload
     for &target in &selected {
         let mut runner = case.prepare(targets, target).await;
         if let Ok(ready) = &mut runner {
+            let _spinners = Spinners::start(options, targets, target);
             if let Err(error) = case.measure(ready, options.warm_up).await {
                 runner = Err(format!("warm-up failed: {error}"));
             }
@@ -463,8 +492,10 @@ async fn measure_case(options: &Options, targets: &Targets, case: &impl Workload
         for ((target, runner), results) in selected.iter().zip(&mut runners).zip(&mut rounds) {
             let Ok(runner) = runner else { continue };
             let processes = targets.processes(*target);
+            let spinners = Spinners::start(options, targets, *target);
             let cpu_before = cpu::total_time(&processes);
             let result = case.measure(runner, options.limits).await;
+            drop(spinners);
             let cpu_used = cpu::total_time(&processes)
                 .zip(cpu_before)
                 .map(|(after, before)| after.saturating_sub(before));

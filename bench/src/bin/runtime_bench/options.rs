@@ -8,7 +8,7 @@ use rpcgen_bench::measure::Limits;
 pub const CASES: [&str; 5] = ["echo", "echo-32", "dict", "bytes", "stream"];
 
 const USAGE: &str = "\
-usage: runtime-bench [--quick] [--rounds N] [--seconds S] [--calls N] [--threads N]
+usage: runtime-bench [--quick] [--rounds N] [--seconds S] [--calls N] [--threads N] [--spin]
                      [--case echo|echo-32|dict|bytes|stream]
                      [--target raw|raw-typed|rpcgen|python|python-both|node]
 
@@ -17,6 +17,9 @@ usage: runtime-bench [--quick] [--rounds N] [--seconds S] [--calls N] [--threads
   --seconds S  time limit of one round (default 2)
   --calls N    call limit of one round (default 200000)
   --threads N  worker threads of the server runtime and of the client runtime (default 1)
+  --spin       while raw, raw-typed or rpcgen is measured, keep both runtimes' workers polling
+               instead of sleeping between messages (busy polling: a core per side; use with
+               --threads 1)
   --case C     run only this case
   --target T   run only this target
 
@@ -41,6 +44,11 @@ pub enum Target {
 }
 
 impl Target {
+    /// Whether the target runs entirely inside the bench process (its two runtimes).
+    pub fn in_process(self) -> bool {
+        matches!(self, Target::Raw | Target::RawTyped | Target::Rpcgen)
+    }
+
     const ALL: [Target; 6] = [
         Target::Raw,
         Target::RawTyped,
@@ -86,6 +94,8 @@ pub struct Options {
     pub warm_up: Limits,
     /// Worker threads per Tokio runtime.
     pub threads: usize,
+    /// Whether the in-process targets are measured with busy-polling workers.
+    pub spin: bool,
     case: Option<String>,
     target: Option<Target>,
 }
@@ -103,6 +113,7 @@ impl Default for Options {
                 duration: Duration::from_millis(300),
             },
             threads: 1,
+            spin: false,
             case: None,
             target: None,
         }
@@ -144,6 +155,7 @@ impl Options {
             };
             match flag.as_str() {
                 "--quick" => {}
+                "--spin" => options.spin = true,
                 "--rounds" => options.rounds = whole(&flag, &value()?, 64)?,
                 "--threads" => options.threads = whole(&flag, &value()?, 64)?,
                 "--calls" => options.limits.calls = whole(&flag, &value()?, 100_000_000)? as u64,
@@ -213,8 +225,16 @@ impl Options {
         let cpus = std::thread::available_parallelism().map_or(0, usize::from);
         format!(
             "runtime-bench: {} round(s) per case and target, each at most {} calls or {:?}; \
-             {} worker thread(s) per runtime (server, client); {cpus} CPU(s)",
-            self.rounds, self.limits.calls, self.limits.duration, self.threads
+             {} worker thread(s) per runtime (server, client){}; {cpus} CPU(s)",
+            self.rounds,
+            self.limits.calls,
+            self.limits.duration,
+            self.threads,
+            if self.spin {
+                ", busy polling for raw, raw-typed and rpcgen"
+            } else {
+                ""
+            }
         )
     }
 }
@@ -258,6 +278,8 @@ mod tests {
         assert!(!options.wants_case("echo"));
         assert_eq!(options.targets(), [Target::Rpcgen]);
         assert_eq!(options.rounds, 5);
+        assert!(!options.spin);
+        assert!(parse(&["--spin"]).unwrap().spin);
     }
 
     #[test]
