@@ -139,6 +139,16 @@ enum Command {
         /// file one package, see docs/trait-first.md), instead of .rpc files.
         #[arg(long, conflicts_with = "dirs")]
         from_rust: bool,
+        /// With --against-server: how long to wait for each answer of the server.
+        #[cfg(feature = "remote")]
+        #[arg(
+            long,
+            value_name = "SECONDS",
+            default_value = "5",
+            value_parser = remote::seconds,
+            conflicts_with_all = ["against", "against_rev"]
+        )]
+        timeout: std::time::Duration,
         /// The new version's root file.
         #[arg(value_name = "NEW")]
         file: PathBuf,
@@ -369,8 +379,13 @@ pub fn run() -> ExitCode {
             both_ways,
             from_rust,
             file,
+            #[cfg(feature = "remote")]
+            timeout,
         } => {
-            let old = old.version();
+            let old = old.version(
+                #[cfg(feature = "remote")]
+                *timeout,
+            );
             let versions = Versions {
                 includes,
                 from_rust: *from_rust,
@@ -527,10 +542,11 @@ pub(crate) fn print_or_write(
 }
 
 impl OldSource {
-    fn version(&self) -> OldVersion<'_> {
+    /// The old version; `timeout` bounds each wait for the server of --against-server.
+    fn version(&self, #[cfg(feature = "remote")] timeout: std::time::Duration) -> OldVersion<'_> {
         #[cfg(feature = "remote")]
         if let Some(endpoint) = &self.against_server {
-            return OldVersion::Server(endpoint);
+            return OldVersion::Server { endpoint, timeout };
         }
         match (&self.against, &self.against_rev) {
             (Some(path), _) => OldVersion::File(path),
@@ -548,7 +564,12 @@ enum OldVersion<'a> {
     Revision(&'a str),
     /// In the contract a running server publishes.
     #[cfg(feature = "remote")]
-    Server(&'a str),
+    Server {
+        /// The server's endpoint.
+        endpoint: &'a str,
+        /// How long to wait for each answer of the server.
+        timeout: std::time::Duration,
+    },
 }
 
 /// How `rpcgen breaking` compiles a version of a schema.
@@ -602,13 +623,15 @@ fn breaking(
             }
         },
         #[cfg(feature = "remote")]
-        OldVersion::Server(endpoint) => match remote::published_contract(endpoint) {
-            Ok(compiled) => (Ok(compiled), format!("the contract of {endpoint}")),
-            Err(message) => {
-                reporter.error(Diagnostic::error(message));
-                return false;
+        OldVersion::Server { endpoint, timeout } => {
+            match remote::published_contract(endpoint, timeout) {
+                Ok(compiled) => (Ok(compiled), format!("the contract of {endpoint}")),
+                Err(message) => {
+                    reporter.error(Diagnostic::error(message));
+                    return false;
+                }
             }
-        },
+        }
     };
     let new_compiled = versions.compile(None, new);
     let ((old_schema, old_map), (new_schema, new_map)) = match (old_compiled, new_compiled) {

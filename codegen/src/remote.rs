@@ -131,11 +131,16 @@ impl RemoteCall<'_> {
 
 /// The contract the server at `endpoint` publishes, compiled, its files in a folder named after
 /// the endpoint (`tcp:127.0.0.1:4242/shop.rpc`: paths keep no `//`) so that diagnostics tell them
-/// from local ones.
+/// from local ones. Each wait for the server is bounded by `timeout`.
 pub(crate) fn published_contract(
     endpoint: &str,
+    timeout: Duration,
 ) -> Result<(rpcgen_idl::Schema, SourceMap), String> {
-    let pulled = block_on(rpcgen::pull::pull(endpoint, &PullOptions::default()))
+    let options = PullOptions {
+        timeout,
+        ..PullOptions::default()
+    };
+    let pulled = block_on(rpcgen::pull::pull(endpoint, &options))
         .map_err(|error| format!("cannot pull from `{endpoint}`: {error}"))?;
     if pulled.origin != Origin::Contract {
         return Err(format!(

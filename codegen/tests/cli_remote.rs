@@ -89,21 +89,38 @@ async fn pull_fails_clearly() {
         stderr(&output)
     );
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let endpoint = format!("tcp://127.0.0.1:{port}");
+    // A port that accepts connections and never answers (kept open: no other process can take
+    // it meanwhile).
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("tcp://{}", silent.local_addr().unwrap());
+    let no_answer = format!(
+        "error: cannot pull from `{endpoint}`: no answer to `_zerorpc_inspect` within 1s: is a \
+         zerorpc server listening there? (a slow one: raise --timeout)\n\n"
+    );
     let output = rpcgen(&["pull", "--timeout", "1", &endpoint]).await;
     assert_eq!(output.status.code(), Some(1));
-    assert_eq!(
-        stderr(&output),
-        format!(
-            "error: cannot pull from `{endpoint}`: no answer to `_zerorpc_inspect` within 1s: is \
-             a zerorpc server listening there? (a slow one: raise --timeout)\n\n"
-        )
+    assert_eq!(stderr(&output), no_answer);
+
+    let new = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/shop/api/shop.rpc");
+    let output = rpcgen(&[
+        "breaking",
+        "--against-server",
+        &endpoint,
+        "--timeout",
+        "1",
+        new,
+    ])
+    .await;
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(stderr(&output), no_answer);
+    let output = rpcgen(&["breaking", "--against", new, "--timeout", "1", new]).await;
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("'--against <OLD>' cannot be used with '--timeout <SECONDS>'"),
+        "{}",
+        stderr(&output)
     );
+    drop(silent);
 }
 
 #[tokio::test]

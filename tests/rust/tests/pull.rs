@@ -176,17 +176,14 @@ async fn a_service_without_a_contract_gets_a_draft_from_inspect() {
 }
 
 #[tokio::test]
-async fn nobody_listening_ends_in_a_timeout_that_says_so() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+async fn a_silent_server_ends_in_a_timeout_that_says_so() {
+    // Accepts connections and never answers; kept open so that no other process takes the port.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let options = PullOptions {
         timeout: std::time::Duration::from_millis(300),
         ..PullOptions::default()
     };
-    let error = pull(&format!("tcp://127.0.0.1:{port}"), &options)
+    let error = pull(&format!("tcp://{}", silent.local_addr().unwrap()), &options)
         .await
         .unwrap_err();
     assert!(
