@@ -214,10 +214,18 @@ pub(crate) fn pull(
         .collect();
     let verb = if out.is_some() { "wrote" } else { "printed" };
     match pulled.origin {
-        Origin::Contract => eprintln!(
-            "{verb} {}: the contract the server publishes",
-            names.join(", ")
-        ),
+        Origin::Contract => {
+            let renamed = options.package.is_some() || options.service.is_some();
+            eprintln!(
+                "{verb} {}: the contract the server publishes{}",
+                names.join(", "),
+                if renamed {
+                    " (as published: --package and --service only name a draft)"
+                } else {
+                    ""
+                }
+            );
+        }
         Origin::Draft { source, methods } => eprintln!(
             "{verb} {}: a draft of {methods} methods from the server's {}; every type is `any`, \
              see the comment at its top",

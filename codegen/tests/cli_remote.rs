@@ -58,6 +58,14 @@ async fn pull_writes_the_published_contract_and_says_so() {
         String::from_utf8_lossy(&printed.stdout),
         format!("{COMMON}\n{SHOP}")
     );
+
+    let renamed = rpcgen(&["pull", "--service", "Store", server.endpoint()]).await;
+    assert_eq!(renamed.stdout, printed.stdout);
+    assert_eq!(
+        stderr(&renamed),
+        "printed common.rpc, shop.rpc: the contract the server publishes (as published: \
+         --package and --service only name a draft)\n"
+    );
     server.shutdown().await;
 }
 
