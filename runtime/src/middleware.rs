@@ -1,11 +1,13 @@
 //! Hooks around calls, on servers and clients, and two ready-made layers: [`TracingLayer`] logs
-//! every call with `tracing`, [`PropagateHeader`] carries header entries such as a trace id from
-//! the call a server handles into the calls it makes.
+//! every call with `tracing` and runs each call a server serves in a span of its own,
+//! [`PropagateHeader`] carries header entries such as a trace id from the call a server handles
+//! into the calls it makes.
 //!
 //! Add a middleware with `.layer(...)` on a [`crate::ServerBuilder`] or [`crate::ClientBuilder`].
 //! Hooks run on the task of the call, in the order the layers were added; they should be quick.
 
 use std::fmt::Write;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rmpv::Value;
@@ -70,6 +72,15 @@ pub enum RequestOutcome<'a> {
 pub trait Middleware: Send + Sync + 'static {
     /// Server: a request for a registered method is about to run.
     fn before_call(&self, _call: &CallContext<'_>) {}
+    /// Server: the [`tracing::Span`] a call runs in; `None` (the default) adds none. The span
+    /// covers the call's handler (a blocking one too, on its thread), each item of its stream,
+    /// the other hooks and the runtime's own log lines about the call, so every line logged while
+    /// serving it carries the span's fields. A layer's span is created inside the spans of the
+    /// layers added before it: they nest in that order. Read the header here to continue a trace
+    /// begun by the caller. [`TracingLayer`] gives `call{method, id}`.
+    fn call_span(&self, _call: &CallContext<'_>) -> Option<tracing::Span> {
+        None
+    }
     /// Server: a call ended, with its outcome and how long it took.
     fn after_call(&self, _call: &CallContext<'_>, _outcome: &CallOutcome<'_>, _elapsed: Duration) {}
     /// Server: a call is about to answer `ERR` (also for unknown methods and bad arguments).
@@ -96,6 +107,8 @@ pub trait Middleware: Send + Sync + 'static {
 
 /// Logs every call's method, arguments, result and time with `tracing` (target `rpcgen`):
 /// successes at INFO, failures at WARN. Long values are cut to `max_value_chars` characters.
+/// On a server it also runs each call in an INFO span `call{method, id}` (the request's message
+/// id), so that what handlers log names the call it belongs to.
 #[derive(Debug, Clone)]
 pub struct TracingLayer {
     /// How many characters of each argument list or result are logged.
@@ -123,6 +136,11 @@ impl TracingLayer {
 }
 
 impl Middleware for TracingLayer {
+    fn call_span(&self, call: &CallContext<'_>) -> Option<tracing::Span> {
+        let id = MessageId(call.header.message_id());
+        Some(tracing::info_span!(target: "rpcgen", "call", method = call.method, id = %id))
+    }
+
     fn after_call(&self, call: &CallContext<'_>, outcome: &CallOutcome<'_>, elapsed: Duration) {
         let args = self.show(call.args);
         let elapsed_ms = elapsed.as_secs_f64() * 1000.0;
@@ -169,9 +187,50 @@ impl Middleware for TracingLayer {
     }
 }
 
+/// A message id as logs show it: the text of a `str` or of a `bin` that is UTF-8 (zerorpc-python
+/// sends 32 hex digits as `bin`), else the MessagePack value.
+struct MessageId<'a>(Option<&'a Value>);
+
+impl std::fmt::Display for MessageId<'_> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(Value::String(text)) if text.as_str().is_some() => {
+                formatter.write_str(text.as_str().unwrap_or_default())
+            }
+            Some(Value::Binary(bytes)) if std::str::from_utf8(bytes).is_ok() => {
+                formatter.write_str(std::str::from_utf8(bytes).unwrap_or_default())
+            }
+            Some(value) => write!(formatter, "{value}"),
+            None => formatter.write_str("-"),
+        }
+    }
+}
+
+/// The span a call runs in: each layer's [`Middleware::call_span`], each created inside the one
+/// before; [`tracing::Span::none`] when no layer gives one.
+pub(crate) fn call_span(layers: &[Arc<dyn Middleware>], call: &CallContext<'_>) -> tracing::Span {
+    let mut span = tracing::Span::none();
+    for layer in layers {
+        if let Some(inner) = span.in_scope(|| layer.call_span(call)) {
+            span = inner;
+        }
+    }
+    span
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn message_ids_show_as_text_when_they_are() {
+        let shown = |value: Value| MessageId(Some(&value)).to_string();
+        assert_eq!(shown(Value::Binary(b"3f2a".to_vec())), "3f2a");
+        assert_eq!(shown(Value::from("node-7")), "node-7");
+        assert_eq!(shown(Value::Binary(vec![0xff, 0x00])), "[255, 0]");
+        assert_eq!(shown(Value::from(42)), "42");
+        assert_eq!(MessageId(None).to_string(), "-");
+    }
 
     #[test]
     fn long_values_are_cut() {

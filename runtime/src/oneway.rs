@@ -26,12 +26,13 @@ use rmpv::Value;
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
+use tracing::Instrument;
 
 use crate::client::encode_request;
 use crate::config::Config;
 use crate::error::{CallError, RemoteError, SetupError};
 use crate::event::{Frame, Header};
-use crate::middleware::{CallContext, CallOutcome, Middleware};
+use crate::middleware::{call_span, CallContext, CallOutcome, Middleware};
 use crate::server::{stage, unwinding, Stage};
 use crate::service::{CancelFlag, Cancellation, EncodedValue, Service};
 use crate::transport::{
@@ -375,40 +376,48 @@ async fn handle(shared: Arc<Shared>, payload: Bytes, _permit: OwnedSemaphorePerm
         header: &header,
         args: &args,
     };
-    for middleware in &shared.middleware {
-        middleware.before_call(&context);
-    }
-    let started = Instant::now();
-    let outcome = run(&shared, &frame, size).await;
-    let elapsed = started.elapsed();
-    let returned;
-    let outcome = match &outcome {
-        Ok(value) => {
-            returned = if observed {
-                crate::value::read_value(&mut value.value()).unwrap_or(Value::Nil)
-            } else {
-                Value::Nil
-            };
-            CallOutcome::Returned(&returned)
+    let span = call_span(&shared.middleware, &context);
+    let serve = async {
+        for middleware in &shared.middleware {
+            middleware.before_call(&context);
         }
-        Err(Ended::Failed(error)) => {
-            tracing::warn!(
-                target: "rpcgen",
-                method = frame.name(),
-                error = %error,
-                "a one-way event failed; nobody can be told"
-            );
-            for middleware in &shared.middleware {
-                middleware.on_error(&context, error);
+        let started = Instant::now();
+        let outcome = run(&shared, &frame, size).await;
+        let elapsed = started.elapsed();
+        let returned;
+        let outcome = match &outcome {
+            Ok(value) => {
+                returned = if observed {
+                    crate::value::read_value(&mut value.value()).unwrap_or(Value::Nil)
+                } else {
+                    Value::Nil
+                };
+                CallOutcome::Returned(&returned)
             }
-            CallOutcome::Failed(error)
+            Err(Ended::Failed(error)) => {
+                tracing::warn!(
+                    target: "rpcgen",
+                    method = frame.name(),
+                    error = %error,
+                    "a one-way event failed; nobody can be told"
+                );
+                for middleware in &shared.middleware {
+                    middleware.on_error(&context, error);
+                }
+                CallOutcome::Failed(error)
+            }
+            Err(Ended::Cancelled) => CallOutcome::Cancelled {
+                reason: "the listener stopped without waiting for the handler",
+            },
+        };
+        for middleware in &shared.middleware {
+            middleware.after_call(&context, &outcome, elapsed);
         }
-        Err(Ended::Cancelled) => CallOutcome::Cancelled {
-            reason: "the listener stopped without waiting for the handler",
-        },
     };
-    for middleware in &shared.middleware {
-        middleware.after_call(&context, &outcome, elapsed);
+    if span.is_none() {
+        serve.await;
+    } else {
+        serve.instrument(span).await;
     }
 }
 

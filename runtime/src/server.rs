@@ -26,13 +26,14 @@ use futures::{FutureExt, StreamExt};
 use rmpv::Value;
 use tokio::sync::{mpsc, watch, Notify};
 use tokio::time::Instant;
+use tracing::Instrument;
 
 use crate::channel::{Beat, HeartbeatClock};
 use crate::config::Config;
 use crate::error::{RemoteError, SetupError};
 use crate::event::{self, id_key, Frame, Header};
 use crate::introspection;
-use crate::middleware::{CallContext, CallOutcome, Middleware};
+use crate::middleware::{call_span, CallContext, CallOutcome, Middleware};
 use crate::msgpack::first_item;
 use crate::service::{
     encode_result, Args, CallInfo, CancelFlag, Cancellation, EncodedValue, Handler, ItemStream,
@@ -533,18 +534,26 @@ pub(crate) fn stage(
         Handler::Async(handler) => Stage::Unary(handler(args)),
         Handler::Blocking(handler) => {
             let handler = handler.clone();
+            // The blocking thread logs where the call's task would: to its subscriber, in its
+            // span.
+            let span = tracing::Span::current();
+            let subscriber = tracing::dispatcher::get_default(Clone::clone);
             Stage::Unary(
-                tokio::task::spawn_blocking(move || handler(args))
-                    .map(move |joined| {
-                        joined.unwrap_or_else(|error| match error.try_into_panic() {
-                            Ok(panic) => Err(panic_error(&info.name, &*panic)),
-                            Err(_) => Err(RemoteError::new(
-                                "Cancelled",
-                                format!("the handler of `{}` was cancelled", info.name),
-                            )),
-                        })
+                tokio::task::spawn_blocking(move || {
+                    tracing::dispatcher::with_default(&subscriber, || {
+                        span.in_scope(|| handler(args))
                     })
-                    .boxed(),
+                })
+                .map(move |joined| {
+                    joined.unwrap_or_else(|error| match error.try_into_panic() {
+                        Ok(panic) => Err(panic_error(&info.name, &*panic)),
+                        Err(_) => Err(RemoteError::new(
+                            "Cancelled",
+                            format!("the handler of `{}` was cancelled", info.name),
+                        )),
+                    })
+                })
+                .boxed(),
             )
         }
         Handler::Stream(handler) => Stage::Starting(handler(args)),
@@ -593,8 +602,20 @@ impl Call {
             header: &header,
             args: &args,
         };
+        let span = call_span(&shared.middleware, &context);
+        let serve = self.serve(&request, &context, observed);
+        if span.is_none() {
+            serve.await;
+        } else {
+            serve.instrument(span).await;
+        }
+    }
+
+    /// Answers `request`, calling the middleware's hooks when there is `observed` middleware.
+    async fn serve(&mut self, request: &Request, context: &CallContext<'_>, observed: bool) {
+        let shared = self.shared.clone();
         let started = Instant::now();
-        let stage = match &request {
+        let stage = match request {
             Request::Event(frame) => {
                 let cancellation = Cancellation::new(self.signals.clone());
                 stage(&shared.service, frame, cancellation)
@@ -603,14 +624,14 @@ impl Call {
         };
         let outcome = match stage {
             Err(error) => {
-                self.send_error(&context, &error).await;
+                self.send_error(context, &error).await;
                 Err(error)
             }
             Ok(stage) => {
                 for middleware in &shared.middleware {
-                    middleware.before_call(&context);
+                    middleware.before_call(context);
                 }
-                self.drive(&context, stage).await
+                self.drive(context, stage).await
             }
         };
         if !observed {
@@ -628,7 +649,7 @@ impl Call {
             Err(error) => CallOutcome::Failed(error),
         };
         for middleware in &shared.middleware {
-            middleware.after_call(&context, &outcome, elapsed);
+            middleware.after_call(context, &outcome, elapsed);
         }
     }
 

@@ -2,12 +2,11 @@
 
 mod common;
 
-use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::{client_for, collect_stream, demo, demo_builder, HeaderEntries, Probe};
+use common::{capture_logs, client_for, collect_stream, demo, demo_builder, HeaderEntries, Probe};
 use rmpv::Value;
 use rpcgen_runtime::event::{encode_event, Event, Header};
 use rpcgen_runtime::{
@@ -419,29 +418,9 @@ async fn middleware_sees_every_call() {
     );
 }
 
-/// Collects what a `tracing` subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn the_tracing_layer_logs_method_arguments_result_and_time() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (logs, _guard) = capture_logs();
     let server = demo_builder(Arc::new(Probe::default()))
         .layer(TracingLayer::default())
         .start()
@@ -454,7 +433,7 @@ async fn the_tracing_layer_logs_method_arguments_result_and_time() {
     client.call::<String, _>("hello", ("log",)).await.unwrap();
     client.call::<(), _>("fail", ("oops",)).await.unwrap_err();
     server.shutdown().await;
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let log = logs.text();
     let served = log
         .lines()
         .find(|line| line.contains("served call"))
@@ -472,4 +451,93 @@ async fn the_tracing_layer_logs_method_arguments_result_and_time() {
         .lines()
         .find(|line| line.contains("call failed") && line.contains("WARN"));
     assert!(failed.is_some_and(|line| line.contains("oops")), "{log}");
+}
+
+/// Server: a span `traced{trace_id}` for calls whose header has a `trace_id`.
+struct TraceSpans;
+
+impl Middleware for TraceSpans {
+    fn call_span(&self, call: &CallContext<'_>) -> Option<tracing::Span> {
+        let trace_id = call.header.get("trace_id")?.as_str()?.to_string();
+        Some(tracing::info_span!("traced", trace_id = %trace_id))
+    }
+}
+
+/// Client: sends a fixed `trace_id` in every request's header.
+struct TraceId(&'static str);
+
+impl Middleware for TraceId {
+    fn request_header(&self, _method: &str) -> Vec<(String, Value)> {
+        vec![("trace_id".to_string(), Value::from(self.0))]
+    }
+}
+
+#[tokio::test]
+async fn calls_run_in_the_spans_the_middleware_gives() {
+    use futures::StreamExt;
+
+    let (logs, _guard) = capture_logs();
+    let service = Service::new("Spans")
+        .unary(MethodInfo::new("greet"), |_| async {
+            tracing::info!("greeting");
+            Ok("hi")
+        })
+        .blocking(MethodInfo::new("work"), |_| {
+            tracing::info!("working");
+            Ok(1)
+        })
+        .stream(MethodInfo::new("count"), |_| async {
+            Ok(futures::stream::iter(1..=2).map(|n| {
+                tracing::info!(n, "counting");
+                Ok(n)
+            }))
+        });
+    let server = Server::builder(service)
+        .bind("tcp://127.0.0.1:0")
+        .layer(TracingLayer::default())
+        .layer(TraceSpans)
+        .start()
+        .await
+        .unwrap();
+    let client = Client::builder(server.endpoint())
+        .layer(TraceId("t-42"))
+        .connect()
+        .unwrap();
+    assert_eq!(client.call::<String, _>("greet", ()).await.unwrap(), "hi");
+    assert_eq!(client.call::<i64, _>("work", ()).await.unwrap(), 1);
+    assert_eq!(collect_stream::<i64, _>(&client, "count", ()).await, [1, 2]);
+    let plain = Client::connect(server.endpoint()).unwrap();
+    assert_eq!(plain.call::<String, _>("greet", ()).await.unwrap(), "hi");
+    server.shutdown().await;
+
+    // What the handlers log (the blocking one on its own thread, the stream for each item) and
+    // what the tracing layer logs, all inside `call{method, id}`, then inside `traced`.
+    let log = logs.text();
+    for (method, message, count) in [
+        ("greet", "greeting", 1),
+        ("work", "working", 1),
+        ("count", "counting", 2),
+        ("greet", "served call", 1),
+        ("work", "served call", 1),
+        ("count", "served stream", 1),
+    ] {
+        let span = format!("call{{method=\"{method}\" id=");
+        let traced: Vec<&str> = log
+            .lines()
+            .filter(|line| line.contains(message) && line.contains(&span))
+            .filter(|line| line.contains("}:traced{trace_id=t-42}:"))
+            .collect();
+        assert_eq!(traced.len(), count, "{method} {message} in:\n{log}");
+        for line in traced {
+            let (_, after) = line.split_once(&span).unwrap();
+            let id: String = after.chars().take_while(char::is_ascii_hexdigit).collect();
+            assert_eq!(id.len(), 32, "{line}");
+        }
+    }
+    // A call without a trace id runs in the layer's span only.
+    let untraced = log
+        .lines()
+        .find(|line| line.contains("greeting") && !line.contains("traced"))
+        .unwrap_or_else(|| panic!("no untraced greeting in:\n{log}"));
+    assert!(untraced.contains("call{method=\"greet\" id="), "{untraced}");
 }

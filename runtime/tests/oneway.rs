@@ -11,9 +11,9 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{eventually, jobs_service, Failures, Mailbox};
+use common::{capture_logs, eventually, jobs_service, Failures, Mailbox};
 use rpcgen_runtime::event::{encode_event, Header};
-use rpcgen_runtime::{Arguments, CallError, Listener, Publisher};
+use rpcgen_runtime::{Arguments, CallError, Listener, Publisher, TracingLayer};
 use zeromq::{Socket, SocketSend, ZmqMessage};
 
 /// A one-way event, as zerorpc's PUSH and PUB send it: one frame, no delimiter.
@@ -318,4 +318,26 @@ fn a_listener_needs_an_endpoint_and_a_runtime() {
     .err()
     .expect("no Tokio runtime");
     assert!(error.to_string().contains("Tokio"), "{error}");
+}
+
+#[tokio::test]
+async fn each_event_runs_in_the_span_of_the_tracing_layer() {
+    let (logs, _guard) = capture_logs();
+    let mailbox = Arc::new(Mailbox::default());
+    let listener = Listener::puller(jobs_service(mailbox.clone()))
+        .bind("tcp://127.0.0.1:0")
+        .layer(TracingLayer::default())
+        .start()
+        .await
+        .unwrap();
+    let mut pusher = pusher_to(listener.endpoint()).await;
+    send_when_connected(&mut pusher, event("record", (7,))).await;
+    eventually("the event ran", || mailbox.sorted_records() == [7]).await;
+    listener.shutdown().await;
+    let log = logs.text();
+    let served = log
+        .lines()
+        .find(|line| line.contains("served call"))
+        .unwrap_or_else(|| panic!("no served-call line in:\n{log}"));
+    assert!(served.contains("call{method=\"record\" id="), "{served}");
 }
