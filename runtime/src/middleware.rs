@@ -74,10 +74,12 @@ pub trait Middleware: Send + Sync + 'static {
     fn before_call(&self, _call: &CallContext<'_>) {}
     /// Server: the [`tracing::Span`] a call runs in; `None` (the default) adds none. The span
     /// covers the call's handler (a blocking one too, on its thread), each item of its stream,
-    /// the other hooks and the runtime's own log lines about the call, so every line logged while
-    /// serving it carries the span's fields. A layer's span is created inside the spans of the
-    /// layers added before it: they nest in that order. Read the header here to continue a trace
-    /// begun by the caller. [`TracingLayer`] gives `call{method, id}`.
+    /// the other hooks and what the runtime logs from the call's task, so every line logged
+    /// while serving it carries the span's fields. A layer's span is created inside the span of
+    /// the layers added before it, so they nest in that order, and the call enters the innermost
+    /// one; a span the subscriber filters out is skipped. A span with `parent: None` (to continue
+    /// a trace begun by the caller, read from the header) starts a tree of its own: the spans of
+    /// earlier layers are not its ancestors. [`TracingLayer`] gives `call{method, id}`.
     fn call_span(&self, _call: &CallContext<'_>) -> Option<tracing::Span> {
         None
     }
@@ -108,7 +110,8 @@ pub trait Middleware: Send + Sync + 'static {
 /// Logs every call's method, arguments, result and time with `tracing` (target `rpcgen`):
 /// successes at INFO, failures at WARN. Long values are cut to `max_value_chars` characters.
 /// On a server it also runs each call in an INFO span `call{method, id}` (the request's message
-/// id), so that what handlers log names the call it belongs to.
+/// id; target `rpcgen::call`), so that what handlers log names the call it belongs to:
+/// `RUST_LOG=rpcgen=warn,rpcgen::call=info` hides the call lines and keeps the spans.
 #[derive(Debug, Clone)]
 pub struct TracingLayer {
     /// How many characters of each argument list or result are logged.
@@ -138,7 +141,7 @@ impl TracingLayer {
 impl Middleware for TracingLayer {
     fn call_span(&self, call: &CallContext<'_>) -> Option<tracing::Span> {
         let id = MessageId(call.header.message_id());
-        Some(tracing::info_span!(target: "rpcgen", "call", method = call.method, id = %id))
+        Some(tracing::info_span!(target: "rpcgen::call", "call", method = call.method, id = %id))
     }
 
     fn after_call(&self, call: &CallContext<'_>, outcome: &CallOutcome<'_>, elapsed: Duration) {
@@ -193,26 +196,28 @@ struct MessageId<'a>(Option<&'a Value>);
 
 impl std::fmt::Display for MessageId<'_> {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.0 {
-            Some(Value::String(text)) if text.as_str().is_some() => {
-                formatter.write_str(text.as_str().unwrap_or_default())
-            }
-            Some(Value::Binary(bytes)) if std::str::from_utf8(bytes).is_ok() => {
-                formatter.write_str(std::str::from_utf8(bytes).unwrap_or_default())
-            }
-            Some(value) => write!(formatter, "{value}"),
-            None => formatter.write_str("-"),
+        let text = match self.0 {
+            Some(Value::String(text)) => text.as_str(),
+            Some(Value::Binary(bytes)) => std::str::from_utf8(bytes).ok(),
+            _ => None,
+        };
+        match (text, self.0) {
+            (Some(text), _) => formatter.write_str(text),
+            (None, Some(value)) => write!(formatter, "{value}"),
+            (None, None) => formatter.write_str("-"),
         }
     }
 }
 
 /// The span a call runs in: each layer's [`Middleware::call_span`], each created inside the one
-/// before; [`tracing::Span::none`] when no layer gives one.
+/// before, skipping those the subscriber filters out; [`tracing::Span::none`] when no layer
+/// gives one.
 pub(crate) fn call_span(layers: &[Arc<dyn Middleware>], call: &CallContext<'_>) -> tracing::Span {
     let mut span = tracing::Span::none();
     for layer in layers {
-        if let Some(inner) = span.in_scope(|| layer.call_span(call)) {
-            span = inner;
+        match span.in_scope(|| layer.call_span(call)) {
+            Some(inner) if !inner.is_disabled() => span = inner,
+            _ => {}
         }
     }
     span

@@ -534,30 +534,46 @@ pub(crate) fn stage(
         Handler::Async(handler) => Stage::Unary(handler(args)),
         Handler::Blocking(handler) => {
             let handler = handler.clone();
-            // The blocking thread logs where the call's task would: to its subscriber, in its
-            // span.
-            let span = tracing::Span::current();
-            let subscriber = tracing::dispatcher::get_default(Clone::clone);
+            let span = CallSpan::current();
             Stage::Unary(
-                tokio::task::spawn_blocking(move || {
-                    tracing::dispatcher::with_default(&subscriber, || {
-                        span.in_scope(|| handler(args))
+                tokio::task::spawn_blocking(move || span.run(|| handler(args)))
+                    .map(move |joined| {
+                        joined.unwrap_or_else(|error| match error.try_into_panic() {
+                            Ok(panic) => Err(panic_error(&info.name, &*panic)),
+                            Err(_) => Err(RemoteError::new(
+                                "Cancelled",
+                                format!("the handler of `{}` was cancelled", info.name),
+                            )),
+                        })
                     })
-                })
-                .map(move |joined| {
-                    joined.unwrap_or_else(|error| match error.try_into_panic() {
-                        Ok(panic) => Err(panic_error(&info.name, &*panic)),
-                        Err(_) => Err(RemoteError::new(
-                            "Cancelled",
-                            format!("the handler of `{}` was cancelled", info.name),
-                        )),
-                    })
-                })
-                .boxed(),
+                    .boxed(),
             )
         }
         Handler::Stream(handler) => Stage::Starting(handler(args)),
     })
+}
+
+/// The span of a call, taken to the thread of its blocking handler with the subscriber of the
+/// call's task (which may be a scoped default that another thread would not see, as in tests).
+/// Only when there is a span: a call without one costs nothing here.
+struct CallSpan(Option<(tracing::Span, tracing::Dispatch)>);
+
+impl CallSpan {
+    /// The span the caller is in (the call's), if any.
+    fn current() -> Self {
+        let span = tracing::Span::current();
+        Self((!span.is_none()).then(|| (span, tracing::dispatcher::get_default(Clone::clone))))
+    }
+
+    /// Runs `work` on this thread, in the span and with the subscriber when there is a span.
+    fn run<T>(self, work: impl FnOnce() -> T) -> T {
+        match self.0 {
+            None => work(),
+            Some((span, subscriber)) => {
+                tracing::dispatcher::with_default(&subscriber, || span.in_scope(work))
+            }
+        }
+    }
 }
 
 /// Runs a handler's future, turning a panic into an `ERR Panic`.

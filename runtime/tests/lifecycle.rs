@@ -463,6 +463,15 @@ impl Middleware for TraceSpans {
     }
 }
 
+/// Server: a DEBUG span, which the tests' INFO subscriber filters out.
+struct DebugSpans;
+
+impl Middleware for DebugSpans {
+    fn call_span(&self, _call: &CallContext<'_>) -> Option<tracing::Span> {
+        Some(tracing::debug_span!("hidden"))
+    }
+}
+
 /// Client: sends a fixed `trace_id` in every request's header.
 struct TraceId(&'static str);
 
@@ -496,6 +505,7 @@ async fn calls_run_in_the_spans_the_middleware_gives() {
         .bind("tcp://127.0.0.1:0")
         .layer(TracingLayer::default())
         .layer(TraceSpans)
+        .layer(DebugSpans)
         .start()
         .await
         .unwrap();
@@ -511,7 +521,8 @@ async fn calls_run_in_the_spans_the_middleware_gives() {
     server.shutdown().await;
 
     // What the handlers log (the blocking one on its own thread, the stream for each item) and
-    // what the tracing layer logs, all inside `call{method, id}`, then inside `traced`.
+    // what the tracing layer logs, all inside `call{method, id}`, then inside `traced` (the
+    // filtered-out span of the last layer takes nothing away).
     let log = logs.text();
     for (method, message, count) in [
         ("greet", "greeting", 1),
