@@ -220,7 +220,7 @@ pub(crate) fn pull(
                 "{verb} {}: the contract the server publishes{}",
                 names.join(", "),
                 if renamed {
-                    " (as published: --package and --service only name a draft)"
+                    " (--package and --service ignored: they only name a draft)"
                 } else {
                     ""
                 }

@@ -63,8 +63,8 @@ async fn pull_writes_the_published_contract_and_says_so() {
     assert_eq!(renamed.stdout, printed.stdout);
     assert_eq!(
         stderr(&renamed),
-        "printed common.rpc, shop.rpc: the contract the server publishes (as published: \
-         --package and --service only name a draft)\n"
+        "printed common.rpc, shop.rpc: the contract the server publishes (--package and \
+         --service ignored: they only name a draft)\n"
     );
     server.shutdown().await;
 }

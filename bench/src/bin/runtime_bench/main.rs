@@ -15,11 +15,11 @@
 //! targets take turns within each round, and the table shows each target's median round.
 //! The rpcgen server and the raw server run on one Tokio runtime, the clients on another, every
 //! caller in a task of its runtime (a caller on the thread that blocks on the runtime would pay a
-//! wake-up between threads on every reply); the
-//! zerorpc-python server (bench/zerorpc_server.py) runs in its own process and is called twice:
-//! by the same Rust client as the rpcgen server, and by zerorpc-python's own client
-//! (bench/zerorpc_client.py, a third process), the whole stack that rpcgen replaces. zerorpc-node's
-//! server (bench/zerorpc_node_server.cjs) runs in a process too, called by the Rust client.
+//! wake-up between threads on every reply); the zerorpc-python server (bench/zerorpc_server.py)
+//! runs in its own process and is called twice: by the same Rust client as the rpcgen server, and
+//! by zerorpc-python's own client (bench/zerorpc_client.py, a third process), the whole stack that
+//! rpcgen replaces. zerorpc-node's server (bench/zerorpc_node_server.cjs) runs in a process too,
+//! called by the Rust client.
 //! Everything listens on 127.0.0.1 only.
 
 mod cases;
@@ -70,6 +70,13 @@ fn main() {
 }
 
 fn run(options: &Options) -> Result<(), String> {
+    if options.spin && options.threads > 1 {
+        eprintln!(
+            "runtime-bench: --spin keeps one worker per runtime busy; with --threads {} the \
+             others still sleep, so expect slower, not faster, round trips",
+            options.threads
+        );
+    }
     let server_runtime = runtime("server", options.threads)?;
     let client_runtime = runtime("client", options.threads)?;
     let servers = server_runtime.handle().clone();
