@@ -552,3 +552,106 @@ async fn calls_run_in_the_spans_the_middleware_gives() {
         .unwrap_or_else(|| panic!("no untraced greeting in:\n{log}"));
     assert!(untraced.contains("call{method=\"greet\" id="), "{untraced}");
 }
+
+/// A request for `method` with `args` (already an array) under a fresh header.
+fn request_frame(method: &str, args: &Value) -> Vec<u8> {
+    Event {
+        header: Header::new(),
+        name: method.to_string(),
+        args: args.clone(),
+    }
+    .encode()
+}
+
+/// `frame` damaged the way a broken peer or a bad link would: a byte changed, the frame cut
+/// short, or a byte inserted.
+fn mutated(frame: &[u8], random: &mut impl rand::Rng) -> Vec<u8> {
+    let mut frame = frame.to_vec();
+    let at = random.random_range(0..frame.len());
+    match random.random_range(0..3) {
+        0 => frame[at] = random.random(),
+        1 => frame.truncate(at),
+        _ => frame.insert(at, random.random()),
+    }
+    frame
+}
+
+/// A value's MessagePack bytes, to compare ids exactly (a NaN id equals itself here).
+fn msgpack(value: &Value) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    rmpv::encode::write_value(&mut bytes, value).unwrap();
+    bytes
+}
+
+/// Sends `count` damaged requests on a raw DEALER; every one that still reads as a request (an
+/// event with a message id and no `response_to`) must be answered, and the server must go on
+/// serving. Seeded, so a failure repeats.
+async fn survives_damaged_requests(server: &Server, seed: u64, count: usize) {
+    use rand::{Rng, SeedableRng};
+
+    let bases = [
+        ("echo", Value::Array(vec![Value::from("hello")])),
+        (
+            "echo",
+            Value::Array(vec![Value::Map(vec![
+                (Value::from("id"), Value::from(7)),
+                (Value::from("tags"), Value::Array(vec![Value::from("a")])),
+                (Value::from("blob"), Value::Binary(vec![1, 2, 3])),
+            ])]),
+        ),
+        ("add", Value::Array(vec![Value::from(1), Value::from(-2)])),
+        (
+            "hello",
+            Value::Array(vec![Value::from("x"), Value::from("Hi")]),
+        ),
+        ("fail", Value::Array(vec![Value::from("no")])),
+        ("nothing", Value::Array(vec![])),
+    ];
+    let mut random = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut raw = zeromq::DealerSocket::new();
+    raw.connect(server.endpoint()).await.unwrap();
+    let mut expected = std::collections::HashSet::new();
+    for _ in 0..count {
+        let (method, args) = &bases[random.random_range(0..bases.len())];
+        let frame = mutated(&request_frame(method, args), &mut random);
+        if let Ok(event) = Event::decode(&frame) {
+            if let (Some(id), None) = (event.header.message_id(), event.header.response_to()) {
+                expected.insert(msgpack(id));
+            }
+        }
+        raw.send(ZmqMessage::try_from(vec![Bytes::new(), Bytes::from(frame)]).unwrap())
+            .await
+            .unwrap();
+    }
+    let answered = async {
+        while !expected.is_empty() {
+            let reply = raw.recv().await.unwrap();
+            let reply = Event::decode(reply.get(1).unwrap()).unwrap();
+            if let Some(id) = reply.header.response_to() {
+                expected.remove(&msgpack(id));
+            }
+        }
+    };
+    let unanswered = tokio::time::timeout(Duration::from_secs(20), answered).await;
+    assert!(unanswered.is_ok(), "seed {seed}: requests left unanswered");
+    let client = client_for(server.endpoint());
+    assert_eq!(client.call::<i64, _>("add", (1, 2)).await.unwrap(), 3);
+}
+
+#[tokio::test]
+async fn damaged_requests_are_answered_or_dropped_and_the_server_goes_on() {
+    let server = demo_builder(Arc::new(Probe::default()))
+        .start()
+        .await
+        .unwrap();
+    survives_damaged_requests(&server, 1, 2_000).await;
+    server.shutdown().await;
+    // With middleware the server also decodes each header and arguments as dynamic values.
+    let observed = demo_builder(Arc::new(Probe::default()))
+        .layer(Recorder::default())
+        .start()
+        .await
+        .unwrap();
+    survives_damaged_requests(&observed, 2, 2_000).await;
+    observed.shutdown().await;
+}
