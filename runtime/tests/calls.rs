@@ -252,3 +252,90 @@ async fn setup_errors_are_clear() {
         .unwrap();
     assert!(error.to_string().starts_with("could not bind"), "{error}");
 }
+
+/// A server that answers every request for `echo` with its argument in a damaged reply (a byte
+/// changed, the frame cut short or a byte inserted; seeded), and `healthy` with an intact one.
+async fn damaging_server(seed: u64) -> (String, tokio::task::JoinHandle<()>) {
+    use rand::{Rng, SeedableRng};
+    use rpcgen_runtime::event::{Event, Header};
+    use zeromq::{Socket, SocketRecv, SocketSend, ZmqMessage};
+
+    let mut socket = zeromq::RouterSocket::new();
+    let endpoint = socket.bind("tcp://127.0.0.1:0").await.unwrap().to_string();
+    let task = tokio::spawn(async move {
+        let mut random = rand::rngs::StdRng::seed_from_u64(seed);
+        while let Ok(message) = socket.recv().await {
+            let mut frames = message.into_vec();
+            let Some(request) = frames.pop().and_then(|frame| Event::decode(&frame).ok()) else {
+                continue;
+            };
+            let (Some(id), None) = (request.header.message_id(), request.header.response_to())
+            else {
+                continue; // heartbeats
+            };
+            let mut header = Header::new();
+            header.insert("response_to", id.clone());
+            let mut reply = Event {
+                header,
+                name: "OK".to_string(),
+                args: request.args.clone(),
+            }
+            .encode();
+            if request.name == "echo" {
+                let at = random.random_range(0..reply.len());
+                match random.random_range(0..3) {
+                    0 => reply[at] = random.random(),
+                    1 => reply.truncate(at),
+                    _ => reply.insert(at, random.random()),
+                }
+            }
+            frames.push(reply.into());
+            if socket
+                .send(ZmqMessage::try_from(frames).unwrap())
+                .await
+                .is_err()
+            {
+                break;
+            }
+        }
+    });
+    (endpoint, task)
+}
+
+#[tokio::test]
+async fn damaged_replies_end_every_call_and_the_client_goes_on() {
+    let (endpoint, server) = damaging_server(3).await;
+    let client = Client::builder(&endpoint)
+        .timeout(Duration::from_millis(500))
+        .connect()
+        .unwrap();
+    let ticket = Ticket {
+        id: 7,
+        title: "héllo".into(),
+        tags: vec!["a".into()],
+        attachment: vec![1, 2, 3],
+        body: Some("b".into()),
+    };
+    let calls = (0..1_000).map(|_| client.call::<Ticket, _>("echo", (&ticket,)));
+    let outcomes = futures::future::join_all(calls).await;
+    let returned = outcomes.iter().filter(|outcome| outcome.is_ok()).count();
+    let timed_out = outcomes
+        .iter()
+        .filter(|outcome| matches!(outcome, Err(CallError::Timeout { .. })))
+        .count();
+    // Some damage leaves a valid reply (a changed byte inside the title), some leaves no reply
+    // this call can recognise (a damaged id), most is refused as it is read.
+    assert!(
+        returned > 0 && timed_out > 0,
+        "{returned} returned, {timed_out} timed out"
+    );
+    assert!(
+        returned + timed_out < 1_000,
+        "no call failed on a damaged reply"
+    );
+    assert_eq!(
+        client.call::<String, _>("healthy", ("ok",)).await.unwrap(),
+        "ok"
+    );
+    server.abort();
+}
