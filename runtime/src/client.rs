@@ -36,7 +36,7 @@ use tokio::time::{Instant, Interval, MissedTickBehavior};
 use crate::channel::{CreditWindow, STREAM_WINDOW};
 use crate::config::Config;
 use crate::error::{CallError, RemoteError, SetupError, STREAM_ANSWER};
-use crate::event::{self, Frame, Header};
+use crate::event::{self, id_key, Frame, Header};
 use crate::middleware::{Middleware, RequestContext, RequestOutcome};
 use crate::msgpack::first_item;
 use crate::transport::{self, DealerConnection, CONNECT_ATTEMPT, RECONNECT_BACKOFF};
@@ -293,6 +293,9 @@ enum Inbound {
     TooLarge(usize),
     /// The connection was lost.
     Lost(String),
+    /// The server answered with an event whose header names the call but whose rest cannot be
+    /// read; why.
+    Unreadable(String),
 }
 
 impl Client {
@@ -665,6 +668,10 @@ impl Channel {
                 limit: self.client.config.max_message_size,
             }),
             Some(Inbound::Lost(reason)) => Err(lost(method, reason)),
+            Some(Inbound::Unreadable(reason)) => Err(CallError::Protocol {
+                method: method.to_string(),
+                detail: format!("the server's answer cannot be read: {reason}"),
+            }),
             None => Err(lost(
                 method,
                 "the client's connection task has stopped".into(),
@@ -1079,7 +1086,19 @@ impl Session<'_> {
         let event = match Frame::parse(payload) {
             Ok(event) => event,
             Err(error) => {
-                tracing::warn!(target: "rpcgen", reason = %error, "dropping a message that is not a zerorpc event");
+                let key = error
+                    .header
+                    .as_ref()
+                    .and_then(Header::response_to)
+                    .map(id_key);
+                match key.and_then(|key| self.channels.remove(&Bytes::from(key))) {
+                    Some(mut channel) => {
+                        channel.inbound.send(Inbound::Unreadable(error.reason));
+                    }
+                    None => tracing::warn!(
+                        target: "rpcgen", reason = %error, "dropping a message that is not a zerorpc event"
+                    ),
+                }
                 return;
             }
         };

@@ -234,8 +234,14 @@ impl Layout {
         let Some(message_id) = message_id else {
             return Err(fail("the event header has no message_id".into()));
         };
-        match reader.head().map_err(malformed)? {
-            Head::Str(name) if std::str::from_utf8(name).is_ok() => {
+        // From here on the header is known: an error keeps it, so that the event's sender can
+        // be answered (a request) or its call told (a reply).
+        let after_header = |reason: String| EventDecodeError {
+            reason,
+            header: Header::decode(&frame[header.clone()]).ok(),
+        };
+        match reader.head() {
+            Ok(Head::Str(name)) if std::str::from_utf8(name).is_ok() => {
                 let name_end = offset(&reader);
                 Ok(Self {
                     header,
@@ -245,10 +251,12 @@ impl Layout {
                     args: name_end..frame.len(),
                 })
             }
-            _ => Err(EventDecodeError {
-                reason: "the event name is not a MessagePack str".into(),
-                header: Header::decode(&frame[header]).ok(),
-            }),
+            Ok(_) => Err(after_header(
+                "the event name is not a MessagePack str".into(),
+            )),
+            Err(error) => Err(after_header(format!(
+                "the frame is not valid MessagePack: {error}"
+            ))),
         }
     }
 

@@ -253,17 +253,18 @@ async fn setup_errors_are_clear() {
     assert!(error.to_string().starts_with("could not bind"), "{error}");
 }
 
-/// A server that answers every request for `echo` with its argument in a damaged reply (a byte
-/// changed, the frame cut short or a byte inserted; seeded), and `healthy` with an intact one.
-async fn damaging_server(seed: u64) -> (String, tokio::task::JoinHandle<()>) {
-    use rand::{Rng, SeedableRng};
+/// How a test server damages a reply: given the encoded `OK` event and where its header ends.
+type Damage = Box<dyn FnMut(Vec<u8>, usize) -> Vec<u8> + Send>;
+
+/// A server that answers every request for `echo` with its argument in a reply that `damage`
+/// spoils, and `healthy` with an intact one.
+async fn damaging_server(mut damage: Damage) -> (String, tokio::task::JoinHandle<()>) {
     use rpcgen_runtime::event::{Event, Header};
     use zeromq::{Socket, SocketRecv, SocketSend, ZmqMessage};
 
     let mut socket = zeromq::RouterSocket::new();
     let endpoint = socket.bind("tcp://127.0.0.1:0").await.unwrap().to_string();
     let task = tokio::spawn(async move {
-        let mut random = rand::rngs::StdRng::seed_from_u64(seed);
         while let Ok(message) = socket.recv().await {
             let mut frames = message.into_vec();
             let Some(request) = frames.pop().and_then(|frame| Event::decode(&frame).ok()) else {
@@ -275,20 +276,20 @@ async fn damaging_server(seed: u64) -> (String, tokio::task::JoinHandle<()>) {
             };
             let mut header = Header::new();
             header.insert("response_to", id.clone());
-            let mut reply = Event {
+            let mut header_bytes = Vec::new();
+            rmpv::encode::write_value(&mut header_bytes, &Value::Map(header.entries().to_vec()))
+                .unwrap();
+            let reply = Event {
                 header,
                 name: "OK".to_string(),
                 args: request.args.clone(),
             }
             .encode();
-            if request.name == "echo" {
-                let at = random.random_range(0..reply.len());
-                match random.random_range(0..3) {
-                    0 => reply[at] = random.random(),
-                    1 => reply.truncate(at),
-                    _ => reply.insert(at, random.random()),
-                }
-            }
+            let reply = if request.name == "echo" {
+                damage(reply, 1 + header_bytes.len())
+            } else {
+                reply
+            };
             frames.push(reply.into());
             if socket
                 .send(ZmqMessage::try_from(frames).unwrap())
@@ -302,9 +303,26 @@ async fn damaging_server(seed: u64) -> (String, tokio::task::JoinHandle<()>) {
     (endpoint, task)
 }
 
+/// Damage as a broken peer or a bad link would do it: a byte changed, the frame cut short or a
+/// byte inserted, at random (seeded).
+fn random_damage(seed: u64) -> Damage {
+    use rand::{Rng, SeedableRng};
+
+    let mut random = rand::rngs::StdRng::seed_from_u64(seed);
+    Box::new(move |mut reply, _| {
+        let at = random.random_range(0..reply.len());
+        match random.random_range(0..3) {
+            0 => reply[at] = random.random(),
+            1 => reply.truncate(at),
+            _ => reply.insert(at, random.random()),
+        }
+        reply
+    })
+}
+
 #[tokio::test]
 async fn damaged_replies_end_every_call_and_the_client_goes_on() {
-    let (endpoint, server) = damaging_server(3).await;
+    let (endpoint, server) = damaging_server(random_damage(3)).await;
     let client = Client::builder(&endpoint)
         .timeout(Duration::from_millis(500))
         .connect()
@@ -333,6 +351,36 @@ async fn damaged_replies_end_every_call_and_the_client_goes_on() {
         returned + timed_out < 1_000,
         "no call failed on a damaged reply"
     );
+    assert_eq!(
+        client.call::<String, _>("healthy", ("ok",)).await.unwrap(),
+        "ok"
+    );
+    server.abort();
+}
+
+#[tokio::test]
+async fn a_reply_cut_after_its_header_fails_its_call_at_once() {
+    let (endpoint, server) = damaging_server(Box::new(|mut reply, header_end| {
+        reply.truncate(header_end);
+        reply
+    }))
+    .await;
+    // Long enough that a timeout would be another error than the one asserted.
+    let client = Client::builder(&endpoint)
+        .timeout(Duration::from_secs(30))
+        .connect()
+        .unwrap();
+    let error = client.call::<String, _>("echo", ("x",)).await.unwrap_err();
+    match &error {
+        CallError::Protocol { method, detail } => {
+            assert_eq!(method, "echo");
+            assert!(
+                detail.starts_with("the server's answer cannot be read: "),
+                "{detail}"
+            );
+        }
+        other => panic!("expected a protocol error, got {other:?}"),
+    }
     assert_eq!(
         client.call::<String, _>("healthy", ("ok",)).await.unwrap(),
         "ok"

@@ -144,6 +144,18 @@ async fn bad_input_on_the_wire_never_stops_the_server() {
         "{}",
         reply.args
     );
+    // A request cut short after its header: answered with ERR too.
+    let header = Header::new();
+    let mut frame = vec![0x93];
+    rmpv::encode::write_value(&mut frame, &Value::Map(header.entries().to_vec())).unwrap();
+    let reply = ask(&mut raw, frame).await;
+    assert_eq!(reply.name, "ERR");
+    assert_eq!(reply.header.response_to(), header.message_id());
+    assert!(
+        reply.args.to_string().contains("not valid MessagePack"),
+        "{}",
+        reply.args
+    );
     // A request without the delimiter frame is still answered, with the delimiter.
     let hello = encode_event(&Header::new(), "hello", &[0x91, 0xa1, b'x']);
     raw.send(ZmqMessage::from(hello)).await.unwrap();
