@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{client_for, demo, demo_builder, Probe};
+use common::{client_for, damaged, demo, demo_builder, Probe};
 use rmpv::Value;
 use rpcgen_runtime::{CallError, CallOptions, Client, MethodInfo, Server, Service};
 use serde::{Deserialize, Serialize};
@@ -303,21 +303,12 @@ async fn damaging_server(mut damage: Damage) -> (String, tokio::task::JoinHandle
     (endpoint, task)
 }
 
-/// Damage as a broken peer or a bad link would do it: a byte changed, the frame cut short or a
-/// byte inserted, at random (seeded).
+/// [`damaged`] at random (seeded).
 fn random_damage(seed: u64) -> Damage {
-    use rand::{Rng, SeedableRng};
+    use rand::SeedableRng;
 
     let mut random = rand::rngs::StdRng::seed_from_u64(seed);
-    Box::new(move |mut reply, _| {
-        let at = random.random_range(0..reply.len());
-        match random.random_range(0..3) {
-            0 => reply[at] = random.random(),
-            1 => reply.truncate(at),
-            _ => reply.insert(at, random.random()),
-        }
-        reply
-    })
+    Box::new(move |reply, _| damaged(reply, &mut random))
 }
 
 #[tokio::test]

@@ -6,7 +6,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::{capture_logs, client_for, collect_stream, demo, demo_builder, HeaderEntries, Probe};
+use common::{
+    capture_logs, client_for, collect_stream, damaged, demo, demo_builder, HeaderEntries, Probe,
+};
 use rmpv::Value;
 use rpcgen_runtime::event::{encode_event, Event, Header};
 use rpcgen_runtime::{
@@ -575,19 +577,6 @@ fn request_frame(method: &str, args: &Value) -> Vec<u8> {
     .encode()
 }
 
-/// `frame` damaged the way a broken peer or a bad link would: a byte changed, the frame cut
-/// short, or a byte inserted.
-fn mutated(frame: &[u8], random: &mut impl rand::Rng) -> Vec<u8> {
-    let mut frame = frame.to_vec();
-    let at = random.random_range(0..frame.len());
-    match random.random_range(0..3) {
-        0 => frame[at] = random.random(),
-        1 => frame.truncate(at),
-        _ => frame.insert(at, random.random()),
-    }
-    frame
-}
-
 /// A value's MessagePack bytes, to compare ids exactly (a NaN id equals itself here).
 fn msgpack(value: &Value) -> Vec<u8> {
     let mut bytes = Vec::new();
@@ -625,7 +614,7 @@ async fn survives_damaged_requests(server: &Server, seed: u64, count: usize) {
     let mut expected = std::collections::HashSet::new();
     for _ in 0..count {
         let (method, args) = &bases[random.random_range(0..bases.len())];
-        let frame = mutated(&request_frame(method, args), &mut random);
+        let frame = damaged(request_frame(method, args), &mut random);
         if let Ok(event) = Event::decode(&frame) {
             if let (Some(id), None) = (event.header.message_id(), event.header.response_to()) {
                 expected.insert(msgpack(id));

@@ -383,3 +383,15 @@ pub fn capture_logs() -> (Captured, tracing::subscriber::DefaultGuard) {
         .finish();
     (captured, tracing::subscriber::set_default(subscriber))
 }
+
+/// `frame` damaged the way a broken peer or a bad link would: a byte changed, the frame cut
+/// short, or a byte inserted, where `random` says.
+pub fn damaged(mut frame: Vec<u8>, random: &mut impl rand::Rng) -> Vec<u8> {
+    let at = random.random_range(0..frame.len());
+    match random.random_range(0..3) {
+        0 => frame[at] = random.random(),
+        1 => frame.truncate(at),
+        _ => frame.insert(at, random.random()),
+    }
+    frame
+}
