@@ -36,7 +36,7 @@ use tokio::time::{Instant, Interval, MissedTickBehavior};
 use crate::channel::{CreditWindow, STREAM_WINDOW};
 use crate::config::Config;
 use crate::error::{CallError, RemoteError, SetupError, STREAM_ANSWER};
-use crate::event::{self, id_key, Frame, Header};
+use crate::event::{self, Frame, Header};
 use crate::middleware::{Middleware, RequestContext, RequestOutcome};
 use crate::msgpack::first_item;
 use crate::transport::{self, DealerConnection, CONNECT_ATTEMPT, RECONNECT_BACKOFF};
@@ -293,8 +293,8 @@ enum Inbound {
     TooLarge(usize),
     /// The connection was lost.
     Lost(String),
-    /// The server answered with an event whose header names the call but whose rest cannot be
-    /// read; why.
+    /// The server answered with an event whose header names the call but whose name cannot be
+    /// read (nor, so, what kind of event it was); why.
     Unreadable(String),
 }
 
@@ -1085,18 +1085,18 @@ impl Session<'_> {
         let size = payload.len();
         let event = match Frame::parse(payload) {
             Ok(event) => event,
-            Err(error) => {
-                let key = error
-                    .header
-                    .as_ref()
-                    .and_then(Header::response_to)
-                    .map(id_key);
-                match key.and_then(|key| self.channels.remove(&Bytes::from(key))) {
+            Err(unparsed) => {
+                let channel = unparsed
+                    .response_to
+                    .and_then(|channel_id| self.channels.remove(&channel_id));
+                match channel {
                     Some(mut channel) => {
-                        channel.inbound.send(Inbound::Unreadable(error.reason));
+                        channel
+                            .inbound
+                            .send(Inbound::Unreadable(unparsed.error.reason));
                     }
                     None => tracing::warn!(
-                        target: "rpcgen", reason = %error, "dropping a message that is not a zerorpc event"
+                        target: "rpcgen", reason = %unparsed.error, "dropping a message that is not a zerorpc event"
                     ),
                 }
                 return;

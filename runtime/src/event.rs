@@ -124,15 +124,34 @@ pub struct Event {
     pub args: Value,
 }
 
-/// Why a frame is not a zerorpc event. When the header could be read, it is kept, so a server
-/// can still answer the sender with an `ERR`.
+/// Why a frame is not a zerorpc event. When the header could be read but the name after it
+/// could not, the header is kept, so a server can still answer the sender with an `ERR`.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{reason}")]
 pub struct EventDecodeError {
     /// What is wrong with the frame.
     pub reason: String,
-    /// The header, when it was a valid map with a `message_id`.
+    /// The header, when it was a valid map with a `message_id` and what failed was the name
+    /// after it (not when the arguments fail to decode).
     pub header: Option<Header>,
+}
+
+/// A frame that is not an event, as [`Frame::parse`] found it.
+#[derive(Debug)]
+pub(crate) struct Unparsed {
+    /// Why, with the header when it could be read.
+    pub error: EventDecodeError,
+    /// The header's `message_id`, as the exact bytes received, when the header could be read.
+    pub message_id: Option<Bytes>,
+    /// The header's `response_to`, likewise.
+    pub response_to: Option<Bytes>,
+}
+
+/// What [`Layout::find`] knows of a frame that is not an event: why, and where the header's ids
+/// lie when the header could be read.
+struct Broken {
+    error: EventDecodeError,
+    ids: Option<(Range<usize>, Option<Range<usize>>)>,
 }
 
 impl Event {
@@ -147,7 +166,7 @@ impl Event {
 
     /// Decodes one ZeroMQ frame.
     pub fn decode(bytes: &[u8]) -> Result<Self, EventDecodeError> {
-        let layout = Layout::find(bytes)?;
+        let layout = Layout::find(bytes).map_err(|broken| broken.error)?;
         let fail = |reason: String| EventDecodeError {
             reason,
             header: None,
@@ -200,10 +219,13 @@ impl Layout {
     /// Checks that `frame` starts like an event (an array of 3, a header map with a
     /// `message_id`, a `str` name) and finds its parts, without decoding any value. The arguments
     /// are the rest of the frame; whoever decodes them checks them.
-    fn find(frame: &[u8]) -> Result<Self, EventDecodeError> {
-        let fail = |reason: String| EventDecodeError {
-            reason,
-            header: None,
+    fn find(frame: &[u8]) -> Result<Self, Broken> {
+        let fail = |reason: String| Broken {
+            error: EventDecodeError {
+                reason,
+                header: None,
+            },
+            ids: None,
         };
         let malformed =
             |error: Malformed| fail(format!("the frame is not valid MessagePack: {error}"));
@@ -236,9 +258,12 @@ impl Layout {
         };
         // From here on the header is known: an error keeps it, so that the event's sender can
         // be answered (a request) or its call told (a reply).
-        let after_header = |reason: String| EventDecodeError {
-            reason,
-            header: Header::decode(&frame[header.clone()]).ok(),
+        let after_header = |reason: String| Broken {
+            error: EventDecodeError {
+                reason,
+                header: Header::decode(&frame[header.clone()]).ok(),
+            },
+            ids: Some((message_id.clone(), response_to.clone())),
         };
         match reader.head() {
             Ok(Head::Str(name)) if std::str::from_utf8(name).is_ok() => {
@@ -278,9 +303,21 @@ pub(crate) struct Frame {
 
 impl Frame {
     /// Checks that `bytes` is one zerorpc event and finds its parts.
-    pub fn parse(bytes: Bytes) -> Result<Self, EventDecodeError> {
-        let layout = Layout::find(&bytes)?;
-        Ok(Self { bytes, layout })
+    pub fn parse(bytes: Bytes) -> Result<Self, Unparsed> {
+        match Layout::find(&bytes) {
+            Ok(layout) => Ok(Self { bytes, layout }),
+            Err(Broken { error, ids }) => {
+                let (message_id, response_to) = match ids {
+                    Some((id, to)) => (Some(bytes.slice(id)), to.map(|to| bytes.slice(to))),
+                    None => (None, None),
+                };
+                Err(Unparsed {
+                    error,
+                    message_id,
+                    response_to,
+                })
+            }
+        }
     }
 
     /// The event's name.

@@ -354,10 +354,10 @@ async fn handle(shared: Arc<Shared>, payload: Bytes, _permit: OwnedSemaphorePerm
     let size = payload.len();
     let frame = match Frame::parse(payload) {
         Ok(frame) => frame,
-        Err(error) => {
+        Err(unparsed) => {
             tracing::warn!(
                 target: "rpcgen",
-                reason = %error.reason,
+                reason = %unparsed.error,
                 bytes = size,
                 "dropping a message that is not a zerorpc event"
             );

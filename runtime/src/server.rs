@@ -31,7 +31,7 @@ use tracing::Instrument;
 use crate::channel::{Beat, HeartbeatClock};
 use crate::config::Config;
 use crate::error::{RemoteError, SetupError};
-use crate::event::{self, id_key, Frame, Header};
+use crate::event::{self, Frame, Header, Unparsed};
 use crate::introspection;
 use crate::middleware::{call_span, CallContext, CallOutcome, Middleware};
 use crate::msgpack::first_item;
@@ -312,10 +312,14 @@ impl Dispatcher {
                 }
                 None => Request::Event(frame),
             },
-            Err(error) => match error.header {
-                Some(header) if header.response_to().is_none() => {
+            Err(Unparsed {
+                error,
+                message_id,
+                response_to,
+            }) => match (error.header, message_id, response_to) {
+                (Some(header), Some(id), None) => {
                     let reason = format!("bad request: {}", error.reason);
-                    Request::Unreadable(header, RemoteError::new("ProtocolError", reason))
+                    Request::Unreadable(header, id, RemoteError::new("ProtocolError", reason))
                 }
                 _ => {
                     tracing::warn!(
@@ -334,10 +338,7 @@ impl Dispatcher {
     fn open(&mut self, peer: Bytes, envelope: Vec<Bytes>, mut request: Request) {
         let channel_id = match &request {
             Request::Event(frame) | Request::Refused(frame, _) => frame.message_id(),
-            Request::Unreadable(header, _) => match header.message_id() {
-                Some(id) => Bytes::from(id_key(id)),
-                None => return,
-            },
+            Request::Unreadable(_, id, _) => id.clone(),
         };
         let key = (peer.clone(), channel_id.clone());
         if self.channels.contains_key(&key) {
@@ -472,8 +473,9 @@ enum Request {
     Event(Frame),
     /// A readable request to answer with this error.
     Refused(Frame, RemoteError),
-    /// A request of which only the header could be read, and the error that explains why.
-    Unreadable(Header, RemoteError),
+    /// A request of which only the header could be read, its `message_id` as received, and
+    /// the error that explains why.
+    Unreadable(Header, Bytes, RemoteError),
 }
 
 /// What a call produces next.
@@ -611,7 +613,7 @@ impl Call {
             Request::Event(frame) | Request::Refused(frame, _) => {
                 (frame.name(), Header::default(), Value::Nil)
             }
-            Request::Unreadable(header, _) => ("", header.clone(), Value::Nil),
+            Request::Unreadable(header, ..) => ("", header.clone(), Value::Nil),
         };
         let context = CallContext {
             method,
@@ -636,7 +638,7 @@ impl Call {
                 let cancellation = Cancellation::new(self.signals.clone());
                 stage(&shared.service, frame, cancellation)
             }
-            Request::Refused(_, error) | Request::Unreadable(_, error) => Err(error.clone()),
+            Request::Refused(_, error) | Request::Unreadable(_, _, error) => Err(error.clone()),
         };
         let outcome = match stage {
             Err(error) => {
