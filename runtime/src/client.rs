@@ -37,7 +37,7 @@ use crate::channel::{CreditWindow, STREAM_WINDOW};
 use crate::config::Config;
 use crate::error::{CallError, RemoteError, SetupError, STREAM_ANSWER};
 use crate::event::{self, Frame, Header};
-use crate::middleware::{Middleware, RequestContext, RequestOutcome};
+use crate::middleware::{in_span, nested_span, Middleware, RequestContext, RequestOutcome};
 use crate::msgpack::first_item;
 use crate::transport::{self, DealerConnection, CONNECT_ATTEMPT, RECONNECT_BACKOFF};
 use crate::value::{from_frame, Arguments};
@@ -342,6 +342,16 @@ impl Client {
         args: A,
         options: CallOptions,
     ) -> Result<R, CallError> {
+        in_span(self.request_span(method), self.unary(method, args, options)).await
+    }
+
+    /// [`Client::call_with`], in the request's span.
+    async fn unary<R: DeserializeOwned + 'static, A: Arguments>(
+        &self,
+        method: &str,
+        args: A,
+        options: CallOptions,
+    ) -> Result<R, CallError> {
         let mut request = self.open(method, &args, false)?;
         let timeout = options.timeout.unwrap_or(self.inner.config.timeout);
         let reply = match tokio::time::timeout(timeout, request.channel.next(method)).await {
@@ -379,6 +389,17 @@ impl Client {
 
     /// Like [`Client::call_stream`], with per-call options.
     pub async fn call_stream_with<T: DeserializeOwned + 'static, A: Arguments>(
+        &self,
+        method: &str,
+        args: A,
+        options: CallOptions,
+    ) -> Result<CallStream<T>, CallError> {
+        let opening = self.open_stream(method, args, options);
+        in_span(self.request_span(method), opening).await
+    }
+
+    /// [`Client::call_stream_with`], in the request's span.
+    async fn open_stream<T: DeserializeOwned + 'static, A: Arguments>(
         &self,
         method: &str,
         args: A,
@@ -433,6 +454,11 @@ impl Client {
         outcome?;
         stream.buffered = Some(first);
         Ok(stream)
+    }
+
+    /// The span a request for `method` runs in (see [`Middleware::request_span`]).
+    fn request_span(&self, method: &str) -> tracing::Span {
+        nested_span(&self.inner.middleware, |layer| layer.request_span(method))
     }
 
     /// The header entries the middleware adds to a request for `method`: the last value of

@@ -7,10 +7,12 @@
 //! Hooks run on the task of the call, in the order the layers were added; they should be quick.
 
 use std::fmt::Write;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use rmpv::Value;
+use tracing::Instrument;
 
 use crate::error::{CallError, RemoteError};
 use crate::event::Header;
@@ -95,6 +97,15 @@ pub trait Middleware: Send + Sync + 'static {
     fn request_header(&self, _method: &str) -> Vec<(String, Value)> {
         Vec::new()
     }
+    /// Client: the [`tracing::Span`] a request runs in, created inside the caller's span;
+    /// `None` (the default) adds none. It covers the request from the making of its header (so
+    /// [`Middleware::request_header`] can write the span's trace context into it) to its answer
+    /// (for a stream, its first reply), with the other request hooks. Layers' spans nest in
+    /// order and filtered-out ones are skipped, as for [`Middleware::call_span`].
+    /// [`TracingLayer`] gives `request{method}`.
+    fn request_span(&self, _method: &str) -> Option<tracing::Span> {
+        None
+    }
     /// Client: a request is about to be sent.
     fn before_request(&self, _request: &RequestContext<'_>) {}
     /// Client: a request ended, with its outcome and how long it took.
@@ -110,8 +121,9 @@ pub trait Middleware: Send + Sync + 'static {
 /// Logs every call's method, arguments, result and time with `tracing` (target `rpcgen`):
 /// successes at INFO, failures at WARN. Long values are cut to `max_value_chars` characters.
 /// On a server it also runs each call in an INFO span `call{method, id}` (the request's message
-/// id; target `rpcgen::call`), so that what handlers log names the call it belongs to:
-/// `RUST_LOG=rpcgen=warn,rpcgen::call=info` hides the call lines and keeps the spans.
+/// id), so that what handlers log names the call it belongs to, and on a client each request in
+/// `request{method}`. The spans' target is `rpcgen::call`: `RUST_LOG=rpcgen=warn,rpcgen::call=info`
+/// hides the per-call lines and keeps the spans.
 #[derive(Debug, Clone)]
 pub struct TracingLayer {
     /// How many characters of each argument list or result are logged.
@@ -142,6 +154,10 @@ impl Middleware for TracingLayer {
     fn call_span(&self, call: &CallContext<'_>) -> Option<tracing::Span> {
         let id = MessageId(call.header.message_id());
         Some(tracing::info_span!(target: "rpcgen::call", "call", method = call.method, id = %id))
+    }
+
+    fn request_span(&self, method: &str) -> Option<tracing::Span> {
+        Some(tracing::info_span!(target: "rpcgen::call", "request", method))
     }
 
     fn after_call(&self, call: &CallContext<'_>, outcome: &CallOutcome<'_>, elapsed: Duration) {
@@ -209,18 +225,30 @@ impl std::fmt::Display for MessageId<'_> {
     }
 }
 
-/// The span a call runs in: each layer's [`Middleware::call_span`], each created inside the one
-/// before, skipping those the subscriber filters out; [`tracing::Span::none`] when no layer
-/// gives one.
-pub(crate) fn call_span(layers: &[Arc<dyn Middleware>], call: &CallContext<'_>) -> tracing::Span {
-    let mut span = tracing::Span::none();
+/// The span each layer's `span` gives, each created inside the one before, skipping those the
+/// subscriber filters out; [`tracing::Span::none`] when no layer gives one. For
+/// [`Middleware::call_span`] and [`Middleware::request_span`].
+pub(crate) fn nested_span(
+    layers: &[Arc<dyn Middleware>],
+    span: impl Fn(&dyn Middleware) -> Option<tracing::Span>,
+) -> tracing::Span {
+    let mut current = tracing::Span::none();
     for layer in layers {
-        match span.in_scope(|| layer.call_span(call)) {
-            Some(inner) if !inner.is_disabled() => span = inner,
+        match current.in_scope(|| span(layer.as_ref())) {
+            Some(inner) if !inner.is_disabled() => current = inner,
             _ => {}
         }
     }
-    span
+    current
+}
+
+/// Runs `work` in `span`, or as it is when there is no span.
+pub(crate) async fn in_span<F: Future>(span: tracing::Span, work: F) -> F::Output {
+    if span.is_none() {
+        work.await
+    } else {
+        work.instrument(span).await
+    }
 }
 
 #[cfg(test)]

@@ -26,13 +26,12 @@ use rmpv::Value;
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
-use tracing::Instrument;
 
 use crate::client::encode_request;
 use crate::config::Config;
 use crate::error::{CallError, RemoteError, SetupError};
 use crate::event::{Frame, Header};
-use crate::middleware::{call_span, CallContext, CallOutcome, Middleware};
+use crate::middleware::{in_span, nested_span, CallContext, CallOutcome, Middleware};
 use crate::server::{stage, unwinding, Stage};
 use crate::service::{CancelFlag, Cancellation, EncodedValue, Service};
 use crate::transport::{
@@ -376,7 +375,7 @@ async fn handle(shared: Arc<Shared>, payload: Bytes, _permit: OwnedSemaphorePerm
         header: &header,
         args: &args,
     };
-    let span = call_span(&shared.middleware, &context);
+    let span = nested_span(&shared.middleware, |layer| layer.call_span(&context));
     let serve = async {
         for middleware in &shared.middleware {
             middleware.before_call(&context);
@@ -414,11 +413,7 @@ async fn handle(shared: Arc<Shared>, payload: Bytes, _permit: OwnedSemaphorePerm
             middleware.after_call(&context, &outcome, elapsed);
         }
     };
-    if span.is_none() {
-        serve.await;
-    } else {
-        serve.instrument(span).await;
-    }
+    in_span(span, serve).await;
 }
 
 /// How an event's handler ended, when it did not return.

@@ -26,14 +26,13 @@ use futures::{FutureExt, StreamExt};
 use rmpv::Value;
 use tokio::sync::{mpsc, watch, Notify};
 use tokio::time::Instant;
-use tracing::Instrument;
 
 use crate::channel::{Beat, HeartbeatClock};
 use crate::config::Config;
 use crate::error::{RemoteError, SetupError};
 use crate::event::{self, Frame, Header, Unparsed};
 use crate::introspection;
-use crate::middleware::{call_span, CallContext, CallOutcome, Middleware};
+use crate::middleware::{in_span, nested_span, CallContext, CallOutcome, Middleware};
 use crate::msgpack::first_item;
 use crate::service::{
     encode_result, Args, CallInfo, CancelFlag, Cancellation, EncodedValue, Handler, ItemStream,
@@ -620,13 +619,8 @@ impl Call {
             header: &header,
             args: &args,
         };
-        let span = call_span(&shared.middleware, &context);
-        let serve = self.serve(&request, &context, observed);
-        if span.is_none() {
-            serve.await;
-        } else {
-            serve.instrument(span).await;
-        }
+        let span = nested_span(&shared.middleware, |layer| layer.call_span(&context));
+        in_span(span, self.serve(&request, &context, observed)).await;
     }
 
     /// Answers `request`, calling the middleware's hooks when there is `observed` middleware.

@@ -665,3 +665,48 @@ async fn damaged_requests_are_answered_or_dropped_and_the_server_goes_on() {
     survives_damaged_requests(&observed, 2, 2_000).await;
     observed.shutdown().await;
 }
+
+/// Client: records the name of the span each `request_header` runs in.
+#[derive(Clone, Default)]
+struct SpanSeen(Arc<Mutex<Vec<String>>>);
+
+impl Middleware for SpanSeen {
+    fn request_header(&self, _method: &str) -> Vec<(String, Value)> {
+        let span = tracing::Span::current();
+        let name = span.metadata().map_or("none", |metadata| metadata.name());
+        self.0.lock().unwrap().push(name.to_string());
+        Vec::new()
+    }
+}
+
+#[tokio::test]
+async fn requests_run_in_the_spans_the_client_middleware_gives() {
+    use tracing::Instrument;
+
+    let (logs, _guard) = capture_logs();
+    let (server, _, _) = demo().await;
+    let seen = SpanSeen::default();
+    let client = Client::builder(server.endpoint())
+        .layer(TracingLayer::default())
+        .layer(seen.clone())
+        .connect()
+        .unwrap();
+    let checkout = tracing::info_span!("checkout", order = 12);
+    let sum = client.call::<i64, _>("add", (1, 2));
+    assert_eq!(sum.instrument(checkout.clone()).await.unwrap(), 3);
+    let items = collect_stream::<i64, _>(&client, "count", (2,));
+    assert_eq!(items.instrument(checkout).await.len(), 2);
+    server.shutdown().await;
+
+    // The header is made inside the request's span, so a layer can write its trace context.
+    assert_eq!(*seen.0.lock().unwrap(), ["request", "request"]);
+    let log = logs.text();
+    for (line, method) in [("call returned", "add"), ("stream opened", "count")] {
+        let line = log
+            .lines()
+            .find(|each| each.contains(line))
+            .unwrap_or_else(|| panic!("no `{line}` in:\n{log}"));
+        let spans = format!("checkout{{order=12}}:request{{method=\"{method}\"}}:");
+        assert!(line.contains(&spans), "{line}");
+    }
+}
