@@ -79,14 +79,41 @@ const MAX_UINT32 = 2 ** 32 - 1;
 const MAX_DEPTH = 100;
 
 /**
+ * Whether the converters are checking the arguments of a call (true) or reading a reply (false).
+ * Generated code runs the same converters both ways; reading is lenient where the Rust runtime is
+ * (a `bin` for a string, a `str` for bytes, a `number` beyond 2^53 for a 64-bit integer, as
+ * zerorpc-node sends one), checking arguments is strict. Converters are synchronous, so
+ * {@link whileSending} sets it around one call's arguments and nothing else ever sees it set.
+ */
+let sending = false;
+
+/** Runs `convert` with the converters checking arguments (see {@link sending}). */
+function whileSending<T>(convert: () => T): T {
+  const outer = sending;
+  sending = true;
+  try {
+    return convert();
+  } finally {
+    sending = outer;
+  }
+}
+
+/**
  * Returns an integer received from the wire (a `number` or a `bigint`) as a `bigint`.
  * Generated code calls it for `i64` and `u64` values; `what` names the value in the error.
+ * An argument of a generated method given as a `number` must be a safe integer (at most 2^53 − 1
+ * in magnitude): a larger one has already been rounded, so it is a RangeError asking for a bigint.
  */
 export function toBigInt(value: unknown, what: string): bigint {
   if (typeof value === "bigint") {
     return value;
   }
   if (typeof value === "number" && Number.isInteger(value)) {
+    if (sending && !Number.isSafeInteger(value)) {
+      throw new RangeError(
+        `${what}: the number ${BigInt(value)} is outside ±Number.MAX_SAFE_INTEGER, so it may already be rounded: pass a bigint instead (e.g. 2n ** 63n, not 2 ** 63)`,
+      );
+    }
     return BigInt(value);
   }
   throw new TypeError(`${what}: expected an integer, got ${describe(value)}`);
@@ -193,7 +220,11 @@ const PROTOCOL_VERSION = 3;
 const EVENT_ARRAY_HEAD = 0x93;
 
 const utf8 = new TextDecoder();
+/** Decodes a `bin` read where a string is expected: invalid UTF-8 throws, a BOM is kept (as in Rust). */
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const ascii = new TextEncoder();
+/** Encodes a `str` read where bytes are expected into its UTF-8 bytes. */
+const utf8Encoder = new TextEncoder();
 const encoder = new Encoder({ useBigInt64: true });
 const decoder = new Decoder({ useBigInt64: true, mapKeyConverter: mapKeyToProperty });
 
@@ -1069,18 +1100,27 @@ function okValue(reply: DecodedEvent): unknown {
   return value === undefined ? null : value;
 }
 
-/** The error an `ERR` reply carries: `[name, message, traceback]` (protocol v1: `[message]`). */
+/**
+ * The error an `ERR` reply carries, read as the Rust runtime reads it: `[name, message, traceback]`
+ * from the first elements (more are ignored, fewer leave the rest out), each a `str` or a `bin`
+ * read as UTF-8 (invalid sequences become U+FFFD). A missing or non-text name is `"Error"`, a
+ * missing message empty, a missing traceback null; a protocol-v1 `[message]` is named `"Error"`.
+ */
 function remoteErrorOf(args: unknown): RemoteError {
-  const parts: unknown[] = Array.isArray(args) ? args : [args];
-  const [name, message, traceback] = parts;
-  if (parts.length === 3 && typeof name === "string") {
-    return new RemoteError(
-      name,
-      typeof message === "string" ? message : "",
-      typeof traceback === "string" ? traceback : null,
-    );
+  const parts: readonly unknown[] = Array.isArray(args) ? args : [];
+  if (parts.length === 1) {
+    return new RemoteError("Error", errorText(parts[0]) ?? "", null);
   }
-  return new RemoteError("Error", parts.length === 1 && typeof name === "string" ? name : describe(args), null);
+  const [name, message, traceback] = parts;
+  return new RemoteError(errorText(name) ?? "Error", errorText(message) ?? "", errorText(traceback) ?? null);
+}
+
+/** A part of an `ERR` reply as text: a `str`, or a `bin` decoded as UTF-8; else `undefined`. */
+function errorText(value: unknown): string | undefined {
+  if (typeof value === "string") {
+    return value;
+  }
+  return value instanceof Uint8Array ? utf8.decode(value) : undefined;
 }
 
 /** The error for a reply event this runtime does not know. */
@@ -1168,6 +1208,10 @@ export function logRequests(options: LogRequestsOptions = {}): AfterRequest {
  * TypeError/RangeError whose message starts with `path`, e.g. `Ticket.tags[2]: expected a string,
  * got 7`. Generated clients run converters on every argument before sending it and on every
  * reply: the TypeScript form of a value is its wire form, so one converter serves both directions.
+ * Reading a reply (and a direct call) is lenient where the Rust runtime is: `string` accepts a
+ * `bin` of valid UTF-8, `bytes` a `str`, `i64`/`u64` a `number` beyond 2^53. Arguments of
+ * {@link callMethod} and {@link streamMethod} are checked strictly: a `string` must be a string,
+ * `bytes` a `Uint8Array`, a 64-bit integer a `bigint` or a safe-integer `number`.
  */
 export type Converter<T> = (value: unknown, path: string) => T;
 
@@ -1225,18 +1269,34 @@ export const toF64: Converter<number> = (value, path) => toNumber(value, path);
 /** An `f32`: a `number`, checked like an `f64`. */
 export const toF32: Converter<number> = toF64;
 
-/** A `string`. */
+/**
+ * A `string`. In a reply, a `bin` (Python `bytes`, a Node `Buffer`) is accepted too and decoded as
+ * UTF-8, as the Rust runtime does; invalid UTF-8 is a TypeError. An argument must be a string.
+ */
 export const toText: Converter<string> = (value, path) => {
   if (typeof value === "string") {
     return value;
   }
+  if (value instanceof Uint8Array && !sending) {
+    try {
+      return strictUtf8.decode(value);
+    } catch {
+      throw new TypeError(`${path}: expected a string, got bytes that are not valid UTF-8: ${describe(value)}`);
+    }
+  }
   throw new TypeError(`${path}: expected a string, got ${describe(value)}`);
 };
 
-/** `bytes`, a `Uint8Array` (a Node `Buffer` is one too). */
+/**
+ * `bytes`, a `Uint8Array` (a Node `Buffer` is one too). In a reply, a `str` is accepted too and
+ * becomes its UTF-8 bytes, as in the Rust runtime. An argument must be a `Uint8Array`.
+ */
 export const toBytes: Converter<Uint8Array> = (value, path) => {
   if (value instanceof Uint8Array) {
     return value;
+  }
+  if (typeof value === "string" && !sending) {
+    return utf8Encoder.encode(value);
   }
   throw new TypeError(`${path}: expected bytes (a Uint8Array), got ${describe(value)}`);
 };
@@ -1465,7 +1525,7 @@ function methodCallOptions(spec: MethodSpec<unknown>, options: CallOptions): Cal
 /** Converts the arguments of a call, naming the call in the error when one does not fit. */
 function convertArguments(client: Client, spec: MethodSpec<unknown>, args: readonly unknown[]): unknown[] {
   try {
-    return spec.params.map((param, index) => param.convert(args[index], param.name));
+    return whileSending(() => spec.params.map((param, index) => param.convert(args[index], param.name)));
   } catch (error) {
     const message = `invalid argument for ${describeCall(spec.name, client.endpoint)}: ${messageOf(error)}`;
     throw error instanceof RangeError ? new RangeError(message) : new TypeError(message);

@@ -7,7 +7,18 @@
 import assert from "node:assert/strict";
 import { encode } from "@msgpack/msgpack";
 import { after, before, describe, test } from "node:test";
-import { Client, LostRemoteError, ProtocolError, RemoteError } from "../src/rpcgen-runtime.js";
+import {
+  callMethod,
+  Client,
+  LostRemoteError,
+  ProtocolError,
+  RemoteError,
+  toBytes,
+  toRecord,
+  toText,
+  toU64,
+  type MethodSpec,
+} from "../src/rpcgen-runtime.js";
 import { collect } from "./support/calls.js";
 import { RawServer } from "./support/raw-server.js";
 
@@ -128,6 +139,96 @@ describe("client against a hand-driven server", { timeout: 60_000 }, () => {
       assert.ok(error instanceof RemoteError);
       assert.deepEqual([error.remoteName, error.remoteMessage], ["Error", "NameError('nosuch')"]);
       return true;
+    });
+  });
+
+  describe("ERR replies are read like the Rust runtime reads them", () => {
+    /** The name, message and traceback of the RemoteError that `args` as an ERR reply ends a call in. */
+    const remoteParts = async (args: unknown): Promise<[string, string, string | null]> => {
+      const pending = client.call("fail", []);
+      await server.reply(await server.receive(), "ERR", args);
+      const error: unknown = await pending.then(
+        () => assert.fail("the call succeeded"),
+        (reason: unknown) => reason,
+      );
+      assert.ok(error instanceof RemoteError, String(error));
+      return [error.remoteName, error.remoteMessage, error.remoteTraceback];
+    };
+
+    test("bin parts (zerorpc-python bytes, Node Buffers) are text", async () => {
+      const parts = [Buffer.from("NotFound"), Buffer.from("no ticket 7"), Buffer.from("Traceback …")];
+      assert.deepEqual(await remoteParts(parts), ["NotFound", "no ticket 7", "Traceback …"]);
+      assert.deepEqual(await remoteParts([Buffer.from([0x4e, 0xff]), "m", null]), ["N\ufffd", "m", null]);
+    });
+
+    test("elements after the third are ignored", async () => {
+      assert.deepEqual(await remoteParts(["NotFound", "gone", "tb", { id: 7 }]), ["NotFound", "gone", "tb"]);
+    });
+
+    test("missing or non-text parts take their defaults", async () => {
+      assert.deepEqual(await remoteParts(["ValueError", "bad"]), ["ValueError", "bad", null]);
+      assert.deepEqual(await remoteParts([7, "message", 8]), ["Error", "message", null]);
+      assert.deepEqual(await remoteParts([]), ["Error", "", null]);
+      assert.deepEqual(await remoteParts(null), ["Error", "", null]);
+      assert.deepEqual(await remoteParts([Buffer.from("v1 text")]), ["Error", "v1 text", null]);
+    });
+  });
+
+  describe("a generated method (callMethod)", () => {
+    /** A declared error, as the TypeScript backend generates it (docs/errors.md). */
+    class NotFound extends RemoteError {
+      static readonly errorName = "NotFound";
+      constructor(
+        readonly id: bigint,
+        remote: RemoteError,
+      ) {
+        super(NotFound.errorName, remote.remoteMessage, remote.remoteTraceback);
+      }
+      static fromFields(value: unknown, remote: RemoteError): NotFound {
+        return new NotFound(toU64(toRecord(value, "NotFound")["id"], "NotFound.id"), remote);
+      }
+    }
+    interface Blob {
+      name: string;
+      data: Uint8Array;
+    }
+    const get: MethodSpec<Blob> = {
+      name: "get",
+      params: [{ name: "id", convert: toU64 }],
+      result: (value, path) => {
+        const fields = toRecord(value, path);
+        return { name: toText(fields["name"], `${path}.name`), data: toBytes(fields["data"], `${path}.data`) };
+      },
+      resultType: "Blob",
+      errors: [NotFound],
+    };
+
+    test("a string read from a bin and bytes read from a str", async () => {
+      const pending = callMethod(client, get, [1n]);
+      await server.reply(await server.receive(), "OK", [{ name: Buffer.from("héllo"), data: "ab" }]);
+      assert.deepEqual(await pending, { name: "héllo", data: new Uint8Array([0x61, 0x62]) });
+    });
+
+    test("a bin of invalid UTF-8 for a string is a ProtocolError naming what was expected", async () => {
+      const pending = callMethod(client, get, [1n]);
+      await server.reply(await server.receive(), "OK", [{ name: new Uint8Array([0xc3]), data: "" }]);
+      await assert.rejects(pending, (error: unknown) => {
+        assert.ok(error instanceof ProtocolError, String(error));
+        assert.match(error.message, /does not match the schema: Blob\.name: expected a string, got bytes that are not valid UTF-8/);
+        return true;
+      });
+    });
+
+    test("a declared error survives a bin name and a fourth element", async () => {
+      const fields = Buffer.from(encode({ id: 7 })).toString("base64");
+      const pending = callMethod(client, get, [7n]);
+      const traceback = `NotFound: no ticket 7\nrpcgen-error-fields: ${fields}\n`;
+      await server.reply(await server.receive(), "ERR", [Buffer.from("NotFound"), "no ticket 7", traceback, "extra"]);
+      await assert.rejects(pending, (error: unknown) => {
+        assert.ok(error instanceof NotFound, String(error));
+        assert.deepEqual([error.id, error.remoteMessage], [7n, "no ticket 7"]);
+        return true;
+      });
     });
   });
 

@@ -7,6 +7,8 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { Encoder } from "@msgpack/msgpack";
 import {
+  callMethod,
+  Client,
   decodeErrorFields,
   enumMapOf,
   listOf,
@@ -27,6 +29,9 @@ import {
   toU8,
   toVariant,
   toVoid,
+  streamMethod,
+  type Converter,
+  type MethodSpec,
 } from "../src/rpcgen-runtime.js";
 
 describe("scalar converters", () => {
@@ -58,11 +63,93 @@ describe("scalar converters", () => {
     assert.throws(() => toText(7, "Ticket.tags[2]"), { message: "Ticket.tags[2]: expected a string, got 7" });
     const bytes = new Uint8Array([1, 2]);
     assert.equal(toBytes(bytes, "b"), bytes);
-    assert.throws(() => toBytes("ab", "b"), TypeError);
+    assert.throws(() => toBytes(7, "b"), { name: "TypeError", message: "b: expected bytes (a Uint8Array), got 7" });
     const anything = { a: [1n] };
     assert.equal(toAny(anything, "a"), anything);
     assert.equal(toVoid(null, "r"), undefined);
     assert.throws(() => toVoid(0, "r"), { message: "r: expected nil, got 0" });
+  });
+});
+
+describe("reading is lenient on str and bin, as in the Rust runtime", () => {
+  test("a string accepts a bin of valid UTF-8 (zerorpc-python bytes, a zerorpc-node Buffer)", () => {
+    assert.equal(toText(new TextEncoder().encode("héllo"), "s"), "héllo");
+    assert.equal(toText(Buffer.from("\ufeffa"), "s"), "\ufeffa", "a BOM is text, as in Rust");
+    assert.equal(toText(new Uint8Array(0), "s"), "");
+    assert.deepEqual(listOf(toText)([Buffer.from("a"), "b"], "tags"), ["a", "b"]);
+  });
+
+  test("a bin of invalid UTF-8 is refused, naming what was expected", () => {
+    assert.throws(() => toText(new Uint8Array([0x61, 0xff]), "Ticket.title"), {
+      name: "TypeError",
+      message: /^Ticket\.title: expected a string, got bytes that are not valid UTF-8: Uint8Array\(2\) \[ 97, 255 \]$/,
+    });
+  });
+
+  test("bytes accept a str, as its UTF-8 bytes", () => {
+    assert.deepEqual(toBytes("é", "b"), new Uint8Array([0xc3, 0xa9]));
+    assert.deepEqual(optionalOf(toBytes)("", "b"), new Uint8Array(0));
+  });
+
+  test("a 64-bit integer accepts a number beyond 2^53 (zerorpc-node sends them as float64)", () => {
+    assert.equal(toU64(2 ** 63, "big"), 2n ** 63n);
+  });
+});
+
+describe("arguments of generated methods are checked strictly", () => {
+  /** A method `m` of one parameter, `name`, that `convert` checks. */
+  const method = (name: string, convert: Converter<unknown>): MethodSpec<void> => ({
+    name: "m",
+    params: [{ name, convert }],
+    result: toVoid,
+    resultType: "void",
+    errors: [],
+  });
+  // Nothing listens there: every call below must be refused before anything is sent. A short time
+  // limit makes a call that was wrongly sent fail the test quickly.
+  const options = { timeoutSeconds: 0.5 };
+
+  test("a string must be a string and bytes a Uint8Array", async () => {
+    const client = new Client("tcp://127.0.0.1:9");
+    try {
+      await assert.rejects(callMethod(client, method("name", toText), [Buffer.from("x")], options), {
+        name: "TypeError",
+        message: /^invalid argument for "m" on tcp:\/\/127\.0\.0\.1:9: name: expected a string, got /,
+      });
+      await assert.rejects(callMethod(client, method("data", toBytes), ["x"], options), {
+        name: "TypeError",
+        message: /: data: expected bytes \(a Uint8Array\), got 'x'$/,
+      });
+      assert.throws(() => streamMethod(client, method("tags", listOf(toText)), [[new Uint8Array(1)]]), {
+        name: "TypeError",
+        message: /: tags\[0\]: expected a string, got /,
+      });
+      // Reading is lenient again once the arguments were refused.
+      assert.equal(toText(Buffer.from("x"), "s"), "x");
+      assert.equal(client.pendingCalls, 0);
+    } finally {
+      client.close();
+    }
+  });
+
+  test("a 64-bit integer given as a number beyond 2^53 is refused: it is already rounded", async () => {
+    const client = new Client("tcp://127.0.0.1:9");
+    try {
+      await assert.rejects(callMethod(client, method("id", toU64), [2 ** 53], options), {
+        name: "RangeError",
+        message:
+          /^invalid argument for "m" on \S+: id: the number 9007199254740992 is outside ±Number\.MAX_SAFE_INTEGER, so it may already be rounded: pass a bigint instead \(e\.g\. 2n \*\* 63n, not 2 \*\* 63\)$/,
+      });
+      await assert.rejects(callMethod(client, method("ids", listOf(toI64)), [[1, -(2 ** 63)]], options), {
+        name: "RangeError",
+        message: /: ids\[1\]: the number -9223372036854775808 is outside .*: pass a bigint instead/,
+      });
+      assert.equal(client.pendingCalls, 0);
+      // Still accepted when reading a reply.
+      assert.equal(toI64(-(2 ** 63), "x"), -(2n ** 63n));
+    } finally {
+      client.close();
+    }
   });
 });
 
