@@ -25,6 +25,7 @@ byte; docs/runtime-python.md describes the behaviour and the choices.
 from __future__ import annotations
 
 import asyncio
+import builtins
 import concurrent.futures
 import contextlib
 import heapq
@@ -39,7 +40,7 @@ import time
 import uuid
 import weakref
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, NamedTuple, Union
@@ -96,7 +97,8 @@ RequestHeader = Callable[[str], Mapping[str, Any]]
 """A client's ``request_header`` hook: called with the method's name for every request, in the
 calling thread (or task), so it can read thread-locals and context variables. The entries it returns
 join the request's header, as zerorpc-python's ``get_task_context`` middleware does; a server reads
-them there (a trace id, say). Keys must be strings; the protocol's own keys are ignored."""
+them there (a trace id, say). Keys must be strings, and the keys of maps in the values strings or
+bytes; the protocol's own keys are ignored."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -285,12 +287,97 @@ def _pack(event: list[Any]) -> bytes:
     return packed
 
 
+_MAP_TYPES: tuple[type[Mapping[Any, Any]], ...] = (dict, getattr(builtins, "frozendict", dict))
+"""What msgpack packs as a map (``frozendict`` from Python 3.15 on)."""
+
+_TEXT_KEY_TYPES = (str, bytes, bytearray, memoryview)
+"""What msgpack packs as a str or a bin: the only map keys a zerorpc-python receiver reads."""
+
+_CONTAINER_TYPES: tuple[type, ...] = (*_MAP_TYPES, list, tuple)
+"""What msgpack packs as a map or an array."""
+
+_SCAN_LENGTH = 32
+"""From how many items on _check_map_keys first looks at the types in a map or array at C speed."""
+
+
+class _MapKeyError(TypeError):
+    """A map key other than a string or bytes in a request, which zerorpc-python would drop."""
+
+
+def _check_map_keys(value: object, where: str) -> None:
+    """Refuses ``value`` if a map in it has a key other than a string or bytes.
+
+    A zerorpc-python receiver (msgpack 1.x, ``strict_map_key``) drops a whole message that holds
+    such a key, without answering, so the call could only end in its timeout. ``where`` names the
+    value in the error (``argument 0``); the error adds the path to the map that holds the key
+    (``argument 0['scores'][2]``) and names the first such key in the order msgpack packs them.
+    The walk keeps its own stack, so any value msgpack packs can be walked.
+    """
+    root = _walk_entry(value)
+    if root is None:
+        return
+    # One entry per open container: its (step, item) pairs, whether it is a map, and its path as a
+    # chain of (parent path, step) pairs from the top (None), formatted only for an error.
+    stack: list[tuple[Iterator[tuple[object, object]], bool, object]] = [(*root, None)]
+    while stack:
+        entries, is_map, path = stack[-1]
+        for step, item in entries:
+            if is_map and not isinstance(step, _TEXT_KEY_TYPES):
+                raise _MapKeyError(
+                    f"{where}{_format_path(path)} has the map key {step!r} ({type(step).__name__}): "
+                    "map keys must be strings or bytes, as zerorpc-python drops any message with "
+                    "other keys without answering (convert integer keys to strings)"
+                )
+            entry = _walk_entry(item) if isinstance(item, _CONTAINER_TYPES) else None
+            if entry is not None:
+                stack.append((*entry, (path, step)))
+                break
+        else:
+            stack.pop()
+
+
+def _walk_entry(item: object) -> tuple[Iterator[tuple[object, object]], bool] | None:
+    """How _check_map_keys walks ``item``: its (step, item) pairs, and whether it is a map.
+
+    None when there is nothing in it to check: it is not a map or an array, or it is a long one
+    whose items (for a map: its values, and its keys are text) are not maps or arrays, which a look
+    at the set of their types tells at C speed (a list of a million numbers, say).
+    """
+    if isinstance(item, _MAP_TYPES):
+        if (
+            len(item) >= _SCAN_LENGTH
+            and all(issubclass(kind, _TEXT_KEY_TYPES) for kind in set(map(type, item.keys())))
+            and not any(issubclass(kind, _CONTAINER_TYPES) for kind in set(map(type, item.values())))
+        ):
+            return None
+        return iter(item.items()), True
+    if isinstance(item, (list, tuple)):
+        if len(item) >= _SCAN_LENGTH and not any(
+            issubclass(kind, _CONTAINER_TYPES) for kind in set(map(type, item))
+        ):
+            return None
+        return enumerate(item), False
+    return None
+
+
+def _format_path(path: object) -> str:
+    """Formats a path of ``_check_map_keys`` as Python subscripts: ``['scores'][2]``."""
+    steps: list[str] = []
+    while isinstance(path, tuple):
+        path, step = path
+        steps.append(f"[{step!r}]")
+    return "".join(reversed(steps))
+
+
 def _encode_request(
     message_id: bytes, method: str, args: Sequence[Any], extras: Mapping[str, Any] | None = None
 ) -> bytes:
     """Encodes the event that opens a channel: a call of ``method`` with positional ``args``.
 
-    The header holds the protocol's keys, then the ``extras`` that are not protocol keys.
+    The header holds the protocol's keys, then the ``extras`` that are not protocol keys. Raises
+    TypeError for what MessagePack cannot carry and for header keys that are not strings, and
+    _MapKeyError (a TypeError) for a map key anywhere in the arguments or the extras that is not a
+    string or bytes (a zerorpc-python server would drop the request without answering).
     """
     header: dict[str, Any] = {"message_id": message_id, "v": PROTOCOL_VERSION}
     for key, value in (extras or {}).items():
@@ -298,7 +385,14 @@ def _encode_request(
             raise TypeError(f"header keys must be strings, got {key!r}")
         if key not in _PROTOCOL_KEYS:
             header[key] = value
-    return _pack([header, method, args])
+    # Packed first: msgpack refuses cycles and values nested too deeply before they are walked.
+    payload = _pack([header, method, args])
+    for index, arg in enumerate(args):
+        _check_map_keys(arg, f"argument {index}")
+    for key, value in header.items():
+        if key not in _PROTOCOL_KEYS:
+            _check_map_keys(value, f"header entry {key!r}")
+    return payload
 
 
 def _encode_channel_event(message_id: bytes, channel_id: bytes, name: str, args: Any) -> bytes:
@@ -308,7 +402,11 @@ def _encode_channel_event(message_id: bytes, channel_id: bytes, name: str, args:
 
 
 class _UnreadableEvent(ProtocolError):
-    """An event that cannot be decoded, with its header's ``response_to`` when that was readable."""
+    """An event that cannot be read, with its header's ``response_to`` when that was readable.
+
+    Its body is not MessagePack (values nested too deeply, say), or its name is not a string, so
+    what it says cannot be known; the call its header names fails with a ProtocolError.
+    """
 
     def __init__(self, message: str, response_to: object) -> None:
         super().__init__(message)
@@ -328,8 +426,11 @@ def _decode_event(frames: Sequence[bytes]) -> _Event:
     if not isinstance(event, list) or len(event) != 3:
         raise ProtocolError(f"an event must be an array of 3 items, got {event!r:.80}")
     header, name, args = event
-    if not isinstance(header, dict) or not isinstance(name, str):
-        raise ProtocolError(f"an event needs a map header and a string name, got {event!r:.80}")
+    if not isinstance(header, dict):
+        raise ProtocolError(f"an event needs a map header, got {event!r:.80}")
+    if not isinstance(name, str):
+        # The header names the call, which can fail at once rather than wait for its timeout.
+        raise _UnreadableEvent(f"the event name is not a string: {name!r:.80}", header.get("response_to"))
     return _Event(header, name, args)
 
 
@@ -654,6 +755,8 @@ class _Connection:
         extras = None if self._request_header is None else self._request_header(method)
         try:
             payload = _encode_request(channel.id, method, args, extras)
+        except _MapKeyError as exc:
+            raise TypeError(f"cannot send {method!r}: {exc}") from None
         except (TypeError, ValueError, OverflowError) as exc:
             what = "arguments" if extras is None else "arguments or header entries"
             raise TypeError(f"cannot encode the {what} of {method!r} as MessagePack: {exc}") from exc

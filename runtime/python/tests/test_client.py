@@ -123,6 +123,13 @@ def test_unencodable_arguments_fail_before_sending(client: Client) -> None:
     assert client.call("hello", "still fine") == "Hello, still fine"
 
 
+def test_integer_map_keys_fail_before_sending(client: Client) -> None:
+    # zerorpc-python would drop the request unanswered: the call would end in LostRemote.
+    with pytest.raises(TypeError, match=r"'echo': argument 0\[0\] has the map key 1 \(int\)"):
+        client.call("echo", [{1: "one"}])
+    assert client.call("echo", {"1": "one"}) == {"1": "one"}
+
+
 def test_a_stream_of_a_thousand_items(client: Client) -> None:
     assert list(client.stream("count", 1000)) == list(range(1000))
 
@@ -290,7 +297,11 @@ def test_request_header_entries_reach_the_server_middleware(peer: Peer) -> None:
 
 @pytest.mark.parametrize(
     ("entries", "error"),
-    [({1: "x"}, "header keys must be strings, got 1"), ({"x": object()}, "header entries of 'hello'")],
+    [
+        ({1: "x"}, "header keys must be strings, got 1"),
+        ({"x": object()}, "header entries of 'hello'"),
+        ({"x": [{1: "y"}]}, r"'hello': header entry 'x'\[0\] has the map key 1"),
+    ],
 )
 def test_bad_request_header_entries_fail_before_sending(peer: Peer, entries: Any, error: str) -> None:
     bad = Client(peer.endpoint, heartbeat=HEARTBEAT, request_header=lambda method: entries)

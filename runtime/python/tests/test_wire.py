@@ -26,6 +26,7 @@ from rpcgen_runtime import (
     _encode_request,
     _Event,
     _MessageIds,
+    _UnreadableEvent,
 )
 
 ALL_VECTORS: list[dict[str, Any]] = json.loads(VECTORS.read_text())["vectors"]
@@ -124,6 +125,49 @@ def test_integers_keep_their_full_64_bit_range() -> None:
         assert args == [number]
 
 
+KEY_ADVICE = "map keys must be strings or bytes"
+
+LONG_MAP: dict[object, int] = {str(n): n for n in range(100)}
+LONG_MAP[7] = 7
+
+
+@pytest.mark.parametrize(
+    ("args", "extras", "where"),
+    [
+        (({1: "one"},), None, "argument 0 has the map key 1 (int)"),
+        (("x", {"scores": [{"a": 1}, {2: "b"}]}), None, "argument 1['scores'][1] has the map key 2 (int)"),
+        (([{b"bin": {None: 1}}],), None, "argument 0[0][b'bin'] has the map key None (NoneType)"),
+        (({"a": 1, (1, 2): 3},), None, "argument 0 has the map key (1, 2) (tuple)"),
+        (({True: "yes"},), None, "argument 0 has the map key True (bool)"),
+        # A long list of scalars with one map at its end, and a long map: each is walked.
+        (([*range(100), {"n": {3.5: 1}}],), None, "argument 0[100]['n'] has the map key 3.5 (float)"),
+        ((LONG_MAP,), None, "argument 0 has the map key 7 (int)"),
+        ((), {"trace": {"ids": {3: "x"}}}, "header entry 'trace'['ids'] has the map key 3 (int)"),
+        (("ok",), {"spans": [{4: "x"}]}, "header entry 'spans'[0] has the map key 4 (int)"),
+    ],
+)
+def test_map_keys_other_than_text_are_refused_with_their_place(
+    args: tuple[Any, ...], extras: dict[str, Any] | None, where: str
+) -> None:
+    # A zerorpc-python server drops a request holding one without answering: refuse to send it.
+    with pytest.raises(TypeError, match=re.escape(where)) as raised:
+        _encode_request(b"0" * 32, "echo", args, extras)
+    assert KEY_ADVICE in str(raised.value)
+
+
+def test_the_first_bad_map_key_is_named_in_the_order_they_are_sent() -> None:
+    args = ({"a": [{"b": {5: 5}}], 6: 6},)
+    with pytest.raises(TypeError, match=re.escape("argument 0['a'][0]['b'] has the map key 5")):
+        _encode_request(b"0" * 32, "echo", args)
+
+
+def test_string_and_bytes_map_keys_are_sent() -> None:
+    args = ({"text": {b"bytes": [{"deep": 1}]}}, [*range(100)], {str(n): [n] for n in range(100)})
+    extras = {"trace": {"id": b"1", b"raw": ["x"]}}
+    header, name, sent = msgpack.unpackb(_encode_request(b"0" * 32, "echo", args, extras), raw=False)
+    assert (header["trace"], name, sent) == (extras["trace"], "echo", list(args))
+
+
 # --- decoding
 
 
@@ -194,6 +238,15 @@ def test_replies_decode_with_or_without_a_delimiter(frames: list[bytes]) -> None
 def test_malformed_events_are_refused(payload: bytes) -> None:
     with pytest.raises(ProtocolError):
         _decode_event([b"", payload])
+
+
+@pytest.mark.parametrize("name", [b"OK", 7, None])
+def test_an_event_whose_name_is_not_a_string_keeps_its_response_to(name: object) -> None:
+    # So that the call its header names fails at once, instead of waiting for its timeout.
+    payload = msgpack.packb([{"message_id": b"1", "response_to": b"0" * 32}, name, [1]], use_bin_type=True)
+    with pytest.raises(_UnreadableEvent, match="the event name is not a string") as raised:
+        _decode_event([b"", payload])
+    assert raised.value.response_to == b"0" * 32
 
 
 def test_integer_map_keys_are_accepted() -> None:
