@@ -10,6 +10,7 @@
  * - per-channel heartbeats (`_zpc_hb`) and lost-remote detection with zerorpc-python's timing;
  * - a time limit for the first reply of each call (default and per call);
  * - streams as async iterables, granting `_zpc_more` credit exactly as zerorpc-python does;
+ * - a limit on the size of requests and replies ({@link ClientOptions.maxMessageSize}, 100 MiB);
  * - remote errors (`ERR`) as {@link RemoteError}; every error raised here extends {@link RpcError}.
  *
  * Values map to MessagePack as: `bin` ⇄ `Uint8Array`, nil ⇄ `null`, and integers encoded in 64 bits
@@ -65,6 +66,31 @@ export class ProtocolError extends RpcError {}
 
 /** The call was made on a closed client, or was still pending when the client was closed. */
 export class ClientClosedError extends RpcError {}
+
+/**
+ * A request or reply was larger than the client's {@link ClientOptions.maxMessageSize}: a request
+ * is refused before anything is sent, a reply (or stream item) fails its call without being decoded.
+ */
+export class TooLargeError extends RpcError {
+  /** Whether it was the call's `"request"` or a `"reply"` (also a stream item) that was too large. */
+  readonly what: "request" | "reply";
+  /** The size of the encoded event, in bytes. */
+  readonly size: number;
+  /** The client's limit, in bytes. */
+  readonly limit: number;
+
+  /**
+   * Makes the error for an event of `size` bytes above `limit`; `call` names the call, e.g.
+   * `"echo" on tcp://127.0.0.1:4242`.
+   */
+  constructor(what: "request" | "reply", size: number, limit: number, call: string) {
+    const of = what === "request" ? "for" : "to";
+    super(`the ${what} ${of} ${call} is ${size} bytes, above the limit of ${limit} bytes (maxMessageSize)`);
+    this.what = what;
+    this.size = size;
+    this.limit = limit;
+  }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Values
@@ -289,13 +315,12 @@ function encodeEvent(header: Record<string, unknown>, name: string, args: unknow
 
 /** Decodes one event; throws a {@link ProtocolError} when `frame` is not a zerorpc event. */
 export function decodeEvent(frame: Uint8Array): DecodedEvent {
-  // A plain Uint8Array view, so that `bin` values decode as Uint8Array rather than Buffer.
-  const bytes = new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength);
+  const bytes = plainBytes(frame);
   let decoded: unknown;
   try {
     decoded = decoder.decode(bytes);
   } catch (error) {
-    throw new UnreadableEventError(`undecodable MessagePack: ${messageOf(error)}`, readResponseTo(bytes));
+    throw new UnreadableEventError(`undecodable MessagePack: ${messageOf(error)}`, readHead(bytes).responseTo);
   }
   if (!Array.isArray(decoded) || decoded.length !== 3) {
     throw new ProtocolError(`not a zerorpc event (expected [header, name, args]): ${describe(decoded)}`);
@@ -310,20 +335,36 @@ export function decodeEvent(frame: Uint8Array): DecodedEvent {
   return { header, name, args };
 }
 
-/** Reads only the `response_to` of an event whose body cannot be decoded, if its header can be. */
-function readResponseTo(bytes: Uint8Array): unknown {
+/** A plain Uint8Array view of `frame`, so that `bin` values decode as Uint8Array rather than Buffer. */
+function plainBytes(frame: Uint8Array): Uint8Array {
+  return new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength);
+}
+
+/**
+ * Reads only the start of an event (its header, then its name) without decoding its arguments: for
+ * an event whose body cannot be decoded, or that is too large to be. A part that cannot be read,
+ * and all that follows it, is `undefined`.
+ */
+function readHead(bytes: Uint8Array): { responseTo: unknown; name: unknown } {
+  const head: { responseTo: unknown; name: unknown } = { responseTo: undefined, name: undefined };
   if (bytes[0] !== EVENT_ARRAY_HEAD) {
-    return undefined;
+    return head;
   }
   const parts = decoder.decodeMulti(bytes.subarray(1));
   try {
     const header = parts.next();
-    return !header.done && isRecord(header.value) ? header.value["response_to"] : undefined;
+    if (header.done === true || !isRecord(header.value)) {
+      return head;
+    }
+    head.responseTo = header.value["response_to"];
+    const name = parts.next();
+    head.name = name.done === true ? undefined : name.value;
   } catch {
-    return undefined;
+    // What was read so far stands.
   } finally {
     parts.return();
   }
+  return head;
 }
 
 /** Whether a decoded value is a MessagePack map. */
@@ -450,9 +491,14 @@ class Channel {
     }
   }
 
+  /** Counts any event from the server on this channel as a sign of life. */
+  heard(): void {
+    this.silentTicks = 0;
+  }
+
   /** Takes an event routed to this channel. */
   accept(event: DecodedEvent): void {
-    this.silentTicks = 0;
+    this.heard();
     if (event.name === "_zpc_hb" || event.name === "_zpc_more") {
       return;
     }
@@ -553,6 +599,8 @@ class Channel {
 
 const DEFAULT_HEARTBEAT_SECONDS = 5;
 const DEFAULT_TIMEOUT_SECONDS = 30;
+/** Default {@link ClientOptions.maxMessageSize}: 100 MiB, as the Rust runtime's `Config`. */
+const DEFAULT_MAX_MESSAGE_SIZE = 100 * 1024 * 1024;
 /** Longest delay Node timers support, in seconds. */
 const MAX_TIMER_SECONDS = 2_147_483;
 const EMPTY_FRAME = new Uint8Array(0);
@@ -604,6 +652,13 @@ export interface ClientOptions {
    * without limit (heartbeats still detect a dead server).
    */
   readonly timeoutSeconds?: number | null;
+  /**
+   * Largest event, in bytes of MessagePack, sent or accepted (default 100 MiB, as in the Rust
+   * runtime): a larger request is refused with a {@link TooLargeError} before anything is sent, and
+   * a larger reply or stream item fails its call with one, having read only its header and name.
+   * A whole number in [1, `Number.MAX_SAFE_INTEGER`].
+   */
+  readonly maxMessageSize?: number;
   /**
    * Called with the method's name for every request, in the caller's async context (so it can
    * read an `AsyncLocalStorage`); the entries it returns join the request's header, as
@@ -681,6 +736,7 @@ export class Client {
   };
   private readonly heartbeatMs: number;
   private readonly timeoutMs: number | null;
+  private readonly maxMessageSize: number;
   private readonly requestHeader: RequestHeader | undefined;
   private readonly afterRequest: AfterRequest | undefined;
   /** Where the search for the next call's server starts. */
@@ -702,6 +758,7 @@ export class Client {
     this.endpoint = this.endpoints[0] ?? "";
     this.heartbeatMs = secondsToMs(options.heartbeatSeconds ?? DEFAULT_HEARTBEAT_SECONDS, "heartbeatSeconds");
     this.timeoutMs = timeLimitMs(options.timeoutSeconds, DEFAULT_TIMEOUT_SECONDS * 1000);
+    this.maxMessageSize = byteLimit(options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE, "maxMessageSize");
     for (const hook of ["requestHeader", "afterRequest"] as const) {
       if (options[hook] !== undefined && typeof options[hook] !== "function") {
         throw new TypeError(`${hook} must be a function, got ${describe(options[hook])}`);
@@ -765,7 +822,8 @@ export class Client {
    * generated clients pass the declared type and convert the value.
    *
    * Rejects with {@link RemoteError}, {@link TimeoutExpiredError}, {@link LostRemoteError},
-   * {@link ProtocolError} (also when the method streams: use {@link stream}) or
+   * {@link ProtocolError} (also when the method streams: use {@link stream}),
+   * {@link TooLargeError} (a request or reply above {@link ClientOptions.maxMessageSize}) or
    * {@link ClientClosedError}, and with a TypeError or RangeError for arguments MessagePack cannot
    * carry.
    */
@@ -856,7 +914,7 @@ export class Client {
     };
   }
 
-  /** Opens a channel for a call and sends its request. */
+  /** Opens a channel for a call and sends its request; a request above the size limit throws. */
   private openChannel(method: string, args: readonly unknown[], options: CallOptions): OpenCall {
     if (this.closed) {
       throw new ClientClosedError(`cannot call ${describeCall(method, this.endpoint)}: the client is closed`);
@@ -872,6 +930,9 @@ export class Client {
     const request = encodeRequest(id, method, args, this.headerEntries(method));
     const only = this.servers.length === 1 ? this.servers[0] : undefined;
     const call = describeCall(method, only?.endpoint ?? this.endpoints.join(", "));
+    if (request.byteLength > this.maxMessageSize) {
+      throw new TooLargeError("request", request.byteLength, this.maxMessageSize, call);
+    }
     const channel = new Channel(id, call, this.owner, { heartbeatMs: this.heartbeatMs, timeoutMs });
     const open: OpenCall = { channel, server: only };
     this.calls.set(id, open);
@@ -981,6 +1042,10 @@ export class Client {
     if (frame === undefined) {
       return;
     }
+    if (frame.byteLength > this.maxMessageSize) {
+      this.refuseTooLarge(frame);
+      return;
+    }
     let event: DecodedEvent;
     try {
       event = decodeEvent(frame);
@@ -990,6 +1055,31 @@ export class Client {
     }
     // Events for channels that are gone (late replies, heartbeats after a timeout) are dropped.
     this.channelAnswered(event.header["response_to"])?.accept(event);
+  }
+
+  /**
+   * Fails the call a too-large event answers, with a {@link TooLargeError}, reading only the
+   * event's header and name: its arguments are never decoded. A too-large heartbeat or credit
+   * event counts as a sign of life, as any event does; one for a call that has ended is dropped,
+   * and one whose header names no call is dropped with a process warning.
+   */
+  private refuseTooLarge(frame: Uint8Array): void {
+    const size = frame.byteLength;
+    const { responseTo, name } = readHead(plainBytes(frame));
+    if (channelKeyOf(responseTo) === undefined) {
+      const from = this.endpoints.join(", ");
+      process.emitWarning(
+        `dropped an event of ${size} bytes from ${from}, above the limit of ${this.maxMessageSize} bytes, that names no call`,
+        "RpcgenWarning",
+      );
+      return;
+    }
+    const channel = this.channelAnswered(responseTo);
+    if (name === "_zpc_hb" || name === "_zpc_more") {
+      channel?.heard();
+    } else {
+      channel?.fail(new TooLargeError("reply", size, this.maxMessageSize, channel.call));
+    }
   }
 
   /** Fails the call an unreadable event answers; warns when no call can be identified. */
@@ -1134,6 +1224,14 @@ function secondsToMs(seconds: number, option: string): number {
     throw new TypeError(`${option} must be a number of seconds in (0, ${MAX_TIMER_SECONDS}], got ${describe(seconds)}`);
   }
   return seconds * 1000;
+}
+
+/** Validates a size limit: a whole number of bytes, at least 1. */
+function byteLimit(bytes: number, option: string): number {
+  if (typeof bytes !== "number" || !Number.isSafeInteger(bytes) || bytes < 1) {
+    throw new TypeError(`${option} must be a whole number of bytes in [1, ${Number.MAX_SAFE_INTEGER}], got ${describe(bytes)}`);
+  }
+  return bytes;
 }
 
 /** A time limit in milliseconds: `fallbackMs` when `seconds` is undefined, none when null. */

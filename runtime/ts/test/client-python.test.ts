@@ -16,10 +16,12 @@ import {
   type ClientOptions,
   logRequests,
   LostRemoteError,
+  encodeRequest,
   ProtocolError,
   RemoteError,
   type RequestRecord,
   TimeoutExpiredError,
+  TooLargeError,
 } from "../src/rpcgen-runtime.js";
 import { collect, rejectsRemotely } from "./support/calls.js";
 import { freePort, startPythonPeer, type Peer } from "./support/peers.js";
@@ -183,6 +185,40 @@ describe("client against zerorpc-python", { timeout: TEST_LIMIT_MS }, () => {
       );
     } finally {
       badEntries.close();
+    }
+  });
+
+  test("maxMessageSize: a request above it is refused, a reply above it fails its call", async () => {
+    const limit = 1000;
+    const limited = new Client(peer.endpoint, { heartbeatSeconds: HEARTBEAT_SECONDS, maxMessageSize: limit });
+    try {
+      // A name that makes the request for hello(name) exactly `limit` bytes (past 255 characters,
+      // each character adds one byte); the reply, "Hello, " + name with the longer header of a
+      // reply, is a few dozen bytes more.
+      const requestSize = (name: string) => encodeRequest("0".repeat(32), "hello", [name]).byteLength;
+      const name = "n".repeat(limit - requestSize("n".repeat(256)) + 256);
+      assert.equal(requestSize(name), limit);
+      await assert.rejects(limited.call("hello", [`${name}!`]), (error: unknown) => {
+        assert.ok(error instanceof TooLargeError);
+        assert.deepEqual([error.what, error.size, error.limit], ["request", limit + 1, limit]);
+        assert.match(error.message, /^the request for "hello" on tcp:\S+ is 1001 bytes, above the limit of 1000 bytes/);
+        return true;
+      });
+      await assert.rejects(limited.call("hello", [name]), (error: unknown) => {
+        assert.ok(error instanceof TooLargeError);
+        assert.deepEqual([error.what, error.limit], ["reply", limit]);
+        assert.ok(error.size > limit);
+        assert.match(error.message, /^the reply to "hello" on tcp:\S+ is \d+ bytes, above the limit of 1000 bytes/);
+        return true;
+      });
+      assert.equal(limited.pendingCalls, 0);
+      // The client carries on, and the limit leaves room for ordinary calls and streams.
+      assert.equal(await limited.call("hello", ["world"]), "Hello, world");
+      assert.deepEqual(await collect(limited.stream("count", [3])), [0, 1, 2]);
+      // The same call fits a client with the default limit.
+      assert.equal(await client.call("hello", [name]), `Hello, ${name}`);
+    } finally {
+      limited.close();
     }
   });
 

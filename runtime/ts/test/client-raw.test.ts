@@ -10,12 +10,16 @@ import { after, before, describe, test } from "node:test";
 import {
   callMethod,
   Client,
+  encodeRequest,
   LostRemoteError,
   ProtocolError,
   RemoteError,
+  type RequestRecord,
+  RpcError,
   toBytes,
   toRecord,
   toText,
+  TooLargeError,
   toU64,
   type MethodSpec,
 } from "../src/rpcgen-runtime.js";
@@ -288,6 +292,167 @@ describe("client against a hand-driven server", { timeout: 60_000 }, () => {
     assert.deepEqual(await items, Array.from({ length: 250 }, (_, index) => index));
     await readGrant();
     assert.deepEqual(grants, [100, 51, 51, 51, 51]);
+  });
+
+  describe("message size limit (maxMessageSize)", () => {
+    const LIMIT = 1000;
+    const records: RequestRecord[] = [];
+    let small: Client;
+
+    before(() => {
+      small = new Client(server.endpoint, {
+        heartbeatSeconds: QUIET_HEARTBEAT_SECONDS,
+        maxMessageSize: LIMIT,
+        afterRequest: (record) => records.push(record),
+      });
+    });
+
+    after(() => small.close());
+
+    /** Asserts that `error` is the TooLargeError of `what` for `method`, of `size` bytes if given. */
+    const tooLarge =
+      (what: "request" | "reply", method: string, size?: number) =>
+      (error: unknown): true => {
+        assert.ok(error instanceof TooLargeError, `expected a TooLargeError, got ${String(error)}`);
+        assert.ok(error instanceof RpcError);
+        assert.equal(error.name, "TooLargeError");
+        assert.equal(error.what, what);
+        assert.equal(error.limit, LIMIT);
+        assert.ok(error.size > LIMIT);
+        if (size !== undefined) {
+          assert.equal(error.size, size);
+        }
+        const of = what === "request" ? "for" : "to";
+        const pattern = `^the ${what} ${of} "${method}" on tcp://\\S+ is ${error.size} bytes, above the limit of ${LIMIT} bytes`;
+        assert.match(error.message, new RegExp(pattern));
+        return true;
+      };
+
+    /** An argument whose request for `echo` encodes to exactly `size` bytes (ids are 32 bytes). */
+    const argumentOfRequestSize = (size: number): string => {
+      const encodedSize = (text: string) => encodeRequest("0".repeat(32), "echo", [text]).byteLength;
+      // Past 255 characters a str has a 3-byte head, so each character adds one byte.
+      const text = "x".repeat(size - encodedSize("x".repeat(256)) + 256);
+      assert.equal(encodedSize(text), size);
+      return text;
+    };
+
+    test("a request of exactly the limit is sent; one byte more is refused before anything is sent", async () => {
+      records.length = 0;
+      const fits = argumentOfRequestSize(LIMIT);
+      const tooBig = argumentOfRequestSize(LIMIT + 1);
+      await assert.rejects(small.call("echo", [tooBig]), tooLarge("request", "echo", LIMIT + 1));
+      await assert.rejects(collect(small.stream("echo", [tooBig])), tooLarge("request", "echo", LIMIT + 1));
+      assert.equal(small.pendingCalls, 0);
+      // Nothing was sent: the first request the server sees is this one.
+      const pending = small.call("echo", [fits]);
+      const request = await server.receive();
+      assert.equal(request.frames.at(-1)?.byteLength, LIMIT);
+      assert.deepEqual(request.event.args, [fits]);
+      await server.reply(request, "OK", ["sent"]);
+      assert.equal(await pending, "sent");
+      // A refused request is not a request: afterRequest saw only the one sent.
+      assert.deepEqual(
+        records.map((record) => record.outcome.kind),
+        ["returned"],
+      );
+    });
+
+    test("a reply above the limit fails its call with TooLargeError, and the client carries on", async () => {
+      records.length = 0;
+      const pending = small.call("big", []);
+      const request = await server.receive();
+      const header = { message_id: "raw", v: 3, response_to: request.event.header["message_id"] };
+      const reply = encode([header, "OK", ["y".repeat(LIMIT)]]);
+      await server.sendRaw(request, reply);
+      await assert.rejects(pending, tooLarge("reply", "big", reply.byteLength));
+      assert.equal(small.pendingCalls, 0);
+      assert.equal(records[0]?.outcome.kind, "failed");
+      const next = small.call("small", []);
+      await server.reply(await server.receive(), "OK", ["fine"]);
+      assert.equal(await next, "fine");
+    });
+
+    test("a too-large reply is never decoded: a large reply of undecodable MessagePack is TooLargeError", async () => {
+      const pending = small.call("big", []);
+      const request = await server.receive();
+      const header = encode({ message_id: "raw", v: 3, response_to: request.event.header["message_id"] });
+      // The name, then 2000 bytes of 0xc1, which MessagePack never uses: decoding would fail.
+      const event = Buffer.concat([Buffer.from([0x93]), header, encode("OK"), Buffer.alloc(2000, 0xc1)]);
+      await server.sendRaw(request, event);
+      await assert.rejects(pending, tooLarge("reply", "big", event.byteLength));
+    });
+
+    test("a stream item above the limit fails the stream after the items before it", async () => {
+      const received: unknown[] = [];
+      const consuming = (async () => {
+        for await (const item of small.stream("count", [])) {
+          received.push(item);
+        }
+      })();
+      const request = await server.receive();
+      await server.reply(request, "STREAM", 0);
+      await server.reply(request, "STREAM", 1);
+      await server.reply(request, "STREAM", "z".repeat(LIMIT));
+      await server.reply(request, "STREAM_DONE", null);
+      await assert.rejects(consuming, tooLarge("reply", "count"));
+      assert.deepEqual(received, [0, 1]);
+      assert.equal(small.pendingCalls, 0);
+    });
+
+    test("a too-large heartbeat still counts as a sign of life", async () => {
+      const beating = new Client(server.endpoint, { heartbeatSeconds: 0.2, maxMessageSize: LIMIT });
+      try {
+        const pending = beating.call("slow", []);
+        const request = await server.receive();
+        // 1.2 s of big heartbeats: twice the 0.6 s after which a silent server is lost.
+        for (let beat = 0; beat < 12; beat += 1) {
+          await server.reply(request, "_zpc_hb", ["h".repeat(LIMIT)]);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        await server.reply(request, "OK", ["alive"]);
+        assert.equal(await pending, "alive");
+      } finally {
+        beating.close();
+      }
+    });
+
+    test("a too-large event that names no call is dropped with a process warning", async () => {
+      const warned = new Promise<Error>((resolve) => process.once("warning", resolve));
+      const pending = small.call("hello", []);
+      const request = await server.receive();
+      await server.sendRaw(request, encode(["not", "an event", "w".repeat(LIMIT)]));
+      const warning = await warned;
+      assert.equal(warning.name, "RpcgenWarning");
+      assert.match(
+        warning.message,
+        /^dropped an event of \d+ bytes from tcp:\S+, above the limit of 1000 bytes, that names no call$/,
+      );
+      await server.reply(request, "OK", ["still fine"]);
+      assert.equal(await pending, "still fine");
+    });
+
+    test("maxMessageSize must be a whole number of bytes; the default is 100 MiB", async () => {
+      for (const bad of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53, "1000", 10n]) {
+        assert.throws(
+          () => new Client(server.endpoint, { maxMessageSize: bad as number }),
+          (error: unknown) => {
+            assert.ok(error instanceof TypeError);
+            assert.match(error.message, /^maxMessageSize must be a whole number of bytes in \[1, 9007199254740991\], got /);
+            return true;
+          },
+        );
+      }
+      // The shared client has the default limit: 100 MiB of bytes make a request just above it.
+      const defaultLimit = 100 * 1024 * 1024;
+      await assert.rejects(client.call("upload", [new Uint8Array(defaultLimit)]), (error: unknown) => {
+        assert.ok(error instanceof TooLargeError);
+        assert.deepEqual([error.what, error.limit], ["request", defaultLimit]);
+        assert.ok(error.size > defaultLimit);
+        return true;
+      });
+      assert.equal(client.pendingCalls, 0);
+    });
   });
 
   describe("heartbeats", () => {
