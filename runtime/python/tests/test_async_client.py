@@ -9,7 +9,7 @@ import threading
 import pytest
 from conftest import CALL_TIMEOUT, HEARTBEAT, Peer, busy_loop, wait_until
 
-from rpcgen_runtime import AsyncClient, ClientClosed, ProtocolError, RemoteError, TimeoutExpired
+from rpcgen_runtime import AsyncClient, ClientClosed, ProtocolError, RemoteError, TimeoutExpired, TooLarge
 
 
 def connect(peer: Peer, *, timeout: float = CALL_TIMEOUT) -> AsyncClient:
@@ -45,6 +45,20 @@ def test_each_task_sends_its_own_request_header_entries(peer: Peer) -> None:
             assert seen == [f"t-{n}" for n in range(20)]
 
     asyncio.run(main())
+
+
+def test_max_message_size(peer: Peer) -> None:
+    async def main() -> None:
+        async with AsyncClient(peer.endpoint, heartbeat=HEARTBEAT, max_message_size=150) as rpc:
+            with pytest.raises(TooLarge, match="cannot send 'echo': the request is"):
+                await rpc.call("echo", b"x" * 200)
+            with pytest.raises(TooLarge, match="the reply to 'sample' is"):
+                await rpc.call("sample")
+            assert await rpc.call("hello", "small") == "Hello, small"
+
+    asyncio.run(main())
+    with pytest.raises(ValueError, match="max_message_size"):
+        AsyncClient(peer.endpoint, max_message_size=0)
 
 
 def test_remote_errors(peer: Peer) -> None:

@@ -17,6 +17,7 @@ from rpcgen_runtime import (
     RemoteError,
     RpcError,
     TimeoutExpired,
+    TooLarge,
 )
 
 # What the server's sample() returns, written out independently of the server.
@@ -128,6 +129,23 @@ def test_integer_map_keys_fail_before_sending(client: Client) -> None:
     with pytest.raises(TypeError, match=r"'echo': argument 0\[0\] has the map key 1 \(int\)"):
         client.call("echo", [{1: "one"}])
     assert client.call("echo", {"1": "one"}) == {"1": "one"}
+
+
+def test_max_message_size_against_zerorpc_python(peer: Peer) -> None:
+    with Client(peer.endpoint, heartbeat=HEARTBEAT, timeout=CALL_TIMEOUT, max_message_size=150) as small:
+        # Refused before sending: the request alone is above the limit.
+        with pytest.raises(
+            TooLarge, match=r"cannot send 'echo': the request is \d+ bytes, above the limit of 150"
+        ):
+            small.call("echo", b"x" * 200)
+        # Sent, but the server's answer (its sample of every value kind) is above it.
+        with pytest.raises(
+            TooLarge, match=r"the reply to 'sample' is \d+ bytes, above the limit of 150"
+        ) as raised:
+            small.call("sample")
+        assert raised.value.what == "reply"
+        assert raised.value.size > 150
+        assert small.call("hello", "small") == "Hello, small"
 
 
 def test_a_stream_of_a_thousand_items(client: Client) -> None:
@@ -323,6 +341,12 @@ def test_without_heartbeats_calls_still_work(peer: Peer) -> None:
 def test_invalid_settings_are_refused(heartbeat: float, timeout: float) -> None:
     with pytest.raises(ValueError, match="positive number of seconds"):
         Client("tcp://127.0.0.1:1", heartbeat=heartbeat, timeout=timeout)
+
+
+@pytest.mark.parametrize("size", [0, -1, 1.5, True, "1000", None])
+def test_an_invalid_max_message_size_is_refused(size: Any) -> None:
+    with pytest.raises(ValueError, match="max_message_size must be a positive whole number of bytes"):
+        Client("tcp://127.0.0.1:1", max_message_size=size)
 
 
 def test_an_invalid_endpoint_is_refused() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 import time
 from collections.abc import Iterator
@@ -13,7 +14,8 @@ import pytest
 import zmq
 from conftest import run_in_thread
 
-from rpcgen_runtime import Client, ProtocolError
+import rpcgen_runtime
+from rpcgen_runtime import Client, Failed, ProtocolError, RequestRecord, TooLarge, _encode_request
 
 HEARTBEAT = 0.3
 
@@ -142,3 +144,107 @@ def test_map_keys_other_than_text_are_refused_before_anything_is_sent() -> None:
         reply_header = {"message_id": "reply-1", "v": 3, "response_to": header["message_id"]}
         router.send_multipart([identity, b"", msgpack.packb([reply_header, "OK", args], use_bin_type=True)])
         assert join() == {"1": {b"2": 3}}
+
+
+def reply(channel_id: bytes, name: str, args: Any) -> bytes:
+    header = {"message_id": "reply-1", "v": 3, "response_to": channel_id}
+    packed: bytes = msgpack.packb([header, name, args], use_bin_type=True)
+    return packed
+
+
+def test_a_request_above_max_message_size_is_refused_before_anything_is_sent() -> None:
+    limit = len(_encode_request(b"0" * 32, "echo", (b"x" * 1_000,)))
+    records: list[RequestRecord] = []
+    with (
+        raw_router() as (router, port),
+        Client(
+            f"tcp://127.0.0.1:{port}", heartbeat=None, max_message_size=limit, after_request=records.append
+        ) as client,
+    ):
+        with pytest.raises(TooLarge) as raised:
+            client.call("echo", b"x" * 1_001)
+        assert (raised.value.what, raised.value.size, raised.value.limit) == ("request", limit + 1, limit)
+        assert str(raised.value).startswith(f"cannot send 'echo': the request is {limit + 1} bytes")
+        with pytest.raises(TooLarge, match="cannot send 'echo'"):
+            client.stream("echo", b"x" * 5_000)
+        assert not router.poll(300), "a refused request reached the server"
+        assert records == []
+
+        # A request of exactly the limit is sent.
+        join = run_in_thread(lambda: client.call("echo", b"x" * 1_000))
+        assert router.poll(10_000), "no request arrived"
+        identity, _, request = router.recv_multipart()
+        assert len(request) == limit
+        channel_id = msgpack.unpackb(request, raw=False)[0]["message_id"]
+        router.send_multipart([identity, b"", reply(channel_id, "OK", ["fine"])])
+        assert join() == "fine"
+
+
+def test_a_reply_above_max_message_size_fails_its_call_without_being_decoded(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    decoded_sizes: list[int] = []
+    decode = rpcgen_runtime._decode_event
+
+    def recording_decode(frames: Any) -> Any:
+        decoded_sizes.append(len(frames[-1]))
+        return decode(frames)
+
+    monkeypatch.setattr(rpcgen_runtime, "_decode_event", recording_decode)
+    caplog.set_level(logging.DEBUG, logger="rpcgen_runtime")
+    records: list[RequestRecord] = []
+    with (
+        raw_router() as (router, port),
+        Client(
+            f"tcp://127.0.0.1:{port}",
+            heartbeat=None,
+            timeout=60,
+            max_message_size=1_000,
+            after_request=records.append,
+        ) as client,
+    ):
+        join = run_in_thread(lambda: client.call("big"))
+        assert router.poll(10_000), "no request arrived"
+        identity, _, request = router.recv_multipart()
+        channel_id = msgpack.unpackb(request, raw=False)[0]["message_id"]
+        # Too large, but not a reply: a message that is not MessagePack, one for no open call, and
+        # a heartbeat of the call (a sign of life, as for the Rust client). None fails the call.
+        router.send_multipart([identity, b"", b"\xc1" * 2_000])
+        router.send_multipart([identity, b"", reply(b"9" * 32, "OK", [b"x" * 2_000])])
+        router.send_multipart([identity, b"", reply(channel_id, "_zpc_hb", [b"x" * 2_000])])
+        too_big = reply(channel_id, "OK", [b"x" * 2_000])
+        started = time.monotonic()
+        router.send_multipart([identity, b"", too_big])
+        outcome = join()
+        assert time.monotonic() - started < 10
+        assert isinstance(outcome, TooLarge), outcome
+        assert (outcome.method, outcome.what, outcome.size, outcome.limit) == (
+            "big",
+            "reply",
+            len(too_big),
+            1_000,
+        )
+        assert str(outcome) == (
+            f"the reply to 'big' is {len(too_big)} bytes, above the limit of 1000 bytes (max_message_size)"
+        )
+        assert [record.outcome for record in records] == [Failed(outcome)]
+
+        # A stream gets the items before the one that is too large, then the error.
+        items = client.stream("items")
+        assert router.poll(10_000), "no request arrived"
+        identity, _, request = router.recv_multipart()
+        channel_id = msgpack.unpackb(request, raw=False)[0]["message_id"]
+        for item in (1, 2):
+            router.send_multipart([identity, b"", reply(channel_id, "STREAM", item)])
+        router.send_multipart([identity, b"", reply(channel_id, "STREAM", b"x" * 2_000)])
+        assert [next(items), next(items)] == [1, 2]
+        with pytest.raises(TooLarge, match="the reply to 'items' is"):
+            next(items)
+    assert max(decoded_sizes) <= 1_000, "a message above the limit was decoded"
+    dropped = [
+        entry.getMessage() for entry in caplog.records if "above max_message_size" in entry.getMessage()
+    ]
+    assert [(message.split(": ")[-1]) for message in dropped] == [
+        "above max_message_size (1000 bytes) and its header cannot be read",
+        "above max_message_size (1000 bytes) and for no open channel",
+    ]

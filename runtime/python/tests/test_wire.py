@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import pickle
 import re
 from typing import Any
 
@@ -15,10 +16,13 @@ import msgpack  # type: ignore[import-untyped, unused-ignore]
 import pytest
 from conftest import VECTORS
 
+import rpcgen_runtime
 from rpcgen_runtime import (
     _END,
+    DEFAULT_MAX_MESSAGE_SIZE,
     ProtocolError,
     RemoteError,
+    TooLarge,
     _Channel,
     _channel_key,
     _decode_event,
@@ -26,6 +30,7 @@ from rpcgen_runtime import (
     _encode_request,
     _Event,
     _MessageIds,
+    _read_head,
     _UnreadableEvent,
 )
 
@@ -166,6 +171,69 @@ def test_string_and_bytes_map_keys_are_sent() -> None:
     extras = {"trace": {"id": b"1", b"raw": ["x"]}}
     header, name, sent = msgpack.unpackb(_encode_request(b"0" * 32, "echo", args, extras), raw=False)
     assert (header["trace"], name, sent) == (extras["trace"], "echo", list(args))
+
+
+def test_map_keys_are_walked_in_python_only_when_msgpack_refuses_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    # msgpack reads the packed request back at C speed (strict_map_key); the Python walk that names
+    # the place of a bad key runs only after that failed.
+    walked: list[str] = []
+    walk = rpcgen_runtime._check_map_keys
+
+    def counting_walk(value: object, where: str) -> None:
+        walked.append(where)
+        walk(value, where)
+
+    monkeypatch.setattr(rpcgen_runtime, "_check_map_keys", counting_walk)
+    many = [{"id": n, "tags": {"a": [n], b"b": {"c": n}}} for n in range(1_000)]
+    _encode_request(b"0" * 32, "echo", (many, "x", [1, 2]), {"trace": {"ids": [{"n": 1}]}})
+    _encode_request(b"0" * 32, "echo", (b"x" * 100_000,))
+    assert walked == []
+    with pytest.raises(TypeError, match=re.escape("argument 1[999]['tags'] has the map key 7 (int)")):
+        _encode_request(b"0" * 32, "echo", ("x", [*many[:-1], {"tags": {7: 7}}]), {"trace": {"id": 1}})
+    assert walked == ["argument 0", "argument 1"]
+
+
+def request_size(method: str, *args: Any) -> int:
+    return len(_encode_request(b"0" * 32, method, args))
+
+
+def test_a_request_above_the_limit_is_refused() -> None:
+    limit = request_size("echo", b"x" * 1_000)
+    assert len(_encode_request(b"0" * 32, "echo", (b"x" * 1_000,), None, limit)) == limit
+    with pytest.raises(TooLarge) as raised:
+        _encode_request(b"0" * 32, "echo", (b"x" * 1_001,), None, limit)
+    error = raised.value
+    assert (error.method, error.what, error.size, error.limit) == ("echo", "request", limit + 1, limit)
+    assert str(error) == (
+        f"cannot send 'echo': the request is {limit + 1} bytes, above the limit of {limit} bytes "
+        "(max_message_size)"
+    )
+    assert DEFAULT_MAX_MESSAGE_SIZE == 100 * 1024 * 1024
+
+
+def test_too_large_errors_describe_their_call_and_survive_pickling() -> None:
+    error = TooLarge("fetch", "reply", 2_000, 1_000)
+    assert (
+        str(error) == "the reply to 'fetch' is 2000 bytes, above the limit of 1000 bytes (max_message_size)"
+    )
+    copy = pickle.loads(pickle.dumps(error))
+    assert (copy.method, copy.what, copy.size, copy.limit, str(copy)) == (
+        "fetch",
+        "reply",
+        2_000,
+        1_000,
+        str(error),
+    )
+
+
+def test_the_head_of_an_event_is_read_without_its_args() -> None:
+    header = {"message_id": b"1" * 32, "v": 3, "response_to": b"0" * 32}
+    event = msgpack.packb([header, "OK", [b"x" * 1_000_000]], use_bin_type=True)
+    assert _read_head(event) == (b"0" * 32, "OK")
+    # Cut off inside the args: the head is still there.
+    assert _read_head(event[:200]) == (b"0" * 32, "OK")
+    assert _read_head(b"\xc1" * 100) == (None, None)
+    assert _read_head(msgpack.packb([1, 2])) == (None, None)
 
 
 # --- decoding
