@@ -81,6 +81,7 @@ class {{ client.name }}:
             timeout=timeout,
             request_header=request_header,
             after_request=after_request,
+            max_message_size=max_message_size,
         )
 
     @{{ client.property }}
@@ -121,6 +122,7 @@ class {{ client.async_name }}:
             timeout=timeout,
             request_header=request_header,
             after_request=after_request,
+            max_message_size=max_message_size,
         )
 
     @{{ client.property }}

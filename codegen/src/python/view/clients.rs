@@ -75,6 +75,7 @@ impl ModuleBuilder<'_> {
             .collect();
         let str = self.types.builtin("str", &scope);
         let float = self.types.builtin("float", &scope);
+        let int = self.types.builtin("int", &scope);
         let parameters = [
             "self".to_string(),
             "endpoint: _rt.Endpoints".to_string(),
@@ -83,6 +84,7 @@ impl ModuleBuilder<'_> {
             format!("timeout: {float} = 30.0"),
             "request_header: _rt.RequestHeader | None = None".to_string(),
             "after_request: _rt.AfterRequest | None = None".to_string(),
+            format!("max_message_size: {int} = _rt.DEFAULT_MAX_MESSAGE_SIZE"),
         ];
         let name = names::client_name(&service.name);
         let async_name = names::async_client_name(&service.name);
@@ -103,7 +105,9 @@ impl ModuleBuilder<'_> {
                     .to_string(),
                 "of each request as it ends (``rpcgen_runtime.log_requests()`` makes one that logs"
                     .to_string(),
-                "them). See rpcgen_runtime for more.".to_string(),
+                "them); ``max_message_size`` (bytes, 100 MiB by default) bounds each request and reply."
+                    .to_string(),
+                "See rpcgen_runtime for more.".to_string(),
             ]
         };
         let service_docs = |usage: Vec<String>| {
