@@ -435,8 +435,8 @@ interface ChannelOwner {
 
 /** Settings of one channel. */
 interface ChannelSettings {
-  /** Interval between heartbeats. */
-  readonly heartbeatMs: number;
+  /** Interval between heartbeats, or null for none (and no lost-remote detection). */
+  readonly heartbeatMs: number | null;
   /** Time limit for the first reply, or null for none. */
   readonly timeoutMs: number | null;
 }
@@ -484,10 +484,11 @@ class Channel {
     return this.active;
   }
 
-  /** A server has the request: starts the heartbeats and the watch on the server's. */
+  /** A server has the request: starts the heartbeats and the watch on the server's, if they are on. */
   taken(): void {
-    if (this.active && this.heartbeatTimer === null) {
-      this.heartbeatTimer = setInterval(() => this.onHeartbeatTick(), this.settings.heartbeatMs);
+    const { heartbeatMs } = this.settings;
+    if (this.active && this.heartbeatTimer === null && heartbeatMs !== null) {
+      this.heartbeatTimer = setInterval(() => this.onHeartbeatTick(heartbeatMs), heartbeatMs);
     }
   }
 
@@ -564,10 +565,10 @@ class Channel {
   }
 
   /** Sends a heartbeat, or declares the remote lost after too long a silence (py's timing). */
-  private onHeartbeatTick(): void {
+  private onHeartbeatTick(heartbeatMs: number): void {
     this.silentTicks += 1;
     if (this.silentTicks >= LOST_AFTER_SILENT_TICKS) {
-      const seconds = (this.settings.heartbeatMs * (LOST_AFTER_SILENT_TICKS - 1)) / 1000;
+      const seconds = (heartbeatMs * (LOST_AFTER_SILENT_TICKS - 1)) / 1000;
       this.fail(
         new LostRemoteError(
           `lost remote: no heartbeat for over ${seconds}s while waiting for ${this.call} ` +
@@ -644,9 +645,11 @@ export interface ClientOptions {
   /**
    * Seconds between heartbeats on each call in progress (default 5). The server must use the same
    * interval or a shorter one: a call fails with {@link LostRemoteError} once the server has been
-   * silent for two to three intervals.
+   * silent for two to three intervals. `null` turns heartbeats off, as the Python and Rust clients
+   * can: no `_zpc_hb` is sent and silence never fails a call, which then ends with its reply, its
+   * time limit, an error or {@link Client.close}.
    */
-  readonly heartbeatSeconds?: number;
+  readonly heartbeatSeconds?: number | null;
   /**
    * Default time limit, in seconds, for the first reply of each call (default 30); `null` waits
    * without limit (heartbeats still detect a dead server).
@@ -734,7 +737,7 @@ export class Client {
     send: (event, channel) => this.sendOn(channel, event),
     forget: (channel) => this.calls.delete(channel.id),
   };
-  private readonly heartbeatMs: number;
+  private readonly heartbeatMs: number | null;
   private readonly timeoutMs: number | null;
   private readonly maxMessageSize: number;
   private readonly requestHeader: RequestHeader | undefined;
@@ -756,8 +759,8 @@ export class Client {
     }
     this.endpoints = endpoints as string[];
     this.endpoint = this.endpoints[0] ?? "";
-    this.heartbeatMs = secondsToMs(options.heartbeatSeconds ?? DEFAULT_HEARTBEAT_SECONDS, "heartbeatSeconds");
-    this.timeoutMs = timeLimitMs(options.timeoutSeconds, DEFAULT_TIMEOUT_SECONDS * 1000);
+    this.heartbeatMs = timeLimitMs(options.heartbeatSeconds, DEFAULT_HEARTBEAT_SECONDS * 1000, "heartbeatSeconds");
+    this.timeoutMs = timeLimitMs(options.timeoutSeconds, DEFAULT_TIMEOUT_SECONDS * 1000, "timeoutSeconds");
     this.maxMessageSize = byteLimit(options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE, "maxMessageSize");
     for (const hook of ["requestHeader", "afterRequest"] as const) {
       if (options[hook] !== undefined && typeof options[hook] !== "function") {
@@ -925,7 +928,7 @@ export class Client {
     if (!Array.isArray(args)) {
       throw new TypeError(`the arguments of ${method} must be an array, got ${describe(args)}`);
     }
-    const timeoutMs = timeLimitMs(options.timeoutSeconds, this.timeoutMs);
+    const timeoutMs = timeLimitMs(options.timeoutSeconds, this.timeoutMs, "timeoutSeconds");
     const id = messageIds.next();
     const request = encodeRequest(id, method, args, this.headerEntries(method));
     const only = this.servers.length === 1 ? this.servers[0] : undefined;
@@ -1234,12 +1237,12 @@ function byteLimit(bytes: number, option: string): number {
   return bytes;
 }
 
-/** A time limit in milliseconds: `fallbackMs` when `seconds` is undefined, none when null. */
-function timeLimitMs(seconds: number | null | undefined, fallbackMs: number | null): number | null {
+/** A duration of `option` in milliseconds: `fallbackMs` when `seconds` is undefined, none when null. */
+function timeLimitMs(seconds: number | null | undefined, fallbackMs: number | null, option: string): number | null {
   if (seconds === undefined) {
     return fallbackMs;
   }
-  return seconds === null ? null : secondsToMs(seconds, "timeoutSeconds");
+  return seconds === null ? null : secondsToMs(seconds, option);
 }
 
 // ---------------------------------------------------------------------------------------------

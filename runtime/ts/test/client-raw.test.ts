@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { encode } from "@msgpack/msgpack";
-import { after, before, describe, test } from "node:test";
+import { after, before, describe, mock, test } from "node:test";
 import {
   callMethod,
   Client,
@@ -24,7 +24,7 @@ import {
   type MethodSpec,
 } from "../src/rpcgen-runtime.js";
 import { collect } from "./support/calls.js";
-import { RawServer } from "./support/raw-server.js";
+import { RawServer, type ReceivedEvent } from "./support/raw-server.js";
 
 /** Long enough that heartbeat loss never interferes, except where a test sets its own. */
 const QUIET_HEARTBEAT_SECONDS = 30;
@@ -489,6 +489,88 @@ describe("client against a hand-driven server", { timeout: 60_000 }, () => {
       } finally {
         beating.close();
       }
+    });
+
+    describe("heartbeatSeconds: null turns heartbeats off", () => {
+      /** The request for `method` among the next requests, skipping others' (the ROUTER takes turns). */
+      async function requestFor(method: string): Promise<ReceivedEvent> {
+        for (;;) {
+          const request = await server.receive();
+          if (request.event.name === method) {
+            return request;
+          }
+        }
+      }
+      const from = (request: ReceivedEvent) => (event: ReceivedEvent) =>
+        Buffer.compare(event.routingId, request.routingId) === 0;
+
+      test("no _zpc_hb is sent while a call is open (a 0.1 s client beats meanwhile)", async () => {
+        const quiet = new Client(server.endpoint, { heartbeatSeconds: null, timeoutSeconds: null });
+        const beating = new Client(server.endpoint, { heartbeatSeconds: 0.1, timeoutSeconds: null });
+        try {
+          const quietCall = quiet.call("quiet", []);
+          const quietRequest = await requestFor("quiet");
+          // The server never beats: the beating client sends two beats, then declares it lost.
+          const beatingLost = assert.rejects(beating.call("loud", []), LostRemoteError);
+          const beatingRequest = await requestFor("loud");
+          const events = await server.receiveFor(500);
+          assert.deepEqual(events.filter(from(quietRequest)), []);
+          assert.ok(events.filter(from(beatingRequest)).some((each) => each.event.name === "_zpc_hb"));
+          await beatingLost;
+          await server.reply(quietRequest, "OK", ["quiet"]);
+          assert.equal(await quietCall, "quiet");
+        } finally {
+          quiet.close();
+          beating.close();
+        }
+      });
+
+      test("a call answered after 1 s of silence succeeds; a 0.2 s client is lost meanwhile", async () => {
+        const quiet = new Client(server.endpoint, { heartbeatSeconds: null, timeoutSeconds: null });
+        const beating = new Client(server.endpoint, { heartbeatSeconds: 0.2, timeoutSeconds: null });
+        try {
+          const quietCall = quiet.call("quiet", []);
+          const quietRequest = await requestFor("quiet");
+          const beatingLost = assert.rejects(beating.call("silent", []), LostRemoteError);
+          await requestFor("silent");
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+          await beatingLost;
+          assert.equal(quiet.pendingCalls, 1);
+          await server.reply(quietRequest, "OK", ["late"]);
+          assert.equal(await quietCall, "late");
+        } finally {
+          quiet.close();
+          beating.close();
+        }
+      });
+
+      test("no heartbeat timer runs: an hour of silence (mocked timers) does not lose the call", async () => {
+        const quiet = new Client(server.endpoint, { heartbeatSeconds: null, timeoutSeconds: null });
+        mock.timers.enable({ apis: ["setInterval", "setTimeout"] });
+        try {
+          const quietCall = quiet.call("quiet", []);
+          const quietRequest = await requestFor("quiet");
+          // The channel's heartbeats would start once the request is sent (see Channel.taken).
+          await new Promise((resolve) => setImmediate(resolve));
+          mock.timers.tick(3600 * 1000);
+          mock.timers.reset();
+          assert.equal(quiet.pendingCalls, 1);
+          await server.reply(quietRequest, "OK", ["an hour later"]);
+          assert.equal(await quietCall, "an hour later");
+        } finally {
+          mock.timers.reset();
+          quiet.close();
+        }
+      });
+
+      test("numbers are still checked as before", () => {
+        for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, "5"]) {
+          assert.throws(
+            () => new Client(server.endpoint, { heartbeatSeconds: bad as number }),
+            /^TypeError: heartbeatSeconds must be a number of seconds in \(0, /,
+          );
+        }
+      });
     });
   });
 });

@@ -51,6 +51,35 @@ export class RawServer {
     }
   }
 
+  /** Every event that arrives within `ms` milliseconds, heartbeats and credit included. */
+  async receiveFor(ms: number): Promise<ReceivedEvent[]> {
+    const received: ReceivedEvent[] = [];
+    const deadline = Date.now() + ms;
+    try {
+      for (let left = ms; left > 0; left = deadline - Date.now()) {
+        this.socket.receiveTimeout = Math.ceil(left);
+        let message: Uint8Array[];
+        try {
+          message = await this.socket.receive();
+        } catch (error) {
+          if ((error as { code?: unknown }).code === "EAGAIN") {
+            break;
+          }
+          throw error;
+        }
+        const [routingId, ...frames] = message;
+        const last = frames[frames.length - 1];
+        if (routingId === undefined || last === undefined) {
+          throw new Error("the raw server received an empty message");
+        }
+        received.push({ routingId, event: decodeEvent(last), frames });
+      }
+    } finally {
+      this.socket.receiveTimeout = -1;
+    }
+    return received;
+  }
+
   /**
    * Answers `request` with `[header, name, args]`, echoing its id as `response_to` (as a `str` when
    * `responseToAsString`), with or without the empty delimiter frame.
