@@ -33,6 +33,21 @@ def raw_router() -> Iterator[tuple[zmq.Socket[bytes], int]]:
         context.term()
 
 
+def next_request(router: zmq.Socket[bytes]) -> tuple[bytes, bytes, Any]:
+    """Waits (10 s at most) for the next request: the client's routing id, the event frame and its
+    message id."""
+    assert router.poll(10_000), "no request arrived"
+    identity, _, request = router.recv_multipart()
+    return identity, request, msgpack.unpackb(request, raw=False)[0]["message_id"]
+
+
+def reply(channel_id: bytes, name: Any, args: Any) -> bytes:
+    """A reply event on the channel `channel_id` (a name that is not a str if the test wants one)."""
+    header = {"message_id": "reply-1", "v": 3, "response_to": channel_id}
+    packed: bytes = msgpack.packb([header, name, args], use_bin_type=True)
+    return packed
+
+
 def test_requests_heartbeats_and_a_reply_without_delimiter() -> None:
     with (
         raw_router() as (router, port),
@@ -84,9 +99,7 @@ def test_a_reply_too_deeply_nested_to_decode_fails_its_call_at_once() -> None:
         Client(f"tcp://127.0.0.1:{port}", heartbeat=None, timeout=60) as client,
     ):
         join = run_in_thread(lambda: client.call("deep"))
-        assert router.poll(10_000), "no request arrived"
-        identity, _, request = router.recv_multipart()
-        channel_id = msgpack.unpackb(request, raw=False)[0]["message_id"]
+        identity, _, channel_id = next_request(router)
         header = msgpack.packb({"message_id": "reply-1", "v": 3, "response_to": channel_id})
         # [header, "OK", [5,000 nested arrays]]: more than msgpack's unpacker will nest.
         reply = b"\x93" + header + b"\xa2OK\x91" + b"\x91" * 5_000 + b"\xc0"
@@ -103,12 +116,9 @@ def test_a_reply_whose_name_is_not_a_string_fails_its_call_at_once() -> None:
         Client(f"tcp://127.0.0.1:{port}", heartbeat=None, timeout=60) as client,
     ):
         join = run_in_thread(lambda: client.call("named"))
-        assert router.poll(10_000), "no request arrived"
-        identity, _, request = router.recv_multipart()
-        channel_id = msgpack.unpackb(request, raw=False)[0]["message_id"]
-        header = {"message_id": "reply-1", "v": 3, "response_to": channel_id}
+        identity, _, channel_id = next_request(router)
         started = time.monotonic()
-        router.send_multipart([identity, b"", msgpack.packb([header, b"OK", ["?"]], use_bin_type=True)])
+        router.send_multipart([identity, b"", reply(channel_id, b"OK", ["?"])])
         outcome = join()
         assert time.monotonic() - started < 10
         assert isinstance(outcome, ProtocolError), outcome
@@ -146,12 +156,6 @@ def test_map_keys_other_than_text_are_refused_before_anything_is_sent() -> None:
         assert join() == {"1": {b"2": 3}}
 
 
-def reply(channel_id: bytes, name: str, args: Any) -> bytes:
-    header = {"message_id": "reply-1", "v": 3, "response_to": channel_id}
-    packed: bytes = msgpack.packb([header, name, args], use_bin_type=True)
-    return packed
-
-
 def test_a_request_above_max_message_size_is_refused_before_anything_is_sent() -> None:
     limit = len(_encode_request(b"0" * 32, "echo", (b"x" * 1_000,)))
     records: list[RequestRecord] = []
@@ -172,10 +176,8 @@ def test_a_request_above_max_message_size_is_refused_before_anything_is_sent() -
 
         # A request of exactly the limit is sent.
         join = run_in_thread(lambda: client.call("echo", b"x" * 1_000))
-        assert router.poll(10_000), "no request arrived"
-        identity, _, request = router.recv_multipart()
+        identity, request, channel_id = next_request(router)
         assert len(request) == limit
-        channel_id = msgpack.unpackb(request, raw=False)[0]["message_id"]
         router.send_multipart([identity, b"", reply(channel_id, "OK", ["fine"])])
         assert join() == "fine"
 
@@ -204,9 +206,7 @@ def test_a_reply_above_max_message_size_fails_its_call_without_being_decoded(
         ) as client,
     ):
         join = run_in_thread(lambda: client.call("big"))
-        assert router.poll(10_000), "no request arrived"
-        identity, _, request = router.recv_multipart()
-        channel_id = msgpack.unpackb(request, raw=False)[0]["message_id"]
+        identity, _, channel_id = next_request(router)
         # Too large, but not a reply: a message that is not MessagePack, one for no open call, and
         # a heartbeat of the call (a sign of life, as for the Rust client). None fails the call.
         router.send_multipart([identity, b"", b"\xc1" * 2_000])
@@ -231,9 +231,7 @@ def test_a_reply_above_max_message_size_fails_its_call_without_being_decoded(
 
         # A stream gets the items before the one that is too large, then the error.
         items = client.stream("items")
-        assert router.poll(10_000), "no request arrived"
-        identity, _, request = router.recv_multipart()
-        channel_id = msgpack.unpackb(request, raw=False)[0]["message_id"]
+        identity, _, channel_id = next_request(router)
         for item in (1, 2):
             router.send_multipart([identity, b"", reply(channel_id, "STREAM", item)])
         router.send_multipart([identity, b"", reply(channel_id, "STREAM", b"x" * 2_000)])
