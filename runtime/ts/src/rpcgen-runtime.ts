@@ -248,8 +248,7 @@ const EVENT_ARRAY_HEAD = 0x93;
 const utf8 = new TextDecoder();
 /** Decodes a `bin` read where a string is expected: invalid UTF-8 throws, a BOM is kept (as in Rust). */
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-const ascii = new TextEncoder();
-/** Encodes a `str` read where bytes are expected into its UTF-8 bytes. */
+/** Encodes text as UTF-8: ids (ASCII hex) and a `str` read where bytes are expected. */
 const utf8Encoder = new TextEncoder();
 const encoder = new Encoder({ useBigInt64: true });
 const decoder = new Decoder({ useBigInt64: true, mapKeyConverter: mapKeyToProperty });
@@ -290,7 +289,7 @@ export function encodeRequest(
   args: readonly unknown[],
   extras: Readonly<Record<string, unknown>> = {},
 ): Uint8Array {
-  const header: Record<string, unknown> = { message_id: ascii.encode(messageId), v: PROTOCOL_VERSION };
+  const header: Record<string, unknown> = { message_id: utf8Encoder.encode(messageId), v: PROTOCOL_VERSION };
   for (const [key, value] of Object.entries(extras)) {
     if (!PROTOCOL_KEYS.has(key)) {
       header[key] = prepareForEncoding(value);
@@ -304,7 +303,7 @@ export function encodeRequest(
  * `[{message_id, v: 3, response_to}, name, args]`, both ids sent as `bin`.
  */
 export function encodeChannelEvent(messageId: string, channelId: string, name: string, args: unknown): Uint8Array {
-  const header = { message_id: ascii.encode(messageId), v: PROTOCOL_VERSION, response_to: ascii.encode(channelId) };
+  const header = { message_id: utf8Encoder.encode(messageId), v: PROTOCOL_VERSION, response_to: utf8Encoder.encode(channelId) };
   return encodeEvent(header, name, args);
 }
 
