@@ -620,12 +620,12 @@ impl Call {
             args: &args,
         };
         let span = nested_span(&shared.middleware, |layer| layer.call_span(&context));
-        in_span(span, self.serve(&request, &context, observed)).await;
+        in_span(span, self.serve(&shared, &request, &context)).await;
     }
 
-    /// Answers `request`, calling the middleware's hooks when there is `observed` middleware.
-    async fn serve(&mut self, request: &Request, context: &CallContext<'_>, observed: bool) {
-        let shared = self.shared.clone();
+    /// Answers `request`, calling the middleware's hooks when there is middleware.
+    async fn serve(&mut self, shared: &Shared, request: &Request, context: &CallContext<'_>) {
+        let observed = !shared.middleware.is_empty();
         let started = Instant::now();
         let stage = match request {
             Request::Event(frame) => {
