@@ -666,6 +666,13 @@ class _Channel:
         elif name == "OK":
             self._handle_ok(args)
         elif name == "STREAM" and self.streaming:
+            if self._over_credit():
+                self.fail(
+                    ProtocolError(
+                        f"the server of {self.method!r} sent more items than the stream credit allowed"
+                    )
+                )
+                return True
             self.put(args)
             return False
         elif name == "STREAM_DONE" and self.streaming:
@@ -675,6 +682,15 @@ class _Channel:
         else:
             self.fail(ProtocolError(f"unexpected event {name!r} in the reply to {self.method!r}"))
         return True
+
+    def _over_credit(self) -> bool:
+        """Whether the items waiting for the reader fill the window and its slack, as in the Rust client.
+
+        A server that keeps to its credit never gets there (at most one window of items can wait),
+        so the stream ends in ``ProtocolError`` instead of buffering without limit.
+        """
+        with self._lock:
+            return len(self._results) >= _CREDIT_WINDOW + 2
 
     def _handle_ok(self, args: object) -> None:
         if args is None or args == []:

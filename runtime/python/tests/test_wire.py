@@ -407,6 +407,17 @@ def test_no_credit_is_granted_once_the_stream_is_over() -> None:
     assert recorder.grants == []
 
 
+def test_a_server_that_ignores_credit_ends_the_stream_after_the_items_sent_within_it() -> None:
+    channel = ChannelRecorder().channel(streaming=True)
+    # Never read: the server may send one window (and slack), not more.
+    over = [channel.handle(event("STREAM", item)) for item in range(103)]
+    assert over == [False] * 102 + [True]
+    assert [take_now(channel) for _ in range(102)] == list(range(102))
+    with pytest.raises(ProtocolError, match="more items than the stream credit allowed"):
+        take_now(channel)
+    assert take_now(channel) is _END
+
+
 def test_cancelling_a_wait_abandons_the_channel() -> None:
     recorder = ChannelRecorder()
     channel = recorder.channel(streaming=True)
