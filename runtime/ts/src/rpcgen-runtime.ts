@@ -423,6 +423,11 @@ const messageIds = new MessageIdGenerator();
 const LOST_AFTER_SILENT_TICKS = 3;
 /** How many stream items a client lets the server send ahead (zerorpc-python's window). */
 const STREAM_WINDOW = 100;
+/**
+ * How many replies may wait to be taken before the next one ends the channel: a server that keeps
+ * to its credit never gets there (the Rust client's limit).
+ */
+const MAX_WAITING_REPLIES = STREAM_WINDOW + 2;
 
 /** What a channel needs from the client that owns it. */
 interface ChannelOwner {
@@ -503,7 +508,9 @@ class Channel {
       return;
     }
     this.clearTimeout();
-    if (this.waiter === null) {
+    if (this.inbox.length >= MAX_WAITING_REPLIES) {
+      this.fail(new ProtocolError(`the server sent more items than the stream credit allowed to ${this.call}`));
+    } else if (this.waiter === null) {
       this.inbox.push(event);
     } else {
       this.waiter.resolve(event);

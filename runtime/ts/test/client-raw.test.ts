@@ -294,6 +294,34 @@ describe("client against a hand-driven server", { timeout: 60_000 }, () => {
     assert.deepEqual(grants, [100, 51, 51, 51, 51]);
   });
 
+  test("a server that ignores stream credit ends the stream after the items sent within it", async () => {
+    let release = (): void => {};
+    const sent = new Promise<void>((resolve) => (release = resolve));
+    const items: number[] = [];
+    const read = (async () => {
+      for await (const item of client.stream<number>("flood", [])) {
+        items.push(item);
+        // Takes nothing more until the server has sent everything.
+        if (items.length === 1) {
+          await sent;
+        }
+      }
+    })();
+    const request = await server.receive();
+    for (let item = 0; item < 110; item += 1) {
+      await server.reply(request, "STREAM", item);
+    }
+    await server.reply(request, "STREAM_DONE", null);
+    // The client reads its socket in order: once this call is answered, every item has been routed.
+    const ping = client.call("ping", []);
+    await server.reply(await server.receive(), "OK", ["pong"]);
+    assert.equal(await ping, "pong");
+    release();
+    await assert.rejects(read, /^ProtocolError: the server sent more items than the stream credit allowed to "flood"/);
+    // The first went to the waiting reader, 102 waited, the next one ended the stream.
+    assert.deepEqual(items, Array.from({ length: 103 }, (_, index) => index));
+  });
+
   describe("message size limit (maxMessageSize)", () => {
     const LIMIT = 1000;
     const records: RequestRecord[] = [];
