@@ -1472,9 +1472,26 @@ export function toTuple(value: unknown, path: string, length: number): unknown[]
   throw new TypeError(`${path}: expected a list of ${length} values, got ${describe(value)}`);
 }
 
-/** A unit-only enum: one of `names` (the variants' wire names). */
+/**
+ * A variant's name as received: a `bin` holding UTF-8 is read as the text it holds, as the Rust
+ * runtime does (a zerorpc-python server may return `bytes`); anything else is left as it is.
+ * Arguments are not read this way: they must be strings.
+ */
+function receivedName(value: unknown): unknown {
+  if (value instanceof Uint8Array && !sending) {
+    try {
+      return strictUtf8.decode(value);
+    } catch {
+      return value;
+    }
+  }
+  return value;
+}
+
+/** A unit-only enum: one of `names` (the variants' wire names); a reply may hold the name as `bin`. */
 export function oneOf<const N extends string>(value: unknown, path: string, names: readonly N[]): N {
-  const name = names.find((candidate) => candidate === value);
+  const received = receivedName(value);
+  const name = names.find((candidate) => candidate === received);
   if (name === undefined) {
     throw new TypeError(`${path}: expected one of ${names.map((n) => JSON.stringify(n)).join(", ")}, got ${describe(value)}`);
   }
@@ -1482,8 +1499,9 @@ export function oneOf<const N extends string>(value: unknown, path: string, name
 }
 
 /**
- * An enum with data: a unit variant's wire name (one of `units`), or a map with one key, the wire
- * name of a variant with data (one of `data`). Returns the variant's wire name and its payload.
+ * An enum with data: a unit variant's wire name (one of `units`; a reply may hold it as `bin`), or a
+ * map with one key, the wire name of a variant with data (one of `data`). Returns the variant's wire
+ * name and its payload.
  */
 export function toVariant<const U extends string, const D extends string>(
   value: unknown,
@@ -1491,8 +1509,9 @@ export function toVariant<const U extends string, const D extends string>(
   units: readonly U[],
   data: readonly D[],
 ): [U, undefined] | [D, unknown] {
-  if (typeof value === "string") {
-    const unit = units.find((candidate) => candidate === value);
+  const received = receivedName(value);
+  if (typeof received === "string") {
+    const unit = units.find((candidate) => candidate === received);
     if (unit !== undefined) {
       return [unit, undefined];
     }

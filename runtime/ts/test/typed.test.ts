@@ -86,6 +86,14 @@ describe("reading is lenient on str and bin, as in the Rust runtime", () => {
     });
   });
 
+  test("an enum's variant name accepts a bin of valid UTF-8", () => {
+    assert.equal(oneOf(Buffer.from("warn"), "level", ["Debug", "warn"]), "warn");
+    assert.deepEqual(toVariant(Buffer.from("Empty"), "s", ["Empty"], ["Circle"]), ["Empty", undefined]);
+    assert.throws(() => oneOf(new Uint8Array([0xff]), "level", ["Debug"]), {
+      message: 'level: expected one of "Debug", got Uint8Array(1) [ 255 ]',
+    });
+  });
+
   test("bytes accept a str, as its UTF-8 bytes", () => {
     assert.deepEqual(toBytes("é", "b"), new Uint8Array([0xc3, 0xa9]));
     assert.deepEqual(optionalOf(toBytes)("", "b"), new Uint8Array(0));
