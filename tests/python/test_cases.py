@@ -99,6 +99,26 @@ def test_values_travel_in_the_wire_form_rust_servers_use(peer: Server) -> None:
         assert untyped.echo(EVERYTHING.to_wire()) == EVERYTHING_ON_THE_WIRE
 
 
+def as_bin(wire: Any) -> Any:
+    """``wire`` with every str as bytes, map keys included: what a server that returns bytes sends."""
+    if isinstance(wire, str):
+        return wire.encode()
+    if isinstance(wire, list):
+        return [as_bin(item) for item in wire]
+    if isinstance(wire, dict):
+        return {as_bin(key): as_bin(item) for key, item in wire.items()}
+    return wire
+
+
+def test_names_and_strings_sent_as_bin_are_read_as_the_rust_runtime_reads_them(peer: Server) -> None:
+    # Field names, enum variant names, map keys and strings, all as bin; `anything` stays as it was.
+    wire = {**as_bin(EVERYTHING_ON_THE_WIRE), b"anything": EVERYTHING_ON_THE_WIRE["anything"]}
+    with PeerClient(peer.endpoint, heartbeat=HEARTBEAT, timeout=CALL_TIMEOUT) as untyped:
+        echoed = untyped.echo(wire)
+    assert echoed[b"level"] == b"high"
+    assert Everything.from_wire(echoed) == EVERYTHING
+
+
 def test_every_field_survives_a_round_trip(peer: Server) -> None:
     with EchoEverythingClient(peer.endpoint, heartbeat=HEARTBEAT, timeout=CALL_TIMEOUT) as client:
         assert client.echo(EVERYTHING) == EVERYTHING

@@ -18,8 +18,8 @@ The wire forms match rpcgen's Rust servers: a struct is a map keyed by field wir
 variant its wire name, a variant with data a one-key map ``{wire_name: payload}``, ``T?`` nil when
 absent, ``bytes`` bin. Decoding accepts what other zerorpc peers send for the same values: an
 integral float for an integer (zerorpc-node sends large integers as float64), an integer for a
-float, bin holding UTF-8 for a string and a string for bytes. Map keys the type does not declare are
-ignored, so a server may add fields.
+float, bin holding UTF-8 for a string (a field's or a variant's name too) and a string for bytes.
+Map keys the type does not declare are ignored, so a server may add fields.
 """
 
 from __future__ import annotations
@@ -212,6 +212,16 @@ def _decode_str(wire: object) -> str:
     raise DecodeError(_mismatch("str", wire))
 
 
+def _received_name(wire: object) -> object:
+    """A variant's name as received: bytes of UTF-8 read as text, as the Rust runtime reads them."""
+    if isinstance(wire, bytes):
+        try:
+            return wire.decode("utf-8")
+        except UnicodeDecodeError:
+            return wire
+    return wire
+
+
 def _encode_bytes(value: object) -> Any:
     if isinstance(value, bytes):
         return value
@@ -357,7 +367,7 @@ def enum_of(enum: type[E]) -> Codec[E]:
 
     def decode(wire: object) -> E:
         try:
-            return enum(wire)
+            return enum(_received_name(wire))
         except ValueError:
             names = ", ".join(repr(member.value) for member in enum)
             raise DecodeError(f"expected one of {names} ({enum.__name__}), got {describe(wire)}") from None
@@ -389,6 +399,10 @@ def named(name: str, types: type[Any] | tuple[type[Any], ...], decode: Callable[
 # Reading and writing structs, variants and errors field by field
 
 
+_ABSENT = object()
+"""A field the wire map does not hold."""
+
+
 class FieldReader:
     """The fields of a struct's (or struct variant's) wire map, read one by one with their codecs.
 
@@ -404,11 +418,17 @@ class FieldReader:
         self._prefix = prefix
 
     def take(self, wire_name: str, codec: Codec[T]) -> T:
-        """The value of the field ``wire_name``; a missing field reads as nil."""
+        """The value of the field ``wire_name``; a missing field reads as nil.
+
+        A field whose name came as bytes (bin) counts too, as in the Rust runtime.
+        """
+        wire = self._fields.get(wire_name, _ABSENT)
+        if wire is _ABSENT:
+            wire = self._fields.get(wire_name.encode(), _ABSENT)
         try:
-            return codec.decode(self._fields.get(wire_name))
+            return codec.decode(None if wire is _ABSENT else wire)
         except ValueMismatch as error:
-            if wire_name not in self._fields:
+            if wire is _ABSENT:
                 error.problem = "missing"
             error.within(f"{self._prefix}.{wire_name}", self._type_name)
             raise
@@ -439,10 +459,11 @@ class VariantReader:
     def __init__(self, wire: object, type_name: str) -> None:
         self._type_name = type_name
         self.name: object  # The variant's wire name; the generated code compares it with the known ones.
-        if isinstance(wire, str):
-            self.name, self._payload = wire, _NO_PAYLOAD
+        if isinstance(wire, (str, bytes)):
+            self.name, self._payload = _received_name(wire), _NO_PAYLOAD
         elif isinstance(wire, dict) and len(wire) == 1:
-            ((self.name, self._payload),) = wire.items()
+            ((name, self._payload),) = wire.items()
+            self.name = _received_name(name)
         else:
             expected = f"a variant of {type_name} (a string or a map with one key)"
             raise DecodeError(_mismatch(expected, wire))
