@@ -217,7 +217,8 @@ fn method_problems(package: &Package, service: &rpcgen_idl::ir::Service) -> Vec<
 }
 
 /// Lints the generated module allows, because the IDL decides what they judge: doc prose written
-/// for every language (HTML-like `list<T>`, bare URLs, brackets, list layout, tabs), shapes fixed
+/// for every language (HTML-like `list<T>`, bare URLs, brackets, list layout, tabs, a `rust` fence
+/// holding what does not parse as Rust), shapes fixed
 /// by the wire (many parameters, large variants, long types, method names such as `from_x`), and
 /// uses of deprecated items by the generated code itself. `tests/rust/api/awkward.rpc` triggers
 /// each of them.
@@ -229,6 +230,7 @@ fn module_allows(uses_deprecated: bool) -> TokenStream {
             rustdoc::bare_urls,
             rustdoc::broken_intra_doc_links,
             rustdoc::invalid_html_tags,
+            rustdoc::invalid_rust_codeblocks,
             clippy::doc_lazy_continuation,
             clippy::doc_overindented_list_items,
             clippy::tabs_in_doc_comments,

@@ -283,7 +283,7 @@ fn method_info(types: &TypeMapper, method: &Method) -> TokenStream {
 }
 
 /// One `.unary(…)` or `.stream(…)` registration of the service function.
-fn registration(types: &TypeMapper, method: &Method) -> TokenStream {
+fn registration(types: &TypeMapper, trait_ident: &Ident, method: &Method) -> TokenStream {
     let info = method_info(types, method);
     let ident = names::ident(NameKind::Method, &method.name);
     let arguments = (0..method.params.len()).map(|index| {
@@ -295,7 +295,7 @@ fn registration(types: &TypeMapper, method: &Method) -> TokenStream {
     } else {
         quote!(args)
     };
-    let call = quote!(S::#ident(&implementation #(, #arguments)*).await);
+    let call = quote!(#trait_ident::#ident(&*implementation #(, #arguments)*).await);
     let typed = !method.throws.is_empty();
     let (register, body) = match (&method.returns, typed) {
         (Returns::Stream(_), true) => (
@@ -350,12 +350,12 @@ fn service_function(
     let registrations = service
         .methods
         .iter()
-        .map(|method| registration(types, method));
+        .map(|method| registration(types, &trait_ident, method));
     let contract = contract.map(contract_setter);
     quote! {
         #docs
         #deprecated
-        pub fn #function<S: #trait_ident>(implementation: S) -> ::rpcgen_runtime::Service {
+        pub fn #function(implementation: impl #trait_ident) -> ::rpcgen_runtime::Service {
             ::rpcgen_runtime::generated_support::ServiceBuilder::new(
                 ::rpcgen_runtime::Service::new(#wire_name) #doc #contract,
                 implementation,
