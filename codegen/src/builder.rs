@@ -19,10 +19,12 @@
 use std::path::{Path, PathBuf};
 use std::{fmt, io};
 
-use rpcgen_idl::{Compiler, Diagnostics};
+use rpcgen_idl::locate::SourceMap;
+use rpcgen_idl::rust_front::compile_rust_mapped_with;
+use rpcgen_idl::{Compiler, Diagnostics, FsLoader};
 
 use crate::output::write_files;
-use crate::rust::{self, GenerateError};
+use crate::rust;
 
 /// Compiles `.rpc` files into Rust modules written to `OUT_DIR`. See the module documentation.
 #[derive(Debug, Clone, Default)]
@@ -35,10 +37,9 @@ pub struct Builder {
 /// Why [`Builder::try_compile`] failed.
 #[derive(Debug)]
 pub enum BuildError {
-    /// The `.rpc` files have errors.
+    /// The `.rpc` files have errors, or a name the Rust backend needs is taken (see
+    /// [`crate::problems`]).
     Invalid(Diagnostics),
-    /// The schema is valid, but the Rust backend cannot name something (see [`GenerateError`]).
-    Generate(GenerateError),
     /// Neither [`Builder::out_dir`] nor the `OUT_DIR` variable (which cargo sets for build
     /// scripts) says where to write.
     NoOutDir,
@@ -56,7 +57,6 @@ impl fmt::Display for BuildError {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             BuildError::Invalid(diagnostics) => write!(formatter, "{}", diagnostics.render(false)),
-            BuildError::Generate(error) => write!(formatter, "{error}"),
             BuildError::NoOutDir => writeln!(
                 formatter,
                 "error: OUT_DIR is not set: run rpcgen::Builder from build.rs, or give it a folder \
@@ -122,7 +122,7 @@ impl Builder {
         for dir in &self.include_dirs {
             compiler.include_dir(dir);
         }
-        let compiled = compiler.compile(roots);
+        let compiled = compiler.compile_mapped(roots);
         for path in compiler.files_read() {
             println!("cargo:rerun-if-changed={}", path.display());
         }
@@ -149,16 +149,17 @@ impl Builder {
         for path in sources {
             println!("cargo:rerun-if-changed={}", path.as_ref().display());
         }
-        self.write_rust(rpcgen_idl::rust_front::compile_rust(sources))
+        self.write_rust(compile_rust_mapped_with(&FsLoader, sources))
     }
 
     /// Generates Rust for a compiled schema and writes it into the output folder.
     fn write_rust(
         &self,
-        compiled: Result<rpcgen_idl::Schema, Diagnostics>,
+        compiled: Result<(rpcgen_idl::Schema, SourceMap), Diagnostics>,
     ) -> Result<Vec<PathBuf>, BuildError> {
-        let schema = compiled.map_err(BuildError::Invalid)?;
-        let files = rust::generate_with(&schema, self.options).map_err(BuildError::Generate)?;
+        let (schema, map) = compiled.map_err(BuildError::Invalid)?;
+        let files = rust::generate_with(&schema, self.options)
+            .map_err(|error| BuildError::Invalid(error.diagnostics(&map)))?;
         let out_dir = match &self.out_dir {
             Some(dir) => dir.clone(),
             None => std::env::var_os("OUT_DIR")
@@ -258,6 +259,29 @@ mod tests {
             check_output.starts_with("error: unknown type `Tiket`\n"),
             "{check_output}"
         );
+        assert!(!dir.join("out").exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn names_the_rust_backend_needs_fail_at_their_declaration() {
+        let dir = scratch("clash");
+        let root = dir.join("api/shop.rpc");
+        std::fs::write(
+            &root,
+            "package shop;\nstruct ShopClient {}\nservice Shop {}\n",
+        )
+        .unwrap();
+        let error = Builder::new()
+            .out_dir(dir.join("out"))
+            .try_compile(&[&root])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("error: the Rust backend needs the name `ShopClient`"),
+            "{error}"
+        );
+        assert!(error.contains("api/shop.rpc:3:9"), "{error}");
         assert!(!dir.join("out").exists());
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -20,6 +20,7 @@ use rpcgen_idl::source::SourceFiles;
 use rpcgen_idl::{format_source, Compiler, FsLoader};
 
 use rpcgen::output::GeneratedFile;
+use rpcgen::problems::GenerateError;
 
 use crate::git_revision::GitRevisionLoader;
 #[cfg(feature = "remote")]
@@ -322,9 +323,9 @@ pub fn run() -> ExitCode {
             files,
         } => {
             let compiled = if *from_rust {
-                rpcgen_idl::rust_front::compile_rust(files)
+                compile_rust_mapped_with(&FsLoader, files)
             } else {
-                includes.compiler().compile(files)
+                includes.compiler().compile_mapped(files)
             };
             let options = rpcgen::rust::Options {
                 map_type: match rust_maps {
@@ -416,13 +417,18 @@ impl Reporter {
     }
 }
 
-/// Compiles each file on its own (unrelated files may declare the same package), printing each
-/// distinct error once.
+/// Compiles each file on its own (unrelated files may declare the same package) and runs every
+/// backend's checks on it, printing each distinct error once.
 fn check(reporter: &Reporter, includes: &Includes, files: &[PathBuf]) -> bool {
     let mut printed = HashSet::new();
     let mut succeeded = true;
     for file in files {
-        if let Err(diagnostics) = includes.compiler().compile(&[file]) {
+        let compiled = includes.compiler().compile_mapped(&[file]);
+        let problems = compiled.and_then(|(schema, map)| {
+            let problems = rpcgen::problems::check_all(&schema);
+            GenerateError::check(problems).map_err(|error| error.diagnostics(&map))
+        });
+        if let Err(diagnostics) = problems {
             for rendered in diagnostics.render_each(reporter.colored) {
                 if printed.insert(rendered.clone()) {
                     eprint!("{rendered}");
@@ -448,43 +454,45 @@ fn ir(reporter: &Reporter, includes: &Includes, file: &Path) -> bool {
     }
 }
 
+/// Generates every language asked for, and writes the files only when all of them could be
+/// generated: a schema that one backend cannot name leaves the output folder as it was.
 fn generate(
     reporter: &Reporter,
-    compiled: Result<rpcgen_idl::Schema, Diagnostics>,
+    compiled: Result<(rpcgen_idl::Schema, SourceMap), Diagnostics>,
     languages: &[Language],
     out: &Path,
     rust_options: rpcgen::rust::Options,
 ) -> bool {
-    let schema = match compiled {
-        Ok(schema) => schema,
+    let (schema, map) = match compiled {
+        Ok(compiled) => compiled,
         Err(diagnostics) => {
             reporter.report(&diagnostics);
             return false;
         }
     };
-    let mut succeeded = true;
+    let mut files = Vec::new();
+    let mut problems = Vec::new();
     for language in languages {
         let generated = match language {
-            // One `error:` line per problem, like the diagnostics of the other commands.
-            Language::Rust => rpcgen::rust::generate_with(&schema, rust_options)
-                .map_err(|error| error.problems.join("\nerror: ")),
-            Language::Python => {
-                rpcgen::python::generate(&schema).map_err(|error| error.to_string())
-            }
-            Language::TypeScript => {
-                rpcgen::typescript::generate(&schema).map_err(|error| error.to_string())
-            }
+            Language::Rust => rpcgen::rust::generate_with(&schema, rust_options),
+            Language::Python => rpcgen::python::generate(&schema),
+            Language::TypeScript => rpcgen::typescript::generate(&schema),
         };
-        let written = generated.and_then(|files| {
-            rpcgen::output::write_files(out, &files)
-                .map_err(|error| format!("cannot write into `{}`: {error}", out.display()))
-        });
-        if let Err(message) = written {
-            reporter.error(Diagnostic::error(message));
-            succeeded = false;
+        match generated {
+            Ok(generated) => files.extend(generated),
+            Err(error) => problems.extend(error.problems),
         }
     }
-    succeeded
+    if let Err(error) = GenerateError::check(problems) {
+        reporter.report(&error.diagnostics(&map));
+        return false;
+    }
+    if let Err(error) = rpcgen::output::write_files(out, &files) {
+        let message = format!("cannot write into `{}`: {error}", out.display());
+        reporter.error(Diagnostic::error(message));
+        return false;
+    }
+    true
 }
 
 /// Prints (or writes into `out`) the `.rpc` text of each Rust file's package.

@@ -6,6 +6,7 @@ pub mod builder;
 #[cfg(feature = "remote")]
 pub mod call;
 pub mod output;
+pub mod problems;
 #[cfg(feature = "remote")]
 pub mod pull;
 pub mod python;

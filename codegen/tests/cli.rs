@@ -100,6 +100,48 @@ fn check_reports_every_error_of_every_file_without_colour_when_piped() {
 }
 
 #[test]
+fn check_reports_what_any_backend_cannot_name_and_generate_then_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("names.rpc"),
+        "package names;\nenum Shape { Circle(f64) }\nstruct ShapeCircle {}\nstruct Promise {}\n",
+    )
+    .unwrap();
+    let output = rpcgen_in(dir.path(), &["--color", "never", "check", "names.rpc"]);
+    assert_eq!(output.status.code(), Some(1));
+    let errors = stderr(&output);
+    let python = "error: the type `ShapeCircle` would be named `ShapeCircle` in Python, like the \
+                  class of variant `Shape.Circle`\n  --> names.rpc:3:8\n";
+    let typescript = "error: the type `Promise` would be named `Promise` in TypeScript, which \
+                      hides the global `Promise` that generated code uses\n  --> names.rpc:4:8\n";
+    assert!(errors.contains(python), "{errors}");
+    assert!(errors.contains(typescript), "{errors}");
+    assert!(errors.contains("which has the name already"), "{errors}");
+
+    // Rust could be generated, TypeScript and Python not: nothing is written.
+    let output = rpcgen_in(
+        dir.path(),
+        &[
+            "--color",
+            "never",
+            "generate",
+            "--lang",
+            "rust,ts,python",
+            "--out",
+            "out",
+            "names.rpc",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let errors = stderr(&output);
+    assert!(
+        errors.contains(python) && errors.contains(typescript),
+        "{errors}"
+    );
+    assert!(!dir.path().join("out").exists());
+}
+
+#[test]
 fn a_file_shared_by_several_roots_is_checked_once() {
     let output = rpcgen(&[
         "check",

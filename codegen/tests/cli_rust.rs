@@ -81,9 +81,10 @@ fn generate_explains_names_the_rust_backend_needs() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.starts_with(
-            "error: package `clash`: the Rust backend needs the name `ShopClient` for the \
-             client of service `Shop`, but another item of the package already has it"
+            "error: the Rust backend needs the name `ShopClient` for the client of service \
+             `Shop`, but the type `ShopClient` has it\n"
         ),
         "{stderr}"
     );
+    assert!(stderr.contains("clash.rpc:3:9"), "{stderr}");
 }

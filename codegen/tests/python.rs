@@ -78,11 +78,13 @@ fn names_that_would_clash_in_python_are_reported() {
     let cases = [
         (
             "package shop;\nstruct TicketsClient {}\nservice Tickets {}",
-            "would define `TicketsClient` twice",
+            "the blocking client of service `Tickets` would be named `TicketsClient` in Python, \
+             like the type `TicketsClient`",
         ),
         (
             "package shop;\nenum Shape { Circle(f64) }\nstruct ShapeCircle {}",
-            "would define `ShapeCircle` twice",
+            "the type `ShapeCircle` would be named `ShapeCircle` in Python, like the class of \
+             variant `Shape.Circle`",
         ),
         ("package rpcgen_values;", "reserved in Python"),
     ];

@@ -15,6 +15,11 @@ use crate::source::{FileId, SourceFiles, Span};
 /// A declaration of a schema, named as in the IR (IDL names, not wire names).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Declaration {
+    /// A package (its `package` line; the first file, when several declare it).
+    Package {
+        /// The package.
+        name: String,
+    },
     /// A struct, enum or error.
     Type {
         /// The declaring package.
@@ -106,6 +111,10 @@ impl SourceMap {
             let mut add = |declaration, span| {
                 places.entry(declaration).or_insert((loaded.file, span));
             };
+            let declaration = Declaration::Package {
+                name: package.clone(),
+            };
+            add(declaration, loaded.ast.package.span);
             for item in &loaded.ast.items {
                 let name = item.name.text.clone();
                 match &item.kind {

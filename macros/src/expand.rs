@@ -11,9 +11,12 @@ use std::path::{Path, PathBuf};
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, ToTokens};
+use rpcgen::problems::GenerateError;
 use rpcgen::rust::{MapType, Options};
+use rpcgen_idl::locate::Declaration;
 use rpcgen_idl::naming::{target_name, NameKind, Target};
 use rpcgen_idl::rust_front::{compile_macro_item, MacroError, MacroPackage};
+use syn::ext::IdentExt as _;
 
 /// Which macro is expanding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -195,7 +198,7 @@ fn generated_items(lowered: &MacroPackage, item: &syn::Item) -> syn::Result<Toke
             ..Options::default()
         },
     )
-    .map_err(|error| syn::Error::new_spanned(item_ident(item), error.problems.join("\n")))?;
+    .map_err(|error| backend_error(item, &error))?;
     let file_name = format!("{}.rs", package.name);
     let generated = files
         .iter()
@@ -238,6 +241,31 @@ fn generated_items(lowered: &MacroPackage, item: &syn::Item) -> syn::Result<Toke
         tokens.extend(quote!(#generated));
     }
     Ok(tokens)
+}
+
+/// The Rust backend's problems as one compile error per problem, each at the method it is about
+/// (or at the item's name).
+fn backend_error(item: &syn::Item, error: &GenerateError) -> syn::Error {
+    let mut errors = error.problems.iter().map(|problem| {
+        let message = format!("{}; {}", problem.message, problem.help);
+        match (&problem.at, item) {
+            (Declaration::Method { method, .. }, syn::Item::Trait(item)) => {
+                let named = item.items.iter().find_map(|member| match member {
+                    syn::TraitItem::Fn(function) if function.sig.ident.unraw() == method => {
+                        Some(&function.sig.ident)
+                    }
+                    _ => None,
+                });
+                syn::Error::new_spanned(named.unwrap_or(&item.ident), message)
+            }
+            _ => syn::Error::new_spanned(item_ident(item), message),
+        }
+    });
+    let mut combined = errors
+        .next()
+        .expect("a GenerateError has at least one problem");
+    combined.extend(errors);
+    combined
 }
 
 fn item_ident(item: &syn::Item) -> TokenStream {

@@ -21,12 +21,15 @@ mod text;
 mod types;
 mod view;
 
-use std::fmt;
+use std::collections::BTreeMap;
 
 use askama::Template;
-use rpcgen_idl::ir::Schema;
+use rpcgen_idl::ir::{Package, Schema, TypeKind, VariantData};
+use rpcgen_idl::locate::Declaration;
 
 use crate::output::GeneratedFile;
+pub use crate::problems::GenerateError;
+use crate::problems::Problem;
 use view::{Item, ModuleView};
 
 /// The runtime module emitted beside the generated modules.
@@ -41,59 +44,32 @@ const RUNTIME_SOURCE: &str = include_str!("../../../runtime/python/rpcgen_runtim
 /// The value codecs and method helpers, copied verbatim into every output.
 const VALUES_SOURCE: &str = include_str!("rpcgen_values.py");
 
-/// Why Python cannot be generated for a schema.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GenerateError {
-    message: String,
-}
-
-impl GenerateError {
-    fn new(message: String) -> GenerateError {
-        GenerateError { message }
-    }
-}
-
-impl fmt::Display for GenerateError {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for GenerateError {}
-
 /// Generates the Python package for `schema`: `<package>.py` for every package (roots and
 /// imports), `rpcgen_runtime.py`, `rpcgen_values.py`, `__init__.py` and `py.typed`.
 pub fn generate(schema: &Schema) -> Result<Vec<GeneratedFile>, GenerateError> {
+    GenerateError::check(check(schema))?;
     let mut named_codecs = types::NamedCodecs::new();
-    let mut private_names = Vec::with_capacity(schema.packages.len());
-    for package in &schema.packages {
-        check_package_name(&package.name)?;
-        private_names.push(types::module_private_names(package, &mut named_codecs));
-    }
+    let private_names: Vec<_> = schema
+        .packages
+        .iter()
+        .map(|package| types::module_private_names(package, &mut named_codecs))
+        .collect();
     let mut files = Vec::with_capacity(schema.packages.len() + 4);
     for (package, private) in schema.packages.iter().zip(private_names) {
         let view = view::ModuleBuilder::new(schema, package, &named_codecs, private).build();
-        check_public_names(&package.name, &view)?;
-        let contents = ModuleTemplate { module: &view }.render().map_err(|error| {
-            GenerateError::new(format!(
-                "cannot render the Python module of package `{}`: {error}",
-                package.name
-            ))
-        })?;
-        files.push(GeneratedFile::new(format!("{}.py", package.name), contents));
+        files.push(GeneratedFile::new(
+            format!("{}.py", package.name),
+            render(&ModuleTemplate { module: &view }),
+        ));
     }
     let packages: Vec<&str> = schema
         .packages
         .iter()
         .map(|package| package.name.as_str())
         .collect();
-    let init = InitTemplate {
+    let init = render(&InitTemplate {
         packages: &packages,
-    }
-    .render()
-    .map_err(|error| {
-        GenerateError::new(format!("cannot render the Python __init__.py: {error}"))
-    })?;
+    });
     files.push(GeneratedFile::new("__init__.py", init));
     files.push(GeneratedFile::new("py.typed", ""));
     files.push(GeneratedFile::new(RUNTIME_FILE, RUNTIME_SOURCE));
@@ -101,54 +77,102 @@ pub fn generate(schema: &Schema) -> Result<Vec<GeneratedFile>, GenerateError> {
     Ok(files)
 }
 
-/// Rejects the package names whose module would replace a file every output has.
-fn check_package_name(package: &str) -> Result<(), GenerateError> {
-    let file = format!("{package}.py");
-    if file == RUNTIME_FILE || file == VALUES_FILE {
-        return Err(GenerateError::new(format!(
-            "the package name `{package}` is reserved in Python: the generated package already has \
-             a module `{file}`; rename the package"
-        )));
-    }
-    Ok(())
+fn render(template: &impl Template) -> String {
+    template
+        .render()
+        .expect("a template only fails when a value's Display does, and none of ours does")
 }
 
-/// Rejects two public names of one module that would be the same (a struct `TicketsClient` and
-/// the client of a service `Tickets`, say).
-fn check_public_names(package: &str, view: &ModuleView) -> Result<(), GenerateError> {
-    let mut public: Vec<&str> = Vec::new();
-    for item in &view.items {
-        match item {
-            Item::Struct(class) => public.push(&class.name),
-            Item::UnitEnum(enumeration) => public.push(&enumeration.name),
-            Item::Error(error) => public.push(&error.name),
-            Item::DataEnum(enumeration) => {
-                public.push(&enumeration.alias);
-                public.push(&enumeration.decoder);
-                public.extend(
-                    enumeration
-                        .variants
-                        .iter()
-                        .map(|variant| variant.name.as_str()),
-                );
+/// Names that are valid IDL but not in a generated Python package: a package whose module would
+/// replace one every output has, and two public names of one module that would be the same (a
+/// struct `TicketsClient` and the client of a service `Tickets`, say).
+pub fn check(schema: &Schema) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for package in &schema.packages {
+        let file = format!("{}.py", package.name);
+        if file == RUNTIME_FILE || file == VALUES_FILE {
+            problems.push(Problem::new(
+                Declaration::Package {
+                    name: package.name.clone(),
+                },
+                format!(
+                    "the package name `{}` is reserved in Python: the generated package already \
+                     has a module `{file}`",
+                    package.name
+                ),
+                "rename the package",
+            ));
+        }
+        let mut taken = BTreeMap::new();
+        for (name, at, what) in public_names(package) {
+            match taken.get(&name) {
+                Some((holder_at, holder)) => problems.push(Problem::clash(
+                    at,
+                    Declaration::clone(holder_at),
+                    format!("{what} would be named `{name}` in Python, like {holder}"),
+                    "rename one of them (classes are named `<Enum><Variant>`, `<Service>Client` \
+                     and `Async<Service>Client`)",
+                )),
+                None => {
+                    taken.insert(name, (at, what));
+                }
             }
         }
     }
-    for client in &view.clients {
-        public.push(&client.name);
-        public.push(&client.async_name);
-    }
-    let mut seen = std::collections::BTreeSet::new();
-    for name in public {
-        if !seen.insert(name) {
-            return Err(GenerateError::new(format!(
-                "package `{package}` would define `{name}` twice in Python (generated classes are \
-                 named `<Enum><Variant>`, `<Service>Client` and `Async<Service>Client`); rename one \
-                 of the declarations"
-            )));
+    problems
+}
+
+/// The public names of a package's module, with the declarations they come from and what they
+/// are: a class per struct, error and enum (and per variant of an enum with data, with its
+/// `<name>_from_wire` function), and two client classes per service.
+fn public_names(package: &Package) -> Vec<(String, Declaration, String)> {
+    let mut public = Vec::new();
+    for def in &package.types {
+        let at = Declaration::Type {
+            package: package.name.clone(),
+            name: def.name.clone(),
+        };
+        let what = format!("the type `{}`", def.name);
+        public.push((names::type_name(&def.name), at.clone(), what.clone()));
+        let TypeKind::Enum { variants } = &def.kind else {
+            continue;
+        };
+        if variants
+            .iter()
+            .all(|variant| matches!(variant.data, VariantData::Unit))
+        {
+            continue;
+        }
+        let decoder = names::variant_decoder_name(&def.name);
+        public.push((decoder, at, format!("the decoder of {what}")));
+        for variant in variants {
+            let at = Declaration::Variant {
+                package: package.name.clone(),
+                type_name: def.name.clone(),
+                variant: variant.name.clone(),
+            };
+            let what = format!("the class of variant `{}.{}`", def.name, variant.name);
+            public.push((
+                names::variant_class_name(&def.name, &variant.name),
+                at,
+                what,
+            ));
         }
     }
-    Ok(())
+    for service in &package.services {
+        let at = Declaration::Service {
+            package: package.name.clone(),
+            name: service.name.clone(),
+        };
+        let what = |kind| format!("the {kind} client of service `{}`", service.name);
+        public.push((
+            names::client_name(&service.name),
+            at.clone(),
+            what("blocking"),
+        ));
+        public.push((names::async_client_name(&service.name), at, what("asyncio")));
+    }
+    public
 }
 
 /// `templates/python/module.py`: one package's module.

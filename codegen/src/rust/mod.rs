@@ -20,16 +20,18 @@ mod print;
 mod service;
 mod types;
 
-use std::collections::HashSet;
-use std::fmt;
+use std::collections::{HashMap, HashSet};
 
 use proc_macro2::TokenStream;
 use quote::quote;
 use rpcgen_idl::contract::service_contract;
 use rpcgen_idl::ir::{Package, Schema, TypeKind};
+use rpcgen_idl::locate::Declaration;
 use rpcgen_idl::naming::NameKind;
 
 use crate::output::GeneratedFile;
+pub use crate::problems::GenerateError;
+use crate::problems::Problem;
 use crate::rpc_printer;
 use facts::SchemaFacts;
 use mapping::TypeMapper;
@@ -38,25 +40,6 @@ use names::ServiceNames;
 /// The most parameters a method can have: the runtime client sends arguments as a tuple of up
 /// to 12 values.
 pub const MAX_PARAMS: usize = 12;
-
-/// Why Rust code cannot be generated for a schema that is otherwise valid: a name the Rust
-/// backend itself needs is taken.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GenerateError {
-    /// One sentence per problem, each saying what to rename.
-    pub problems: Vec<String>,
-}
-
-impl fmt::Display for GenerateError {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for problem in &self.problems {
-            writeln!(formatter, "error: {problem}")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for GenerateError {}
 
 /// Which Rust type generated code uses for the IDL's `map<K, V>`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -101,103 +84,148 @@ pub fn generate_with(
     schema: &Schema,
     options: Options,
 ) -> Result<Vec<GeneratedFile>, GenerateError> {
+    GenerateError::check(check(schema))?;
     let facts = SchemaFacts::new(schema, options.map_type);
-    let mut problems = Vec::new();
-    let mut files = Vec::new();
-    for package in &schema.packages {
-        match declared_names(package) {
-            Ok(declared) => files.push(package_file(
-                schema,
-                &facts,
-                package,
-                &declared,
-                options.publish_contract,
-            )),
-            Err(found) => problems.extend(found),
-        }
-    }
-    if problems.is_empty() {
-        Ok(files)
-    } else {
-        Err(GenerateError { problems })
-    }
+    let files = schema
+        .packages
+        .iter()
+        .map(|package| {
+            let declared = declared_names(package)
+                .into_iter()
+                .map(|declared| declared.name)
+                .collect();
+            package_file(schema, &facts, package, &declared, options.publish_contract)
+        })
+        .collect();
+    Ok(files)
 }
 
-/// The Rust type names a package's module declares (user types, and for each service its trait,
-/// client and error enums), or what collides.
-fn declared_names(package: &Package) -> Result<HashSet<String>, Vec<String>> {
+/// What the Rust backend cannot generate as written: names it needs for a service that another
+/// item has, client methods an IDL method would hide, and methods a Rust client cannot call.
+pub fn check(schema: &Schema) -> Vec<Problem> {
     let mut problems = Vec::new();
-    let mut declared: HashSet<String> = package
-        .types
-        .iter()
-        .map(|def| names::type_name(&def.name))
-        .chain(
-            package
-                .services
-                .iter()
-                .map(|service| names::type_name(&service.name)),
-        )
-        .collect();
-    let mut claim = |name: String, what: String| {
-        if !declared.insert(name.clone()) {
-            problems.push(format!(
-                "package `{}`: the Rust backend needs the name `{name}` for {what}, but another \
-                 item of the package already has it; rename that item or the service",
-                package.name
-            ));
+    for package in &schema.packages {
+        let mut taken: HashMap<String, DeclaredName> = HashMap::new();
+        for declared in declared_names(package) {
+            match taken.get(&declared.name) {
+                Some(holder) => problems.push(Problem::clash(
+                    declared.at.clone(),
+                    holder.at.clone(),
+                    format!(
+                        "the Rust backend needs the name `{}` for {}, but {} has it",
+                        declared.name, declared.what, holder.what
+                    ),
+                    "rename one of them",
+                )),
+                None => {
+                    taken.insert(declared.name.clone(), declared);
+                }
+            }
         }
-    };
+        for service in &package.services {
+            problems.extend(method_problems(package, service));
+        }
+    }
+    problems
+}
+
+/// A Rust type name a package's module declares.
+struct DeclaredName {
+    /// The Rust name.
+    name: String,
+    /// The IDL declaration it comes from.
+    at: Declaration,
+    /// What it names, for messages: "the client of service `Tickets`".
+    what: String,
+}
+
+/// The Rust type names a package's module declares: user types and services (their traits),
+/// then each service's client and error enums.
+fn declared_names(package: &Package) -> Vec<DeclaredName> {
+    let mut declared = Vec::new();
+    for def in &package.types {
+        declared.push(DeclaredName {
+            name: names::type_name(&def.name),
+            at: Declaration::Type {
+                package: package.name.clone(),
+                name: def.name.clone(),
+            },
+            what: format!("the type `{}`", def.name),
+        });
+    }
     for service in &package.services {
         let service_names = ServiceNames::new(&service.name);
-        claim(
-            service_names.client.clone(),
-            format!("the client of service `{}`", service.name),
-        );
+        let at = Declaration::Service {
+            package: package.name.clone(),
+            name: service.name.clone(),
+        };
+        declared.push(DeclaredName {
+            name: service_names.trait_name.clone(),
+            at: at.clone(),
+            what: format!("the trait of service `{}`", service.name),
+        });
+        declared.push(DeclaredName {
+            name: service_names.client.clone(),
+            at,
+            what: format!("the client of service `{}`", service.name),
+        });
         for method in service
             .methods
             .iter()
             .filter(|method| !method.throws.is_empty())
         {
-            claim(
-                service_names.error_enum(&method.name),
-                format!(
+            declared.push(DeclaredName {
+                name: service_names.error_enum(&method.name),
+                at: Declaration::Method {
+                    package: package.name.clone(),
+                    service: service.name.clone(),
+                    method: method.name.clone(),
+                },
+                what: format!(
                     "the error enum of method `{}.{}`",
                     service.name, method.name
                 ),
-            );
+            });
         }
     }
-    for service in &package.services {
-        problems.extend(method_problems(package, service));
-    }
-    if problems.is_empty() {
-        Ok(declared)
-    } else {
-        Err(problems)
-    }
+    declared
 }
 
 /// Methods the Rust backend cannot express as written.
-fn method_problems(package: &Package, service: &rpcgen_idl::ir::Service) -> Vec<String> {
+fn method_problems(package: &Package, service: &rpcgen_idl::ir::Service) -> Vec<Problem> {
     let mut problems = Vec::new();
     for method in &service.methods {
-        let place = format!(
-            "package `{}`, method `{}.{}`",
-            package.name, service.name, method.name
-        );
+        let at = || Declaration::Method {
+            package: package.name.clone(),
+            service: service.name.clone(),
+            method: method.name.clone(),
+        };
         let rust_name = names::ident(NameKind::Method, &method.name).to_string();
         if names::CLIENT_METHODS.contains(&rust_name.as_str()) {
-            problems.push(format!(
-                "{place}: `{rust_name}` is already a method of every generated client; rename \
-                 the method and keep its wire name with `@name(\"{}\")`",
-                method.wire_name
+            problems.push(Problem::new(
+                at(),
+                format!(
+                    "the method `{}.{}` would be `{rust_name}` in Rust, which is already a \
+                     method of every generated client",
+                    service.name, method.name
+                ),
+                format!(
+                    "rename the method and keep its wire name with `@name(\"{}\")`",
+                    method.wire_name
+                ),
             ));
         }
         if method.params.len() > MAX_PARAMS {
-            problems.push(format!(
-                "{place}: it has {} parameters, more than the {MAX_PARAMS} a Rust client can \
-                 send; group some of them in a struct",
-                method.params.len()
+            problems.push(Problem::new(
+                at(),
+                format!(
+                    "the method `{}.{}` has {} parameters, more than the {MAX_PARAMS} a Rust \
+                     client can send",
+                    service.name,
+                    method.name,
+                    method.params.len()
+                ),
+                "group some of them in a struct",
             ));
         }
         if let Some(error) = method
@@ -205,11 +233,17 @@ fn method_problems(package: &Package, service: &rpcgen_idl::ir::Service) -> Vec<
             .iter()
             .find(|error| names::type_name(&error.name) == names::CALL_VARIANT)
         {
-            problems.push(format!(
-                "{place}: it throws `{}`, but `{}` is the variant of its error enum for every \
-                 other failure; rename the error type",
-                error.name,
-                names::CALL_VARIANT
+            problems.push(Problem::new(
+                Declaration::of_type(error),
+                format!(
+                    "the method `{}.{}` throws `{}`, but in Rust `{}` is the variant of its error \
+                     enum for every other failure",
+                    service.name,
+                    method.name,
+                    error.name,
+                    names::CALL_VARIANT
+                ),
+                "rename the error type",
             ));
         }
     }
@@ -375,12 +409,42 @@ pub(crate) mod tests {
              service Shop { connect(); get() throws Call; }",
         );
         let problems = generate(&schema).unwrap_err().problems;
-        assert_eq!(problems.len(), 3, "{problems:#?}");
-        assert!(
-            problems[0].contains("needs the name `ShopClient` for the client of service `Shop`")
+        let method = |method: &str| Declaration::Method {
+            package: "demo".into(),
+            service: "Shop".into(),
+            method: method.into(),
+        };
+        let found: Vec<(&Declaration, &str)> = problems
+            .iter()
+            .map(|problem| (&problem.at, problem.message.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    &Declaration::Service {
+                        package: "demo".into(),
+                        name: "Shop".into()
+                    },
+                    "the Rust backend needs the name `ShopClient` for the client of service \
+                     `Shop`, but the type `ShopClient` has it"
+                ),
+                (
+                    &method("connect"),
+                    "the method `Shop.connect` would be `connect` in Rust, which is already a \
+                     method of every generated client"
+                ),
+                (
+                    &Declaration::Type {
+                        package: "demo".into(),
+                        name: "Call".into()
+                    },
+                    "the method `Shop.get` throws `Call`, but in Rust `Call` is the variant of its \
+                     error enum for every other failure"
+                ),
+            ]
         );
-        assert!(problems[1].contains("`connect` is already a method of every generated client"));
-        assert!(problems[2].contains("it throws `Call`"));
+        assert_eq!(check(&schema), problems);
     }
 
     #[test]
@@ -408,7 +472,9 @@ pub(crate) mod tests {
         ));
         let problems = generate(&schema).unwrap_err().problems;
         assert!(
-            problems[0].contains("13 parameters, more than the 12"),
+            problems[0]
+                .message
+                .contains("13 parameters, more than the 12"),
             "{problems:?}"
         );
     }

@@ -17,13 +17,15 @@
 mod types;
 mod view;
 
-use std::collections::BTreeSet;
-use std::fmt;
+use std::collections::BTreeMap;
 
 use askama::Template;
 use rpcgen_idl::ir::{Field, Package, Schema, TypeKind, VariantData};
+use rpcgen_idl::locate::Declaration as LocatedAt;
 
 use crate::output::GeneratedFile;
+pub use crate::problems::GenerateError;
+use crate::problems::Problem;
 use types::{type_identifier, RUNTIME_NAMESPACE};
 use view::{client_class_name, Declaration, PackageView, Payload};
 
@@ -36,39 +38,16 @@ const RUNTIME_SOURCE: &str = include_str!("../../../runtime/ts/src/rpcgen-runtim
 /// Global names that generated code uses, so that no generated type may take them.
 const GLOBALS_USED: &[&str] = &["AsyncIterable", "Promise", "Uint8Array"];
 
-/// Why TypeScript cannot be generated for a schema.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GenerateError {
-    message: String,
-}
-
-impl fmt::Display for GenerateError {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for GenerateError {}
-
-impl GenerateError {
-    fn new(message: String) -> GenerateError {
-        GenerateError { message }
-    }
-}
-
-/// Generates `<package>.ts` for every package of `schema` (roots and imports) and the runtime
+/// Generates `<package>.ts` for every package of the schema, imported ones included, and the
 /// file `rpcgen-runtime.ts`.
 pub fn generate(schema: &Schema) -> Result<Vec<GeneratedFile>, GenerateError> {
+    GenerateError::check(check(schema))?;
     let mut files = Vec::with_capacity(schema.packages.len() + 1);
     for package in &schema.packages {
-        check_names(package)?;
         let view = PackageView::new(schema, package);
-        let contents = PackageTemplate { view: &view }.render().map_err(|error| {
-            GenerateError::new(format!(
-                "cannot render the TypeScript of package `{}`: {error}",
-                package.name
-            ))
-        })?;
+        let contents = PackageTemplate { view: &view }
+            .render()
+            .expect("the template only fails when a value's Display does, and none of ours does");
         files.push(GeneratedFile::new(
             format!("{}.ts", package.name),
             without_extra_blank_lines(&contents),
@@ -78,47 +57,89 @@ pub fn generate(schema: &Schema) -> Result<Vec<GeneratedFile>, GenerateError> {
     Ok(files)
 }
 
-/// Rejects names that are valid IDL but would clash in the generated module.
-fn check_names(package: &Package) -> Result<(), GenerateError> {
-    if package.name == RUNTIME_NAMESPACE {
-        return Err(GenerateError::new(format!(
-            "the package name `{RUNTIME_NAMESPACE}` is reserved in TypeScript: generated files \
-             import the runtime under that name; rename the package"
-        )));
+/// Names that are valid IDL but would clash in a generated module: the runtime's namespace as a
+/// package name, globals that generated code uses, two declarations with one TypeScript name, and
+/// `__proto__` as a key.
+pub fn check(schema: &Schema) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for package in &schema.packages {
+        if package.name == RUNTIME_NAMESPACE {
+            problems.push(Problem::new(
+                LocatedAt::Package {
+                    name: package.name.clone(),
+                },
+                format!(
+                    "the package name `{RUNTIME_NAMESPACE}` is reserved in TypeScript: generated \
+                     files import the runtime under that name"
+                ),
+                "rename the package",
+            ));
+        }
+        problems.extend(name_problems(package));
+        let proto_keys = package.types.iter().filter(|def| uses_proto_key(&def.kind));
+        problems.extend(proto_keys.map(|def| {
+            Problem::new(
+                LocatedAt::Type {
+                    package: package.name.clone(),
+                    name: def.name.clone(),
+                },
+                format!(
+                    "the type `{}` has a field or variant sent as `{PROTO_KEY}`, which a \
+                     JavaScript object cannot hold as a plain key",
+                    def.name
+                ),
+                "give it another `@name`",
+            )
+        }));
     }
-    let mut taken = BTreeSet::new();
-    let types = package
-        .types
-        .iter()
-        .map(|def| (&def.name, "type", type_identifier(&def.name)));
-    let clients = package
-        .services
-        .iter()
-        .map(|service| (&service.name, "service", client_class_name(&service.name)));
-    for (name, kind, identifier) in types.chain(clients) {
+    problems
+}
+
+/// Types and clients whose TypeScript name hides a global generated code uses, or another's.
+fn name_problems(package: &Package) -> Vec<Problem> {
+    let types = package.types.iter().map(|def| {
+        let at = LocatedAt::Type {
+            package: package.name.clone(),
+            name: def.name.clone(),
+        };
+        (
+            at,
+            format!("the type `{}`", def.name),
+            type_identifier(&def.name),
+        )
+    });
+    let clients = package.services.iter().map(|service| {
+        let at = LocatedAt::Service {
+            package: package.name.clone(),
+            name: service.name.clone(),
+        };
+        let what = format!("the client of service `{}`", service.name);
+        (at, what, client_class_name(&service.name))
+    });
+    let mut problems = Vec::new();
+    let mut taken = BTreeMap::new();
+    for (at, what, identifier) in types.chain(clients) {
         if GLOBALS_USED.contains(&identifier.as_str()) {
-            return Err(GenerateError::new(format!(
-                "the {kind} `{name}` of package `{}` would be named `{identifier}` in TypeScript, \
-                 which hides the global `{identifier}` that generated code uses; rename it",
-                package.name
-            )));
-        }
-        if !taken.insert(identifier.clone()) {
-            return Err(GenerateError::new(format!(
-                "the {kind} `{name}` of package `{}` would be named `{identifier}` in TypeScript, \
-                 like another declaration of the package; rename one of them",
-                package.name
-            )));
+            problems.push(Problem::new(
+                at,
+                format!(
+                    "{what} would be named `{identifier}` in TypeScript, which hides the global \
+                     `{identifier}` that generated code uses"
+                ),
+                "rename it",
+            ));
+        } else if let Some((holder_at, holder)) = taken.get(&identifier) {
+            problems.push(Problem::clash(
+                at,
+                LocatedAt::clone(holder_at),
+                format!("{what} would be named `{identifier}` in TypeScript, like {holder}"),
+                "rename one of them",
+            ));
+        } else {
+            taken.insert(identifier, (at, what));
         }
     }
-    if let Some(def) = package.types.iter().find(|def| uses_proto_key(&def.kind)) {
-        return Err(GenerateError::new(format!(
-            "the type `{}` of package `{}` has a field or variant sent as `{PROTO_KEY}`, which a \
-             JavaScript object cannot hold as a plain key; give it another `@name`",
-            def.name, package.name
-        )));
-    }
-    Ok(())
+    problems
 }
 
 /// The one map key JavaScript objects treat specially: it sets the prototype.

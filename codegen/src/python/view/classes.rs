@@ -86,8 +86,6 @@ pub struct DataEnumView {
     pub union: String,
     /// The alias docstring.
     pub docstring: String,
-    /// The decoding function's name.
-    pub decoder: String,
     /// The decoding function's `def` line.
     pub decoder_def: String,
     /// The decoding function's docstring.
@@ -345,7 +343,6 @@ impl ModuleBuilder<'_> {
                 &format!(") -> {name}:"),
                 Layout::Fit,
             ),
-            decoder,
             decoder_docstring: docstring(&[decoder_docs], INDENT)
                 .expect("the decoder docs have lines"),
             reader: format!(
