@@ -339,6 +339,21 @@ impl<'de> de::Deserializer<'de> for &mut Lenient<'de> {
         deserialize_i64
     );
 
+    /// An `f32` from any number, but not from a finite float beyond `f32`'s range, which a cast
+    /// would turn into an infinity.
+    fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, LenientError> {
+        if let (Some(0xcb), Ok(Head::F64(float))) = (self.reader.peek(), self.reader.clone().head())
+        {
+            if float.is_finite() && float.abs() > f64::from(f32::MAX) {
+                return Err(de::Error::invalid_value(
+                    de::Unexpected::Float(float),
+                    &"a float that fits f32",
+                ));
+            }
+        }
+        self.deserialize_any(visitor)
+    }
+
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, LenientError> {
         if self.reader.peek() == Some(0xc0) {
             self.head()?;
@@ -389,7 +404,7 @@ impl<'de> de::Deserializer<'de> for &mut Lenient<'de> {
     }
 
     serde::forward_to_deserialize_any! {
-        bool f32 f64 char str string bytes byte_buf unit unit_struct seq tuple tuple_struct map
+        bool f64 char str string bytes byte_buf unit unit_struct seq tuple tuple_struct map
         struct identifier ignored_any
     }
 }
@@ -605,6 +620,33 @@ mod tests {
         assert!(from_value::<u64>(&Value::F64(1.5)).is_err());
         assert!(from_value::<u64>(&Value::F64(f64::NAN)).is_err());
         assert!(from_value::<u8>(&Value::F64(256.0)).is_err());
+    }
+
+    #[test]
+    fn an_f32_refuses_a_finite_float_beyond_its_range_instead_of_becoming_infinite() {
+        let error = from_value::<f32>(&Value::F64(1e39)).unwrap_err();
+        assert!(
+            error.to_string().contains("a float that fits f32"),
+            "{error}"
+        );
+        assert!(from_value::<f32>(&Value::F64(-1e39)).is_err());
+        let largest = f64::from(f32::MAX);
+        assert_eq!(from_value::<f32>(&Value::F64(largest)).unwrap(), f32::MAX);
+        assert_eq!(
+            from_value::<f32>(&Value::F64(f64::INFINITY)).unwrap(),
+            f32::INFINITY
+        );
+        assert!(from_value::<f32>(&Value::F64(f64::NAN)).unwrap().is_nan());
+        assert_eq!(from_value::<f32>(&Value::F64(0.1)).unwrap(), 0.1_f32);
+        assert_eq!(
+            from_value::<f32>(&Value::from(u64::MAX)).unwrap(),
+            u64::MAX as f32
+        );
+        assert_eq!(
+            from_value::<Option<f32>>(&Value::F32(2.5)).unwrap(),
+            Some(2.5)
+        );
+        assert_eq!(from_value::<f64>(&Value::F64(1e39)).unwrap(), 1e39);
     }
 
     #[test]
