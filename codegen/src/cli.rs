@@ -497,6 +497,18 @@ fn generate(
 
 /// Prints (or writes into `out`) the `.rpc` text of each Rust file's package.
 fn extract(reporter: &Reporter, out: Option<&Path>, files: &[PathBuf]) -> bool {
+    if let Some(file) = files
+        .iter()
+        .find(|file| file.extension() == Some("rpc".as_ref()))
+    {
+        reporter.error(
+            Diagnostic::error(format!("`{}` is an `.rpc` file already", file.display())).help(
+                "`rpcgen extract` reads Rust files with `#[rpcgen::service]` traits and prints \
+                 their `.rpc`; `rpcgen fmt` formats an `.rpc` file",
+            ),
+        );
+        return false;
+    }
     let schema = match rpcgen_idl::rust_front::compile_rust(files) {
         Ok(schema) => schema,
         Err(diagnostics) => {
@@ -645,8 +657,16 @@ fn breaking(
     let ((old_schema, old_map), (new_schema, new_map)) = match (old_compiled, new_compiled) {
         (Ok(old), Ok(new)) => (old, new),
         (old_result, new_result) => {
-            for diagnostics in [old_result.err(), new_result.err()].into_iter().flatten() {
-                reporter.report(&diagnostics);
+            // The paths of both versions may be the same (--against-rev): say which one is wrong.
+            let failures = [
+                (old_result.err(), "old", old_name),
+                (new_result.err(), "new", new.display().to_string()),
+            ];
+            for (diagnostics, which, name) in failures {
+                if let Some(diagnostics) = diagnostics {
+                    eprintln!("the {which} version, `{name}`, does not compile:");
+                    reporter.report(&diagnostics);
+                }
             }
             return false;
         }

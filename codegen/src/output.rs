@@ -27,6 +27,9 @@ impl GeneratedFile {
 /// A file whose contents are already on disk is left untouched, so its modification time does not
 /// change and build tools that watch it do not rebuild for nothing.
 pub fn write_files(out_dir: &Path, files: &[GeneratedFile]) -> io::Result<()> {
+    if out_dir.exists() && !out_dir.is_dir() {
+        return Err(io::Error::other("it is a file, not a folder"));
+    }
     for file in files {
         let path = out_dir.join(&file.path);
         if std::fs::read(&path).is_ok_and(|old| old == file.contents.as_bytes()) {
@@ -62,6 +65,9 @@ mod tests {
 
         write_files(&dir, &[GeneratedFile::new("nested/a.txt", "two")]).unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "two");
+
+        let error = write_files(&path, &files).unwrap_err();
+        assert_eq!(error.to_string(), "it is a file, not a folder");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

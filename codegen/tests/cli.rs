@@ -142,6 +142,37 @@ fn check_reports_what_any_backend_cannot_name_and_generate_then_writes_nothing()
 }
 
 #[test]
+fn small_mistakes_are_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.rpc"), "package a;\n").unwrap();
+    std::fs::write(dir.path().join("not_a_folder"), "").unwrap();
+    std::fs::write(dir.path().join("latin1.rpc"), b"package a;\n// caf\xe9\n").unwrap();
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &["extract", "a.rpc"],
+            "error: `a.rpc` is an `.rpc` file already\n = help: `rpcgen extract` reads Rust files",
+        ),
+        (
+            &["generate", "--lang", "ts", "--out", "not_a_folder", "a.rpc"],
+            "error: cannot write into `not_a_folder`: it is a file, not a folder\n",
+        ),
+        (
+            &["check", "latin1.rpc"],
+            "error: cannot read `latin1.rpc`: it is not UTF-8 text: line 2, column 7 has the byte 0xe9\n",
+        ),
+    ];
+    for (args, expected) in cases {
+        let output = rpcgen_in(dir.path(), args);
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        assert!(
+            stderr(&output).starts_with(expected),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+}
+
+#[test]
 fn a_file_shared_by_several_roots_is_checked_once() {
     let output = rpcgen(&[
         "check",
@@ -366,7 +397,11 @@ fn breaking_reports_compile_errors_of_either_version() {
     ]);
     assert_eq!(output.status.code(), Some(1));
     let errors = stderr(&output);
-    assert!(errors.contains("error: unknown type `Tiket`"), "{errors}");
+    assert!(
+        errors.starts_with("the old version, `")
+            && errors.contains("unknown_type.rpc`, does not compile:\nerror: unknown type `Tiket`"),
+        "{errors}"
+    );
 }
 
 #[test]
@@ -413,6 +448,22 @@ fn breaking_against_a_git_revision_reads_the_committed_files() {
     assert_eq!(output.status.code(), Some(1));
     assert!(
         stderr(&output).ends_with("6 breaking changes from `HEAD:stock.rpc` to `stock.rpc`\n"),
+        "{}",
+        stderr(&output)
+    );
+    // A committed version that does not compile is named as the old one.
+    std::fs::write(&schema, "package stock;\nstruct Item { id: u6 }\n").unwrap();
+    git(&["commit", "-q", "-a", "-m", "broken"]);
+    std::fs::copy(stock("v2"), &schema).unwrap();
+    let output = rpcgen_in(
+        repository.path(),
+        &["breaking", "--against-rev", "HEAD", "api/stock.rpc"],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).starts_with(
+            "the old version, `HEAD:api/stock.rpc`, does not compile:\nerror: unknown type `u6`"
+        ),
         "{}",
         stderr(&output)
     );

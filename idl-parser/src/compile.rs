@@ -326,7 +326,7 @@ impl Session<'_> {
             .primary(file, import.path.span, "no such file")
             .note(format!("looked for {}", searched.join(", ")))
             .help(
-                "imports are relative to the importing file; add other directories with `-I DIR`",
+                "imports are relative to the importing file; add other directories with `-I DIR` (`.include_dir(DIR)` on a `Builder`)",
             ),
         );
         None

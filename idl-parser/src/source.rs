@@ -99,12 +99,33 @@ pub struct FsLoader;
 
 impl SourceLoader for FsLoader {
     fn read(&self, path: &Path) -> io::Result<String> {
-        std::fs::read_to_string(path)
+        utf8_text(std::fs::read(path)?)
     }
 
     fn identity(&self, path: &Path) -> PathBuf {
         std::fs::canonicalize(path).unwrap_or_else(|_| normalize(path))
     }
+}
+
+/// The text of a file's bytes, or an error that says where the first byte that is not UTF-8 is.
+fn utf8_text(bytes: Vec<u8>) -> io::Result<String> {
+    String::from_utf8(bytes).map_err(|error| {
+        let valid = &error.as_bytes()[..error.utf8_error().valid_up_to()];
+        let line = valid.iter().filter(|&&byte| byte == b'\n').count() + 1;
+        let line_start = valid
+            .iter()
+            .rposition(|&byte| byte == b'\n')
+            .map_or(0, |at| at + 1);
+        let column = String::from_utf8_lossy(&valid[line_start..])
+            .chars()
+            .count()
+            + 1;
+        let byte = error.as_bytes()[valid.len()];
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("it is not UTF-8 text: line {line}, column {column} has the byte 0x{byte:02x}"),
+        )
+    })
 }
 
 /// Serves files from memory: for tests, benchmarks and tools that generate `.rpc` text.
@@ -159,6 +180,17 @@ pub fn normalize(path: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_that_is_not_utf8_is_refused_with_its_place() {
+        assert_eq!(utf8_text(b"a\n\xc3\xa9".to_vec()).unwrap(), "a\né");
+        let error = utf8_text(b"package a;\nstruct \xc3\xa9\xff {}".to_vec()).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::InvalidData);
+        assert_eq!(
+            error.to_string(),
+            "it is not UTF-8 text: line 2, column 9 has the byte 0xff"
+        );
+    }
 
     #[test]
     fn normalize_folds_dot_and_parent_components() {

@@ -26,9 +26,16 @@ pub(crate) fn validate_endpoint(endpoint: &str) -> Result<(), SetupError> {
     endpoint
         .parse::<zeromq::Endpoint>()
         .map(|_| ())
-        .map_err(|error| SetupError::InvalidEndpoint {
-            endpoint: endpoint.to_string(),
-            reason: error.to_string(),
+        .map_err(|error| {
+            let hint = if endpoint.contains("://") {
+                ""
+            } else {
+                " (endpoints are written `tcp://HOST:PORT` or `ipc://PATH`)"
+            };
+            SetupError::InvalidEndpoint {
+                endpoint: endpoint.to_string(),
+                reason: format!("{error}{hint}"),
+            }
         })
 }
 

@@ -237,6 +237,13 @@ async fn setup_errors_are_clear() {
             .starts_with("`nonsense` is not a valid endpoint"),
         "{error}"
     );
+    let error = Client::connect("127.0.0.1:4242").unwrap_err().to_string();
+    assert!(
+        error.ends_with("(endpoints are written `tcp://HOST:PORT` or `ipc://PATH`)"),
+        "{error}"
+    );
+    let error = Client::connect("tcp://127.0.0.1").unwrap_err().to_string();
+    assert!(!error.contains("endpoints are written"), "{error}");
     let error = Server::builder(Service::new("S"))
         .start()
         .await
