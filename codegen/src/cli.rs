@@ -17,6 +17,7 @@ use rpcgen_idl::diagnostic::{Diagnostic, Diagnostics};
 use rpcgen_idl::locate::SourceMap;
 use rpcgen_idl::rust_front::compile_rust_mapped_with;
 use rpcgen_idl::source::SourceFiles;
+use rpcgen_idl::source::SourceLoader as _;
 use rpcgen_idl::{format_source, Compiler, FsLoader};
 
 use rpcgen::output::GeneratedFile;
@@ -741,11 +742,36 @@ fn located(
     Diagnostics::new(files, vec![error])
 }
 
+/// Where `text` first differs from its formatted version, for `fmt --check`.
+fn first_difference(text: &str, formatted: &str) -> String {
+    let mut lines = text.split_inclusive('\n');
+    let mut expected = formatted.split_inclusive('\n');
+    let mut number = 1;
+    loop {
+        match (lines.next(), expected.next()) {
+            (Some(line), Some(wanted)) if line == wanted => number += 1,
+            (_, Some(wanted)) => {
+                let wanted = wanted.trim_end_matches(['\r', '\n']);
+                let shown: String = wanted.chars().take(80).collect();
+                let cut = if shown.len() < wanted.len() {
+                    "…"
+                } else {
+                    ""
+                };
+                return format!(
+                    "from line {number} on; the formatted line {number} is `{shown}{cut}`"
+                );
+            }
+            _ => return format!("from line {number} on; the formatted file ends before it"),
+        }
+    }
+}
+
 fn fmt(reporter: &Reporter, check_only: bool, files: &[PathBuf]) -> bool {
     let mut succeeded = true;
     for path in files {
         let shown = path.display();
-        let text = match std::fs::read_to_string(path) {
+        let text = match FsLoader.read(path) {
             Ok(text) => text,
             Err(error) => {
                 reporter.error(Diagnostic::error(format!("cannot read `{shown}`: {error}")));
@@ -767,6 +793,7 @@ fn fmt(reporter: &Reporter, check_only: bool, files: &[PathBuf]) -> bool {
         if check_only {
             reporter.error(
                 Diagnostic::error(format!("`{shown}` is not formatted"))
+                    .note(first_difference(&text, &formatted))
                     .help(format!("run `rpcgen fmt {shown}` to format it")),
             );
             succeeded = false;

@@ -280,7 +280,10 @@ fn fmt_check_accepts_formatted_files_and_rejects_others_without_writing() {
     let output = rpcgen(&["fmt", "--check", path_arg(&messy)]);
     assert_eq!(output.status.code(), Some(1));
     assert!(
-        stderr(&output).contains("is not formatted"),
+        stderr(&output).contains(
+            "is not formatted\n = note: from line 3 on; the formatted line 3 is \
+             `package shop; // the package`\n"
+        ),
         "{}",
         stderr(&output)
     );

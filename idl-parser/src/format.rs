@@ -24,8 +24,9 @@ const MAX_WIDTH: usize = 100;
 const INDENT: &str = "    ";
 
 /// Formats one file's text canonically; `path` only names the file in syntax errors. The result
-/// has `\n` line endings, whatever the input had.
+/// has the line endings of the input's first line: `\r\n` (a Windows checkout) or `\n`.
 pub fn format_source(path: impl AsRef<Path>, text: &str) -> Result<String, Diagnostics> {
+    let crlf = text.find('\n').is_some_and(|at| text[..at].ends_with('\r'));
     let text = &text.replace("\r\n", "\n");
     let mut files = SourceFiles::new();
     let file_id = files.add(path.as_ref(), text.to_string());
@@ -46,7 +47,11 @@ pub fn format_source(path: impl AsRef<Path>, text: &str) -> Result<String, Diagn
         can_append: false,
     };
     printer.file(&file);
-    Ok(printer.out)
+    if crlf {
+        Ok(printer.out.replace('\n', "\r\n"))
+    } else {
+        Ok(printer.out)
+    }
 }
 
 /// How the next printed line is separated from the previous one.
@@ -149,6 +154,9 @@ impl Printer<'_> {
         let first = docs.chain(attributes).min().unwrap_or(start);
         self.anchor(first, gap);
         for doc in &decorations.docs {
+            // A comment met here ended an attribute line written before the docs, and that line
+            // is printed after them: it goes on its own line.
+            self.can_append = false;
             self.anchor(doc.span.start, Gap::Never);
             self.doc_line(&doc.text);
         }
@@ -380,9 +388,21 @@ mod tests {
     }
 
     #[test]
-    fn writes_unix_line_endings() {
-        let text = "package a;\r\n/* one\r\n two */\r\nstruct A {}\r\n";
-        assert_eq!(format(text), "package a;\n\n/* one\n two */\nstruct A {}\n");
+    fn a_comment_after_an_attribute_written_before_the_docs_gets_its_own_line() {
+        let text = "package a;\n@deprecated // why\n/// doc\nstruct A {\n    @name(\"x\") // wire\n    /// doc\n    a: u64,\n}\n";
+        let expected = "package a;\n\n// why\n/// doc\n@deprecated\nstruct A {\n    // wire\n    /// doc\n    @name(\"x\")\n    a: u64,\n}\n";
+        assert_eq!(format(text), expected);
+        assert_eq!(format(expected), expected);
+    }
+
+    #[test]
+    fn keeps_the_line_endings_of_the_first_line() {
+        let windows = "package a;\r\n/* one\n two */\r\nstruct A {}";
+        let formatted = "package a;\r\n\r\n/* one\r\n two */\r\nstruct A {}\r\n";
+        assert_eq!(format(windows), formatted);
+        assert_eq!(format(formatted), formatted);
+        let unix = "package a;\n/* one\r\n two */\r\nstruct A {}\r\n";
+        assert_eq!(format(unix), "package a;\n\n/* one\n two */\nstruct A {}\n");
     }
 
     #[test]
