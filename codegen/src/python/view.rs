@@ -111,6 +111,7 @@ impl<'a> ModuleBuilder<'a> {
     }
 }
 
+/// The docstring paragraphs of `docs` followed by the deprecation note, if any.
 fn with_deprecation(docs: Vec<String>, deprecated: Option<&str>) -> Vec<Vec<String>> {
     let mut paragraphs = vec![docs];
     if let Some(reason) = deprecated {
@@ -134,8 +135,9 @@ fn class_docstring(paragraphs: Vec<Vec<String>>) -> String {
     docstring(&paragraphs, CLASS_BODY).expect("class docs always have a line")
 }
 
-/// `Deprecated: <reason>.` for docstrings.
+/// `Deprecated: <reason>.` for docstrings (the reason's trailing whitespace dropped).
 fn deprecated_note(reason: &str) -> String {
+    let reason = reason.trim_end();
     if reason.is_empty() {
         "Deprecated.".to_string()
     } else if reason.ends_with(['.', '!', '?']) {
