@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Tests rpcgen's generated Python clients: generates them into build/ with `rpcgen generate`, checks
-# the generated code (ruff with ruff-generated.toml, mypy --strict) and the tests (ruff, mypy
+# the generated code (ruff with ruff-generated.toml, mypy --strict; tests/fixtures/odd_docs.rpc, whose
+# docs are awkward in docstrings, is generated for these checks only) and the tests (ruff, mypy
 # --strict), then runs pytest against real servers on 127.0.0.1: the zerorpc-python and zerorpc-node
 # peers, the Rust example server of examples/shop, and the Rust server of version 2 of the evolution
 # fixture (tests/fixtures/evolution), called with clients generated from version 1. Uses the repository's venv (.venv/, made by
@@ -15,12 +16,13 @@ if [ ! -x "$python" ]; then
 fi
 cd "$repo"
 
-echo "==> rpcgen generate --lang python (peer.rpc, cases.rpc, the shop example, the bench, stock v1 and v2)"
+echo "==> rpcgen generate --lang python (peer.rpc, odd_docs.rpc, cases.rpc, the shop example, the bench, stock v1 and v2)"
 rm -rf "$here/build"
 generate() {
   cargo run -q -p rpcgen -- generate --lang python --out "$here/build/$1" "$2"
 }
 generate peer_api tests/fixtures/peer.rpc
+generate odd_docs_api tests/fixtures/odd_docs.rpc
 generate cases_api tests/python/cases.rpc
 generate shop_api examples/shop/api/shop.rpc
 generate bench_api tests/python/bench/bench.rpc
@@ -41,6 +43,6 @@ echo "==> ruff (generated code, tests and the bench script)"
 "$python" -m ruff check --no-cache .
 "$python" -m ruff format --no-cache --check .
 echo "==> mypy --strict (generated code, tests and the bench script)"
-"$python" -m mypy --strict build/peer_api build/cases_api build/shop_api build/bench_api build/stock_v1 build/stock_v2 ./*.py bench
+"$python" -m mypy --strict build/peer_api build/odd_docs_api build/cases_api build/shop_api build/bench_api build/stock_v1 build/stock_v2 ./*.py bench
 echo "==> pytest (generated clients against zerorpc-python, zerorpc-node and the Rust servers)"
 "$python" -m pytest -q -p no:cacheprovider
