@@ -38,12 +38,11 @@ pub(crate) fn syntax_error(file: FileId, text: &str, error: &Error<Rule>) -> Dia
             )
             .help("end it with `*/`; block comments nest, so each `/*` inside needs its own `*/`");
     }
-    if found.kind == FoundKind::String && rules.contains(&Rule::string) {
-        return Diagnostic::error("unterminated string")
-            .primary(file, found.span, "this string has no closing `\"`")
-            .help("close the string with `\"` on the same line");
-    }
     let previous_end = trivia::previous_token_end(text, &comments, position);
+    if found.kind == FoundKind::String && rules.contains(&Rule::string) {
+        let in_import = text[..previous_end].ends_with("import");
+        return string_error(file, text, found.span, in_import);
+    }
     if let Some(doc) = dangling_doc_comment(&comments, previous_end, &found) {
         return Diagnostic::error("this doc comment documents nothing")
             .primary(file, doc.span, "nothing follows it")
@@ -83,6 +82,66 @@ pub(crate) fn syntax_error(file: FileId, text: &str, error: &Error<Rule>) -> Dia
         diagnostic = diagnostic.help(help);
     }
     diagnostic
+}
+
+/// The escapes a string may contain, as the grammar allows them.
+const ESCAPES: &str = "`\\\"`, `\\\\`, `\\n`, `\\r` and `\\t`";
+
+/// The diagnostic for a string literal the grammar rejects (`span`: from its `"` to the end of
+/// the line): an unknown escape, at its backslash, or else a missing closing `"`. Inside an
+/// import path a backslash is most likely a Windows path separator.
+fn string_error(file: FileId, text: &str, span: Span, in_import: bool) -> Diagnostic {
+    let literal = &text[span.start..span.end];
+    let mut chars = literal.char_indices().skip(1);
+    while let Some((offset, character)) = chars.next() {
+        match character {
+            '"' | '\r' => break,
+            '\\' => match chars.next() {
+                None | Some((_, '\r')) => break,
+                Some((_, '"' | '\\' | 'n' | 'r' | 't')) => {}
+                Some((_, escaped)) => {
+                    let start = span.start + offset;
+                    let escape = Span::new(start, start + 1 + escaped.len_utf8());
+                    return unknown_escape(file, literal, escape, escaped, in_import);
+                }
+            },
+            _ => {}
+        }
+    }
+    Diagnostic::error("unterminated string")
+        .primary(file, span, "this string has no closing `\"`")
+        .help("close the string with `\"` on the same line")
+}
+
+/// "unknown escape `\q`", with the help that fits: `/` in import paths, the character itself
+/// for a Unicode escape, else the list of escapes.
+fn unknown_escape(
+    file: FileId,
+    literal: &str,
+    escape: Span,
+    escaped: char,
+    in_import: bool,
+) -> Diagnostic {
+    let diagnostic = Diagnostic::error(format!("unknown escape `\\{escaped}`")).primary(
+        file,
+        escape,
+        "not an escape the IDL knows",
+    );
+    if in_import {
+        let path = literal.split_inclusive('"').take(2).collect::<String>();
+        return diagnostic.help(format!(
+            "use `/` in import paths, on every system: {}",
+            path.replace('\\', "/")
+        ));
+    }
+    let diagnostic = if escaped == 'u' || escaped == 'x' {
+        diagnostic.help("strings are UTF-8: write the character itself, such as `é`")
+    } else {
+        diagnostic
+    };
+    diagnostic.help(format!(
+        "the escapes are {ESCAPES}; write `\\\\` for a backslash"
+    ))
 }
 
 /// What stands at the error position.
@@ -257,4 +316,29 @@ fn helps(rules: &[Rule], found: &Found) -> Vec<String> {
         helps.push("fields and parameters are written `name: type`".to_string());
     }
     helps
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ast::parse;
+    use crate::source::FileId;
+
+    /// The message and the help lines of the syntax error in `text`.
+    fn error(text: &str) -> (String, Vec<String>) {
+        let diagnostic = parse(FileId(0), text).expect_err("the text has a syntax error");
+        (diagnostic.message, diagnostic.help)
+    }
+
+    #[test]
+    fn unicode_escapes_ask_for_the_character_itself() {
+        let (message, help) = error("package a; service S { @name(\"a\\u00e9\") f(); }");
+        assert_eq!(message, "unknown escape `\\u`");
+        assert!(help[0].contains("write the character itself"), "{help:?}");
+    }
+
+    #[test]
+    fn a_string_without_a_closing_quote_is_unterminated() {
+        let (message, _) = error("package a;\nimport \"a\\\\b.rpc;\n");
+        assert_eq!(message, "unterminated string");
+    }
 }
