@@ -12,7 +12,8 @@ use pest::Parser as _;
 use crate::diagnostic::Diagnostic;
 use crate::grammar::{RpcParser, Rule};
 use crate::source::{FileId, Span};
-use crate::syntax_error::syntax_error;
+use crate::syntax_error::{doc_after_code_error, syntax_error};
+use crate::trivia;
 
 /// One parsed `.rpc` file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -259,8 +260,12 @@ impl fmt::Display for TypePath {
 
 /// Parses one file; a syntax error becomes a diagnostic about `file`.
 pub fn parse(file: FileId, text: &str) -> Result<File, Diagnostic> {
-    let mut pairs =
-        RpcParser::parse(Rule::file, text).map_err(|error| syntax_error(file, text, &error))?;
+    let comments = trivia::comments(text);
+    let mut pairs = RpcParser::parse(Rule::file, text)
+        .map_err(|error| syntax_error(file, text, &comments, &error))?;
+    if let Some(doc) = trivia::doc_after_code(text, &comments, text.len()) {
+        return Err(doc_after_code_error(file, doc));
+    }
     Ok(build_file(
         pairs
             .next()

@@ -17,7 +17,12 @@ use crate::wording::{did_you_mean, list_words};
 const TOP_LEVEL_KEYWORDS: [&str; 5] = ["import", "struct", "enum", "error", "service"];
 
 /// The diagnostic for a pest error in `text`.
-pub(crate) fn syntax_error(file: FileId, text: &str, error: &Error<Rule>) -> Diagnostic {
+pub(crate) fn syntax_error(
+    file: FileId,
+    text: &str,
+    comments: &[Comment],
+    error: &Error<Rule>,
+) -> Diagnostic {
     let position = match error.location {
         InputLocation::Pos(position) => position,
         InputLocation::Span((start, _)) => start,
@@ -26,7 +31,6 @@ pub(crate) fn syntax_error(file: FileId, text: &str, error: &Error<Rule>) -> Dia
         ErrorVariant::ParsingError { positives, .. } => positives,
         ErrorVariant::CustomError { .. } => &[],
     };
-    let comments = trivia::comments(text);
     let found = Found::at(text, position);
 
     if text[position..].starts_with("/*") {
@@ -38,12 +42,15 @@ pub(crate) fn syntax_error(file: FileId, text: &str, error: &Error<Rule>) -> Dia
             )
             .help("end it with `*/`; block comments nest, so each `/*` inside needs its own `*/`");
     }
-    let previous_end = trivia::previous_token_end(text, &comments, position);
+    let previous_end = trivia::previous_token_end(text, comments, position);
     if found.kind == FoundKind::String && rules.contains(&Rule::string) {
         let in_import = text[..previous_end].ends_with("import");
         return string_error(file, text, found.span, in_import);
     }
-    if let Some(doc) = dangling_doc_comment(&comments, previous_end, &found) {
+    if let Some(doc) = trivia::doc_after_code(text, comments, position) {
+        return doc_after_code_error(file, doc);
+    }
+    if let Some(doc) = dangling_doc_comment(comments, previous_end, &found) {
         return Diagnostic::error("this doc comment documents nothing")
             .primary(file, doc.span, "nothing follows it")
             .help("`///` goes right before the item, field, variant, method or parameter it describes; use `//` for a plain comment");
@@ -82,6 +89,18 @@ pub(crate) fn syntax_error(file: FileId, text: &str, error: &Error<Rule>) -> Dia
         diagnostic = diagnostic.help(help);
     }
     diagnostic
+}
+
+/// The error for a `///` written after code on the same line (`a: u64, /// the id`), which
+/// would document the next declaration rather than that code.
+pub(crate) fn doc_after_code_error(file: FileId, doc: &Comment) -> Diagnostic {
+    Diagnostic::error("a doc comment cannot follow code on the same line")
+        .primary(
+            file,
+            doc.span,
+            "this would document what comes next, not this line",
+        )
+        .help("move it to its own line above what it documents, or use `//` for a plain comment")
 }
 
 /// The escapes a string may contain, as the grammar allows them.

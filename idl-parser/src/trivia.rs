@@ -51,6 +51,25 @@ pub(crate) fn previous_token_end(text: &str, comments: &[Comment], position: usi
     }
 }
 
+/// The first doc comment starting at or before `limit` that follows code on its own line
+/// (`a: u64, /// the id`). Plain comments before it do not count as code, and neither does an
+/// opening `(` or `{` (`get(/// the id`): nothing before the comment could be meant there.
+pub(crate) fn doc_after_code<'c>(
+    text: &str,
+    comments: &'c [Comment],
+    limit: usize,
+) -> Option<&'c Comment> {
+    comments
+        .iter()
+        .take_while(|comment| comment.span.start <= limit)
+        .filter(|comment| comment.doc)
+        .find(|doc| {
+            let code_end = previous_token_end(text, comments, doc.span.start);
+            let opening = text[..code_end].ends_with(['(', '{']);
+            code_end > 0 && !opening && !text[code_end..doc.span.start].contains('\n')
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -71,6 +90,16 @@ mod tests {
                 ("//// e", false)
             ]
         );
+    }
+
+    #[test]
+    fn a_doc_comment_after_code_on_its_line_is_found() {
+        let text =
+            "package a; /* c */\n/// own line\nstruct A { /// first\n a: u64, /// trailing\n}";
+        let comments = comments(text);
+        let doc = doc_after_code(text, &comments, text.len()).expect("a trailing doc");
+        assert_eq!(&text[doc.span.start..doc.span.end], "/// trailing");
+        assert_eq!(doc_after_code(text, &comments, doc.span.start - 1), None);
     }
 
     #[test]

@@ -103,7 +103,8 @@ error Missing {}
 
 @timeout(30s)
 service Tickets {
-    get(id: u64, /// Docs.
+    get(id: u64,
+        /// Docs.
         name: string) -> stream<Ticket> throws Missing, common.Denied;
     ping();
 }
