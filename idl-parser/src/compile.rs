@@ -394,6 +394,15 @@ mod tests {
     }
 
     #[test]
+    fn a_byte_order_mark_is_skipped_and_columns_stay_right() {
+        let text = "\u{feff}package a; struct A { x: Tiket }";
+        let errors = compile_in_memory(&[("a.rpc", text)], &["a.rpc"]).unwrap_err();
+        let rendered = errors.to_string();
+        assert!(rendered.contains("unknown type `Tiket`"), "{rendered}");
+        assert!(rendered.contains("--> a.rpc:1:26"), "{rendered}");
+    }
+
+    #[test]
     fn packages_come_after_their_imports_and_roots_are_marked() {
         let files = [
             (

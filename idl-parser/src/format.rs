@@ -16,7 +16,7 @@ use crate::ast::{
     self, AttrValue, Decorations, Field, Item, ItemKind, Method, Variant, VariantData,
 };
 use crate::diagnostic::Diagnostics;
-use crate::source::SourceFiles;
+use crate::source::{without_bom, SourceFiles};
 use crate::trivia::{self, Comment};
 
 /// Lines longer than this are split where the layout allows it.
@@ -24,8 +24,10 @@ const MAX_WIDTH: usize = 100;
 const INDENT: &str = "    ";
 
 /// Formats one file's text canonically; `path` only names the file in syntax errors. The result
-/// has the line endings of the input's first line: `\r\n` (a Windows checkout) or `\n`.
+/// has the line endings of the input's first line (`\r\n` in a Windows checkout, else `\n`) and
+/// no byte order mark.
 pub fn format_source(path: impl AsRef<Path>, text: &str) -> Result<String, Diagnostics> {
+    let text = without_bom(text);
     let crlf = text.find('\n').is_some_and(|at| text[..at].ends_with('\r'));
     let text = &text.replace("\r\n", "\n");
     let mut files = SourceFiles::new();
@@ -403,6 +405,11 @@ mod tests {
         assert_eq!(format(formatted), formatted);
         let unix = "package a;\n/* one\r\n two */\r\nstruct A {}\r\n";
         assert_eq!(format(unix), "package a;\n\n/* one\n two */\nstruct A {}\n");
+    }
+
+    #[test]
+    fn drops_a_byte_order_mark() {
+        assert_eq!(format("\u{feff}package a;\n"), "package a;\n");
     }
 
     #[test]

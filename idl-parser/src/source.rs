@@ -50,9 +50,14 @@ impl SourceFiles {
         SourceFiles::default()
     }
 
-    /// Registers a file's text under the path diagnostics will show, and returns its id.
+    /// Registers a file's text under the path diagnostics will show, and returns its id. A
+    /// leading byte order mark is dropped (see [`without_bom`]).
     pub fn add(&mut self, path: &Path, text: String) -> FileId {
         self.paths.push(path.to_path_buf());
+        let text = match without_bom(&text) {
+            rest if rest.len() == text.len() => text,
+            rest => rest.to_string(),
+        };
         FileId(self.files.add(path.display().to_string(), text))
     }
 
@@ -155,6 +160,12 @@ impl SourceLoader for MemoryLoader {
     }
 }
 
+/// The text without its leading UTF-8 byte order mark, if it has one. Some Windows editors write
+/// one; it is not part of the text, and editors do not count it as a column.
+pub fn without_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
+}
+
 /// Removes `.` components and folds `name/..` pairs, without touching the file system.
 pub fn normalize(path: &Path) -> PathBuf {
     let mut parts: Vec<Component<'_>> = Vec::new();
@@ -221,5 +232,13 @@ mod tests {
         assert_eq!(files.path(id), Path::new("a.rpc"));
         assert_eq!(files.text(id), "package a;");
         assert_eq!(files.paths(), [PathBuf::from("a.rpc")]);
+    }
+
+    #[test]
+    fn source_files_drop_a_leading_byte_order_mark() {
+        let mut files = SourceFiles::new();
+        let id = files.add(Path::new("a.rpc"), "\u{feff}package a;".to_string());
+        assert_eq!(files.text(id), "package a;");
+        assert_eq!(without_bom("a\u{feff}"), "a\u{feff}");
     }
 }
