@@ -12,7 +12,7 @@ use pest::Parser as _;
 use crate::diagnostic::Diagnostic;
 use crate::grammar::{RpcParser, Rule};
 use crate::source::{FileId, Span};
-use crate::syntax_error::{doc_after_code_error, syntax_error};
+use crate::syntax_error::{doc_after_code_error, nesting_error, syntax_error};
 use crate::trivia;
 
 /// One parsed `.rpc` file.
@@ -258,9 +258,15 @@ impl fmt::Display for TypePath {
     }
 }
 
-/// Parses one file; a syntax error becomes a diagnostic about `file`.
+/// Parses one file; a syntax error becomes a diagnostic about `file`. Comments and types nested
+/// deeper than [`trivia::MAX_NESTING`] are an error, found before the grammar (which recurses
+/// for each level) runs.
 pub fn parse(file: FileId, text: &str) -> Result<File, Diagnostic> {
-    let comments = trivia::comments(text);
+    let scan = trivia::scan(text);
+    if let Some(too_deep) = scan.too_deep {
+        return Err(nesting_error(file, too_deep));
+    }
+    let comments = scan.comments;
     let mut pairs = RpcParser::parse(Rule::file, text)
         .map_err(|error| syntax_error(file, text, &comments, &error))?;
     if let Some(doc) = trivia::doc_after_code(text, &comments, text.len()) {
@@ -701,6 +707,18 @@ service Tickets {
         let value = "tab\there \\ \"quoted\"\r\n";
         let literal = rpc_string_literal(value);
         assert_eq!(unescape(&literal[1..literal.len() - 1]), value);
+    }
+
+    #[test]
+    fn nesting_up_to_the_limit_parses() {
+        let depth = trivia::MAX_NESTING;
+        let comment = format!("{}{}", "/*".repeat(depth), "*/".repeat(depth));
+        let list = format!("{}u64{}", "list<".repeat(depth), ">".repeat(depth));
+        let file = parse_ok(&format!("package a; {comment} struct A {{ x: {list} }}"));
+        let ItemKind::Struct(fields) = &file.items[0].kind else {
+            panic!("not a struct")
+        };
+        assert_eq!(fields[0].ty.to_string(), list);
     }
 
     #[test]

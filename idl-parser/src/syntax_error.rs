@@ -10,7 +10,7 @@ use pest::error::{Error, ErrorVariant, InputLocation};
 use crate::diagnostic::Diagnostic;
 use crate::grammar::Rule;
 use crate::source::{FileId, Span};
-use crate::trivia::{self, Comment};
+use crate::trivia::{self, Comment, TooDeep, MAX_NESTING};
 use crate::wording::{did_you_mean, list_words};
 
 /// Keywords that can start a top-level declaration, for "did you mean" on a misspelt one.
@@ -34,13 +34,7 @@ pub(crate) fn syntax_error(
     let found = Found::at(text, position);
 
     if text[position..].starts_with("/*") {
-        return Diagnostic::error("unterminated block comment")
-            .primary(
-                file,
-                Span::new(position, position + 2),
-                "this `/*` is never closed",
-            )
-            .help("end it with `*/`; block comments nest, so each `/*` inside needs its own `*/`");
+        return unterminated_comment(file, Span::new(position, position + 2));
     }
     let previous_end = trivia::previous_token_end(text, comments, position);
     if found.kind == FoundKind::String && rules.contains(&Rule::string) {
@@ -89,6 +83,35 @@ pub(crate) fn syntax_error(
         diagnostic = diagnostic.help(help);
     }
     diagnostic
+}
+
+/// The error for a block comment whose `/*` (at `start`) is never closed.
+fn unterminated_comment(file: FileId, start: Span) -> Diagnostic {
+    Diagnostic::error("unterminated block comment")
+        .primary(file, start, "this `/*` is never closed")
+        .help("end it with `*/`; block comments nest, so each `/*` inside needs its own `*/`")
+}
+
+/// The error for comments or types nested deeper than [`MAX_NESTING`]; a block comment that is
+/// also never closed is reported as unterminated, the likelier mistake.
+pub(crate) fn nesting_error(file: FileId, too_deep: TooDeep) -> Diagnostic {
+    let level = format!("level {} starts here", MAX_NESTING + 1);
+    match too_deep {
+        TooDeep::Comment {
+            unclosed: Some(start),
+            ..
+        } => unterminated_comment(file, start),
+        TooDeep::Comment { at, unclosed: None } => Diagnostic::error(format!(
+            "comments nested too deeply (more than {MAX_NESTING} levels)"
+        ))
+        .primary(file, at, level)
+        .help("each `/*` inside a block comment opens a new level that needs its own `*/`; use `//` comments instead"),
+        TooDeep::Type { at } => Diagnostic::error(format!(
+            "type nested too deeply (more than {MAX_NESTING} levels)"
+        ))
+        .primary(file, at, level)
+        .help("give an inner part of the type a name: declare a `struct` with a field of that part"),
+    }
 }
 
 /// The error for a `///` written after code on the same line (`a: u64, /// the id`), which

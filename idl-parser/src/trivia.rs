@@ -1,9 +1,13 @@
-//! Finds the comments of a file, which the parser skips but the formatter and syntax errors need.
+//! Finds the comments of a file, which the parser skips but the formatter and syntax errors need,
+//! and checks how deeply comments and types nest before the parser (which recurses for each
+//! level) sees them.
+//!
+//! The scan is a loop over the bytes, without recursion, so no input can exhaust the stack here.
 
-use pest::Parser as _;
-
-use crate::grammar::{RpcParser, Rule};
 use crate::source::Span;
+
+/// How deeply block comments (`/* /* */ */`) and types (`list<list<u64>>`) may nest.
+pub(crate) const MAX_NESTING: usize = 100;
 
 /// A `//` or `/* */` comment, or a `///` doc comment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,26 +18,138 @@ pub(crate) struct Comment {
     pub doc: bool,
 }
 
-/// Every comment of `text`, in order. Works on any text, even text that does not parse, because
-/// the scanning rule accepts every character.
+/// The first place where nesting goes deeper than [`MAX_NESTING`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TooDeep {
+    /// The `/*` that opens one level too many, and the outermost `/*` when it is never closed.
+    Comment { at: Span, unclosed: Option<Span> },
+    /// The `<` that opens one level too many.
+    Type { at: Span },
+}
+
+/// What one pass over a file's text finds outside strings.
+#[derive(Debug, Default)]
+pub(crate) struct Scan {
+    /// Every comment, in order. A block comment that is never closed runs to the end of the text.
+    pub comments: Vec<Comment>,
+    /// The first nesting deeper than [`MAX_NESTING`], if any.
+    pub too_deep: Option<TooDeep>,
+}
+
+/// Scans `text`, which may be any text, even text that does not parse.
+pub(crate) fn scan(text: &str) -> Scan {
+    let bytes = text.as_bytes();
+    let mut found = Scan::default();
+    let mut type_depth = 0;
+    let mut index = 0;
+    while index < bytes.len() {
+        let rest = &bytes[index..];
+        index = match rest {
+            [b'"', ..] => string_end(bytes, index),
+            [b'/', b'/', ..] => {
+                let end = line_end(bytes, index);
+                let doc = rest.starts_with(b"///") && !rest.starts_with(b"////");
+                found.push(index, end, doc);
+                end
+            }
+            [b'/', b'*', ..] => {
+                let end = block_comment_end(bytes, index, &mut found.too_deep);
+                found.push(index, end, false);
+                end
+            }
+            [b'<', ..] => {
+                type_depth += 1;
+                if type_depth > MAX_NESTING && found.too_deep.is_none() {
+                    found.too_deep = Some(TooDeep::Type {
+                        at: Span::new(index, index + 1),
+                    });
+                }
+                index + 1
+            }
+            // `->` is not a closing `>`; the other brackets and `;` never occur inside a type.
+            [b'-', b'>', ..] => index + 2,
+            [b'>', ..] => {
+                type_depth = type_depth.saturating_sub(1);
+                index + 1
+            }
+            [b';' | b'{' | b'}' | b'(' | b')', ..] => {
+                type_depth = 0;
+                index + 1
+            }
+            _ => index + 1,
+        };
+    }
+    found
+}
+
+impl Scan {
+    fn push(&mut self, start: usize, end: usize, doc: bool) {
+        self.comments.push(Comment {
+            span: Span::new(start, end),
+            doc,
+        });
+    }
+}
+
+/// Every comment of `text`, in order (see [`scan`]).
 pub(crate) fn comments(text: &str) -> Vec<Comment> {
-    let scan = RpcParser::parse(Rule::comment_scan, text)
-        .expect("comment_scan accepts any text")
-        .next()
-        .expect("comment_scan produces one pair");
-    scan.into_inner()
-        .filter_map(|pair| {
-            let doc = match pair.as_rule() {
-                Rule::comment => false,
-                Rule::doc_comment => true,
-                _ => return None,
-            };
-            Some(Comment {
-                span: pair.as_span().into(),
-                doc,
-            })
-        })
-        .collect()
+    scan(text).comments
+}
+
+/// Where the line that `start` is on ends: at its line break, or at the end of the text.
+fn line_end(bytes: &[u8], start: usize) -> usize {
+    bytes[start..]
+        .iter()
+        .position(|byte| matches!(byte, b'\n' | b'\r'))
+        .map_or(bytes.len(), |offset| start + offset)
+}
+
+/// Just past the string literal whose `"` is at `start`: after its closing `"`, or at the end of
+/// its line when it has none (strings are on one line).
+fn string_end(bytes: &[u8], start: usize) -> usize {
+    let mut index = start + 1;
+    while index < bytes.len() {
+        match bytes[index] {
+            b'"' => return index + 1,
+            b'\n' | b'\r' => return index,
+            b'\\' if matches!(bytes.get(index + 1), Some(b'"' | b'\\')) => index += 2,
+            _ => index += 1,
+        }
+    }
+    index
+}
+
+/// Just past the block comment whose `/*` is at `start` (its inner comments included), or the
+/// end of the text when it is never closed. Records the first level deeper than
+/// [`MAX_NESTING`] in `too_deep`, unless something is recorded there already.
+fn block_comment_end(bytes: &[u8], start: usize, too_deep: &mut Option<TooDeep>) -> usize {
+    let mut depth = 1;
+    let mut deepest = None;
+    let mut index = start + 2;
+    while index < bytes.len() {
+        match &bytes[index..] {
+            [b'/', b'*', ..] => {
+                depth += 1;
+                if depth > MAX_NESTING && deepest.is_none() {
+                    deepest = Some(Span::new(index, index + 2));
+                }
+                index += 2;
+            }
+            [b'*', b'/', ..] => {
+                depth -= 1;
+                index += 2;
+                if depth == 0 {
+                    break;
+                }
+            }
+            _ => index += 1,
+        }
+    }
+    if let (Some(at), None) = (deepest, &too_deep) {
+        let unclosed = (depth > 0).then(|| Span::new(start, start + 2));
+        *too_deep = Some(TooDeep::Comment { at, unclosed });
+    }
+    index
 }
 
 /// The end of the last token before `position`: steps back over whitespace and plain comments.
@@ -89,6 +205,37 @@ mod tests {
                 ("/// d", true),
                 ("//// e", false)
             ]
+        );
+    }
+
+    #[test]
+    fn nesting_deeper_than_the_limit_is_found_without_recursion() {
+        let deep_comment = format!("{}{}", "/*".repeat(20_000), "*/".repeat(20_000));
+        assert_eq!(
+            scan(&deep_comment).too_deep,
+            Some(TooDeep::Comment {
+                at: Span::new(2 * MAX_NESTING, 2 * MAX_NESTING + 2),
+                unclosed: None
+            })
+        );
+        let unclosed = "/*".repeat(20_000);
+        assert!(matches!(
+            scan(&unclosed).too_deep,
+            Some(TooDeep::Comment { unclosed: Some(span), .. }) if span == Span::new(0, 2)
+        ));
+        let limit = format!(
+            "a: {}u64{} -> x",
+            "list<".repeat(MAX_NESTING),
+            ">".repeat(MAX_NESTING)
+        );
+        assert_eq!(scan(&format!("{limit}; {limit}")).too_deep, None);
+        let deeper = format!("a: {}u64", "list<".repeat(MAX_NESTING + 1));
+        let at = deeper.rfind('<').unwrap();
+        assert_eq!(
+            scan(&deeper).too_deep,
+            Some(TooDeep::Type {
+                at: Span::new(at, at + 1)
+            })
         );
     }
 
