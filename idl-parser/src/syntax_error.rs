@@ -11,7 +11,7 @@ use crate::diagnostic::Diagnostic;
 use crate::grammar::Rule;
 use crate::source::{FileId, Span};
 use crate::trivia::{self, Comment, TooDeep, MAX_NESTING};
-use crate::wording::{did_you_mean, list_words};
+use crate::wording::{did_you_mean, foreign_generic, list_words};
 
 /// Keywords that can start a top-level declaration, for "did you mean" on a misspelt one.
 const TOP_LEVEL_KEYWORDS: [&str; 5] = ["import", "struct", "enum", "error", "service"];
@@ -78,6 +78,9 @@ pub(crate) fn syntax_error(
         }
     } else {
         diagnostic = diagnostic.primary(file, found.span, label);
+    }
+    if let Some(help) = foreign_syntax(text, position, &found) {
+        diagnostic = diagnostic.help(help);
     }
     for help in helps(rules, &found) {
         diagnostic = diagnostic.help(help);
@@ -322,6 +325,44 @@ fn describe(rule: Rule) -> &'static [&'static str] {
         Rule::EOI => &["end of file"],
         _ => &[],
     }
+}
+
+/// The IDL spelling of another language's type syntax found at `position`: a generic such as
+/// `Option<u64>` or `Vec<u8>` (found: its `<`), or an array `u64[]` (found: its `[`).
+fn foreign_syntax(text: &str, position: usize, found: &Found) -> Option<String> {
+    let before = &text[..position];
+    let name_start = before
+        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+        .map_or(0, |index| index + 1);
+    let name = &before[name_start..];
+    if name.is_empty() {
+        return None;
+    }
+    let written = match found.description.as_str() {
+        "`<`" => {
+            let arguments = generic_arguments(&text[position + 1..])?;
+            let idl = foreign_generic(name, arguments)?;
+            return Some(format!("the IDL writes `{name}<{arguments}>` as {idl}"));
+        }
+        "`[`" => format!("{name}[]"),
+        _ => return None,
+    };
+    Some(format!("the IDL writes `{written}` as `list<{name}>`"))
+}
+
+/// The type arguments written after a `<`, up to its matching `>` on the same line.
+fn generic_arguments(after: &str) -> Option<&str> {
+    let mut depth = 0;
+    for (index, character) in after.char_indices() {
+        match character {
+            '<' => depth += 1,
+            '>' if depth == 0 => return Some(after[..index].trim()),
+            '>' => depth -= 1,
+            '\n' | ';' | '{' | '}' => return None,
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Hints for the common mistakes.

@@ -34,6 +34,68 @@ pub(crate) fn list_words(words: &[&str], conjunction: &str) -> String {
     }
 }
 
+/// Type names from other languages that people write by habit, with how the IDL writes them.
+const FOREIGN_TYPES: &[(&str, &str)] = &[
+    ("int", "`i32` or `i64`"),
+    ("integer", "`i32` or `i64`"),
+    ("long", "`i64`"),
+    ("short", "`i16`"),
+    ("byte", "`u8`"),
+    ("int8", "`i8`"),
+    ("int16", "`i16`"),
+    ("int32", "`i32`"),
+    ("int64", "`i64`"),
+    ("uint", "`u32` or `u64`"),
+    ("uint8", "`u8`"),
+    ("uint16", "`u16`"),
+    ("uint32", "`u32`"),
+    ("uint64", "`u64`"),
+    ("usize", "`u64`"),
+    ("isize", "`i64`"),
+    ("float", "`f32` or `f64`"),
+    ("double", "`f64`"),
+    ("number", "`f64`, or an integer type such as `i64`"),
+    ("boolean", "`bool`"),
+    ("str", "`string`"),
+    ("String", "`string`"),
+    ("text", "`string`"),
+    ("object", "a `struct` you declare, or `any`"),
+    ("Object", "a `struct` you declare, or `any`"),
+    ("bytearray", "`bytes`"),
+    ("Buffer", "`bytes`"),
+    ("Uint8Array", "`bytes`"),
+    ("Vec", "`list<T>`"),
+    ("List", "`list<T>`"),
+    ("Array", "`list<T>`"),
+    ("Option", "`T?`"),
+    ("Optional", "`T?`"),
+    ("HashMap", "`map<string, V>`"),
+    ("Map", "`map<string, V>`"),
+    ("dict", "`map<string, V>`"),
+    ("Dict", "`map<string, V>`"),
+];
+
+/// How the IDL writes a type name of another language (`int` → "`i32` or `i64`").
+pub(crate) fn foreign_type(name: &str) -> Option<&'static str> {
+    FOREIGN_TYPES
+        .iter()
+        .find(|(foreign, _)| *foreign == name)
+        .map(|(_, idl)| *idl)
+}
+
+/// How the IDL writes a generic type of another language, given its written type arguments:
+/// `Option<u64>` → `u64?`, `Vec<u8>` → `bytes`, `Vec<T>` → `list<T>`, `HashMap<K, V>` →
+/// `map<K, V>`.
+pub(crate) fn foreign_generic(name: &str, arguments: &str) -> Option<String> {
+    match foreign_type(name)? {
+        "`T?`" => Some(format!("`{arguments}?`")),
+        "`list<T>`" if arguments == "u8" => Some("`bytes`".to_string()),
+        "`list<T>`" => Some(format!("`list<{arguments}>`")),
+        "`map<string, V>`" => Some(format!("`map<{arguments}>`")),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -44,6 +106,23 @@ mod tests {
         assert_eq!(list_words(&["`;`"], "or"), "`;`");
         assert_eq!(list_words(&["a", "b"], "and"), "a and b");
         assert_eq!(list_words(&["a", "b", "c"], "or"), "a, b or c");
+    }
+
+    #[test]
+    fn foreign_types_have_an_idl_spelling() {
+        assert_eq!(foreign_type("int"), Some("`i32` or `i64`"));
+        assert_eq!(foreign_type("Ticket"), None);
+        assert_eq!(foreign_generic("Option", "u64"), Some("`u64?`".into()));
+        assert_eq!(foreign_generic("Vec", "u8"), Some("`bytes`".into()));
+        assert_eq!(
+            foreign_generic("Vec", "Ticket"),
+            Some("`list<Ticket>`".into())
+        );
+        assert_eq!(
+            foreign_generic("HashMap", "string, u64"),
+            Some("`map<string, u64>`".into())
+        );
+        assert_eq!(foreign_generic("int", "u8"), None);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use super::Resolver;
 use crate::ast::{self, TypeExpr, TypeExprKind, TypePath};
 use crate::diagnostic::Diagnostic;
 use crate::ir::{Returns, Schema, Type, TypeDef, TypeKind, TypeName, VariantData, SCALARS};
-use crate::wording::{did_you_mean, list_words};
+use crate::wording::{did_you_mean, foreign_type, list_words};
 
 /// What a type name refers to.
 enum Resolved<'a> {
@@ -273,7 +273,9 @@ impl<'a> Resolver<'a> {
             .map(|(scalar, _)| *scalar)
             .chain(visible.flat_map(|file| self.declarations[file].keys().copied()))
             .collect();
-        if let Some(close) = did_you_mean(name, candidates) {
+        if let Some(idl) = foreign_type(name) {
+            diagnostic = diagnostic.help(format!("the IDL writes `{name}` as {idl}"));
+        } else if let Some(close) = did_you_mean(name, candidates) {
             diagnostic = diagnostic.help(format!("did you mean `{close}`?"));
         } else if let Some(elsewhere) =
             (0..self.files.len()).find(|&file| self.declarations[file].contains_key(name))
