@@ -243,8 +243,13 @@ impl Resolver<'_> {
                         "to keep the client's default timeout, remove `@timeout`".to_string(),
                     ),
                     DurationError::TooLong => (
-                        "this timeout is too long".to_string(),
-                        "a timeout must fit in 64 bits of milliseconds".to_string(),
+                        format!(
+                            "a timeout can be at most {}s (about 24.8 days)",
+                            MAX_TIMEOUT_MS / 1_000
+                        ),
+                        "the TypeScript client waits with a Node timer, which cannot wait longer; \
+                         every call would fail"
+                            .to_string(),
                     ),
                 };
                 self.error(
@@ -258,6 +263,10 @@ impl Resolver<'_> {
     }
 }
 
+/// The longest `@timeout`, in milliseconds: 2,147,483 seconds, the longest a Node timer (which
+/// the TypeScript client waits with) can wait.
+const MAX_TIMEOUT_MS: u64 = 2_147_483_000;
+
 /// Why a duration is invalid.
 #[derive(Debug, PartialEq, Eq)]
 enum DurationError {
@@ -267,7 +276,7 @@ enum DurationError {
     TooLong,
 }
 
-/// Parses `500ms`, `30s` or `2m` into milliseconds.
+/// Parses `500ms`, `30s` or `2m` into milliseconds, at most [`MAX_TIMEOUT_MS`].
 fn parse_duration_ms(text: &str) -> Result<u64, DurationError> {
     let digits_end = text
         .find(|c: char| !c.is_ascii_digit())
@@ -284,7 +293,10 @@ fn parse_duration_ms(text: &str) -> Result<u64, DurationError> {
     if count == 0 {
         return Err(DurationError::Zero);
     }
-    count.checked_mul(unit_ms).ok_or(DurationError::TooLong)
+    count
+        .checked_mul(unit_ms)
+        .filter(|milliseconds| *milliseconds <= MAX_TIMEOUT_MS)
+        .ok_or(DurationError::TooLong)
 }
 
 #[cfg(test)]
@@ -306,6 +318,12 @@ mod tests {
             parse_duration_ms("99999999999999999999s"),
             Err(DurationError::TooLong)
         );
+        assert_eq!(parse_duration_ms("2147483s"), Ok(MAX_TIMEOUT_MS));
+        assert_eq!(
+            parse_duration_ms("2147483001ms"),
+            Err(DurationError::TooLong)
+        );
+        assert_eq!(parse_duration_ms("40000m"), Err(DurationError::TooLong));
         assert_eq!(
             parse_duration_ms("18446744073709551615m"),
             Err(DurationError::TooLong)
