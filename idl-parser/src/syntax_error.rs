@@ -44,6 +44,16 @@ pub(crate) fn syntax_error(
     if let Some(doc) = trivia::doc_after_code(text, comments, position) {
         return doc_after_code_error(file, doc);
     }
+    if found.word.as_deref() == Some("import") {
+        if let Some(doc) = comments
+            .iter()
+            .find(|c| c.doc && c.span.end == previous_end)
+        {
+            return Diagnostic::error("a doc comment cannot document an import")
+                .primary(file, doc.span, "this doc comment is before an `import`")
+                .help("remove it, or use `//` for a plain comment");
+        }
+    }
     if let Some(doc) = dangling_doc_comment(comments, previous_end, &found) {
         return Diagnostic::error("this doc comment documents nothing")
             .primary(file, doc.span, "nothing follows it")
@@ -80,7 +90,10 @@ pub(crate) fn syntax_error(
         diagnostic = diagnostic.primary(file, found.span, label);
     }
     if let Some(help) = foreign_syntax(text, position, &found) {
-        diagnostic = diagnostic.help(help);
+        return diagnostic.help(help);
+    }
+    if let Some(help) = habit(&text[..previous_end], rules, &found) {
+        return diagnostic.help(help);
     }
     for help in helps(rules, &found) {
         diagnostic = diagnostic.help(help);
@@ -350,6 +363,43 @@ fn foreign_syntax(text: &str, position: usize, found: &Found) -> Option<String> 
     Some(format!("the IDL writes `{written}` as `list<{name}>`"))
 }
 
+/// A hint for syntax other IDLs and languages use, from what is found and the text before it
+/// (up to the previous token).
+fn habit(before: &str, rules: &[Rule], found: &Found) -> Option<String> {
+    let previous_word = before
+        .rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .next()
+        .unwrap_or("");
+    let symbol = found.description.trim_matches('`');
+    let help = match symbol {
+        _ if found.kind == FoundKind::Symbol
+            && symbol.chars().next().is_some_and(char::is_alphabetic) =>
+        {
+            format!("names are ASCII letters, digits and `_`: `{symbol}` cannot be part of one")
+        }
+        "." if before
+            .trim_end_matches(|c: char| c.is_ascii_alphanumeric() || c == '_')
+            .trim_end()
+            .ends_with("package") =>
+        {
+            "a package name is one snake_case word, such as `shop` or `example_shop`".to_string()
+        }
+        "=" if rules.contains(&Rule::lparen) && rules.contains(&Rule::lbrace) => {
+            "enum variants have no values: each travels as its name".to_string()
+        }
+        "#" => "attributes are written with `@`, like `@deprecated`".to_string(),
+        ";" if rules.contains(&Rule::item) && before.ends_with('}') => {
+            "no `;` after a declaration's closing `}`".to_string()
+        }
+        _ if previous_word == "rpc" && rules.contains(&Rule::lparen) => {
+            "methods are written `name(param: Type) -> Result;`, without `rpc` or `returns`"
+                .to_string()
+        }
+        _ => return None,
+    };
+    Some(help)
+}
+
 /// The type arguments written after a `<`, up to its matching `>` on the same line.
 fn generic_arguments(after: &str) -> Option<&str> {
     let mut depth = 0;
@@ -417,6 +467,34 @@ mod tests {
         let (message, help) = error("package a; service S { @name(\"a\\u00e9\") f(); }");
         assert_eq!(message, "unknown escape `\\u`");
         assert!(help[0].contains("write the character itself"), "{help:?}");
+    }
+
+    #[test]
+    fn habits_from_other_languages_get_a_hint() {
+        let cases = [
+            ("package a; struct Tëst {}", "names are ASCII letters"),
+            (
+                "package a; struct T { naïve: u64 }",
+                "names are ASCII letters",
+            ),
+            ("package com.example.shop;", "one snake_case word"),
+            ("package a; enum E { A = 1 }", "variants have no values"),
+            ("package a; #[deprecated] struct A {}", "`@deprecated`"),
+            (
+                "package a; service S { rpc Ping(Req) returns (Resp); }",
+                "without `rpc`",
+            ),
+            ("package a; struct A {};", "no `;` after"),
+        ];
+        for (text, hint) in cases {
+            let (message, help) = error(text);
+            assert!(
+                help.len() == 1 && help[0].contains(hint),
+                "{text}: {message} {help:?}"
+            );
+        }
+        let (message, _) = error("package a;\n/// doc\nimport \"b.rpc\";");
+        assert_eq!(message, "a doc comment cannot document an import");
     }
 
     #[test]
