@@ -1,6 +1,7 @@
 //! Generates Rust for every valid IDL golden file (`idl-parser/tests/valid`, which the IDL's own
-//! tests own), for the zerorpc-python peer (`tests/fixtures/peer.rpc`) and for `api/awkward.rpc`
-//! (lint and doctest bait), then writes `generated.rs`, which includes every generated package
+//! tests own), for the zerorpc-python peer (`tests/fixtures/peer.rpc`), for doc text that is
+//! awkward in any language (`tests/fixtures/odd_docs.rpc`) and for `api/awkward.rpc` (lint and
+//! doctest bait), then writes `generated.rs`, which includes every generated package
 //! side by side; the golden files again with `HashMap` for maps, included by `hash_maps.rs`; and
 //! the two versions of the evolution fixture's stock service (`tests/fixtures/evolution`), included
 //! by `evolution_v1.rs` and `evolution_v2.rs`.
@@ -19,6 +20,7 @@ fn main() {
     roots.sort();
     let goldens = roots.clone();
     roots.push(PathBuf::from("../fixtures/peer.rpc"));
+    roots.push(PathBuf::from("../fixtures/odd_docs.rpc"));
     roots.push(PathBuf::from("api/awkward.rpc"));
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let builder = rpcgen::Builder::new().include_dir("../../idl-parser/tests/include/geo");

@@ -15,7 +15,7 @@ profile="${1:-debug}"
 echo "==> rpcgen generate --lang ts into tests/typescript/build/generated/"
 rm -rf "$here/build"
 (cd "$repo" && "${rpcgen[@]}" generate --lang ts --out "$here/build/generated" \
-  tests/fixtures/peer.rpc examples/shop/api/shop.rpc tests/python/bench/bench.rpc \
+  tests/fixtures/peer.rpc tests/fixtures/odd_docs.rpc examples/shop/api/shop.rpc tests/python/bench/bench.rpc \
   tests/fixtures/evolution/v1/stock.rpc "$here"/schemas/*.rpc)
 # Version 2 of the evolution fixture's stock service, beside version 1 (the same package name).
 (cd "$repo" && "${rpcgen[@]}" generate --lang ts --out "$here/build/stock-v2" tests/fixtures/evolution/v2/stock.rpc)
