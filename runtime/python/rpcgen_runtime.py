@@ -515,22 +515,36 @@ def _channel_key(response_to: object) -> bytes | None:
     return None
 
 
-def _text(value: object) -> str:
+_UNNAMED_ERROR = "Error"
+"""The name of a remote error whose ERR reply names none."""
+
+
+def _error_text(value: object) -> str | None:
+    """A part of an ERR reply as text: a str, or bytes read as UTF-8; None for anything else."""
     if isinstance(value, str):
         return value
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
-    return "" if value is None else str(value)
+    return None
 
 
 def _remote_error(args: object) -> RemoteError:
-    """Reads ERR args: ``[name, message, traceback]`` (v3) or the bare ``[repr]`` of a v1 peer."""
-    if isinstance(args, list) and len(args) >= 3:
-        name, message, traceback = args[:3]
-        return RemoteError(_text(name), _text(message), None if traceback is None else _text(traceback))
-    if isinstance(args, list) and len(args) == 1:
-        return RemoteError("Error", _text(args[0]))
-    return RemoteError("Error", _text(args))
+    """Reads ERR args as the Rust and TS runtimes do.
+
+    ``[name, message, traceback]`` (v3): a part that is missing or not text takes its default (the
+    name ``Error``, an empty message, no traceback), parts after the third are ignored. The bare
+    ``[message]`` of a v1 peer is named ``Error``.
+    """
+    parts = args if isinstance(args, list) else []
+    if len(parts) == 1:
+        return RemoteError(_UNNAMED_ERROR, _error_text(parts[0]) or "")
+    name, message, traceback = [*parts, None, None, None][:3]
+    name_text = _error_text(name)
+    return RemoteError(
+        _UNNAMED_ERROR if name_text is None else name_text,
+        _error_text(message) or "",
+        _error_text(traceback),
+    )
 
 
 # ---------------------------------------------------------------------------------------------

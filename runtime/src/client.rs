@@ -649,7 +649,12 @@ fn unexpected(method: &str, name: &str) -> CallError {
     }
 }
 
-/// Reads `[name, message, traceback]`, or protocol v1's `[message]`.
+/// The name of a remote error whose `ERR` reply names none.
+const UNNAMED_ERROR: &str = "Error";
+
+/// Reads `[name, message, traceback]` (a part that is missing or not text takes its default:
+/// the name `Error`, an empty message, no traceback; parts after the third are ignored), or protocol
+/// v1's `[message]`, named `Error`. The TS and Python runtimes read it the same way.
 fn remote_error(method: &str, event: &Frame) -> CallError {
     let args = event.args_value();
     let text = |value: Option<&Value>| {
@@ -661,9 +666,9 @@ fn remote_error(method: &str, event: &Frame) -> CallError {
     };
     let parts = args.as_array().map(Vec::as_slice).unwrap_or_default();
     let error = match parts {
-        [message] => RemoteError::new("RemoteError", text(Some(message)).unwrap_or_default()),
+        [message] => RemoteError::new(UNNAMED_ERROR, text(Some(message)).unwrap_or_default()),
         _ => RemoteError {
-            name: text(parts.first()).unwrap_or_else(|| "RemoteError".to_string()),
+            name: text(parts.first()).unwrap_or_else(|| UNNAMED_ERROR.to_string()),
             message: text(parts.get(1)).unwrap_or_default(),
             traceback: text(parts.get(2)),
         },
@@ -1163,5 +1168,55 @@ impl Session<'_> {
                 "the connection to the server was lost ({reason})"
             )));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rmpv::Value;
+
+    use super::*;
+    use crate::event::Event;
+
+    /// The name, message and traceback a client reads from an `ERR` reply with `args`.
+    fn parts(args: Value) -> (String, String, Option<String>) {
+        let frame = Frame::parse(Bytes::from(Event::new("ERR", args).encode())).unwrap();
+        let CallError::Remote { error, .. } = remote_error("m", &frame) else {
+            panic!("an ERR reply is a remote error");
+        };
+        (error.name, error.message, error.traceback)
+    }
+
+    #[test]
+    fn err_parts_that_are_missing_or_not_text_take_the_defaults_of_every_runtime() {
+        let text = |text: &str| Value::from(text);
+        let owned = |name: &str, message: &str| (name.to_string(), message.to_string(), None);
+        assert_eq!(
+            parts(Value::Array(vec![text("ValueError"), text("bad")])),
+            owned("ValueError", "bad")
+        );
+        assert_eq!(
+            parts(Value::Array(vec![
+                Value::from(7),
+                text("message"),
+                Value::from(8)
+            ])),
+            owned("Error", "message")
+        );
+        assert_eq!(parts(Value::Array(vec![])), owned("Error", ""));
+        assert_eq!(parts(Value::Nil), owned("Error", ""));
+        assert_eq!(
+            parts(Value::Array(vec![Value::Binary(b"v1 text".to_vec())])),
+            owned("Error", "v1 text")
+        );
+        let bin = |bytes: &[u8]| Value::Binary(bytes.to_vec());
+        assert_eq!(
+            parts(Value::Array(vec![bin(b"N\xff"), bin(b"m"), bin(b"tb")])),
+            (
+                "N\u{fffd}".to_string(),
+                "m".to_string(),
+                Some("tb".to_string())
+            )
+        );
     }
 }

@@ -338,6 +338,28 @@ def test_an_err_with_more_than_three_parts_keeps_the_first_three() -> None:
     assert str(raised.value) == "NotFound: no ticket 7"
 
 
+@pytest.mark.parametrize(
+    ("args", "parts"),
+    [
+        (["ValueError", "bad"], ("ValueError", "bad", None)),
+        ([b"N\xff", b"m", b"tb"], ("N\ufffd", "m", "tb")),
+        ([7, "message", 8], ("Error", "message", None)),
+        (["", None, None], ("", "", None)),
+        ([], ("Error", "", None)),
+        (None, ("Error", "", None)),
+        ([b"v1 text"], ("Error", "v1 text", None)),
+    ],
+)
+def test_err_parts_that_are_missing_or_not_text_take_the_defaults_of_every_runtime(
+    args: object, parts: tuple[str, str, str | None]
+) -> None:
+    channel = ChannelRecorder().channel(streaming=False)
+    channel.handle(event("ERR", args))
+    with pytest.raises(RemoteError) as raised:
+        take_now(channel)
+    assert (raised.value.name, raised.value.message, raised.value.traceback) == parts
+
+
 def test_a_stream_reply_to_a_plain_call_is_a_protocol_error() -> None:
     channel = ChannelRecorder().channel(streaming=False)
     assert channel.handle(event("STREAM", 0))
