@@ -101,8 +101,12 @@ const MAX_UINT64 = 2n ** 64n - 1n;
 /** Integers in this range have a MessagePack form shorter than 64 bits; they travel as numbers. */
 const MIN_INT32 = -(2 ** 31);
 const MAX_UINT32 = 2 ** 32 - 1;
-/** Deepest nesting accepted in a value, like @msgpack/msgpack's own limit. */
-const MAX_DEPTH = 100;
+/**
+ * How many levels of arrays and maps one argument (or header entry) may nest: a Rust rpcgen server
+ * reads 128 levels (`value::MAX_DEPTH`), and the arguments' array is the first of them. The Python
+ * and Rust clients send 127 levels too.
+ */
+const MAX_VALUE_DEPTH = 127;
 
 /**
  * Whether the converters are checking the arguments of a call (true) or reading a reply (false).
@@ -177,6 +181,7 @@ function integerForEncoding(value: bigint): number | bigint {
  * Returns a copy of `value` ready for the encoder: an integer that fits in 32 bits becomes a number
  * (written in its smallest form), a larger one a bigint (written as uint64 or int64, as
  * zerorpc-python does), and a `Map` with string keys a plain object. Other values are kept.
+ * `depth` counts the arrays and maps around `value`; more than {@link MAX_VALUE_DEPTH} is a RangeError.
  */
 function prepareForEncoding(value: unknown, depth = 0): unknown {
   if (typeof value === "number") {
@@ -192,8 +197,10 @@ function prepareForEncoding(value: unknown, depth = 0): unknown {
   if (ArrayBuffer.isView(value) || value instanceof Date || value instanceof ExtData) {
     return value;
   }
-  if (depth >= MAX_DEPTH) {
-    throw new RangeError(`a value is nested deeper than ${MAX_DEPTH} levels (is it cyclic?)`);
+  if (depth >= MAX_VALUE_DEPTH) {
+    throw new RangeError(
+      `a value is nested deeper than ${MAX_VALUE_DEPTH} levels of arrays and maps, the most a Rust rpcgen server reads (is it cyclic?)`,
+    );
   }
   if (Array.isArray(value)) {
     return value.map((item: unknown) => prepareForEncoding(item, depth + 1));
@@ -250,7 +257,13 @@ const utf8 = new TextDecoder();
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 /** Encodes text as UTF-8: ids (ASCII hex) and a `str` read where bytes are expected. */
 const utf8Encoder = new TextEncoder();
-const encoder = new Encoder({ useBigInt64: true });
+/**
+ * The encoder's own depth limit, above any value {@link prepareForEncoding} lets through, so that its
+ * RangeError is the one a caller sees: the event's array, the arguments' array (or the header), then
+ * {@link MAX_VALUE_DEPTH} levels of a value and the items in the deepest of them.
+ */
+const ENCODER_MAX_DEPTH = MAX_VALUE_DEPTH + 3;
+const encoder = new Encoder({ useBigInt64: true, maxDepth: ENCODER_MAX_DEPTH });
 const decoder = new Decoder({ useBigInt64: true, mapKeyConverter: mapKeyToProperty });
 
 /** One decoded zerorpc event: `[header, name, args]`. */
@@ -302,14 +315,14 @@ export function encodeRequest(
  * Encodes a later event of channel `channelId` (a heartbeat, `_zpc_more`):
  * `[{message_id, v: 3, response_to}, name, args]`, both ids sent as `bin`.
  */
-export function encodeChannelEvent(messageId: string, channelId: string, name: string, args: unknown): Uint8Array {
+export function encodeChannelEvent(messageId: string, channelId: string, name: string, args: readonly unknown[]): Uint8Array {
   const header = { message_id: utf8Encoder.encode(messageId), v: PROTOCOL_VERSION, response_to: utf8Encoder.encode(channelId) };
   return encodeEvent(header, name, args);
 }
 
 /** Encodes `[header, name, args]` with the integer forms zerorpc-python uses. */
-function encodeEvent(header: Record<string, unknown>, name: string, args: unknown): Uint8Array {
-  return encoder.encode([header, name, prepareForEncoding(args)]);
+function encodeEvent(header: Record<string, unknown>, name: string, args: readonly unknown[]): Uint8Array {
+  return encoder.encode([header, name, args.map((arg) => prepareForEncoding(arg))]);
 }
 
 /** Decodes one event; throws a {@link ProtocolError} when `frame` is not a zerorpc event. */

@@ -148,7 +148,44 @@ describe("other values", () => {
   test("a cyclic value is refused", () => {
     const cyclic: unknown[] = [];
     cyclic.push(cyclic);
-    assert.throws(() => encodeRequest(id, "m", cyclic), /nested deeper than 100/);
+    assert.throws(() => encodeRequest(id, "m", cyclic), /nested deeper than 127 levels .* \(is it cyclic\?\)$/);
+  });
+});
+
+describe("nesting: 127 levels in an argument, as a Rust rpcgen server reads (128 with the arguments' array)", () => {
+  const id = "0".repeat(32);
+  /** `levels` arrays, or single-entry maps, around a nil. */
+  const nested = (levels: number, container: "array" | "map"): unknown => {
+    let value: unknown = null;
+    for (let level = 0; level < levels; level += 1) {
+      value = container === "array" ? [value] : { k: value };
+    }
+    return value;
+  };
+
+  for (const container of ["array", "map"] as const) {
+    test(`${container}s: 127 levels are sent in an argument and in a header entry, 128 are a RangeError`, () => {
+      const deepest = nested(127, container);
+      const sent = decodeEvent(encodeRequest(id, "m", [deepest], { trace: deepest }));
+      assert.deepEqual(sent.args, [deepest]);
+      assert.deepEqual(sent.header["trace"], deepest);
+      const tooDeep = nested(128, container);
+      assert.throws(() => encodeRequest(id, "m", [tooDeep]), RangeError);
+      assert.throws(() => encodeRequest(id, "m", [], { trace: tooDeep }), RangeError);
+    });
+  }
+
+  test("whatever the depth, a value is sent or refused with the runtime's RangeError, never the encoder's error", () => {
+    for (let levels = 90; levels <= 140; levels += 1) {
+      const value = nested(levels, levels % 2 === 0 ? "array" : "map");
+      for (const encode of [() => encodeRequest(id, "m", [value]), () => encodeRequest(id, "m", [], { trace: value })]) {
+        if (levels <= 127) {
+          encode();
+        } else {
+          assert.throws(encode, { name: "RangeError", message: /nested deeper than 127 levels/ });
+        }
+      }
+    }
   });
 });
 
