@@ -15,7 +15,8 @@
  *
  * Values map to MessagePack as: `bin` ⇄ `Uint8Array`, nil ⇄ `null`, and integers encoded in 64 bits
  * (int64/uint64) arrive as `bigint`, so no integer ever loses precision. Outgoing integers, number or
- * bigint, are written in their smallest MessagePack form, like zerorpc-python writes them.
+ * bigint, are written in their smallest MessagePack form, like zerorpc-python writes them; the
+ * `f32`/`f64` arguments of generated clients go as float64, whole ones too ({@link Float64}).
  * docs/runtime-ts.md explains the choices.
  */
 
@@ -129,6 +130,32 @@ function whileSending<T>(convert: () => T): T {
 }
 
 /**
+ * A number that travels as MessagePack float64 even when it is whole: `@msgpack/msgpack` writes any
+ * safe-integer `number` (`3`, `-0` too) as an integer. When a generated client sends an argument,
+ * the `f32` and `f64` converters wrap each whole value in one, so that a peer gets the float its
+ * schema says (and `-0` keeps its sign); {@link RequestRecord.args} shows them. Wrap a number in an
+ * `any` value to send it as a float too.
+ */
+export class Float64 {
+  /** Wraps `value`, to be sent as float64. */
+  constructor(readonly value: number) {}
+
+  /** Shows the number itself in `util.inspect`, and so in {@link logRequests} lines. */
+  [inspect.custom](): string {
+    return inspect(this.value);
+  }
+}
+
+/**
+ * A float converted for the wire: when sending, a whole number becomes a {@link Float64} (other
+ * numbers are written as float64 anyway). The converted arguments go only to the encoder (and, as
+ * sent, to {@link ClientOptions.afterRequest}), so the marker stands in for the `number` it wraps.
+ */
+function floatForWire(number: number): number {
+  return sending && Number.isSafeInteger(number) ? (new Float64(number) as unknown as number) : number;
+}
+
+/**
  * Returns an integer received from the wire (a `number` or a `bigint`) as a `bigint`.
  * Generated code calls it for `i64` and `u64` values; `what` names the value in the error.
  * An argument of a generated method given as a `number` must be a safe integer (at most 2^53 − 1
@@ -194,7 +221,7 @@ function prepareForEncoding(value: unknown, depth = 0): unknown {
   if (typeof value !== "object" || value === null) {
     return value;
   }
-  if (ArrayBuffer.isView(value) || value instanceof Date || value instanceof ExtData) {
+  if (ArrayBuffer.isView(value) || value instanceof Date || value instanceof ExtData || value instanceof Float64) {
     return value;
   }
   if (depth >= MAX_VALUE_DEPTH) {
@@ -263,8 +290,34 @@ const utf8Encoder = new TextEncoder();
  * {@link MAX_VALUE_DEPTH} levels of a value and the items in the deepest of them.
  */
 const ENCODER_MAX_DEPTH = MAX_VALUE_DEPTH + 3;
-const encoder = new Encoder({ useBigInt64: true, maxDepth: ENCODER_MAX_DEPTH });
+const encoder = writingFloat64(new Encoder({ useBigInt64: true, maxDepth: ENCODER_MAX_DEPTH }));
 const decoder = new Decoder({ useBigInt64: true, mapKeyConverter: mapKeyToProperty });
+
+/** The private methods of `@msgpack/msgpack`'s Encoder (3.x) that {@link writingFloat64} hooks into. */
+interface EncoderInternals {
+  /** Writes any value that is not a primitive (an array, a map, bin, an extension). */
+  encodeObject(object: unknown, depth: number): void;
+  /** Writes a number as a float (float64 unless the encoder forces float32). */
+  encodeNumberAsFloat(value: number): void;
+}
+
+/**
+ * Makes `encoder` write a {@link Float64} as float64. `@msgpack/msgpack` has no per-value option
+ * (`forceIntegerToFloat` turns every integer into a float), so this wraps its private
+ * `encodeObject`, which only objects go through: numbers, strings and the rest cost nothing more.
+ * With an encoder that lacks those methods, importing the runtime fails here, rather than sending
+ * floats as integers.
+ */
+function writingFloat64(encoder: Encoder): Encoder {
+  const internals = encoder as unknown as EncoderInternals;
+  if (typeof internals.encodeObject !== "function" || typeof internals.encodeNumberAsFloat !== "function") {
+    throw new Error("rpcgen-runtime needs @msgpack/msgpack 3.x: its Encoder lacks encodeObject or encodeNumberAsFloat");
+  }
+  const encodeObject = internals.encodeObject.bind(encoder);
+  const encodeFloat = internals.encodeNumberAsFloat.bind(encoder);
+  internals.encodeObject = (object, depth) => (object instanceof Float64 ? encodeFloat(object.value) : encodeObject(object, depth));
+  return encoder;
+}
 
 /** One decoded zerorpc event: `[header, name, args]`. */
 export interface DecodedEvent {
@@ -646,7 +699,7 @@ export type RequestOutcome =
 export interface RequestRecord {
   /** The method called. */
   readonly method: string;
-  /** The arguments as sent. */
+  /** The arguments as sent (a generated client's converted ones: a whole `f32`/`f64` as a {@link Float64}). */
   readonly args: readonly unknown[];
   /** The server that had the request; `undefined` when none took it (several servers, all down). */
   readonly endpoint: string | undefined;
@@ -1384,9 +1437,12 @@ export const toU16 = integerConverter(0, 2 ** 16 - 1);
 export const toU32 = integerConverter(0, MAX_UINT32);
 /** A `u64`, as a `bigint`. */
 export const toU64 = bigIntConverter(0n, MAX_UINT64);
-/** An `f64` (an integer is accepted too, as MessagePack peers may send integral floats as ints). */
-export const toF64: Converter<number> = (value, path) => toNumber(value, path);
-/** An `f32`: a `number`, checked like an `f64`. */
+/**
+ * An `f64` (an integer is accepted too, as MessagePack peers may send integral floats as ints).
+ * An argument is sent as float64, a whole one too (see {@link Float64}).
+ */
+export const toF64: Converter<number> = (value, path) => floatForWire(toNumber(value, path));
+/** An `f32`: a `number`, checked like an `f64` and sent as float64 too. */
 export const toF32: Converter<number> = toF64;
 
 /**

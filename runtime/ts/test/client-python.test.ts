@@ -11,6 +11,7 @@ import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import {
+  callMethod,
   Client,
   ClientClosedError,
   type ClientOptions,
@@ -21,7 +22,9 @@ import {
   RemoteError,
   type RequestRecord,
   TimeoutExpiredError,
+  toF64,
   TooLargeError,
+  type MethodSpec,
 } from "../src/rpcgen-runtime.js";
 import { collect, rejectsRemotely } from "./support/calls.js";
 import { freePort, startPythonPeer, type Peer } from "./support/peers.js";
@@ -76,6 +79,20 @@ describe("client against zerorpc-python", { timeout: TEST_LIMIT_MS }, () => {
     for (const [label, sent, expected] of cases) {
       test(label, async () => assert.deepEqual(await client.call("echo", [sent]), expected));
     }
+  });
+
+  test("whole f64 arguments reach Python as floats: -0 keeps its sign, and additions round as floats do", async () => {
+    /** `method(f64, …) -> f64` as a generated client describes it. */
+    const floats = (name: string, params: string[]): MethodSpec<number> => ({
+      name,
+      params: params.map((param) => ({ name: param, convert: toF64 })),
+      result: toF64,
+      resultType: "f64",
+      errors: [],
+    });
+    assert.ok(Object.is(await callMethod(client, floats("echo", ["x"]), [-0]), -0));
+    // As Python ints, 2^53 - 1 + 2 would be exact, come back as a uint64 and not fit a number.
+    assert.equal(await callMethod(client, floats("add", ["a", "b"]), [2 ** 53 - 1, 2]), 2 ** 53);
   });
 
   test("sample() returns one value of every MessagePack kind", async () => {

@@ -11,20 +11,27 @@ import {
   callMethod,
   Client,
   encodeRequest,
+  listOf,
   LostRemoteError,
   ProtocolError,
   RemoteError,
   type RequestRecord,
   RpcError,
+  toAny,
   toBytes,
+  toF32,
+  toF64,
   toRecord,
   toText,
   TooLargeError,
+  toU32,
   toU64,
+  toVoid,
   type MethodSpec,
 } from "../src/rpcgen-runtime.js";
 import { collect } from "./support/calls.js";
 import { RawServer, type ReceivedEvent } from "./support/raw-server.js";
+import { bytesHex } from "./support/vectors.js";
 
 /** Long enough that heartbeat loss never interferes, except where a test sets its own. */
 const QUIET_HEARTBEAT_SECONDS = 30;
@@ -206,6 +213,32 @@ describe("client against a hand-driven server", { timeout: 60_000 }, () => {
       resultType: "Blob",
       errors: [NotFound],
     };
+
+    test("f32 and f64 arguments are sent as float64, whole ones and -0 too; integers and any values as integers", async () => {
+      const measure: MethodSpec<void> = {
+        name: "measure",
+        params: [
+          { name: "x", convert: toF64 },
+          { name: "y", convert: toF32 },
+          { name: "z", convert: toF64 },
+          { name: "count", convert: toU32 },
+          { name: "extra", convert: toAny },
+          { name: "points", convert: listOf((value, path) => ({ x: toF64(toRecord(value, path)["x"], `${path}.x`) })) },
+        ],
+        result: toVoid,
+        resultType: "void",
+        errors: [],
+      };
+      const pending = callMethod(client, measure, [3, -0, 1.5, 3, 3, [{ x: 2 }]]);
+      const request = await server.receive();
+      await server.reply(request, "OK", [null]);
+      await pending;
+      const event = request.frames[request.frames.length - 1] ?? new Uint8Array();
+      const args = ["96", "cb4008000000000000", "cb8000000000000000", "cb3ff8000000000000", "03", "03"];
+      const points = ["91", "81a178", "cb4000000000000000"];
+      assert.ok(bytesHex(event).endsWith([...args, ...points].join("")), bytesHex(event));
+      assert.ok(Object.is((request.event.args as unknown[])[1], -0));
+    });
 
     test("a string read from a bin and bytes read from a str", async () => {
       const pending = callMethod(client, get, [1n]);

@@ -5,13 +5,16 @@
 
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { inspect } from "node:util";
 import { Encoder } from "@msgpack/msgpack";
 import {
   callMethod,
   Client,
   decodeErrorFields,
   enumMapOf,
+  Float64,
   listOf,
+  logRequests,
   mapOf,
   oneOf,
   optionalOf,
@@ -59,6 +62,7 @@ describe("scalar converters", () => {
     assert.throws(() => toBool(1, "b"), { message: "b: expected a boolean, got 1" });
     assert.equal(toF64(3, "f"), 3);
     assert.equal(toF64(2n, "f"), 2);
+    assert.ok(Object.is(toF64(-0, "f"), -0), "a whole float is a plain number when read");
     assert.equal(toText("é", "s"), "é");
     assert.throws(() => toText(7, "Ticket.tags[2]"), { message: "Ticket.tags[2]: expected a string, got 7" });
     const bytes = new Uint8Array([1, 2]);
@@ -158,6 +162,17 @@ describe("arguments of generated methods are checked strictly", () => {
     } finally {
       client.close();
     }
+  });
+});
+
+describe("Float64, the form of a whole f32/f64 argument", () => {
+  test("shows as its number in util.inspect and in logRequests lines", () => {
+    assert.equal(inspect(new Float64(-0)), "-0");
+    const lines: string[] = [];
+    const log = logRequests({ info: (line) => lines.push(line) });
+    const args = [new Float64(3), { x: new Float64(2) }];
+    log({ method: "measure", args, endpoint: undefined, outcome: { kind: "returned", value: null }, elapsedMs: 1 });
+    assert.deepEqual(lines, ["measure(3, { x: 2 }) -> null in 1.00 ms"]);
   });
 });
 

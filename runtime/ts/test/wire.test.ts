@@ -9,6 +9,7 @@ import {
   decodeEvent,
   encodeChannelEvent,
   encodeRequest,
+  Float64,
   ProtocolError,
   toBigInt,
   toNumber,
@@ -128,6 +129,11 @@ describe("other values", () => {
 
   test("a Map with string keys is sent as a map", () => {
     assert.equal(argsHex(new Map([["a", 1]])), "9181a16101");
+  });
+
+  test("a Float64 is sent as float64, even when whole or -0", () => {
+    assert.ok(bytesHex(encodeRequest(id, "m", [new Float64(3)])).endsWith("91cb4008000000000000"));
+    assert.ok(bytesHex(encodeRequest(id, "m", [[new Float64(-0)]])).endsWith("9191cb8000000000000000"));
   });
 
   test("a Map with other keys is refused", () => {
