@@ -1442,8 +1442,20 @@ export const toU64 = bigIntConverter(0n, MAX_UINT64);
  * An argument is sent as float64, a whole one too (see {@link Float64}).
  */
 export const toF64: Converter<number> = (value, path) => floatForWire(toNumber(value, path));
-/** An `f32`: a `number`, checked like an `f64` and sent as float64 too. */
-export const toF32: Converter<number> = toF64;
+/** The largest finite `f32`, 2^128 − 2^104. */
+const F32_MAX = 3.4028234663852886e38;
+/**
+ * An `f32`: a `number`, read like an `f64` and sent as float64 too. An argument must fit: a finite
+ * number beyond ±{@link F32_MAX} is a RangeError, as a Rust server would make it infinite (NaN and
+ * the infinities are f32 values). Reading stays lenient.
+ */
+export const toF32: Converter<number> = (value, path) => {
+  const number = toNumber(value, path);
+  if (sending && Number.isFinite(number) && Math.abs(number) > F32_MAX) {
+    throw new RangeError(`${path}: expected a float that fits f32, got ${number}`);
+  }
+  return floatForWire(number);
+};
 
 /**
  * A `string`. In a reply, a `bin` (Python `bytes`, a Node `Buffer`) is accepted too and decoded as

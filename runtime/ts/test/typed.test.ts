@@ -21,6 +21,7 @@ import {
   toAny,
   toBool,
   toBytes,
+  toF32,
   toF64,
   toI32,
   toI64,
@@ -139,6 +140,30 @@ describe("arguments of generated methods are checked strictly", () => {
       // Reading is lenient again once the arguments were refused.
       assert.equal(toText(Buffer.from("x"), "s"), "x");
       assert.equal(client.pendingCalls, 0);
+    } finally {
+      client.close();
+    }
+  });
+
+  test("an f32 must fit f32: a finite number beyond ±f32::MAX is refused, NaN and infinities are not", async () => {
+    const client = new Client("tcp://127.0.0.1:9");
+    const f32Max = 3.4028234663852886e38;
+    try {
+      await assert.rejects(callMethod(client, method("ratio", toF32), [1e39], options), {
+        name: "RangeError",
+        message: /^invalid argument for "m" on \S+: ratio: expected a float that fits f32, got 1e\+39$/,
+      });
+      assert.throws(() => streamMethod(client, method("ratios", listOf(toF32)), [[f32Max, -f32Max * 1.0000001]]), {
+        name: "RangeError",
+        message: /: ratios\[1\]: expected a float that fits f32, got -3\.40282\d*e\+38$/,
+      });
+      for (const fits of [f32Max, -f32Max, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 5e-324]) {
+        // Checked at once; the request would only go out once iterated.
+        assert.doesNotThrow(() => streamMethod(client, method("ratio", toF32), [fits]));
+      }
+      assert.equal(client.pendingCalls, 0);
+      // Reading stays lenient: a Rust server's f32 can hold no such value, other peers decide.
+      assert.equal(toF32(1e39, "ratio"), 1e39);
     } finally {
       client.close();
     }
