@@ -1457,12 +1457,36 @@ export const toF32: Converter<number> = (value, path) => {
   return floatForWire(number);
 };
 
+/** `String.prototype.isWellFormed` (Node 20+), which the ES2022 library does not declare. */
+const { isWellFormed } = String.prototype as unknown as { isWellFormed(this: string): boolean };
+/** A UTF-16 surrogate that is not half of a pair, which a string with no UTF-8 form holds. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Whether `text` is to be refused as an argument: it holds a lone surrogate, so it has no UTF-8 form
+ * and the encoder would write invalid UTF-8 (a short string, which a Rust server refuses) or U+FFFD
+ * in its place (a long one, silently). Strings are only checked when sending.
+ */
+function unsendable(text: string): boolean {
+  return sending && !isWellFormed.call(text);
+}
+
+/** The TypeError for a string that {@link unsendable} refuses, naming `path` and the surrogate. */
+function notUnicode(text: string, path: string): TypeError {
+  const index = text.search(LONE_SURROGATE);
+  return new TypeError(`${path}: cannot send a string that is not valid Unicode (a lone surrogate at index ${index}): ${describe(text)}`);
+}
+
 /**
  * A `string`. In a reply, a `bin` (Python `bytes`, a Node `Buffer`) is accepted too and decoded as
- * UTF-8, as the Rust runtime does; invalid UTF-8 is a TypeError. An argument must be a string.
+ * UTF-8, as the Rust runtime does; invalid UTF-8 is a TypeError. An argument must be a string of
+ * valid Unicode (no lone surrogate).
  */
 export const toText: Converter<string> = (value, path) => {
   if (typeof value === "string") {
+    if (unsendable(value)) {
+      throw notUnicode(value, path);
+    }
     return value;
   }
   if (value instanceof Uint8Array && !sending) {
@@ -1514,9 +1538,20 @@ export function optionalOf<T>(inner: Converter<T>): Converter<T | null> {
   return (value, path) => (value === null || value === undefined ? null : inner(value, path));
 }
 
-/** `map<string, V>`: a map whose values `item` converts. */
+/** `map<string, V>`: a map whose values `item` converts; an argument's keys must be valid Unicode. */
 export function mapOf<V>(item: Converter<V>): Converter<{ [key: string]: V }> {
-  return (value, path) => convertMap(value, path, (key) => key, item);
+  return (value, path) =>
+    convertMap(
+      value,
+      path,
+      (key) => {
+        if (unsendable(key)) {
+          throw notUnicode(key, `${path} key ${JSON.stringify(key)}`);
+        }
+        return key;
+      },
+      item,
+    );
 }
 
 /** `map<K, V>` where `K` is an enum of unit variants: `key` checks each key. */

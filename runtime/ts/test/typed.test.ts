@@ -145,6 +145,35 @@ describe("arguments of generated methods are checked strictly", () => {
     }
   });
 
+  test("a string, a string in a list or struct, and a string map's key must be valid Unicode", async () => {
+    const client = new Client("tcp://127.0.0.1:9");
+    const point = (value: unknown, path: string) => ({ label: toText(toRecord(value, path)["label"], `${path}.label`) });
+    try {
+      await assert.rejects(callMethod(client, method("name", toText), ["a\uD83D"], options), {
+        name: "TypeError",
+        message: /^invalid argument for "m" on \S+: name: cannot send a string that is not valid Unicode \(a lone surrogate at index 1\): 'a\\ud83d'$/,
+      });
+      const long = `${"x".repeat(300)}\uDE00y`;
+      assert.throws(() => streamMethod(client, method("names", listOf(toText)), [["ok", long]]), {
+        name: "TypeError",
+        message: /: names\[1\]: cannot send a string that is not valid Unicode \(a lone surrogate at index 300\)/,
+      });
+      assert.throws(() => streamMethod(client, method("point", point), [{ label: "\uDE00\uD83D" }]), {
+        message: /: point\.label: cannot send a string that is not valid Unicode \(a lone surrogate at index 0\)/,
+      });
+      assert.throws(() => streamMethod(client, method("scores", mapOf(toI32)), [{ ok: 1, "b\uD83D": 2 }]), {
+        message: /: scores key "b\\ud83d": cannot send a string that is not valid Unicode \(a lone surrogate at index 1\)/,
+      });
+      // Surrogate pairs are valid Unicode; checked at once, the requests would only go out once iterated.
+      assert.doesNotThrow(() => streamMethod(client, method("scores", mapOf(toText)), [{ "😀": "😀x", "": "" }]));
+      assert.equal(client.pendingCalls, 0);
+      // Reading stays as it was: a JavaScript string is taken as it is.
+      assert.equal(toText("a\uD83D", "s"), "a\uD83D");
+    } finally {
+      client.close();
+    }
+  });
+
   test("an f32 must fit f32: a finite number beyond ±f32::MAX is refused, NaN and infinities are not", async () => {
     const client = new Client("tcp://127.0.0.1:9");
     const f32Max = 3.4028234663852886e38;
