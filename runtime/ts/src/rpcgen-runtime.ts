@@ -285,9 +285,10 @@ const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 /** Encodes text as UTF-8: ids (ASCII hex) and a `str` read where bytes are expected. */
 const utf8Encoder = new TextEncoder();
 /**
- * The encoder's own depth limit, above any value {@link prepareForEncoding} lets through, so that its
- * RangeError is the one a caller sees: the event's array, the arguments' array (or the header), then
- * {@link MAX_VALUE_DEPTH} levels of a value and the items in the deepest of them.
+ * The encoder's own depth limit, above any value {@link prepareForEncoding} lets through, so that a
+ * caller sees that function's RangeError, never the encoder's plain Error: the event's array, the
+ * arguments' array (or the header), then {@link MAX_VALUE_DEPTH} levels of a value and the items
+ * in the deepest of them.
  */
 const ENCODER_MAX_DEPTH = MAX_VALUE_DEPTH + 3;
 const encoder = writingFloat64(new Encoder({ useBigInt64: true, maxDepth: ENCODER_MAX_DEPTH }));
