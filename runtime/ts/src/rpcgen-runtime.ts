@@ -152,7 +152,7 @@ export class Float64 {
  * sent, to {@link ClientOptions.afterRequest}), so the marker stands in for the `number` it wraps.
  */
 function floatForWire(number: number): number {
-  return sending && Number.isSafeInteger(number) ? (new Float64(number) as unknown as number) : number;
+  return sending && writesFloat64 && Number.isSafeInteger(number) ? (new Float64(number) as unknown as number) : number;
 }
 
 /**
@@ -291,10 +291,12 @@ const utf8Encoder = new TextEncoder();
  * in the deepest of them.
  */
 const ENCODER_MAX_DEPTH = MAX_VALUE_DEPTH + 3;
-const encoder = writingFloat64(new Encoder({ useBigInt64: true, maxDepth: ENCODER_MAX_DEPTH }));
+const encoder = new Encoder({ useBigInt64: true, maxDepth: ENCODER_MAX_DEPTH });
+/** Whether {@link encoder} writes a {@link Float64} as float64 (see {@link writeFloat64}). */
+const writesFloat64 = writeFloat64(encoder);
 const decoder = new Decoder({ useBigInt64: true, mapKeyConverter: mapKeyToProperty });
 
-/** The private methods of `@msgpack/msgpack`'s Encoder (3.x) that {@link writingFloat64} hooks into. */
+/** The private methods of `@msgpack/msgpack`'s Encoder (3.x) that {@link writeFloat64} hooks into. */
 interface EncoderInternals {
   /** Writes any value that is not a primitive (an array, a map, bin, an extension). */
   encodeObject(object: unknown, depth: number): void;
@@ -303,21 +305,26 @@ interface EncoderInternals {
 }
 
 /**
- * Makes `encoder` write a {@link Float64} as float64. `@msgpack/msgpack` has no per-value option
- * (`forceIntegerToFloat` turns every integer into a float), so this wraps its private
- * `encodeObject`, which only objects go through: numbers, strings and the rest cost nothing more.
- * With an encoder that lacks those methods, importing the runtime fails here, rather than sending
- * floats as integers.
+ * Makes `encoder` write a {@link Float64} as float64, and returns whether it could.
+ * `@msgpack/msgpack` has no per-value option (`forceIntegerToFloat` turns every integer into a
+ * float), so this wraps its private `encodeObject`, which only objects go through: numbers,
+ * strings and the rest cost nothing more. With an encoder that lacks those methods (another
+ * version of the package), it warns once and returns false: converters then leave whole floats as
+ * numbers, which go as integers, as before.
  */
-function writingFloat64(encoder: Encoder): Encoder {
+function writeFloat64(encoder: Encoder): boolean {
   const internals = encoder as unknown as EncoderInternals;
   if (typeof internals.encodeObject !== "function" || typeof internals.encodeNumberAsFloat !== "function") {
-    throw new Error("rpcgen-runtime needs @msgpack/msgpack 3.x: its Encoder lacks encodeObject or encodeNumberAsFloat");
+    process.emitWarning(
+      "this version of @msgpack/msgpack lacks the Encoder methods rpcgen-runtime hooks into: whole f32/f64 arguments are sent as integers",
+      "RpcgenWarning",
+    );
+    return false;
   }
   const encodeObject = internals.encodeObject.bind(encoder);
   const encodeFloat = internals.encodeNumberAsFloat.bind(encoder);
   internals.encodeObject = (object, depth) => (object instanceof Float64 ? encodeFloat(object.value) : encodeObject(object, depth));
-  return encoder;
+  return true;
 }
 
 /** One decoded zerorpc event: `[header, name, args]`. */
