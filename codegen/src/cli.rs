@@ -242,8 +242,18 @@ struct OldSource {
 #[derive(Debug, Args)]
 struct Includes {
     /// Also looks for imports in DIR, after the importing file's directory (repeatable).
-    #[arg(short = 'I', long = "include", value_name = "DIR")]
+    #[arg(short = 'I', long = "include", value_name = "DIR", value_parser = existing_folder)]
     dirs: Vec<PathBuf>,
+}
+
+/// An include folder, which must exist: a mistyped one would only show as imports not found.
+fn existing_folder(text: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(text);
+    if path.is_dir() {
+        Ok(path)
+    } else {
+        Err("no such folder".to_string())
+    }
 }
 
 impl Includes {

@@ -147,23 +147,32 @@ fn small_mistakes_are_explained() {
     std::fs::write(dir.path().join("a.rpc"), "package a;\n").unwrap();
     std::fs::write(dir.path().join("not_a_folder"), "").unwrap();
     std::fs::write(dir.path().join("latin1.rpc"), b"package a;\n// caf\xe9\n").unwrap();
-    let cases: [(&[&str], &str); 3] = [
+    // The arguments, the exit status (2: a usage error, found by clap) and the start of stderr.
+    let cases: [(&[&str], i32, &str); 4] = [
         (
             &["extract", "a.rpc"],
+            1,
             "error: `a.rpc` is an `.rpc` file already\n = help: `rpcgen extract` reads Rust files",
         ),
         (
             &["generate", "--lang", "ts", "--out", "not_a_folder", "a.rpc"],
+            1,
             "error: cannot write into `not_a_folder`: it is a file, not a folder\n",
         ),
         (
+            &["check", "-I", "no_such_dir", "a.rpc"],
+            2,
+            "error: invalid value 'no_such_dir' for '--include <DIR>': no such folder\n",
+        ),
+        (
             &["check", "latin1.rpc"],
+            1,
             "error: cannot read `latin1.rpc`: it is not UTF-8 text: line 2, column 7 has the byte 0xe9\n",
         ),
     ];
-    for (args, expected) in cases {
+    for (args, status, expected) in cases {
         let output = rpcgen_in(dir.path(), args);
-        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        assert_eq!(output.status.code(), Some(status), "{args:?}");
         assert!(
             stderr(&output).starts_with(expected),
             "{args:?}: {}",

@@ -274,6 +274,14 @@ impl Session<'_> {
         directory: &Path,
         import: &ast::Import,
     ) -> Option<FoundImport> {
+        if import.path.value.is_empty() || import.path.value.ends_with('/') {
+            self.errors.push(
+                Diagnostic::error("an import must name a file")
+                    .primary(file, import.path.span, "not a file name")
+                    .help("write the path of an `.rpc` file, relative to this file: `import \"common.rpc\";`"),
+            );
+            return None;
+        }
         let wanted = Path::new(&import.path.value);
         let mut candidates: Vec<PathBuf> = Vec::new();
         for dir in std::iter::once(directory).chain(self.include_dirs.iter().map(PathBuf::as_path))
