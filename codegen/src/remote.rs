@@ -105,15 +105,24 @@ impl RemoteCall<'_> {
         Ok(())
     }
 
-    /// The message of a failed call, with the remote traceback or a hint where there is one.
+    /// The message of a failed call, with the remote traceback (a typed error's fields as JSON
+    /// instead of their encoded line, and no line that only repeats the message) or a hint where
+    /// there is one.
     fn failure(&self, error: CallError) -> String {
         match &error {
-            CallError::Remote { error: remote, .. } => match &remote.traceback {
-                Some(traceback) if !traceback.trim().is_empty() => {
-                    format!("{error}\n{}", traceback.trim_end())
+            CallError::Remote { error: remote, .. } => {
+                let mut text = error.to_string();
+                if let Some(fields) = remote.fields() {
+                    text.push_str(&format!("\nfields: {}", to_json(&fields)));
                 }
-                _ => error.to_string(),
-            },
+                let repeated = format!("{}: {}", remote.name, remote.message);
+                let traceback = remote.readable_traceback();
+                if let Some(traceback) = traceback.filter(|text| text.trim() != repeated) {
+                    text.push('\n');
+                    text.push_str(traceback.trim_end());
+                }
+                text
+            }
             _ if error.answered_with_stream() => {
                 format!(
                     "`{}` answered with a stream: add --stream to read its items",

@@ -198,6 +198,11 @@ async fn notes() -> Server {
                 if id == 0 {
                     return Err(RemoteError::new("NotFound", "no note 0"));
                 }
+                if id == 1 {
+                    // A typed error as rpcgen servers send it: its fields in the traceback.
+                    let traceback = "NotFound: id=1\nrpcgen-error-fields: gaJpZAE=\n";
+                    return Err(RemoteError::new("NotFound", "id=1").with_traceback(traceback));
+                }
                 let note = rpcgen_runtime::Value::Map(vec![
                     ("id".into(), id.into()),
                     ("text".into(), "milk".into()),
@@ -267,6 +272,10 @@ async fn call_refuses_what_the_server_would_and_reports_remote_errors() {
     expect_error(
         rpcgen(&["call", endpoint, "note", "0"]).await,
         "remote method `note` failed with NotFound: no note 0",
+    );
+    expect_error(
+        rpcgen(&["call", endpoint, "note", "1"]).await,
+        "remote method `note` failed with NotFound: id=1\nfields: {\"id\":1}",
     );
     expect_error(
         rpcgen(&["call", endpoint, "size", r#"{"$bytes": "%%"}"#]).await,

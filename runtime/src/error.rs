@@ -41,6 +41,26 @@ impl RemoteError {
     pub fn type_error(message: impl Into<String>) -> Self {
         Self::new("TypeError", message)
     }
+
+    /// The fields of a typed rpcgen error (docs/errors.md), from the last fields line of the
+    /// traceback, as a dynamic value (a map of field names); `None` when there is no such line or
+    /// it does not decode. Typed clients turn them into the declared error; tools can show them.
+    pub fn fields(&self) -> Option<crate::Value> {
+        crate::generated_support::fields_of(self.traceback.as_deref()?)
+    }
+
+    /// The traceback as a person reads it: without the lines that carry a typed error's fields
+    /// (see [`RemoteError::fields`]); `None` when nothing else is left.
+    pub fn readable_traceback(&self) -> Option<String> {
+        let lines: Vec<&str> = self
+            .traceback
+            .as_deref()?
+            .lines()
+            .filter(|line| !crate::generated_support::is_fields_line(line))
+            .collect();
+        let text = lines.join("\n");
+        (!text.trim().is_empty()).then_some(text)
+    }
 }
 
 /// How a client call ended when it did not produce a value. Every variant names the method.

@@ -198,15 +198,22 @@ pub fn encode_error<E: IdlError>(error: &E) -> RemoteError {
 /// that decodes as `E`; `None` otherwise (the caller then keeps the untyped error).
 pub fn decode_error<E: IdlError>(error: &CallError) -> Option<E> {
     let remote = error.remote().filter(|remote| remote.name == E::NAME)?;
-    let line = remote
-        .traceback
-        .as_deref()?
+    from_value(&remote.fields()?).ok()
+}
+
+/// Whether a line of a traceback carries a typed error's fields.
+pub(crate) fn is_fields_line(line: &str) -> bool {
+    line.starts_with(FIELDS_LINE)
+}
+
+/// The fields a traceback carries on its last fields line, decoded (see [`RemoteError::fields`]).
+pub(crate) fn fields_of(traceback: &str) -> Option<Value> {
+    let line = traceback
         .lines()
         .rev()
         .find_map(|line| line.strip_prefix(FIELDS_LINE))?;
     let bytes = BASE64.decode(line.trim_end()).ok()?;
-    let value = crate::value::read_value(&mut bytes.as_slice()).ok()?;
-    from_value(&value).ok()
+    crate::value::read_value(&mut bytes.as_slice()).ok()
 }
 
 /// What a server sends when a handler fails with an error from a call it made itself: the remote
@@ -288,6 +295,26 @@ mod tests {
         );
         assert_eq!(describe(&invalid), "Invalid: title is empty");
         assert_eq!(decode_error::<Invalid>(&remote(error)), Some(invalid));
+    }
+
+    #[test]
+    fn any_client_can_read_the_fields_and_the_rest_of_the_traceback() {
+        let typed = encode_error(&NotFound { id: 42 });
+        let fields = Value::Map(vec![(Value::from("id"), Value::from(42))]);
+        assert_eq!(typed.fields(), Some(fields));
+        assert_eq!(
+            typed.readable_traceback().as_deref(),
+            Some("NotFound: id=42")
+        );
+        let foreign = RemoteError::new("ValueError", "bad").with_traceback("Traceback ...\n");
+        assert_eq!(foreign.fields(), None);
+        assert_eq!(
+            foreign.readable_traceback().as_deref(),
+            Some("Traceback ...")
+        );
+        let only_fields = RemoteError::new("E", "").with_traceback("rpcgen-error-fields: gA==\n");
+        assert_eq!(only_fields.readable_traceback(), None);
+        assert_eq!(only_fields.fields(), Some(Value::Map(vec![])));
     }
 
     #[test]
