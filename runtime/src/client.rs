@@ -923,7 +923,7 @@ async fn maintain_connection(
     let mut backoff = RECONNECT_BACKOFF.0;
     loop {
         task.hand_over(&mut waiting);
-        let attempt = transport::connect_dealer(endpoint, CONNECT_ATTEMPT);
+        let attempt = transport::connect_dealer(endpoint, CONNECT_ATTEMPT, config.max_message_size);
         tokio::pin!(attempt);
         let connected = loop {
             tokio::select! {

@@ -13,16 +13,22 @@ pub struct Config {
     pub timeout: Duration,
     /// The largest event, in bytes, that is sent or accepted. A server answers a larger request
     /// with `ERR MessageTooLarge` and replaces a larger reply by that error; a client refuses to
-    /// send a larger request. Default 100 MiB, the limit of zerorpc-python's receiver.
+    /// send a larger request. Default 100 MiB, the limit of zerorpc-python's receiver. A peer whose
+    /// message would be more than twice as large (and more than 16 MiB over the limit) is
+    /// disconnected as soon as a frame header says so, before the message is read (as libzmq's
+    /// `ZMQ_MAXMSGSIZE` does).
     pub max_message_size: usize,
 }
+
+/// The default [`Config::max_message_size`]: 100 MiB.
+pub(crate) const DEFAULT_MAX_MESSAGE_SIZE: usize = 100 * 1024 * 1024;
 
 impl Default for Config {
     fn default() -> Self {
         Self {
             heartbeat: Some(Duration::from_secs(5)),
             timeout: Duration::from_secs(30),
-            max_message_size: 100 * 1024 * 1024,
+            max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
         }
     }
 }

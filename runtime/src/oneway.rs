@@ -104,7 +104,8 @@ impl ListenerBuilder {
         let mut readers = Vec::new();
         let mut endpoints = Vec::new();
         if !self.binds.is_empty() {
-            let (inbox, bound) = transport::bind_inbox(self.kind, &self.binds).await?;
+            let limit = shared.config.max_message_size;
+            let (inbox, bound) = transport::bind_inbox(self.kind, &self.binds, limit).await?;
             endpoints = bound;
             readers.push(tokio::spawn(read(shared.clone(), inbox)));
         }
@@ -243,7 +244,8 @@ async fn read(shared: Arc<Shared>, inbox: Inbox) {
 /// with backoff whenever the peer goes away.
 async fn read_connected(shared: Arc<Shared>, kind: InboxKind, endpoint: String) {
     let stopped = shared.stopped.clone();
-    let connect = || transport::connect_inbox(kind, &endpoint, CONNECT_ATTEMPT);
+    let limit = shared.config.max_message_size;
+    let connect = || transport::connect_inbox(kind, &endpoint, CONNECT_ATTEMPT, limit);
     let serve = |(inbox, watch)| async {
         match drain(&shared, inbox, Some(watch)).await {
             Drained::Lost(reason) => Some(reason),
@@ -493,13 +495,17 @@ impl Drop for StopOnDrop {
     }
 }
 
+/// The limit of what a publisher's socket reads from its subscribers (they send only their
+/// subscriptions): the default event limit.
+const SUBSCRIBERS_LIMIT: usize = crate::config::DEFAULT_MAX_MESSAGE_SIZE;
+
 impl Publisher {
     /// Listens on `endpoint` (`tcp://127.0.0.1:0` picks a free port; see
     /// [`Publisher::endpoint`]).
     pub async fn bind(endpoint: impl Into<String>) -> Result<Publisher, SetupError> {
         let binds = [endpoint.into()];
         transport::check_startable(&binds, &[])?;
-        let (outbox, bound) = transport::bind_outbox(&binds).await?;
+        let (outbox, bound) = transport::bind_outbox(&binds, SUBSCRIBERS_LIMIT).await?;
         Ok(Self::new(Some(outbox), &bound[0]).0)
     }
 
@@ -513,7 +519,8 @@ impl Publisher {
         let (publisher, stopped) = Self::new(None, &endpoint);
         let outbox = publisher.outbox.clone();
         tokio::spawn(async move {
-            let connect = || transport::connect_outbox(&endpoint, CONNECT_ATTEMPT);
+            let connect =
+                || transport::connect_outbox(&endpoint, CONNECT_ATTEMPT, SUBSCRIBERS_LIMIT);
             let serve = |(connected, mut watch): (Outbox, DisconnectWatch)| {
                 let outbox = outbox.clone();
                 async move {

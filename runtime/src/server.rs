@@ -94,7 +94,8 @@ impl ServerBuilder {
     pub async fn start(self) -> Result<Server, SetupError> {
         transport::check_startable(&self.binds, &self.connects)?;
         let (receiver, sender, endpoints) =
-            transport::open_router(&self.binds, &self.connects).await?;
+            transport::open_router(&self.binds, &self.connects, self.config.max_message_size)
+                .await?;
         let (stop, stop_signal) = watch::channel(Stop::Serving);
         let shared = Arc::new(Shared {
             service: self.service,

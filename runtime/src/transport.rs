@@ -79,13 +79,27 @@ pub(crate) struct RouterSender {
     inner: zeromq::RouterSendHalf,
 }
 
+/// The options every socket starts from: a peer is dropped as soon as a frame header says that
+/// its message would be larger than twice `max_message_size` (and at least 16 MiB more than it).
+/// Up to that size a message reaches the runtime, which answers a too large request with `ERR`
+/// (or fails the call a too large reply answers); beyond it, the peer is cut off before anything
+/// is reserved for the message (the `zeromq` crate would reserve whatever a frame header claims:
+/// third_party/README.md).
+fn socket_options(max_message_size: usize) -> zeromq::SocketOptions {
+    const LEAST_MARGIN: usize = 16 * 1024 * 1024;
+    let mut options = zeromq::SocketOptions::default();
+    options.max_message_size(max_message_size.saturating_add(max_message_size.max(LEAST_MARGIN)));
+    options
+}
+
 /// Opens a ROUTER socket, binds and connects it, and returns its halves and the endpoints it
 /// listens on (with the port chosen by the system when the endpoint asked for port 0).
 pub(crate) async fn open_router(
     binds: &[String],
     connects: &[String],
+    max_message_size: usize,
 ) -> Result<(RouterReceiver, RouterSender, Vec<String>), SetupError> {
-    let mut socket = zeromq::RouterSocket::new();
+    let mut socket = zeromq::RouterSocket::with_options(socket_options(max_message_size));
     let mut endpoints = bind_all(&mut socket, binds).await?;
     for endpoint in connects {
         validate_endpoint(endpoint)?;
@@ -167,8 +181,9 @@ pub(crate) struct DealerReceiver {
 pub(crate) async fn connect_dealer(
     endpoint: &str,
     attempt_timeout: Duration,
+    max_message_size: usize,
 ) -> Result<DealerConnection, String> {
-    let mut options = zeromq::SocketOptions::default();
+    let mut options = socket_options(max_message_size);
     options.connect_timeout(attempt_timeout);
     let mut socket = zeromq::DealerSocket::with_options(options);
     let watch = connect_watched(&mut socket, endpoint).await?;
@@ -273,15 +288,17 @@ async fn bind_all(
 pub(crate) async fn bind_inbox(
     kind: InboxKind,
     endpoints: &[String],
+    max_message_size: usize,
 ) -> Result<(Inbox, Vec<String>), SetupError> {
+    let options = socket_options(max_message_size);
     Ok(match kind {
         InboxKind::Pull => {
-            let mut socket = zeromq::PullSocket::new();
+            let mut socket = zeromq::PullSocket::with_options(options);
             let bound = bind_all(&mut socket, endpoints).await?;
             (Inbox::Pull(socket), bound)
         }
         InboxKind::Sub => {
-            let mut socket = zeromq::SubSocket::new();
+            let mut socket = zeromq::SubSocket::with_options(options);
             let bound = bind_all(&mut socket, endpoints).await?;
             socket
                 .subscribe("")
@@ -311,8 +328,9 @@ pub(crate) async fn connect_inbox(
     kind: InboxKind,
     endpoint: &str,
     attempt_timeout: Duration,
+    max_message_size: usize,
 ) -> Result<(Inbox, DisconnectWatch), String> {
-    let mut options = zeromq::SocketOptions::default();
+    let mut options = socket_options(max_message_size);
     options.connect_timeout(attempt_timeout);
     Ok(match kind {
         InboxKind::Pull => {
@@ -339,8 +357,11 @@ pub(crate) struct Outbox {
 }
 
 /// Opens an outbox that listens on `endpoints`; returns it with the endpoints it listens on.
-pub(crate) async fn bind_outbox(endpoints: &[String]) -> Result<(Outbox, Vec<String>), SetupError> {
-    let mut socket = zeromq::PubSocket::new();
+pub(crate) async fn bind_outbox(
+    endpoints: &[String],
+    max_message_size: usize,
+) -> Result<(Outbox, Vec<String>), SetupError> {
+    let mut socket = zeromq::PubSocket::with_options(socket_options(max_message_size));
     let bound = bind_all(&mut socket, endpoints).await?;
     Ok((Outbox { socket }, bound))
 }
@@ -360,8 +381,9 @@ impl Outbox {
 pub(crate) async fn connect_outbox(
     endpoint: &str,
     attempt_timeout: Duration,
+    max_message_size: usize,
 ) -> Result<(Outbox, DisconnectWatch), String> {
-    let mut options = zeromq::SocketOptions::default();
+    let mut options = socket_options(max_message_size);
     options.connect_timeout(attempt_timeout);
     let mut socket = zeromq::PubSocket::with_options(options);
     let watch = connect_watched(&mut socket, endpoint).await?;

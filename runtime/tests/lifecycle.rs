@@ -710,3 +710,42 @@ async fn requests_run_in_the_spans_the_client_middleware_gives() {
         assert!(line.contains(&spans), "{line}");
     }
 }
+
+/// ZMTP 3.0's greeting for the NULL mechanism, as a client sends it.
+fn zmtp_greeting() -> Vec<u8> {
+    let mut greeting = vec![0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0x7f, 3, 0];
+    let mut mechanism = b"NULL".to_vec();
+    mechanism.resize(20, 0);
+    greeting.extend(mechanism);
+    greeting.resize(64, 0);
+    greeting
+}
+
+#[tokio::test]
+async fn a_peer_announcing_a_huge_frame_is_cut_off_and_the_server_goes_on() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let (server, client, _) = demo().await;
+    let address = server.endpoint().trim_start_matches("tcp://").to_string();
+    // Before the patched codec, the server reserved the claimed terabyte and the process aborted.
+    for claimed in [1u64 << 40, 300 * 1024 * 1024] {
+        let mut peer = tokio::net::TcpStream::connect(&address).await.unwrap();
+        peer.write_all(&zmtp_greeting()).await.unwrap();
+        let mut greeting = [0u8; 64];
+        peer.read_exact(&mut greeting).await.unwrap();
+        let mut frame = vec![0x06];
+        frame.extend(claimed.to_be_bytes());
+        peer.write_all(&frame).await.unwrap();
+        // The server closes the connection: reads end (a reset counts too), without waiting for
+        // the claimed bytes.
+        let mut rest = Vec::new();
+        let closed =
+            tokio::time::timeout(Duration::from_secs(5), peer.read_to_end(&mut rest)).await;
+        assert!(
+            closed.is_ok(),
+            "the connection stayed open after claiming {claimed} bytes"
+        );
+    }
+    assert_eq!(client.call::<i64, _>("add", (1, 2)).await.unwrap(), 3);
+    server.shutdown().await;
+}
