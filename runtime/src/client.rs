@@ -113,6 +113,7 @@ impl ClientBuilder {
     /// Creates the client and starts connecting in the background. Fails only for an invalid
     /// endpoint or outside a Tokio runtime; an unreachable server is not an error.
     pub fn connect(self) -> Result<Client, SetupError> {
+        self.config.check()?;
         for endpoint in &self.endpoints {
             transport::validate_endpoint(endpoint)?;
         }

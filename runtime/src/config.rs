@@ -2,12 +2,16 @@
 
 use std::time::Duration;
 
+use crate::SetupError;
+
 /// Settings of a server or a client. The defaults match zerorpc-python and zerorpc-node.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     /// Interval of the per-channel heartbeats; `None` disables heartbeats and lost-remote
     /// detection. The peer declares us lost after about three of its own intervals without a
-    /// beat, so both sides should use the same value. Default 5 s.
+    /// beat, so both sides should use the same value: a client without heartbeats cannot make
+    /// calls longer than about three of its server's intervals (the server drops a call whose
+    /// caller it does not hear). Default 5 s.
     pub heartbeat: Option<Duration>,
     /// Client only: how long a call waits for its first reply. Default 30 s.
     pub timeout: Duration,
@@ -34,6 +38,14 @@ impl Default for Config {
 }
 
 impl Config {
+    /// Refuses what the runtime cannot run with: a heartbeat interval of zero.
+    pub(crate) fn check(&self) -> Result<(), SetupError> {
+        if self.heartbeat == Some(Duration::ZERO) {
+            return Err(SetupError::ZeroHeartbeat);
+        }
+        Ok(())
+    }
+
     /// Sets the heartbeat interval (`None` disables heartbeats).
     pub fn heartbeat(mut self, interval: Option<Duration>) -> Self {
         self.heartbeat = interval;

@@ -74,7 +74,10 @@ pub enum CallError {
         /// The error the server sent.
         error: RemoteError,
     },
-    /// No reply arrived in time (zerorpc's `TimeoutExpired`); nothing was cancelled remotely.
+    /// No reply arrived in time (zerorpc's `TimeoutExpired`). Nothing is sent to the server
+    /// (zerorpc has no cancel event), but the client stops heartbeating the call, so a server that
+    /// watches heartbeats (rpcgen's, zerorpc-python's) drops its handler two to three of its
+    /// heartbeat intervals later.
     #[error("timeout after {timeout:?}, when calling remote method `{method}`")]
     Timeout {
         /// The method that was called.
@@ -199,4 +202,7 @@ pub enum SetupError {
         "rpcgen-runtime must be used inside a Tokio runtime (for example under #[tokio::main])"
     )]
     NoTokioRuntime,
+    /// A heartbeat interval of zero (the heartbeat clock needs a positive period).
+    #[error("the heartbeat interval must be longer than zero (`None` turns heartbeats off)")]
+    ZeroHeartbeat,
 }

@@ -92,6 +92,7 @@ impl ServerBuilder {
 
     /// Opens the socket and starts serving.
     pub async fn start(self) -> Result<Server, SetupError> {
+        self.config.check()?;
         transport::check_startable(&self.binds, &self.connects)?;
         let (receiver, sender, endpoints) =
             transport::open_router(&self.binds, &self.connects, self.config.max_message_size)

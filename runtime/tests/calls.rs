@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::{client_for, damaged, demo, demo_builder, Probe};
 use rmpv::Value;
-use rpcgen_runtime::{CallError, CallOptions, Client, MethodInfo, Server, Service};
+use rpcgen_runtime::{CallError, CallOptions, Client, MethodInfo, Server, Service, SetupError};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -244,6 +244,17 @@ async fn setup_errors_are_clear() {
     );
     let error = Client::connect("tcp://127.0.0.1").unwrap_err().to_string();
     assert!(!error.contains("endpoints are written"), "{error}");
+    let zero = Some(Duration::ZERO);
+    let error = Client::builder("tcp://127.0.0.1:9")
+        .heartbeat(zero)
+        .connect();
+    assert!(matches!(error, Err(SetupError::ZeroHeartbeat)));
+    let error = Server::builder(Service::new("S"))
+        .bind("tcp://127.0.0.1:0")
+        .heartbeat(zero)
+        .start()
+        .await;
+    assert!(matches!(error, Err(SetupError::ZeroHeartbeat)));
     let error = Server::builder(Service::new("S"))
         .start()
         .await
