@@ -7,6 +7,7 @@
 //! every backend, as `rpcgen check` does; [`GenerateError::diagnostics`] points each problem at
 //! the declaration to rename, like the front end's errors.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use rpcgen_idl::locate::{Declaration, SourceMap};
@@ -60,6 +61,42 @@ impl Problem {
         }
         error
     }
+}
+
+/// A name a generated module declares, with the IDL declaration it comes from.
+#[derive(Debug, Clone)]
+pub struct DeclaredName {
+    /// The name in the target language.
+    pub name: String,
+    /// The IDL declaration it comes from.
+    pub at: Declaration,
+    /// What it names, for messages: "the client of service `Tickets`".
+    pub what: String,
+}
+
+/// A clash for every declared name that an earlier one already has, in the order of `names`:
+/// `message(declared, holder)` says what is wrong, `help` what to do.
+pub fn clashes(
+    names: impl IntoIterator<Item = DeclaredName>,
+    message: impl Fn(&DeclaredName, &DeclaredName) -> String,
+    help: &str,
+) -> Vec<Problem> {
+    let mut taken: HashMap<String, DeclaredName> = HashMap::new();
+    let mut problems = Vec::new();
+    for declared in names {
+        match taken.get(&declared.name) {
+            Some(holder) => problems.push(Problem::clash(
+                declared.at.clone(),
+                holder.at.clone(),
+                message(&declared, holder),
+                help,
+            )),
+            None => {
+                taken.insert(declared.name.clone(), declared);
+            }
+        }
+    }
+    problems
 }
 
 /// Why a backend generated nothing: every problem it found.

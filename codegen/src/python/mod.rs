@@ -21,15 +21,13 @@ mod text;
 mod types;
 mod view;
 
-use std::collections::BTreeMap;
-
 use askama::Template;
 use rpcgen_idl::ir::{Package, Schema, TypeKind, VariantData};
 use rpcgen_idl::locate::Declaration;
 
 use crate::output::GeneratedFile;
 pub use crate::problems::GenerateError;
-use crate::problems::Problem;
+use crate::problems::{clashes, DeclaredName, Problem};
 use view::{Item, ModuleView};
 
 /// The runtime module emitted beside the generated modules.
@@ -103,29 +101,23 @@ pub fn check(schema: &Schema) -> Vec<Problem> {
                 "rename the package",
             ));
         }
-        let mut taken = BTreeMap::new();
-        for (name, at, what) in public_names(package) {
-            match taken.get(&name) {
-                Some((holder_at, holder)) => problems.push(Problem::clash(
-                    at,
-                    Declaration::clone(holder_at),
-                    format!("{what} would be named `{name}` in Python, like {holder}"),
-                    "rename one of them (classes are named `<Enum><Variant>`, `<Service>Client` \
-                     and `Async<Service>Client`)",
-                )),
-                None => {
-                    taken.insert(name, (at, what));
-                }
-            }
-        }
+        let message = |declared: &DeclaredName, holder: &DeclaredName| {
+            format!(
+                "{} would be named `{}` in Python, like {}",
+                declared.what, declared.name, holder.what
+            )
+        };
+        let help = "rename one of them (classes are named `<Enum><Variant>`, `<Service>Client` \
+                    and `Async<Service>Client`)";
+        problems.extend(clashes(public_names(package), message, help));
     }
     problems
 }
 
-/// The public names of a package's module, with the declarations they come from and what they
-/// are: a class per struct, error and enum (and per variant of an enum with data, with its
-/// `<name>_from_wire` function), and two client classes per service.
-fn public_names(package: &Package) -> Vec<(String, Declaration, String)> {
+/// The public names of a package's module, with the declarations they come from: a class per
+/// struct, error and enum (and per variant of an enum with data, with its `<name>_from_wire`
+/// function), and two client classes per service.
+fn public_names(package: &Package) -> Vec<DeclaredName> {
     let mut public = Vec::new();
     for def in &package.types {
         let at = Declaration::Type {
@@ -133,7 +125,11 @@ fn public_names(package: &Package) -> Vec<(String, Declaration, String)> {
             name: def.name.clone(),
         };
         let what = format!("the type `{}`", def.name);
-        public.push((names::type_name(&def.name), at.clone(), what.clone()));
+        public.push(DeclaredName {
+            name: names::type_name(&def.name),
+            at: at.clone(),
+            what: what.clone(),
+        });
         let TypeKind::Enum { variants } = &def.kind else {
             continue;
         };
@@ -143,20 +139,21 @@ fn public_names(package: &Package) -> Vec<(String, Declaration, String)> {
         {
             continue;
         }
-        let decoder = names::variant_decoder_name(&def.name);
-        public.push((decoder, at, format!("the decoder of {what}")));
+        public.push(DeclaredName {
+            name: names::variant_decoder_name(&def.name),
+            at,
+            what: format!("the decoder of {what}"),
+        });
         for variant in variants {
-            let at = Declaration::Variant {
-                package: package.name.clone(),
-                type_name: def.name.clone(),
-                variant: variant.name.clone(),
-            };
-            let what = format!("the class of variant `{}.{}`", def.name, variant.name);
-            public.push((
-                names::variant_class_name(&def.name, &variant.name),
-                at,
-                what,
-            ));
+            public.push(DeclaredName {
+                name: names::variant_class_name(&def.name, &variant.name),
+                at: Declaration::Variant {
+                    package: package.name.clone(),
+                    type_name: def.name.clone(),
+                    variant: variant.name.clone(),
+                },
+                what: format!("the class of variant `{}.{}`", def.name, variant.name),
+            });
         }
     }
     for service in &package.services {
@@ -165,12 +162,16 @@ fn public_names(package: &Package) -> Vec<(String, Declaration, String)> {
             name: service.name.clone(),
         };
         let what = |kind| format!("the {kind} client of service `{}`", service.name);
-        public.push((
-            names::client_name(&service.name),
-            at.clone(),
-            what("blocking"),
-        ));
-        public.push((names::async_client_name(&service.name), at, what("asyncio")));
+        public.push(DeclaredName {
+            name: names::client_name(&service.name),
+            at: at.clone(),
+            what: what("blocking"),
+        });
+        public.push(DeclaredName {
+            name: names::async_client_name(&service.name),
+            at,
+            what: what("asyncio"),
+        });
     }
     public
 }

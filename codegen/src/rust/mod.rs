@@ -20,7 +20,7 @@ mod print;
 mod service;
 mod types;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -31,7 +31,7 @@ use rpcgen_idl::naming::NameKind;
 
 use crate::output::GeneratedFile;
 pub use crate::problems::GenerateError;
-use crate::problems::Problem;
+use crate::problems::{clashes, DeclaredName, Problem};
 use crate::rpc_printer;
 use facts::SchemaFacts;
 use mapping::TypeMapper;
@@ -105,38 +105,22 @@ pub fn generate_with(
 pub fn check(schema: &Schema) -> Vec<Problem> {
     let mut problems = Vec::new();
     for package in &schema.packages {
-        let mut taken: HashMap<String, DeclaredName> = HashMap::new();
-        for declared in declared_names(package) {
-            match taken.get(&declared.name) {
-                Some(holder) => problems.push(Problem::clash(
-                    declared.at.clone(),
-                    holder.at.clone(),
-                    format!(
-                        "the Rust backend needs the name `{}` for {}, but {} has it",
-                        declared.name, declared.what, holder.what
-                    ),
-                    "rename one of them",
-                )),
-                None => {
-                    taken.insert(declared.name.clone(), declared);
-                }
-            }
-        }
+        let message = |declared: &DeclaredName, holder: &DeclaredName| {
+            format!(
+                "the Rust backend needs the name `{}` for {}, but {} has it",
+                declared.name, declared.what, holder.what
+            )
+        };
+        problems.extend(clashes(
+            declared_names(package),
+            message,
+            "rename one of them",
+        ));
         for service in &package.services {
             problems.extend(method_problems(package, service));
         }
     }
     problems
-}
-
-/// A Rust type name a package's module declares.
-struct DeclaredName {
-    /// The Rust name.
-    name: String,
-    /// The IDL declaration it comes from.
-    at: Declaration,
-    /// What it names, for messages: "the client of service `Tickets`".
-    what: String,
 }
 
 /// The Rust type names a package's module declares: user types and services (their traits),

@@ -17,15 +17,13 @@
 mod types;
 mod view;
 
-use std::collections::BTreeMap;
-
 use askama::Template;
 use rpcgen_idl::ir::{Field, Package, Schema, TypeKind, VariantData};
 use rpcgen_idl::locate::Declaration as LocatedAt;
 
 use crate::output::GeneratedFile;
 pub use crate::problems::GenerateError;
-use crate::problems::Problem;
+use crate::problems::{clashes, DeclaredName, Problem};
 use types::{type_identifier, RUNTIME_NAMESPACE};
 use view::{client_class_name, Declaration, PackageView, Payload};
 
@@ -97,48 +95,46 @@ pub fn check(schema: &Schema) -> Vec<Problem> {
 
 /// Types and clients whose TypeScript name hides a global generated code uses, or another's.
 fn name_problems(package: &Package) -> Vec<Problem> {
-    let types = package.types.iter().map(|def| {
-        let at = LocatedAt::Type {
+    let types = package.types.iter().map(|def| DeclaredName {
+        name: type_identifier(&def.name),
+        at: LocatedAt::Type {
             package: package.name.clone(),
             name: def.name.clone(),
-        };
-        (
-            at,
-            format!("the type `{}`", def.name),
-            type_identifier(&def.name),
-        )
+        },
+        what: format!("the type `{}`", def.name),
     });
-    let clients = package.services.iter().map(|service| {
-        let at = LocatedAt::Service {
+    let clients = package.services.iter().map(|service| DeclaredName {
+        name: client_class_name(&service.name),
+        at: LocatedAt::Service {
             package: package.name.clone(),
             name: service.name.clone(),
-        };
-        let what = format!("the client of service `{}`", service.name);
-        (at, what, client_class_name(&service.name))
+        },
+        what: format!("the client of service `{}`", service.name),
     });
-    let mut problems = Vec::new();
-    let mut taken = BTreeMap::new();
-    for (at, what, identifier) in types.chain(clients) {
-        if GLOBALS_USED.contains(&identifier.as_str()) {
-            problems.push(Problem::new(
+    let (globals, others): (Vec<_>, Vec<_>) = types
+        .chain(clients)
+        .partition(|declared| GLOBALS_USED.contains(&declared.name.as_str()));
+    let mut problems: Vec<Problem> = globals
+        .into_iter()
+        .map(|declared| {
+            let DeclaredName { name, at, what } = declared;
+            Problem::new(
                 at,
                 format!(
-                    "{what} would be named `{identifier}` in TypeScript, which hides the global \
-                     `{identifier}` that generated code uses"
+                    "{what} would be named `{name}` in TypeScript, which hides the global \
+                     `{name}` that generated code uses"
                 ),
                 "rename it",
-            ));
-        } else if let Some((holder_at, holder)) = taken.get(&identifier) {
-            problems.push(Problem::clash(
-                at,
-                LocatedAt::clone(holder_at),
-                format!("{what} would be named `{identifier}` in TypeScript, like {holder}"),
-                "rename one of them",
-            ));
-        } else {
-            taken.insert(identifier, (at, what));
-        }
-    }
+            )
+        })
+        .collect();
+    let message = |declared: &DeclaredName, holder: &DeclaredName| {
+        format!(
+            "{} would be named `{}` in TypeScript, like {}",
+            declared.what, declared.name, holder.what
+        )
+    };
+    problems.extend(clashes(others, message, "rename one of them"));
     problems
 }
 
