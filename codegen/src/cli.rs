@@ -498,12 +498,7 @@ fn generate(
         reporter.report(&error.diagnostics(&map));
         return false;
     }
-    if let Err(error) = rpcgen::output::write_files(out, &files) {
-        let message = format!("cannot write into `{}`: {error}", out.display());
-        reporter.error(Diagnostic::error(message));
-        return false;
-    }
-    true
+    print_or_write(reporter, &files, Some(out))
 }
 
 /// Prints (or writes into `out`) the `.rpc` text of each Rust file's package.
