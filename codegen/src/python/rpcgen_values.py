@@ -202,18 +202,19 @@ def _encode_str(value: object) -> Any:
 
 
 def _decode_str(wire: object) -> str:
-    if isinstance(wire, str):
-        return wire
+    text = _received_text(wire)
+    if isinstance(text, str):
+        return text
     if isinstance(wire, bytes):
-        try:
-            return wire.decode("utf-8")
-        except UnicodeDecodeError:
-            raise DecodeError(f"expected str, got bytes that are not UTF-8: {describe(wire)}") from None
+        raise DecodeError(f"expected str, got bytes that are not UTF-8: {describe(wire)}")
     raise DecodeError(_mismatch("str", wire))
 
 
-def _received_name(wire: object) -> object:
-    """A variant's name as received: bytes of UTF-8 read as text, as the Rust runtime reads them."""
+def _received_text(wire: object) -> object:
+    """Bytes received where text is expected (a string, a name) read as UTF-8, as the Rust runtime does.
+
+    Bytes that are not UTF-8, and anything else, are left as they are.
+    """
     if isinstance(wire, bytes):
         try:
             return wire.decode("utf-8")
@@ -367,7 +368,7 @@ def enum_of(enum: type[E]) -> Codec[E]:
 
     def decode(wire: object) -> E:
         try:
-            return enum(_received_name(wire))
+            return enum(_received_text(wire))
         except ValueError:
             names = ", ".join(repr(member.value) for member in enum)
             raise DecodeError(f"expected one of {names} ({enum.__name__}), got {describe(wire)}") from None
@@ -460,10 +461,10 @@ class VariantReader:
         self._type_name = type_name
         self.name: object  # The variant's wire name; the generated code compares it with the known ones.
         if isinstance(wire, (str, bytes)):
-            self.name, self._payload = _received_name(wire), _NO_PAYLOAD
+            self.name, self._payload = _received_text(wire), _NO_PAYLOAD
         elif isinstance(wire, dict) and len(wire) == 1:
             ((name, self._payload),) = wire.items()
-            self.name = _received_name(name)
+            self.name = _received_text(name)
         else:
             expected = f"a variant of {type_name} (a string or a map with one key)"
             raise DecodeError(_mismatch(expected, wire))

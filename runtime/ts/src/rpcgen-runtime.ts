@@ -1486,6 +1486,23 @@ function notUnicode(text: string, path: string): TypeError {
 }
 
 /**
+ * A `bin` received where text is expected (a string, a variant's name) read as the UTF-8 text it
+ * holds, as the Rust runtime reads it (a zerorpc-python server may return `bytes`); a `bin` that is
+ * not valid UTF-8, and anything else, is left as it is. Arguments are not read this way: they must
+ * be strings.
+ */
+function receivedText(value: unknown): unknown {
+  if (value instanceof Uint8Array && !sending) {
+    try {
+      return strictUtf8.decode(value);
+    } catch {
+      return value;
+    }
+  }
+  return value;
+}
+
+/**
  * A `string`. In a reply, a `bin` (Python `bytes`, a Node `Buffer`) is accepted too and decoded as
  * UTF-8, as the Rust runtime does; invalid UTF-8 is a TypeError. An argument must be a string of
  * valid Unicode (no lone surrogate).
@@ -1497,12 +1514,12 @@ export const toText: Converter<string> = (value, path) => {
     }
     return value;
   }
+  const text = receivedText(value);
+  if (typeof text === "string") {
+    return text;
+  }
   if (value instanceof Uint8Array && !sending) {
-    try {
-      return strictUtf8.decode(value);
-    } catch {
-      throw new TypeError(`${path}: expected a string, got bytes that are not valid UTF-8: ${describe(value)}`);
-    }
+    throw new TypeError(`${path}: expected a string, got bytes that are not valid UTF-8: ${describe(value)}`);
   }
   throw new TypeError(`${path}: expected a string, got ${describe(value)}`);
 };
@@ -1596,25 +1613,9 @@ export function toTuple(value: unknown, path: string, length: number): unknown[]
   throw new TypeError(`${path}: expected a list of ${length} values, got ${describe(value)}`);
 }
 
-/**
- * A variant's name as received: a `bin` holding UTF-8 is read as the text it holds, as the Rust
- * runtime does (a zerorpc-python server may return `bytes`); anything else is left as it is.
- * Arguments are not read this way: they must be strings.
- */
-function receivedName(value: unknown): unknown {
-  if (value instanceof Uint8Array && !sending) {
-    try {
-      return strictUtf8.decode(value);
-    } catch {
-      return value;
-    }
-  }
-  return value;
-}
-
 /** A unit-only enum: one of `names` (the variants' wire names); a reply may hold the name as `bin`. */
 export function oneOf<const N extends string>(value: unknown, path: string, names: readonly N[]): N {
-  const received = receivedName(value);
+  const received = receivedText(value);
   const name = names.find((candidate) => candidate === received);
   if (name === undefined) {
     throw new TypeError(`${path}: expected one of ${names.map((n) => JSON.stringify(n)).join(", ")}, got ${describe(value)}`);
@@ -1633,7 +1634,7 @@ export function toVariant<const U extends string, const D extends string>(
   units: readonly U[],
   data: readonly D[],
 ): [U, undefined] | [D, unknown] {
-  const received = receivedName(value);
+  const received = receivedText(value);
   if (typeof received === "string") {
     const unit = units.find((candidate) => candidate === received);
     if (unit !== undefined) {
