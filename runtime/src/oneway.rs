@@ -17,7 +17,6 @@
 //! A listener that connects (rather than binds) rebuilds its socket with backoff when the peer
 //! goes away, as the client does: the `zeromq` crate does not reconnect a PULL socket.
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -35,7 +34,7 @@ use crate::middleware::{in_span, nested_span, CallContext, CallOutcome, Middlewa
 use crate::server::{stage, unwinding, Stage};
 use crate::service::{CancelFlag, Cancellation, EncodedValue, Service};
 use crate::transport::{
-    self, DisconnectWatch, Inbox, InboxKind, Outbox, CONNECT_ATTEMPT, RECONNECT_BACKOFF,
+    self, keep_connected, DisconnectWatch, Inbox, InboxKind, Outbox, CONNECT_ATTEMPT,
 };
 use crate::value::Arguments;
 
@@ -253,48 +252,6 @@ async fn read_connected(shared: Arc<Shared>, kind: InboxKind, endpoint: String) 
         }
     };
     keep_connected(&endpoint, stopped, connect, serve).await;
-}
-
-/// Connects to `endpoint` with `connect`, retrying with backoff, and hands each connection to
-/// `serve`; when `serve` returns why the connection was lost, connects again. Ends when `serve`
-/// returns `None` or `stopped` becomes true (or its sender is gone).
-async fn keep_connected<T, Connecting, Serving>(
-    endpoint: &str,
-    mut stopped: watch::Receiver<bool>,
-    connect: impl Fn() -> Connecting,
-    mut serve: impl FnMut(T) -> Serving,
-) where
-    Connecting: Future<Output = Result<T, String>>,
-    Serving: Future<Output = Option<String>>,
-{
-    let mut backoff = RECONNECT_BACKOFF.0;
-    loop {
-        let connected = tokio::select! {
-            connected = connect() => connected,
-            _ = stopped.wait_for(|stopped| *stopped) => return,
-        };
-        match connected {
-            Ok(connection) => {
-                backoff = RECONNECT_BACKOFF.0;
-                let lost = tokio::select! {
-                    lost = serve(connection) => lost,
-                    _ = stopped.wait_for(|stopped| *stopped) => None,
-                };
-                let Some(reason) = lost else {
-                    return;
-                };
-                tracing::info!(target: "rpcgen", endpoint, %reason, "reconnecting");
-            }
-            Err(error) => {
-                tracing::debug!(target: "rpcgen", endpoint, %error, "connection attempt failed");
-                tokio::select! {
-                    () = tokio::time::sleep(backoff) => {}
-                    _ = stopped.wait_for(|stopped| *stopped) => return,
-                }
-                backoff = (backoff * 2).min(RECONNECT_BACKOFF.1);
-            }
-        }
-    }
 }
 
 /// Why [`drain`] stopped reading.

@@ -38,7 +38,7 @@ use crate::service::{
     encode_result, Args, CallInfo, CancelFlag, Cancellation, EncodedValue, Handler, ItemStream,
     Reply, Service,
 };
-use crate::transport::{self, Incoming, RouterReceiver, RouterSender};
+use crate::transport::{self, Incoming, RouterSender, ServerSockets};
 use crate::value::{from_slice, Arguments};
 
 /// How long a stopping server waits for its last replies to reach slow peers.
@@ -84,7 +84,9 @@ impl ServerBuilder {
         self
     }
 
-    /// Connects to a client that binds; waits for it when the server starts.
+    /// Connects to a client that binds (zerorpc's `Client().bind(..)`), or to a broker. Never
+    /// waits for it: the connection is made in the background, and remade with backoff whenever
+    /// the peer there goes away (a client that restarts, say), as zerorpc-python's server does.
     pub fn connect(mut self, endpoint: impl Into<String>) -> Self {
         self.connects.push(endpoint.into());
         self
@@ -94,17 +96,19 @@ impl ServerBuilder {
     pub async fn start(self) -> Result<Server, SetupError> {
         self.config.check()?;
         transport::check_startable(&self.binds, &self.connects)?;
-        let (receiver, sender, endpoints) =
-            transport::open_router(&self.binds, &self.connects, self.config.max_message_size)
-                .await?;
+        let (sockets, endpoints) = transport::open_server_sockets(
+            &self.binds,
+            &self.connects,
+            self.config.max_message_size,
+        )
+        .await?;
         let (stop, stop_signal) = watch::channel(Stop::Serving);
         let shared = Arc::new(Shared {
             service: self.service,
             config: self.config,
             middleware: self.middleware,
         });
-        let dispatcher = Dispatcher::new(shared, sender);
-        let task = tokio::spawn(dispatcher.run(receiver, stop_signal));
+        let task = tokio::spawn(Dispatcher::new(shared).run(sockets, stop_signal));
         Ok(Server {
             endpoints,
             stop,
@@ -143,7 +147,7 @@ impl Server {
         Self::builder(service).bind(endpoint).start().await
     }
 
-    /// The endpoints the server listens on or is connected to, with real port numbers.
+    /// The endpoints the server listens on (with real port numbers), then those it connects to.
     pub fn endpoints(&self) -> &[String] {
         &self.endpoints
     }
@@ -198,7 +202,6 @@ type ChannelKey = (Bytes, Bytes);
 
 struct Dispatcher {
     shared: Arc<Shared>,
-    sender: RouterSender,
     /// What the dispatcher tells each open channel's call.
     channels: HashMap<ChannelKey, Arc<CallSignals>>,
     /// Call tasks that have not ended yet.
@@ -211,11 +214,10 @@ struct Dispatcher {
 }
 
 impl Dispatcher {
-    fn new(shared: Arc<Shared>, sender: RouterSender) -> Self {
+    fn new(shared: Arc<Shared>) -> Self {
         let (ended, ended_signal) = mpsc::unbounded_channel();
         Self {
             shared,
-            sender,
             channels: HashMap::default(),
             running: 0,
             alive: watch::channel(()).0,
@@ -225,7 +227,7 @@ impl Dispatcher {
         }
     }
 
-    async fn run(mut self, mut receiver: RouterReceiver, mut stop: watch::Receiver<Stop>) {
+    async fn run(mut self, mut sockets: ServerSockets, mut stop: watch::Receiver<Stop>) {
         let mut deadline = None;
         loop {
             if !self.accepting && self.channels.is_empty() {
@@ -238,7 +240,7 @@ impl Dispatcher {
                 }
             };
             tokio::select! {
-                incoming = receiver.recv() => match incoming {
+                incoming = sockets.recv() => match incoming {
                     Some(incoming) => self.route(incoming),
                     None => break,
                 },
@@ -284,6 +286,7 @@ impl Dispatcher {
             peer,
             envelope,
             payload,
+            reply,
         } = incoming;
         let size = payload.len();
         let limit = self.shared.config.max_message_size;
@@ -333,10 +336,16 @@ impl Dispatcher {
                 }
             },
         };
-        self.open(peer, envelope, request);
+        self.open(peer, envelope, reply, request);
     }
 
-    fn open(&mut self, peer: Bytes, envelope: Vec<Bytes>, mut request: Request) {
+    fn open(
+        &mut self,
+        peer: Bytes,
+        envelope: Vec<Bytes>,
+        sender: RouterSender,
+        mut request: Request,
+    ) {
         let channel_id = match &request {
             Request::Event(frame) | Request::Refused(frame, _) => frame.message_id(),
             Request::Unreadable(_, id, _) => id.clone(),
@@ -361,7 +370,7 @@ impl Dispatcher {
             shared: self.shared.clone(),
             channel_id,
             envelope,
-            sender: self.sender.clone(),
+            sender,
             server_alive: self.alive.subscribe(),
             signals,
             credit: 1,

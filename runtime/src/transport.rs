@@ -1,16 +1,19 @@
 //! The seam between the runtime and ZeroMQ.
 //!
-//! Everything else in the crate sees only these few types: a ROUTER for servers (receive a
-//! request with its envelope, send frames back), a DEALER for clients (connect once, send and
-//! receive event frames, learn when the peer went away), an inbox for one-way listeners (a PULL
-//! or SUB socket that only receives) and an outbox for publishers (a PUB socket that only
-//! sends). They wrap the pure-Rust `zeromq` crate; a libzmq backend would replace this module
-//! only.
+//! Everything else in the crate sees only these few types: ROUTER sockets for servers (receive
+//! a request with its envelope and the socket to answer on, send frames back), a DEALER for
+//! clients (connect once, send and receive event frames, learn when the peer went away), an
+//! inbox for one-way listeners (a PULL or SUB socket that only receives) and an outbox for
+//! publishers (a PUB socket that only sends), and [`keep_connected`], which remakes a connection
+//! after its peer goes away. They wrap the pure-Rust `zeromq` crate, which never reconnects a
+//! socket by itself (libzmq does); a libzmq backend would replace this module only.
 
+use std::future::Future;
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures::StreamExt;
+use tokio::sync::{mpsc, watch};
 use zeromq::{Socket, SocketEvent, SocketRecv, SocketSend, ZmqMessage};
 
 use crate::error::SetupError;
@@ -66,11 +69,14 @@ pub(crate) struct Incoming {
     pub envelope: Vec<Bytes>,
     /// The event frame.
     pub payload: Bytes,
+    /// The socket it came on, which carries the replies.
+    pub reply: RouterSender,
 }
 
-/// The receiving half of a server socket.
-pub(crate) struct RouterReceiver {
+/// The receiving half of a server socket, with a sender for the replies to what it receives.
+struct RouterReceiver {
     inner: zeromq::RouterRecvHalf,
+    reply: RouterSender,
 }
 
 /// The sending half of a server socket; clones share the socket.
@@ -92,34 +98,120 @@ fn socket_options(max_message_size: usize) -> zeromq::SocketOptions {
     options
 }
 
-/// Opens a ROUTER socket, binds and connects it, and returns its halves and the endpoints it
-/// listens on (with the port chosen by the system when the endpoint asked for port 0).
-pub(crate) async fn open_router(
+/// How many requests received on connected sockets may wait for the server to read them.
+const CONNECTED_QUEUE: usize = 64;
+
+/// Everything a server receives: one ROUTER socket listens on every endpoint it binds, and each
+/// endpoint it connects to has a socket of its own, remade whenever the peer there goes away
+/// (for example a client that binds and restarts), as libzmq would. Dropping it closes them all.
+pub(crate) struct ServerSockets {
+    bound: Option<RouterReceiver>,
+    connected: mpsc::Receiver<Incoming>,
+    /// Dropped with the sockets, which stops the tasks that keep the connected ones.
+    _stop: watch::Sender<bool>,
+}
+
+/// Opens a server's sockets: binds one to every endpoint of `binds`, and starts connecting to
+/// each of `connects` in the background (never waiting for the peer there). Returns them with
+/// the endpoints served: those bound (with the port chosen by the system when an endpoint asked
+/// for port 0), then those connected to.
+pub(crate) async fn open_server_sockets(
     binds: &[String],
     connects: &[String],
     max_message_size: usize,
-) -> Result<(RouterReceiver, RouterSender, Vec<String>), SetupError> {
-    let mut socket = zeromq::RouterSocket::with_options(socket_options(max_message_size));
-    let mut endpoints = bind_all(&mut socket, binds).await?;
+) -> Result<(ServerSockets, Vec<String>), SetupError> {
     for endpoint in connects {
         validate_endpoint(endpoint)?;
-        socket
-            .connect(endpoint)
-            .await
-            .map_err(|error| transport_error("connect", endpoint, error))?;
-        endpoints.push(endpoint.clone());
     }
-    let (send, receive) = socket.split();
-    Ok((
-        RouterReceiver { inner: receive },
-        RouterSender { inner: send },
-        endpoints,
-    ))
+    let mut endpoints = Vec::new();
+    let mut bound = None;
+    if !binds.is_empty() {
+        let mut socket = zeromq::RouterSocket::with_options(socket_options(max_message_size));
+        endpoints = bind_all(&mut socket, binds).await?;
+        bound = Some(RouterReceiver::new(socket));
+    }
+    let (stop, stopped) = watch::channel(false);
+    let (forward, connected) = mpsc::channel(CONNECTED_QUEUE);
+    for endpoint in connects {
+        endpoints.push(endpoint.clone());
+        tokio::spawn(forward_connected(
+            endpoint.clone(),
+            max_message_size,
+            forward.clone(),
+            stopped.clone(),
+        ));
+    }
+    let sockets = ServerSockets {
+        bound,
+        connected,
+        _stop: stop,
+    };
+    Ok((sockets, endpoints))
+}
+
+impl ServerSockets {
+    /// Waits for the next message on any of the sockets; `None` when the bound socket closed.
+    pub async fn recv(&mut self) -> Option<Incoming> {
+        let bound = async {
+            match &mut self.bound {
+                Some(receiver) => receiver.recv().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            incoming = bound => incoming,
+            Some(incoming) = self.connected.recv() => Some(incoming),
+        }
+    }
+}
+
+/// Keeps a ROUTER socket connected to `endpoint` and hands what it receives to `forward`, until
+/// `stopped` or the receiver of `forward` is gone.
+async fn forward_connected(
+    endpoint: String,
+    max_message_size: usize,
+    forward: mpsc::Sender<Incoming>,
+    stopped: watch::Receiver<bool>,
+) {
+    let connect = || async {
+        let mut options = socket_options(max_message_size);
+        options.connect_timeout(CONNECT_ATTEMPT);
+        let mut socket = zeromq::RouterSocket::with_options(options);
+        let watch = connect_watched(&mut socket, &endpoint).await?;
+        Ok((RouterReceiver::new(socket), watch))
+    };
+    let serve = |(mut receiver, mut watch): (RouterReceiver, DisconnectWatch)| {
+        let forward = &forward;
+        async move {
+            loop {
+                tokio::select! {
+                    incoming = receiver.recv() => {
+                        let Some(incoming) = incoming else {
+                            return Some("the socket closed".to_string());
+                        };
+                        if forward.send(incoming).await.is_err() {
+                            return None;
+                        }
+                    }
+                    () = watch.disconnected() => return Some("the peer went away".to_string()),
+                }
+            }
+        }
+    };
+    keep_connected(&endpoint, stopped, connect, serve).await;
 }
 
 impl RouterReceiver {
+    fn new(socket: zeromq::RouterSocket) -> Self {
+        let (send, receive) = socket.split();
+        Self {
+            inner: receive,
+            reply: RouterSender { inner: send },
+        }
+    }
+
     /// Waits for the next message; `None` when the socket is closed.
-    pub async fn recv(&mut self) -> Option<Incoming> {
+    async fn recv(&mut self) -> Option<Incoming> {
         loop {
             let message = self.inner.recv().await.ok()?;
             let mut frames = message.into_vec();
@@ -135,6 +227,7 @@ impl RouterReceiver {
                 peer,
                 envelope: frames,
                 payload,
+                reply: self.reply.clone(),
             });
         }
     }
@@ -174,6 +267,48 @@ pub(crate) struct DealerSender {
 /// The receiving half of a client socket.
 pub(crate) struct DealerReceiver {
     inner: zeromq::DealerRecvHalf,
+}
+
+/// Connects to `endpoint` with `connect`, retrying with backoff, and hands each connection to
+/// `serve`; when `serve` returns why the connection was lost, connects again. Ends when `serve`
+/// returns `None` or `stopped` becomes true (or its sender is gone).
+pub(crate) async fn keep_connected<T, Connecting, Serving>(
+    endpoint: &str,
+    mut stopped: watch::Receiver<bool>,
+    connect: impl Fn() -> Connecting,
+    mut serve: impl FnMut(T) -> Serving,
+) where
+    Connecting: Future<Output = Result<T, String>>,
+    Serving: Future<Output = Option<String>>,
+{
+    let mut backoff = RECONNECT_BACKOFF.0;
+    loop {
+        let connected = tokio::select! {
+            connected = connect() => connected,
+            _ = stopped.wait_for(|stopped| *stopped) => return,
+        };
+        match connected {
+            Ok(connection) => {
+                backoff = RECONNECT_BACKOFF.0;
+                let lost = tokio::select! {
+                    lost = serve(connection) => lost,
+                    _ = stopped.wait_for(|stopped| *stopped) => None,
+                };
+                let Some(reason) = lost else {
+                    return;
+                };
+                tracing::info!(target: "rpcgen", endpoint, %reason, "reconnecting");
+            }
+            Err(error) => {
+                tracing::debug!(target: "rpcgen", endpoint, %error, "connection attempt failed");
+                tokio::select! {
+                    () = tokio::time::sleep(backoff) => {}
+                    _ = stopped.wait_for(|stopped| *stopped) => return,
+                }
+                backoff = (backoff * 2).min(RECONNECT_BACKOFF.1);
+            }
+        }
+    }
 }
 
 /// Connects a DEALER to `endpoint`, giving up after `attempt_timeout` (the `zeromq` crate keeps

@@ -11,9 +11,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::foreign::{self, field, peer_client, python, workspace, Output, HEARTBEAT};
-use common::{demo_builder, eventually, jobs_service, Failures, HeaderEntries, Mailbox, Probe};
+use common::{
+    demo_builder, demo_service, eventually, free_port, jobs_service, Failures, HeaderEntries,
+    Mailbox, Probe,
+};
 use rmpv::Value;
-use rpcgen_runtime::{CallError, Client, Listener, Publisher};
+use rpcgen_runtime::{CallError, Client, Listener, Publisher, Server};
 use tokio::process::Child;
 
 /// Starts tests/fixtures/zerorpc_peer.py and returns it with its endpoint.
@@ -100,6 +103,29 @@ async fn zerorpc_python_calls_a_rust_server() {
     let script = workspace().join("runtime/tests/python/py_client.py");
     let endpoint = OsStr::new(server.endpoint());
     foreign::run_checks(python(), &[script.as_os_str(), endpoint]).await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_rust_server_that_connects_serves_a_binding_zerorpc_python_client_and_its_successor() {
+    let endpoint = format!("tcp://127.0.0.1:{}", free_port());
+    let server = Server::builder(demo_service(Arc::new(Probe::default())))
+        .connect(endpoint.clone())
+        .heartbeat(Some(HEARTBEAT))
+        .start()
+        .await
+        .unwrap();
+    let script = workspace().join("runtime/tests/python/py_client.py");
+    let args = [
+        script.as_os_str(),
+        OsStr::new("--bind"),
+        OsStr::new(&endpoint),
+    ];
+    // The second client binds the same endpoint after the first one exited: the server's socket
+    // is rebuilt and connects to it.
+    for _ in 0..2 {
+        foreign::run_checks(python(), &args).await;
+    }
     server.shutdown().await;
 }
 

@@ -321,3 +321,60 @@ async fn heartbeats_flow_while_a_call_runs() {
     assert!(beats >= 2, "{beats} heartbeats");
     server.shutdown().await;
 }
+
+/// A raw DEALER bound on `endpoint`, as zerorpc's `Client().bind(..)`; retries while the port is
+/// still held by a socket closed a moment ago.
+async fn bound_dealer(endpoint: &str) -> zeromq::DealerSocket {
+    for _ in 0..50 {
+        let mut socket = zeromq::DealerSocket::new();
+        if socket.bind(endpoint).await.is_ok() {
+            return socket;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("cannot bind {endpoint}");
+}
+
+/// Calls `add(a, b)` through a raw DEALER and returns the `OK` reply's value. A bound DEALER of
+/// the `zeromq` crate refuses to send before a peer connects (libzmq would queue), so the request
+/// is sent again until the server has connected (at most 20 s).
+async fn add_through(dealer: &mut zeromq::DealerSocket, a: i64, b: i64) -> Value {
+    let (id, message) = request("add", &rmp_serde::to_vec(&(a, b)).unwrap());
+    let mut tries = 0;
+    while let Err(error) = dealer.send(message.clone()).await {
+        tries += 1;
+        assert!(tries < 200, "the server never connected: {error}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let reply = tokio::time::timeout(Duration::from_secs(20), dealer.recv())
+        .await
+        .expect("the server answers")
+        .unwrap();
+    let reply = Event::decode(reply.get(1).unwrap()).unwrap();
+    assert_eq!(reply.name, "OK", "{}", reply.args);
+    assert_eq!(reply.header.response_to(), Some(&id));
+    reply.args.as_array().expect("OK [value]")[0].clone()
+}
+
+#[tokio::test]
+async fn a_server_that_connects_finds_a_late_client_and_finds_it_again_after_it_restarts() {
+    let endpoint = format!("tcp://127.0.0.1:{}", free_port());
+    // Nothing listens on `endpoint` yet: starting does not wait for it.
+    let server = demo_builder(Arc::new(Probe::default()))
+        .connect(endpoint.clone())
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(server.endpoints()[1], endpoint);
+    let mut dealer = bound_dealer(&endpoint).await;
+    assert_eq!(add_through(&mut dealer, 1, 2).await, Value::from(3));
+
+    // The client restarts: the server's socket for `endpoint` is rebuilt and connects again.
+    drop(dealer);
+    let mut dealer = bound_dealer(&endpoint).await;
+    assert_eq!(add_through(&mut dealer, 20, 22).await, Value::from(42));
+    // The endpoint the server binds served all along.
+    let client = client_for(server.endpoint());
+    assert_eq!(client.call::<i64, _>("add", (2, 2)).await.unwrap(), 4);
+    server.shutdown().await;
+}

@@ -1,7 +1,8 @@
 """A real zerorpc-python client calling an rpcgen Rust server (the demo service of the tests).
 
-Usage: python py_client.py ENDPOINT. Exits 0 and prints "PASSED <n> checks" when every check
-holds; otherwise raises with a message saying which check failed.
+Usage: python py_client.py [--bind] ENDPOINT. The client connects to ENDPOINT, or with --bind
+listens there for a server that connects (zerorpc's reverse mode). Exits 0 and prints "PASSED <n>
+checks" when every check holds; otherwise raises with a message saying which check failed.
 """
 
 import sys
@@ -44,9 +45,20 @@ class TraceId:
         return {"trace_id": self.trace_id}
 
 
+def open_client(endpoint, bind, **options):
+    """A zerorpc client that connects to `endpoint`, or binds it when `bind` is true."""
+    client = zerorpc.Client(heartbeat=1, timeout=20, **options)
+    if bind:
+        client.bind(endpoint)
+    else:
+        client.connect(endpoint)
+    return client
+
+
 def main():
-    client = zerorpc.Client(heartbeat=1, timeout=20)
-    client.connect(sys.argv[1])
+    bind = sys.argv[1] == "--bind"
+    endpoint = sys.argv[-1]
+    client = open_client(endpoint, bind)
     checks = 0
     for value in VALUES:
         echoed = client.echo(value)
@@ -81,8 +93,7 @@ def main():
     # zerorpc middleware's get_task_context adds header entries; a Rust handler reads them.
     context = zerorpc.Context()
     context.register_middleware(TraceId("from-python"))
-    traced = zerorpc.Client(heartbeat=1, timeout=20, context=context)
-    traced.connect(sys.argv[1])
+    traced = open_client(endpoint, bind, context=context)
     assert traced.header_entry("trace_id") == "from-python"
     assert traced.header_entry("absent") is None
     traced.close()
