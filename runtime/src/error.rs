@@ -184,10 +184,10 @@ pub enum SetupError {
         /// Why it was refused.
         reason: String,
     },
-    /// Binding or connecting failed.
+    /// Binding (or subscribing) failed.
     #[error("could not {action} `{endpoint}`: {reason}")]
     Transport {
-        /// `"bind"` or `"connect"`.
+        /// `"bind"` or `"subscribe"`.
         action: &'static str,
         /// The endpoint as given.
         endpoint: String,

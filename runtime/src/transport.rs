@@ -409,6 +409,9 @@ async fn bind_all(
     let mut bound = Vec::new();
     for endpoint in endpoints {
         validate_endpoint(endpoint)?;
+        if let Some(path) = endpoint.strip_prefix("ipc://") {
+            remove_stale_ipc_socket(std::path::Path::new(path));
+        }
         let listening = socket
             .bind(endpoint)
             .await
@@ -416,6 +419,40 @@ async fn bind_all(
         bound.push(listening.to_string());
     }
     Ok(bound)
+}
+
+/// Removes the socket file at `path` when nothing listens on it any more: a process that
+/// crashed, or was killed, leaves its `ipc://` file behind, and binding there again would fail
+/// with "address in use" until someone deletes it (libzmq deletes it before binding, whoever
+/// listens; a file that a live socket still accepts on is left alone here, and the bind fails).
+fn remove_stale_ipc_socket(path: &std::path::Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let is_socket =
+            std::fs::symlink_metadata(path).is_ok_and(|meta| meta.file_type().is_socket());
+        let refused = || {
+            std::os::unix::net::UnixStream::connect(path)
+                .is_err_and(|error| error.kind() == std::io::ErrorKind::ConnectionRefused)
+        };
+        if is_socket && refused() {
+            match std::fs::remove_file(path) {
+                Ok(()) => tracing::info!(
+                    target: "rpcgen",
+                    path = %path.display(),
+                    "removed a socket file nobody listens on any more"
+                ),
+                Err(error) => tracing::debug!(
+                    target: "rpcgen",
+                    path = %path.display(),
+                    %error,
+                    "could not remove a stale socket file"
+                ),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
 }
 
 /// Opens an inbox that listens on `endpoints`; returns it with the endpoints it listens on (with

@@ -228,6 +228,38 @@ async fn ipc_endpoints_work() {
     let _ = std::fs::remove_file(path);
 }
 
+#[cfg(unix)]
+#[tokio::test]
+async fn an_ipc_socket_file_left_by_a_crash_is_bound_again_but_a_live_one_is_not_taken() {
+    let path = std::env::temp_dir().join(format!("rpcgen-stale-{}.sock", std::process::id()));
+    let endpoint = format!("ipc://{}", path.display());
+    // A listener dropped without removing its file, as a crashed server leaves it.
+    drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
+    assert!(path.exists());
+    let server = demo_builder(Arc::new(Probe::default()))
+        .bind(endpoint.clone())
+        .start()
+        .await
+        .unwrap();
+    let client = client_for(&endpoint);
+    assert_eq!(client.call::<i64, _>("add", (20, 22)).await.unwrap(), 42);
+
+    // While that server listens, another one cannot take its file.
+    let error = demo_builder(Arc::new(Probe::default()))
+        .bind(endpoint.clone())
+        .start()
+        .await
+        .err()
+        .expect("the second bind fails");
+    assert!(
+        matches!(&error, SetupError::Transport { action: "bind", .. }),
+        "{error}"
+    );
+    assert_eq!(client.call::<i64, _>("add", (1, 2)).await.unwrap(), 3);
+    server.shutdown().await;
+    let _ = std::fs::remove_file(path);
+}
+
 #[tokio::test]
 async fn setup_errors_are_clear() {
     let error = Client::connect("nonsense").unwrap_err();
