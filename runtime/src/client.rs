@@ -65,6 +65,17 @@ pub struct ClientBuilder {
     middleware: Vec<Arc<dyn Middleware>>,
 }
 
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("ClientBuilder")
+            .field("endpoints", &self.endpoints)
+            .field("config", &self.config)
+            .field("layers", &self.middleware.len())
+            .finish()
+    }
+}
+
 impl ClientBuilder {
     /// Replaces the whole configuration.
     pub fn config(mut self, config: Config) -> Self {

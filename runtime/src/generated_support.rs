@@ -68,6 +68,15 @@ pub struct ServiceBuilder<S> {
     implementation: Arc<S>,
 }
 
+impl<S> std::fmt::Debug for ServiceBuilder<S> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("ServiceBuilder")
+            .field("service", &self.service)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<S: Send + Sync + 'static> ServiceBuilder<S> {
     /// Starts from an empty service that will call `implementation`.
     pub fn new(service: Service, implementation: S) -> Self {

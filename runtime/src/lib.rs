@@ -29,6 +29,8 @@
 //! # }
 //! ```
 
+#![warn(missing_debug_implementations)]
+
 mod channel;
 mod client;
 mod config;

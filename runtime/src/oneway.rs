@@ -49,6 +49,21 @@ pub struct ListenerBuilder {
     concurrency: u32,
 }
 
+impl std::fmt::Debug for ListenerBuilder {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("ListenerBuilder")
+            .field("kind", &self.kind)
+            .field("service", &self.service)
+            .field("config", &self.config)
+            .field("layers", &self.middleware.len())
+            .field("binds", &self.binds)
+            .field("connects", &self.connects)
+            .field("concurrency", &self.concurrency)
+            .finish()
+    }
+}
+
 impl ListenerBuilder {
     /// Lets up to `limit` handlers run at once (at least 1, the default: one at a time, in
     /// order). Events then start in order but may finish in any order.
@@ -150,6 +165,15 @@ pub struct Listener {
     stop: watch::Sender<bool>,
     shared: Arc<Shared>,
     readers: Vec<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Listener {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Listener")
+            .field("endpoints", &self.endpoints)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Listener {
@@ -441,6 +465,16 @@ pub struct Publisher {
     max_message_size: usize,
     /// Stops the background connection, when there is one, once the last clone is dropped.
     _stop: Arc<StopOnDrop>,
+}
+
+impl std::fmt::Debug for Publisher {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Publisher")
+            .field("endpoint", &self.endpoint)
+            .field("max_message_size", &self.max_message_size)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Sets its flag when dropped.

@@ -53,6 +53,19 @@ pub struct ServerBuilder {
     connects: Vec<String>,
 }
 
+impl std::fmt::Debug for ServerBuilder {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("ServerBuilder")
+            .field("service", &self.service)
+            .field("config", &self.config)
+            .field("layers", &self.middleware.len())
+            .field("binds", &self.binds)
+            .field("connects", &self.connects)
+            .finish()
+    }
+}
+
 impl ServerBuilder {
     /// Replaces the whole configuration.
     pub fn config(mut self, config: Config) -> Self {
@@ -122,6 +135,15 @@ pub struct Server {
     endpoints: Vec<String>,
     stop: watch::Sender<Stop>,
     task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Server")
+            .field("endpoints", &self.endpoints)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -415,6 +415,16 @@ pub struct Service {
     methods: BTreeMap<String, Method>,
 }
 
+impl std::fmt::Debug for Service {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Service")
+            .field("name", &self.name)
+            .field("methods", &self.methods.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
 /// The definition a service was generated from, as text files, which `_zerorpc_inspect` hands to
 /// callers (`rpcgen pull` writes them out). The runtime does not read them.
 #[derive(Debug, Clone, PartialEq, Eq)]

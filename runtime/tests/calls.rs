@@ -249,8 +249,7 @@ async fn an_ipc_socket_file_left_by_a_crash_is_bound_again_but_a_live_one_is_not
         .bind(endpoint.clone())
         .start()
         .await
-        .err()
-        .expect("the second bind fails");
+        .expect_err("the second bind fails");
     assert!(
         matches!(&error, SetupError::Transport { action: "bind", .. }),
         "{error}"
@@ -428,4 +427,17 @@ async fn a_reply_cut_after_its_header_fails_its_call_at_once() {
         "ok"
     );
     server.abort();
+}
+
+#[tokio::test]
+async fn servers_clients_and_services_print_what_identifies_them() {
+    let (server, client, probe) = demo().await;
+    let printed = format!("{server:?} {client:?}");
+    assert_eq!(printed.matches(server.endpoint()).count(), 2, "{printed}");
+    let service = format!("{:?}", common::demo_service(probe));
+    assert!(
+        service.starts_with("Service { name: \"Demo\", methods: [") && service.contains("\"add\""),
+        "{service}"
+    );
+    server.shutdown().await;
 }

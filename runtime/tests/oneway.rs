@@ -222,8 +222,7 @@ async fn a_publisher_refuses_what_it_cannot_send_and_drops_what_nobody_hears() {
     assert!(matches!(error, CallError::Encode { .. }), "{error}");
     let error = Publisher::bind("nowhere")
         .await
-        .err()
-        .expect("an invalid endpoint");
+        .expect_err("an invalid endpoint");
     assert!(error.to_string().contains("nowhere"), "{error}");
 }
 
@@ -302,21 +301,18 @@ fn a_listener_needs_an_endpoint_and_a_runtime() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let error = runtime
         .block_on(Listener::puller(service()).start())
-        .err()
-        .expect("no endpoint");
+        .expect_err("no endpoint");
     assert!(error.to_string().contains("endpoint"), "{error}");
     let error = runtime
         .block_on(Listener::subscriber(service()).connect("nowhere").start())
-        .err()
-        .expect("an invalid endpoint");
+        .expect_err("an invalid endpoint");
     assert!(error.to_string().contains("nowhere"), "{error}");
     let error = futures::executor::block_on(
         Listener::puller(service())
             .bind("tcp://127.0.0.1:0")
             .start(),
     )
-    .err()
-    .expect("no Tokio runtime");
+    .expect_err("no Tokio runtime");
     assert!(error.to_string().contains("Tokio"), "{error}");
 }
 
