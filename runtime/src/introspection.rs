@@ -14,6 +14,21 @@ use rmpv::Value;
 use crate::error::RemoteError;
 use crate::service::{MethodInfo, MethodKind, Service};
 
+/// The built-in methods, which every server answers.
+const BUILT_IN: [&str; 6] = [
+    "_zerorpc_ping",
+    "_zerorpc_name",
+    "_zerorpc_list",
+    "_zerorpc_help",
+    "_zerorpc_args",
+    "_zerorpc_inspect",
+];
+
+/// Whether `method` is a built-in one, which [`answer`] answers.
+pub(crate) fn answers(method: &str) -> bool {
+    BUILT_IN.contains(&method)
+}
+
 /// Answers a built-in method, or `None` when `method` is not one. `args` is the request's
 /// arguments as MessagePack.
 pub(crate) fn answer(
@@ -171,6 +186,16 @@ mod tests {
         let mut encoded = Vec::new();
         rmpv::encode::write_value(&mut encoded, &args).unwrap();
         answer(&service(), method, &encoded).expect("a built-in")
+    }
+
+    #[test]
+    fn the_built_in_names_are_the_methods_answered() {
+        for method in BUILT_IN {
+            assert!(answers(method));
+            assert!(answer(&service(), method, &[0x91, 0xa3, b'b', b'u', b'y']).is_some());
+        }
+        assert!(!answers("buy"));
+        assert!(answer(&service(), "buy", &[0x90]).is_none());
     }
 
     #[test]

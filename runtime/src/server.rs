@@ -24,7 +24,7 @@ use foldhash::HashMap;
 use futures::future::BoxFuture;
 use futures::{FutureExt, StreamExt};
 use rmpv::Value;
-use tokio::sync::{mpsc, watch, Notify};
+use tokio::sync::{mpsc, watch, Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
 use crate::channel::{Beat, HeartbeatClock};
@@ -51,6 +51,7 @@ pub struct ServerBuilder {
     middleware: Vec<Arc<dyn Middleware>>,
     binds: Vec<String>,
     connects: Vec<String>,
+    concurrency_limit: Option<u32>,
 }
 
 impl std::fmt::Debug for ServerBuilder {
@@ -62,6 +63,7 @@ impl std::fmt::Debug for ServerBuilder {
             .field("layers", &self.middleware.len())
             .field("binds", &self.binds)
             .field("connects", &self.connects)
+            .field("concurrency_limit", &self.concurrency_limit)
             .finish()
     }
 }
@@ -88,6 +90,16 @@ impl ServerBuilder {
     /// Adds a middleware; hooks run in the order layers were added.
     pub fn layer(mut self, middleware: impl Middleware) -> Self {
         self.middleware.push(Arc::new(middleware));
+        self
+    }
+
+    /// Runs at most `calls` handlers at once (at least 1), as zerorpc-python's `pool_size`
+    /// does; by default there is no limit. A stream holds its place until it ends. A request
+    /// beyond the limit waits for a call to end, with its channel open (heartbeats flow, so its
+    /// caller does not think the server lost) and within its caller's timeout; introspection
+    /// (`_zerorpc_ping`, ...) never waits, so health checks answer under load.
+    pub fn concurrency_limit(mut self, calls: u32) -> Self {
+        self.concurrency_limit = Some(calls.max(1));
         self
     }
 
@@ -120,6 +132,9 @@ impl ServerBuilder {
             service: self.service,
             config: self.config,
             middleware: self.middleware,
+            turns: self
+                .concurrency_limit
+                .map(|calls| Arc::new(Semaphore::new(calls as usize))),
         });
         let task = tokio::spawn(Dispatcher::new(shared).run(sockets, stop_signal));
         Ok(Server {
@@ -161,6 +176,7 @@ impl Server {
             middleware: Vec::new(),
             binds: Vec::new(),
             connects: Vec::new(),
+            concurrency_limit: None,
         }
     }
 
@@ -217,6 +233,8 @@ struct Shared {
     service: Service,
     config: Config,
     middleware: Vec<Arc<dyn Middleware>>,
+    /// One permit per handler that may run, when the server has a concurrency limit.
+    turns: Option<Arc<Semaphore>>,
 }
 
 /// A channel is named by the peer's routing id and the request's id, as MessagePack.
@@ -660,6 +678,21 @@ impl Call {
     async fn serve(&mut self, shared: &Shared, request: &Request, context: &CallContext<'_>) {
         let observed = !shared.middleware.is_empty();
         let started = Instant::now();
+        let mut _turn = None;
+        if let (Request::Event(frame), Some(turns)) = (request, &shared.turns) {
+            if !introspection::answers(frame.name()) {
+                match self.wait_for_turn(turns, context.method).await {
+                    Ok(turn) => _turn = Some(turn),
+                    Err(reason) => {
+                        let outcome = CallOutcome::Cancelled { reason: &reason };
+                        for middleware in &shared.middleware {
+                            middleware.after_call(context, &outcome, started.elapsed());
+                        }
+                        return;
+                    }
+                }
+            }
+        }
         let stage = match request {
             Request::Event(frame) => {
                 let cancellation = Cancellation::new(self.signals.clone());
@@ -732,28 +765,9 @@ impl Call {
                     };
                     tokio::select! {
                         biased;
-                        () = self.signals.wake.notified() => {
-                            if self.signals.cancelled.load(Ordering::Acquire) {
-                                return Ok(Finished::Cancelled("the server stopped".into()));
-                            }
-                            let granted = self.signals.granted.swap(0, Ordering::Acquire);
-                            self.credit = self.credit.saturating_add(granted);
-                            continue;
-                        }
-                        beat = self.clock.tick(&self.signals.heard) => match beat {
-                            Beat::Send => {
-                                self.send_heartbeat().await;
-                                continue;
-                            }
-                            Beat::Lost => {
-                                let lost = self.clock.interval().unwrap_or_default() * 2;
-                                let reason = format!("lost the caller (no heartbeat for {lost:?})");
-                                self.signals.cancel();
-                                tracing::warn!(
-                                    target: "rpcgen", method = context.method, %reason, "cancelling call"
-                                );
-                                return Ok(Finished::Cancelled(reason));
-                            }
+                        signal = self.caller_signal() => match self.heed(signal, method).await {
+                            Some(reason) => return Ok(Finished::Cancelled(reason)),
+                            None => continue,
                         },
                         produced = produce, if self.credit > 0 => produced,
                     }
@@ -787,6 +801,62 @@ impl Call {
                     self.send_error(context, &error).await;
                     return Err(error);
                 }
+            }
+        }
+    }
+
+    /// Waits for a permit to run a handler, keeping the channel alive meanwhile; fails with the
+    /// reason when the call must end first (the caller was lost, or the server stopped).
+    async fn wait_for_turn(
+        &mut self,
+        turns: &Arc<Semaphore>,
+        method: &str,
+    ) -> Result<OwnedSemaphorePermit, String> {
+        loop {
+            tokio::select! {
+                biased;
+                signal = self.caller_signal() => if let Some(reason) = self.heed(signal, method).await {
+                    return Err(reason);
+                },
+                turn = turns.clone().acquire_owned() => {
+                    return turn.map_err(|_| "the server stopped".to_string());
+                }
+            }
+        }
+    }
+
+    /// Waits for what the channel asks of the call while its handler runs or waits: a wake-up
+    /// (credit, or cancellation) or a tick of its heartbeat clock.
+    async fn caller_signal(&mut self) -> CallerSignal {
+        tokio::select! {
+            biased;
+            () = self.signals.wake.notified() => CallerSignal::Woken,
+            beat = self.clock.tick(&self.signals.heard) => CallerSignal::Beat(beat),
+        }
+    }
+
+    /// Acts on a [`CallerSignal`]: takes credit, sends a heartbeat, or says why the call must
+    /// end.
+    async fn heed(&mut self, signal: CallerSignal, method: &str) -> Option<String> {
+        match signal {
+            CallerSignal::Woken => {
+                if self.signals.cancelled.load(Ordering::Acquire) {
+                    return Some("the server stopped".into());
+                }
+                let granted = self.signals.granted.swap(0, Ordering::Acquire);
+                self.credit = self.credit.saturating_add(granted);
+                None
+            }
+            CallerSignal::Beat(Beat::Send) => {
+                self.send_heartbeat().await;
+                None
+            }
+            CallerSignal::Beat(Beat::Lost) => {
+                let lost = self.clock.interval().unwrap_or_default() * 2;
+                let reason = format!("lost the caller (no heartbeat for {lost:?})");
+                self.signals.cancel();
+                tracing::warn!(target: "rpcgen", method, %reason, "cancelling call");
+                Some(reason)
             }
         }
     }
@@ -876,6 +946,14 @@ impl Call {
 }
 
 /// How a call that did not fail ended.
+/// What a channel asked of its call (see [`Call::caller_signal`]).
+enum CallerSignal {
+    /// The dispatcher woke the call: credit arrived, or the call is cancelled.
+    Woken,
+    /// The heartbeat clock ticked.
+    Beat(Beat),
+}
+
 enum Finished {
     /// The value as sent.
     Returned(Bytes),

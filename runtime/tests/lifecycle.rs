@@ -2,6 +2,7 @@
 
 mod common;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -747,5 +748,55 @@ async fn a_peer_announcing_a_huge_frame_is_cut_off_and_the_server_goes_on() {
         );
     }
     assert_eq!(client.call::<i64, _>("add", (1, 2)).await.unwrap(), 3);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_concurrency_limit_makes_calls_wait_their_turn_but_never_introspection() {
+    let running = Arc::new(AtomicUsize::new(0));
+    let peak = Arc::new(AtomicUsize::new(0));
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let service = Service::new("Gated").unary(MethodInfo::new("hold").param("n"), {
+        let (running, peak, gate) = (running.clone(), peak.clone(), gate.clone());
+        move |args| {
+            let (running, peak, gate) = (running.clone(), peak.clone(), gate.clone());
+            async move {
+                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                peak.fetch_max(now, Ordering::SeqCst);
+                gate.acquire().await.expect("the gate stays open").forget();
+                running.fetch_sub(1, Ordering::SeqCst);
+                args.get::<u32>(0)
+            }
+        }
+    });
+    let server = Server::builder(service)
+        .bind("tcp://127.0.0.1:0")
+        .heartbeat(Some(common::HEARTBEAT))
+        .concurrency_limit(2)
+        .start()
+        .await
+        .unwrap();
+    let client = client_for(server.endpoint());
+    let calls: Vec<_> = (0..5u32)
+        .map(|n| {
+            let client = client.clone();
+            tokio::spawn(async move { client.call::<u32, _>("hold", (n,)).await })
+        })
+        .collect();
+    common::eventually("two handlers run", || running.load(Ordering::SeqCst) == 2).await;
+    // Longer than the three heartbeat intervals after which a silent channel is lost: the
+    // waiting calls' channels beat, so their callers keep waiting.
+    tokio::time::sleep(common::HEARTBEAT * 4).await;
+    assert_eq!(running.load(Ordering::SeqCst), 2);
+    let pong: Vec<String> = client.call("_zerorpc_ping", ()).await.unwrap();
+    assert_eq!(pong, ["pong", "Gated"]);
+
+    gate.add_permits(5);
+    let mut answers = Vec::new();
+    for call in calls {
+        answers.push(call.await.unwrap().unwrap());
+    }
+    assert_eq!(answers, [0, 1, 2, 3, 4]);
+    assert_eq!(peak.load(Ordering::SeqCst), 2);
     server.shutdown().await;
 }
