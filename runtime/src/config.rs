@@ -5,6 +5,31 @@ use std::time::Duration;
 use crate::SetupError;
 
 /// Settings of a server or a client. The defaults match zerorpc-python and zerorpc-node.
+///
+/// One value can configure both sides, so that their heartbeats agree:
+///
+/// ```
+/// use std::time::Duration;
+///
+/// use rpcgen_runtime::{Client, Config, Server, Service};
+///
+/// # #[tokio::main]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let config = Config::default()
+///     .heartbeat(Some(Duration::from_secs(2)))
+///     .timeout(Duration::from_secs(5))
+///     .max_message_size(8 * 1024 * 1024);
+/// let server = Server::builder(Service::new("Empty"))
+///     .bind("tcp://127.0.0.1:0")
+///     .config(config.clone())
+///     .start()
+///     .await?;
+/// let client = Client::builder(server.endpoint()).config(config).connect()?;
+/// let pong: (String, String) = client.call("_zerorpc_ping", ()).await?;
+/// assert_eq!(pong, ("pong".to_string(), "Empty".to_string()));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     /// Interval of the per-channel heartbeats; `None` disables heartbeats and lost-remote

@@ -12,10 +12,11 @@
 //! Everything on the wire is byte-compatible with zerorpc-python and zerorpc-node: see
 //! [`event`] for the event format and [`value`] for how values are encoded.
 //!
-//! ```no_run
+//! ```
 //! use rpcgen_runtime::{Client, MethodInfo, RemoteError, Server, Service};
 //!
-//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! # #[tokio::main]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let service = Service::new("Calc").unary(
 //!     MethodInfo::new("add").doc("Adds two numbers.").param("a").param("b"),
 //!     |args| async move { Ok::<_, RemoteError>(args.get::<i64>(0)? + args.get::<i64>(1)?) },

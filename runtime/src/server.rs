@@ -112,6 +112,17 @@ impl ServerBuilder {
     /// Connects to a client that binds (zerorpc's `Client().bind(..)`), or to a broker. Never
     /// waits for it: the connection is made in the background, and remade with backoff whenever
     /// the peer there goes away (a client that restarts, say), as zerorpc-python's server does.
+    ///
+    /// ```no_run
+    /// # async fn demo(service: rpcgen_runtime::Service) -> Result<(), rpcgen_runtime::SetupError> {
+    /// // zerorpc-python: c = zerorpc.Client(); c.bind("tcp://127.0.0.1:4242"); c.add(1, 2)
+    /// let server = rpcgen_runtime::Server::builder(service)
+    ///     .connect("tcp://127.0.0.1:4242")
+    ///     .start()
+    ///     .await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn connect(mut self, endpoint: impl Into<String>) -> Self {
         self.connects.push(endpoint.into());
         self
@@ -146,6 +157,32 @@ impl ServerBuilder {
 }
 
 /// A running server. Dropping it stops it at once; [`Server::shutdown`] stops it gracefully.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// use rpcgen_runtime::{Client, MethodInfo, RemoteError, Server, Service, TracingLayer};
+///
+/// # #[tokio::main]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let service = Service::new("Status").unary(MethodInfo::new("version"), |_| async {
+///     Ok::<_, RemoteError>(env!("CARGO_PKG_VERSION"))
+/// });
+/// let server = Server::builder(service)
+///     .bind("tcp://127.0.0.1:0")            // port 0: the system picks one
+///     .heartbeat(Some(Duration::from_secs(5)))
+///     .concurrency_limit(64)                 // at most 64 handlers at once
+///     .layer(TracingLayer::default())        // logs every call with `tracing`
+///     .start()
+///     .await?;
+/// let client = Client::connect(server.endpoint())?;
+/// let version: String = client.call("version", ()).await?;
+/// assert_eq!(version, env!("CARGO_PKG_VERSION"));
+/// // In a service's `main`: `server.run_until(tokio::signal::ctrl_c()).await`.
+/// server.shutdown_within(Duration::from_secs(10)).await;
+/// # Ok(())
+/// # }
+/// ```
 pub struct Server {
     endpoints: Vec<String>,
     stop: watch::Sender<Stop>,

@@ -407,6 +407,57 @@ pub(crate) struct Method {
 }
 
 /// A named set of methods that a [`crate::Server`] serves.
+///
+/// Each method is registered with its [`MethodInfo`] (name, doc, parameters: what
+/// introspection shows and what argument checks use) and a handler of one of three kinds: an
+/// async function ([`Service::unary`]), a blocking one that runs on Tokio's blocking pool
+/// ([`Service::blocking`]), or one that answers with a stream ([`Service::stream`]). Generated
+/// code registers a trait's methods this way.
+///
+/// ```
+/// use rpcgen_runtime::{Client, MethodInfo, ParamInfo, RemoteError, Server, Service, StreamExt};
+///
+/// # #[tokio::main]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let service = Service::new("Greeter")
+///     .doc("Says hello.")
+///     .unary(
+///         MethodInfo::new("hello")
+///             .param("name")
+///             .param_info(ParamInfo::new("greeting").optional()),
+///         |args| async move {
+///             let name: String = args.get(0)?;
+///             // A call may leave out an optional parameter at the end: it reads as `None`.
+///             let greeting: Option<String> = args.get(1)?;
+///             Ok::<_, RemoteError>(format!("{}, {name}!", greeting.as_deref().unwrap_or("Hello")))
+///         },
+///     )
+///     .blocking(MethodInfo::new("checksum").param("data"), |args| {
+///         let data: rpcgen_runtime::Bytes = args.get(0)?;
+///         Ok(data.iter().map(|&byte| u64::from(byte)).sum::<u64>())
+///     })
+///     .stream(MethodInfo::new("countdown").param("from"), |args| async move {
+///         let from: u32 = args.get(0)?;
+///         Ok(futures::stream::iter((0..=from).rev().map(Ok::<_, RemoteError>)))
+///     });
+///
+/// let server = Server::bind("tcp://127.0.0.1:0", service).await?;
+/// let client = Client::connect(server.endpoint())?;
+/// let hello: String = client.call("hello", ("Ada",)).await?;
+/// assert_eq!(hello, "Hello, Ada!");
+/// let sum: u64 = client.call("checksum", (serde_bytes::Bytes::new(&[1, 2, 3]),)).await?;
+/// assert_eq!(sum, 6);
+/// let items: Vec<u32> = client
+///     .call_stream::<u32, _>("countdown", (3,))
+///     .await?
+///     .map(|item| item.expect("an item"))
+///     .collect()
+///     .await;
+/// assert_eq!(items, [3, 2, 1, 0]);
+/// server.shutdown().await;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct Service {
     name: String,
