@@ -296,17 +296,24 @@ impl Args {
         let (required, all) = (method.required_params(), method.params.len());
         if !(required..=all).contains(&count) {
             let names: Vec<&str> = method.params.iter().map(|p| p.name.as_str()).collect();
+            let given = format!("{count} {} given", if count == 1 { "was" } else { "were" });
+            if all == 0 {
+                // Perhaps the server registered the method without declaring its parameters.
+                return Err(RemoteError::type_error(format!(
+                    "`{}` takes no arguments but {given} (if it should take some, the server \
+                     registers it without them: see `MethodInfo::param`)",
+                    method.name
+                )));
+            }
             let takes = if required == all {
                 format!("{all} argument{}", if all == 1 { "" } else { "s" })
             } else {
                 format!("{required} to {all} arguments")
             };
             return Err(RemoteError::type_error(format!(
-                "`{}` takes {takes} ({}) but {} {} given",
+                "`{}` takes {takes} ({}) but {given}",
                 method.name,
                 names.join(", "),
-                count,
-                if count == 1 { "was" } else { "were" },
             )));
         }
         // Only the ends of all but the last argument need finding: each is checked as it is
@@ -361,6 +368,15 @@ impl Args {
                     self.method.name
                 ))
             });
+        }
+        if index >= self.method.params.len() {
+            // A server bug, not the caller's: the request was checked against the declaration.
+            return Err(RemoteError::type_error(format!(
+                "the handler of `{}` reads argument {index}, but the method is registered with \
+                 {} parameter(s): declare each with `MethodInfo::param`",
+                self.method.name,
+                self.method.params.len()
+            )));
         }
         let (Some(&start), Some(&end)) = (self.bounds.get(index), self.bounds.get(index + 1))
         else {
@@ -792,6 +808,25 @@ mod tests {
         assert_eq!(
             error.message,
             "the arguments of `add` must be an array, not a string"
+        );
+    }
+
+    #[test]
+    fn a_method_registered_without_its_parameters_is_explained_on_both_sides() {
+        let undeclared = Arc::new(MethodInfo::new("add"));
+        let two = encoded(Value::Array(vec![Value::from(1), Value::from(2)]));
+        let error = check_args(undeclared.clone(), two).unwrap_err();
+        assert_eq!(
+            error.message,
+            "`add` takes no arguments but 2 were given (if it should take some, the server \
+             registers it without them: see `MethodInfo::param`)"
+        );
+        let args = check_args(undeclared, encoded(Value::Array(vec![]))).unwrap();
+        let error = args.get::<i64>(0).unwrap_err();
+        assert_eq!(
+            error.message,
+            "the handler of `add` reads argument 0, but the method is registered with 0 \
+             parameter(s): declare each with `MethodInfo::param`"
         );
     }
 
