@@ -9,11 +9,12 @@
 //! the socket with backoff; calls in flight on a lost connection end in
 //! [`CallError::LostRemote`], later calls go to the new connection.
 //!
-//! Each call is a channel that ends in a value, an error, a timeout or a lost remote. The
-//! connection task keeps the heartbeats of all its channels with one clock: every interval it
-//! sends `_zpc_hb` on each open channel and ends those whose server has gone silent. Streams
-//! forward their items from a background task while the consumer grants credit as it takes
-//! them, so a slow consumer bounds what is buffered.
+//! Each call is a channel that ends in a value, an error, a timeout or a lost remote, unless its
+//! caller drops it first (middleware hears of each end once, of a dropped call as
+//! [`RequestOutcome::Cancelled`]). The connection task keeps the heartbeats of all its channels
+//! with one clock: every interval it sends `_zpc_hb` on each open channel and ends those whose
+//! server has gone silent. Streams forward their items from a background task while the consumer
+//! grants credit as it takes them, so a slow consumer bounds what is buffered.
 
 use std::collections::VecDeque;
 use std::marker::PhantomData;
@@ -374,12 +375,12 @@ impl Client {
             Ok(Err(error)) => Err(error),
             Ok(Ok(event)) => unary_reply(method, &event),
         };
-        if request.context.is_some() {
+        if request.report.is_pending() {
             let returned = match &reply {
                 Ok(value) => Ok(crate::value::read_value(&mut &value[..]).unwrap_or(Value::Nil)),
                 Err(error) => Err(error),
             };
-            request.finish(match &returned {
+            request.report.finish(match &returned {
                 Ok(value) => RequestOutcome::Returned(value),
                 Err(error) => RequestOutcome::Failed(error),
             });
@@ -423,8 +424,7 @@ impl Client {
         let Request {
             channel,
             carrier,
-            context,
-            started,
+            mut report,
         } = request;
         // `open` gives every stream a carrier.
         let carrier = carrier.unwrap_or_default();
@@ -449,22 +449,14 @@ impl Client {
                 timeout,
             })),
         };
-        let outcome = match &first {
-            Some(Err(error)) => Err(error.clone()),
-            _ => Ok(()),
+        report.finish(match &first {
+            Some(Err(error)) => RequestOutcome::Failed(error),
+            _ => RequestOutcome::StreamOpened,
+        });
+        stream.buffered = match first {
+            Some(Err(error)) => return Err(error),
+            first => Some(first),
         };
-        if let Some(context) = context {
-            context.finish(
-                &self.inner.middleware,
-                match &outcome {
-                    Ok(()) => RequestOutcome::StreamOpened,
-                    Err(error) => RequestOutcome::Failed(error),
-                },
-                started.elapsed(),
-            );
-        }
-        outcome?;
-        stream.buffered = Some(first);
         Ok(stream)
     }
 
@@ -490,7 +482,7 @@ impl Client {
     }
 
     /// Encodes and sends a request, returning its open channel, which takes one answer or, for
-    /// a `stream`, many events.
+    /// a `stream`, many events. Middleware sees the request begin once it is encoded.
     fn open<A: Arguments>(
         &self,
         method: &str,
@@ -502,21 +494,7 @@ impl Client {
         let (payload, id) =
             encode_request(method, &extras, args, self.inner.config.max_message_size)?;
         let id = payload.slice(id);
-        let context = (!self.inner.middleware.is_empty()).then(|| {
-            // Our own request always parses; middleware sees it as dynamic values.
-            let (header, args) = Frame::parse(payload.clone())
-                .map(|frame| (frame.header(), frame.args_value()))
-                .unwrap_or((Header::default(), Value::Nil));
-            let context = OwnedRequest {
-                method: method.to_string(),
-                header,
-                args,
-            };
-            for middleware in &self.inner.middleware {
-                middleware.before_request(&context.borrow());
-            }
-            context
-        });
+        let mut report = Report::begin(&self.inner, method, &payload, started);
         let (inbound_sender, inbound) = InboundSender::pair(stream);
         let connection = self.inner.pick();
         let carrier = stream.then(|| Arc::new(AtomicUsize::new(connection)));
@@ -529,10 +507,12 @@ impl Client {
                 carrier: carrier.clone(),
             });
         if opened.is_err() {
-            return Err(lost(
+            let error = lost(
                 method,
                 "the client's connection task has stopped".to_string(),
-            ));
+            );
+            report.finish(RequestOutcome::Failed(&error));
+            return Err(error);
         }
         Ok(Request {
             channel: Channel {
@@ -541,8 +521,7 @@ impl Client {
                 inbound,
             },
             carrier,
-            context,
-            started,
+            report,
         })
     }
 }
@@ -574,27 +553,81 @@ pub(crate) fn encode_request<A: Arguments>(
     Ok((Bytes::from(payload), id))
 }
 
-/// A request in flight, with what middleware needs to report its end.
+/// A request in flight.
 struct Request {
     channel: Channel,
     /// For a stream, which of the client's connections carries it.
     carrier: Option<Arc<AtomicUsize>>,
-    context: Option<OwnedRequest>,
+    report: Report,
+}
+
+/// Tells the client's middleware how a request ended ([`Middleware::after_request`]), exactly
+/// once for each request it saw begin: with [`Report::finish`], else as
+/// [`RequestOutcome::Cancelled`] when dropped, which is what happens when the caller drops the
+/// call before it ends. Holds nothing when the client has no middleware.
+struct Report(Option<Pending>);
+
+/// A request that middleware saw begin, and not yet end.
+struct Pending {
+    client: Arc<Inner>,
+    request: OwnedRequest,
     started: Instant,
 }
 
-impl Request {
-    fn finish(&self, outcome: RequestOutcome<'_>) {
-        if let Some(context) = &self.context {
-            context.finish(
-                &self.channel.client.middleware,
-                outcome,
-                self.started.elapsed(),
-            );
+impl Report {
+    /// Shows middleware the request encoded in `payload` ([`Middleware::before_request`]).
+    fn begin(client: &Arc<Inner>, method: &str, payload: &Bytes, started: Instant) -> Self {
+        if client.middleware.is_empty() {
+            return Self(None);
+        }
+        // Our own request always parses; middleware sees it as dynamic values.
+        let (header, args) = Frame::parse(payload.clone())
+            .map(|frame| (frame.header(), frame.args_value()))
+            .unwrap_or((Header::default(), Value::Nil));
+        let request = OwnedRequest {
+            method: method.to_string(),
+            header,
+            args,
+        };
+        for middleware in &client.middleware {
+            middleware.before_request(&request.borrow());
+        }
+        Self(Some(Pending {
+            client: client.clone(),
+            request,
+            started,
+        }))
+    }
+
+    /// Whether middleware still waits for the request's outcome.
+    fn is_pending(&self) -> bool {
+        self.0.is_some()
+    }
+
+    /// Shows middleware how the request ended, unless it has been shown already.
+    fn finish(&mut self, outcome: RequestOutcome<'_>) {
+        let Some(Pending {
+            client,
+            request,
+            started,
+        }) = self.0.take()
+        else {
+            return;
+        };
+        let elapsed = started.elapsed();
+        for layer in &client.middleware {
+            layer.after_request(&request.borrow(), &outcome, elapsed);
         }
     }
 }
 
+impl Drop for Report {
+    fn drop(&mut self) {
+        self.finish(RequestOutcome::Cancelled);
+    }
+}
+
+/// A request as middleware sees it.
 struct OwnedRequest {
     method: String,
     header: Header,
@@ -607,17 +640,6 @@ impl OwnedRequest {
             method: &self.method,
             header: &self.header,
             args: &self.args,
-        }
-    }
-
-    fn finish(
-        &self,
-        middleware: &[Arc<dyn Middleware>],
-        outcome: RequestOutcome<'_>,
-        elapsed: Duration,
-    ) {
-        for layer in middleware {
-            layer.after_request(&self.borrow(), &outcome, elapsed);
         }
     }
 }

@@ -66,8 +66,17 @@ pub enum RequestOutcome<'a> {
     Returned(&'a Value),
     /// The server started a stream.
     StreamOpened,
-    /// The call failed.
+    /// The call failed (a timeout too).
     Failed(&'a CallError),
+    /// The caller dropped the call before it ended (another branch of a `tokio::select!` or a
+    /// `tokio::time::timeout` around it won, or its task was aborted); for a stream, before its
+    /// first reply. Nothing more is read. Nothing is sent to the server either (zerorpc has no
+    /// cancel event): a request still waiting for a connection is not sent, and a server already
+    /// running the call is left to notice that the client no longer heartbeats it, which
+    /// rpcgen's and zerorpc-python's servers do two to three of their heartbeat intervals later,
+    /// and then drop the handler as for a lost caller; a server without heartbeats runs it to
+    /// completion, and the client drops its answer.
+    Cancelled,
 }
 
 /// Hooks around calls. Every method has an empty default, so implement only what you need.
@@ -108,7 +117,10 @@ pub trait Middleware: Send + Sync + 'static {
     }
     /// Client: a request is about to be sent.
     fn before_request(&self, _request: &RequestContext<'_>) {}
-    /// Client: a request ended, with its outcome and how long it took.
+    /// Client: a request ended, with its outcome and how long it took. Called exactly once for
+    /// every request [`Middleware::before_request`] saw, also when the caller drops the call
+    /// ([`RequestOutcome::Cancelled`], from the code that drops it), and for a stream at its first
+    /// reply.
     fn after_request(
         &self,
         _request: &RequestContext<'_>,
@@ -119,11 +131,12 @@ pub trait Middleware: Send + Sync + 'static {
 }
 
 /// Logs every call's method, arguments, result and time with `tracing` (target `rpcgen`):
-/// successes at INFO, failures at WARN. Long values are cut to `max_value_chars` characters.
-/// On a server it also runs each call in an INFO span `call{method, id}` (the request's message
-/// id), so that what handlers log names the call it belongs to, and on a client each request in
-/// `request{method}`. The spans' target is `rpcgen::call`: `RUST_LOG=rpcgen=warn,rpcgen::call=info`
-/// hides the per-call lines and keeps the spans.
+/// successes, and requests their caller dropped, at INFO; failures at WARN. Long values are cut
+/// to `max_value_chars` characters. On a server it also runs each call in an INFO span
+/// `call{method, id}` (the request's message id), so that what handlers log names the call it
+/// belongs to, and on a client each request in `request{method}`. The spans' target is
+/// `rpcgen::call`: `RUST_LOG=rpcgen=warn,rpcgen::call=info` hides the per-call lines and keeps the
+/// spans.
 #[derive(Debug, Clone)]
 pub struct TracingLayer {
     /// How many characters of each argument list or result are logged.
@@ -201,6 +214,10 @@ impl Middleware for TracingLayer {
             RequestOutcome::Failed(error) => tracing::warn!(
                 target: "rpcgen", method = request.method, args = %args, error = %error, elapsed_ms,
                 "call failed"
+            ),
+            RequestOutcome::Cancelled => tracing::info!(
+                target: "rpcgen", method = request.method, args = %args, elapsed_ms,
+                "call cancelled by the caller"
             ),
         }
     }

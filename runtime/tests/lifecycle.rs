@@ -303,6 +303,7 @@ impl Middleware for Recorder {
             RequestOutcome::Returned(value) => format!("returned {value}"),
             RequestOutcome::StreamOpened => "stream".to_string(),
             RequestOutcome::Failed(error) => format!("failed {}", error.method()),
+            RequestOutcome::Cancelled => "cancelled".to_string(),
         };
         self.push(format!("after_request {} {outcome}", request.method));
     }
