@@ -105,11 +105,23 @@ impl fmt::Display for PullError {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             PullError::Endpoint(message) => write!(formatter, "{message}"),
-            PullError::Call(CallError::Timeout { method, timeout }) => write!(
-                formatter,
-                "no answer to `{method}` within {timeout:?}: is a zerorpc server listening there? \
-                 (a slow one: raise --timeout)"
-            ),
+            PullError::Call(CallError::Timeout {
+                method,
+                timeout,
+                never_connected,
+            }) => {
+                write!(formatter, "no answer to `{method}` within {timeout:?}: ")?;
+                match never_connected {
+                    Some(_) => write!(
+                        formatter,
+                        "never connected (is a zerorpc server running and listening there?)"
+                    ),
+                    None => write!(
+                        formatter,
+                        "is a zerorpc server listening there? (a slow one: raise --timeout)"
+                    ),
+                }
+            }
             PullError::Call(error) => write!(formatter, "{error}"),
             PullError::Unexpected(message) => {
                 write!(formatter, "not zerorpc introspection: {message}")

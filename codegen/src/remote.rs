@@ -129,6 +129,11 @@ impl RemoteCall<'_> {
                     self.method
                 )
             }
+            // Its message already asks whether a zerorpc server runs there.
+            CallError::Timeout {
+                never_connected: Some(_),
+                ..
+            } => error.to_string(),
             CallError::Timeout { .. } => format!(
                 "{error}: is a zerorpc server listening on `{}`? (a slow method: raise --timeout)",
                 self.endpoint

@@ -97,17 +97,26 @@ async fn pull_fails_clearly() {
         stderr(&output)
     );
 
-    // A port that accepts connections and never answers (kept open: no other process can take
-    // it meanwhile).
+    // A port that accepts connections and never answers, not even the ZeroMQ handshake (kept
+    // open: no other process can take it meanwhile).
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let endpoint = format!("tcp://{}", silent.local_addr().unwrap());
     let no_answer = format!(
-        "error: cannot pull from `{endpoint}`: no answer to `_zerorpc_inspect` within 1s: is a \
-         zerorpc server listening there? (a slow one: raise --timeout)\n\n"
+        "error: cannot pull from `{endpoint}`: no answer to `_zerorpc_inspect` within 1s: never \
+         connected (is a zerorpc server running and listening there?)\n\n"
     );
     let output = rpcgen(&["pull", "--timeout", "1", &endpoint]).await;
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(stderr(&output), no_answer);
+    let output = rpcgen(&["call", "--timeout", "1", &endpoint, "m"]).await;
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "error: timeout after 1s, when calling remote method `_zerorpc_inspect`: never \
+             connected to `{endpoint}` (is a zerorpc server running and listening there?)\n\n"
+        )
+    );
 
     let new = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/shop/api/shop.rpc");
     let output = rpcgen(&[

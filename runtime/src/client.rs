@@ -2,12 +2,13 @@
 //!
 //! A [`Client`] is a cheap handle (`Clone + Send + Sync`) on a connection task. Creating it never
 //! blocks: the task connects in the background, and calls made before the server is up wait for
-//! it within their timeout. A client of several servers ([`ClientBuilder::add_endpoint`]) has a
-//! connection task for each and spreads its calls over those that are connected; every event of
-//! a call (its heartbeats and stream credits too) stays on the connection it was sent on. The `zeromq` crate never reconnects a DEALER, so the task watches the
-//! connection (disconnect events, send errors, heartbeat loss with nothing received) and rebuilds
-//! the socket with backoff; calls in flight on a lost connection end in
-//! [`CallError::LostRemote`], later calls go to the new connection.
+//! it within their timeout (the [`CallError::Timeout`] of a client that never connected says so).
+//! A client of several servers ([`ClientBuilder::add_endpoint`]) has a connection task for each
+//! and spreads its calls over those that are connected; every event of a call (its heartbeats and
+//! stream credits too) stays on the connection it was sent on. The `zeromq` crate never
+//! reconnects a DEALER, so the task watches the connection (disconnect events, send errors,
+//! heartbeat loss with nothing received) and rebuilds the socket with backoff; calls in flight on
+//! a lost connection end in [`CallError::LostRemote`], later calls go to the new connection.
 //!
 //! Each call is a channel that ends in a value, an error, a timeout or a lost remote, unless its
 //! caller drops it first (middleware hears of each end once, of a dropped call as
@@ -123,7 +124,8 @@ impl ClientBuilder {
     }
 
     /// Creates the client and starts connecting in the background. Fails only for an invalid
-    /// endpoint or outside a Tokio runtime; an unreachable server is not an error.
+    /// endpoint or outside a Tokio runtime; an unreachable server is not an error, but a call that
+    /// times out before the client ever connected says so in its [`CallError::Timeout`].
     pub fn connect(self) -> Result<Client, SetupError> {
         self.config.check()?;
         for endpoint in &self.endpoints {
@@ -139,13 +141,13 @@ impl ClientBuilder {
                 .enumerate()
                 .map(|(index, endpoint)| {
                     let (outgoing, requests) = mpsc::unbounded_channel();
-                    let up = Arc::new(AtomicBool::new(false));
+                    let status = Arc::new(Status::default());
                     runtime.spawn(maintain_connection(
                         ConnectionTask {
                             client: client.clone(),
                             index,
                             endpoint: endpoint.clone(),
-                            up: up.clone(),
+                            status: status.clone(),
                             came_up: came_up.clone(),
                         },
                         self.config.clone(),
@@ -154,7 +156,7 @@ impl ClientBuilder {
                     Connection {
                         endpoint,
                         outgoing,
-                        up,
+                        status,
                     }
                 })
                 .collect();
@@ -188,8 +190,17 @@ struct Inner {
 struct Connection {
     endpoint: String,
     outgoing: mpsc::UnboundedSender<Outgoing>,
-    /// Whether the task holds a live connection; it sets this itself.
-    up: Arc<AtomicBool>,
+    /// Set by the task itself.
+    status: Arc<Status>,
+}
+
+/// Whether a connection task is connected, and whether it has been.
+#[derive(Default)]
+struct Status {
+    /// Whether the task holds a live connection.
+    up: AtomicBool,
+    /// Whether it has ever held one.
+    reached: AtomicBool,
 }
 
 impl Inner {
@@ -209,8 +220,27 @@ impl Inner {
         (start..start + count)
             .map(|turn| turn % count)
             .find(|&index| {
-                Some(index) != except && self.connections[index].up.load(Ordering::Relaxed)
+                Some(index) != except && self.connections[index].status.up.load(Ordering::Relaxed)
             })
+    }
+
+    /// The error of a call of `method` whose `timeout` expired: it says whether the client has
+    /// ever connected.
+    fn timeout(&self, method: &str, timeout: Duration) -> CallError {
+        let reached = self
+            .connections
+            .iter()
+            .any(|connection| connection.status.reached.load(Ordering::Relaxed));
+        CallError::Timeout {
+            method: method.to_string(),
+            timeout,
+            never_connected: (!reached).then(|| {
+                self.connections
+                    .iter()
+                    .map(|connection| connection.endpoint.clone())
+                    .collect()
+            }),
+        }
     }
 }
 
@@ -368,10 +398,7 @@ impl Client {
         let mut request = self.open(method, &args, false)?;
         let timeout = options.timeout.unwrap_or(self.inner.config.timeout);
         let reply = match tokio::time::timeout(timeout, request.channel.next(method)).await {
-            Err(_) => Err(CallError::Timeout {
-                method: method.to_string(),
-                timeout,
-            }),
+            Err(_) => Err(self.inner.timeout(method, timeout)),
             Ok(Err(error)) => Err(error),
             Ok(Ok(event)) => unary_reply(method, &event),
         };
@@ -444,10 +471,7 @@ impl Client {
         let timeout = options.timeout.unwrap_or(self.inner.config.timeout);
         let first = match tokio::time::timeout(timeout, stream.take()).await {
             Ok(first) => first,
-            Err(_) => Some(Err(CallError::Timeout {
-                method: method.to_string(),
-                timeout,
-            })),
+            Err(_) => Some(Err(self.inner.timeout(method, timeout))),
         };
         report.finish(match &first {
             Some(Err(error)) => RequestOutcome::Failed(error),
@@ -906,8 +930,8 @@ struct ConnectionTask {
     /// This connection's place in the client's connections.
     index: usize,
     endpoint: String,
-    /// Set while connected.
-    up: Arc<AtomicBool>,
+    /// What the task tells the client's handles.
+    status: Arc<Status>,
     /// Notified by each of the client's tasks when it connects.
     came_up: Arc<Notify>,
 }
@@ -984,7 +1008,8 @@ async fn maintain_connection(
         };
         backoff = RECONNECT_BACKOFF.0;
         tracing::debug!(target: "rpcgen", endpoint, "connected");
-        task.up.store(true, Ordering::Relaxed);
+        task.status.reached.store(true, Ordering::Relaxed);
+        task.status.up.store(true, Ordering::Relaxed);
         task.came_up.notify_waiters();
         let mut session = Session {
             connection,
@@ -999,7 +1024,7 @@ async fn maintain_connection(
             sweep_at: 64,
         };
         let lost = session.serve(&mut waiting, &mut requests).await;
-        task.up.store(false, Ordering::Relaxed);
+        task.status.up.store(false, Ordering::Relaxed);
         match lost {
             None => return,
             Some(reason) => {

@@ -78,12 +78,21 @@ pub enum CallError {
     /// (zerorpc has no cancel event), but the client stops heartbeating the call, so a server that
     /// watches heartbeats (rpcgen's, zerorpc-python's) drops its handler two to three of its
     /// heartbeat intervals later.
-    #[error("timeout after {timeout:?}, when calling remote method `{method}`")]
+    ///
+    /// When the client had never connected to any of its servers by then, the message says so
+    /// and names them: the call most likely waited for a server that is not running.
+    #[error(
+        "timeout after {timeout:?}, when calling remote method `{method}`{}",
+        NeverConnected(never_connected.as_deref())
+    )]
     Timeout {
         /// The method that was called.
         method: String,
         /// The timeout that expired.
         timeout: Duration,
+        /// The client's endpoints when it had never connected to any of them (the call waited
+        /// for a connection all along); `None` when it had connected, if only before the call.
+        never_connected: Option<Vec<String>>,
     },
     /// The server stopped answering heartbeats, went away, or the connection was rebuilt.
     #[error("lost the remote while calling `{method}`: {reason}")]
@@ -156,6 +165,30 @@ impl CallError {
     /// Whether a call (not `call_stream`) failed because the method answered with a stream.
     pub fn answered_with_stream(&self) -> bool {
         matches!(self, Self::Protocol { detail, .. } if detail == STREAM_ANSWER)
+    }
+}
+
+/// The end of the message of a [`CallError::Timeout`]: why no answer came, when the client
+/// never connected.
+struct NeverConnected<'a>(Option<&'a [String]>);
+
+impl std::fmt::Display for NeverConnected<'_> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            None | Some([]) => Ok(()),
+            Some([endpoint]) => write!(
+                formatter,
+                ": never connected to `{endpoint}` (is a zerorpc server running and listening there?)"
+            ),
+            Some(endpoints) => {
+                formatter.write_str(": never connected to any of ")?;
+                for (index, endpoint) in endpoints.iter().enumerate() {
+                    let separator = if index == 0 { "" } else { ", " };
+                    write!(formatter, "{separator}`{endpoint}`")?;
+                }
+                formatter.write_str(" (are zerorpc servers running and listening there?)")
+            }
+        }
     }
 }
 

@@ -351,6 +351,7 @@ mod tests {
         let timeout = CallError::Timeout {
             method: "get".to_string(),
             timeout: Duration::from_secs(1),
+            never_connected: None,
         };
         assert_eq!(decode_error::<NotFound>(&timeout), None);
     }
@@ -362,6 +363,7 @@ mod tests {
         let timeout = CallError::Timeout {
             method: "get".to_string(),
             timeout: Duration::from_secs(2),
+            never_connected: None,
         };
         let forwarded = forward_call_error(timeout);
         assert_eq!(forwarded.name, "TimeoutExpired");

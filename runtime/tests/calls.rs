@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{client_for, damaged, demo, demo_builder, Probe};
+use common::{client_for, damaged, demo, demo_builder, free_port, Probe};
 use rmpv::Value;
 use rpcgen_runtime::{CallError, CallOptions, Client, MethodInfo, Server, Service, SetupError};
 use serde::{Deserialize, Serialize};
@@ -155,6 +155,8 @@ async fn one_client_shared_by_many_tasks_runs_calls_concurrently() {
 #[tokio::test]
 async fn a_call_times_out_with_a_clear_error() {
     let (server, client, _) = demo().await;
+    // Answered once: the timeout of a slow call says nothing about connecting.
+    assert_eq!(client.call::<i64, _>("add", (1, 1)).await.unwrap(), 2);
     let error = client
         .call_with::<f64, _>(
             "sleep",
@@ -167,7 +169,8 @@ async fn a_call_times_out_with_a_clear_error() {
         error,
         CallError::Timeout {
             method: "sleep".into(),
-            timeout: Duration::from_millis(300)
+            timeout: Duration::from_millis(300),
+            never_connected: None,
         }
     );
     assert_eq!(
@@ -177,6 +180,58 @@ async fn a_call_times_out_with_a_clear_error() {
     // The late reply is dropped quietly and the client keeps working.
     assert_eq!(client.call::<i64, _>("add", (2, 2)).await.unwrap(), 4);
     server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_call_to_a_server_that_is_not_running_says_it_never_connected() {
+    let endpoint = format!("tcp://127.0.0.1:{}", free_port());
+    let client = Client::builder(&endpoint)
+        .timeout(Duration::from_millis(300))
+        .connect()
+        .unwrap();
+    let error = client.call::<i64, _>("add", (1, 2)).await.unwrap_err();
+    assert_eq!(
+        error,
+        CallError::Timeout {
+            method: "add".into(),
+            timeout: Duration::from_millis(300),
+            never_connected: Some(vec![endpoint.clone()]),
+        }
+    );
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "timeout after 300ms, when calling remote method `add`: never connected to \
+             `{endpoint}` (is a zerorpc server running and listening there?)"
+        )
+    );
+    let error = client
+        .call_stream::<u64, _>("count", (3,))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error,
+        CallError::Timeout {
+            method: "count".into(),
+            timeout: Duration::from_millis(300),
+            never_connected: Some(vec![endpoint.clone()]),
+        }
+    );
+
+    let other = format!("tcp://127.0.0.1:{}", free_port());
+    let client = Client::builder(&endpoint)
+        .add_endpoint(&other)
+        .timeout(Duration::from_millis(300))
+        .connect()
+        .unwrap();
+    let error = client.call::<i64, _>("add", (1, 2)).await.unwrap_err();
+    assert!(
+        error.to_string().ends_with(&format!(
+            ": never connected to any of `{endpoint}`, `{other}` (are zerorpc servers running \
+             and listening there?)"
+        )),
+        "{error}"
+    );
 }
 
 #[tokio::test]

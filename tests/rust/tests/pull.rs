@@ -189,7 +189,7 @@ async fn a_silent_server_ends_in_a_timeout_that_says_so() {
     assert!(
         error
             .to_string()
-            .contains("is a zerorpc server listening there?"),
+            .ends_with("never connected (is a zerorpc server running and listening there?)"),
         "{error}"
     );
 }

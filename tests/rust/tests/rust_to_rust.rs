@@ -218,7 +218,11 @@ async fn timeouts_come_from_the_idl_unless_overridden() {
     let client = client(server.endpoint());
     let limit = Duration::from_millis(200);
     match client.with_timeout(limit).report(5.0).await {
-        Err(CallError::Timeout { method, timeout }) => {
+        Err(CallError::Timeout {
+            method,
+            timeout,
+            never_connected: None,
+        }) => {
             assert_eq!((method.as_str(), timeout), ("report", limit));
         }
         other => panic!("expected a timeout, got {other:?}"),
