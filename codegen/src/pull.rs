@@ -411,6 +411,7 @@ fn draft(endpoint: &str, described: Described, options: &PullOptions) -> Pulled 
             name: service_name,
             docs: doc_lines(described.doc.as_deref()),
             deprecated: None,
+            timeout_ms: None,
             methods,
         }],
     };

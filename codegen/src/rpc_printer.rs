@@ -3,8 +3,9 @@
 //!
 //! The text is built item by item and then laid out by [`rpcgen_idl::format_source`], so it is
 //! exactly what `rpcgen fmt` would write. Compiling the printed files gives the IR back (tested on
-//! every example of the IDL): wire names become `@name` only where they differ from the declared
-//! name, and a method's timeout becomes its own `@timeout` (the IR has no service timeouts).
+//! every `.rpc` file of the repository): wire names become `@name` only where they differ from the
+//! declared name, and each `@timeout` stays where it was written, on the service or the method.
+//! Plain comments are not in the IR, so they are not printed.
 
 use std::fmt::Write as _;
 
@@ -45,6 +46,7 @@ pub fn print_package(package: &Package) -> String {
         text.push('\n');
         docs(&mut text, &service.docs, 0);
         deprecated(&mut text, service.deprecated.as_ref(), 0);
+        timeout(&mut text, service.timeout_ms, 0);
         let _ = writeln!(text, "service {} {{", service.name);
         for method in &service.methods {
             self::method(&mut text, &package.name, method);
@@ -84,6 +86,13 @@ fn wire_name(text: &mut String, name: &str, wire_name: &str, depth: usize) {
     if name != wire_name {
         indent(text, depth);
         let _ = writeln!(text, "@name({})", rpc_string_literal(wire_name));
+    }
+}
+
+fn timeout(text: &mut String, milliseconds: Option<u64>, depth: usize) {
+    if let Some(milliseconds) = milliseconds {
+        indent(text, depth);
+        let _ = writeln!(text, "@timeout({})", duration(milliseconds));
     }
 }
 
@@ -148,18 +157,13 @@ fn method(text: &mut String, package: &str, method: &Method) {
     docs(text, &method.docs, 1);
     deprecated(text, method.deprecated.as_ref(), 1);
     wire_name(text, &method.name, &method.wire_name, 1);
-    if let Some(timeout) = method.timeout_ms {
-        indent(text, 1);
-        let _ = writeln!(text, "@timeout({})", duration(timeout));
-    }
+    timeout(text, method.timeout_ms, 1);
     let params: Vec<String> = method
         .params
         .iter()
         .map(|param| {
             let mut written = String::new();
-            for line in &param.docs {
-                let _ = writeln!(written, "/// {line}");
-            }
+            docs(&mut written, &param.docs, 0);
             let _ = write!(written, "{}: {}", param.name, param.ty.idl_text(package));
             written
         })
@@ -205,15 +209,46 @@ mod tests {
 
     use super::*;
 
+    fn repository() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    }
+
     fn idl_tests() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../idl-parser/tests")
+        repository().join("idl-parser/tests")
     }
 
-    fn examples() -> PathBuf {
-        idl_tests().join("valid")
+    /// Every valid `.rpc` file checked in: the IDL's examples, the example projects' and the test
+    /// suites' schemas.
+    fn checked_in_files() -> Vec<PathBuf> {
+        fn walk(folder: &Path, found: &mut Vec<PathBuf>) {
+            for entry in std::fs::read_dir(folder).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, found);
+                } else if path.extension().is_some_and(|extension| extension == "rpc") {
+                    found.push(path);
+                }
+            }
+        }
+        let mut found = Vec::new();
+        for folder in [
+            "idl-parser/tests/valid",
+            "idl-parser/tests/fmt",
+            "idl-parser/tests/include",
+            "examples/shop/api",
+            "examples/trait-first/api",
+            "tests/fixtures",
+            "tests/rust/api",
+            "tests/python",
+            "tests/typescript/schemas",
+        ] {
+            walk(&repository().join(folder), &mut found);
+        }
+        found.sort();
+        found
     }
 
-    /// Prints every package of a compiled example and compiles the printed files again.
+    /// Prints every package of a compiled file and compiles the printed files again.
     fn round_trip(root: &Path) -> (Schema, Schema) {
         let schema = Compiler::new()
             .include_dir(idl_tests().join("include/geo"))
@@ -232,30 +267,26 @@ mod tests {
     }
 
     #[test]
-    fn printed_files_compile_to_the_same_ir_for_every_example() {
-        let mut count = 0;
-        for entry in std::fs::read_dir(examples()).unwrap() {
-            let path = entry.unwrap().path();
-            if path.extension().is_some_and(|extension| extension == "rpc") {
-                let (original, printed) = round_trip(&path);
-                assert_eq!(original, printed, "{}", path.display());
-                count += 1;
-            }
+    fn printed_files_compile_to_the_same_ir_for_every_checked_in_file() {
+        let files = checked_in_files();
+        for path in &files {
+            let (original, printed) = round_trip(path);
+            assert_eq!(original, printed, "{}", path.display());
         }
-        assert!(count >= 10, "only {count} examples found");
+        assert!(files.len() >= 25, "only {} files found", files.len());
     }
 
     #[test]
     fn the_text_is_canonical() {
         let schema = Compiler::with_loader(rpcgen_idl::MemoryLoader::new().with_file(
             "a.rpc",
-            "package a; @timeout(90s) service S { @name(\"x\") f(n: u8) -> stream<string?>; }",
+            "package a; @timeout(90s) service S { @name(\"x\") f(n: u8) -> stream<string?>; @timeout(250ms) g(); }",
         ))
         .compile(&["a.rpc"])
         .unwrap();
         assert_eq!(
             print_package(&schema.packages[0]),
-            "package a;\n\nservice S {\n    @name(\"x\")\n    @timeout(90s)\n    f(n: u8) -> stream<string?>;\n}\n"
+            "package a;\n\n@timeout(90s)\nservice S {\n    @name(\"x\")\n    f(n: u8) -> stream<string?>;\n    @timeout(250ms)\n    g();\n}\n"
         );
     }
 }

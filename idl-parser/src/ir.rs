@@ -136,6 +136,8 @@ pub struct Service {
     pub docs: Vec<String>,
     /// The `@deprecated` text (empty when no reason was given); `None` when not deprecated.
     pub deprecated: Option<String>,
+    /// The service's own `@timeout`: the default of its methods that have none.
+    pub timeout_ms: Option<u64>,
     /// The methods, in declaration order.
     pub methods: Vec<Method>,
 }
@@ -151,8 +153,8 @@ pub struct Method {
     pub docs: Vec<String>,
     /// The `@deprecated` text (empty when no reason was given); `None` when not deprecated.
     pub deprecated: Option<String>,
-    /// The client's default timeout for a call, from `@timeout` on the method or else on its
-    /// service; `None` leaves the client's own default.
+    /// The method's own `@timeout`. What a call waits by default is
+    /// [`Service::method_timeout_ms`], which falls back on the service's.
     pub timeout_ms: Option<u64>,
     /// The parameters; a call sends their values as a positional array in this order.
     pub params: Vec<Param>,
@@ -264,6 +266,14 @@ impl Schema {
     /// Every user type of every package, with its full name, in package then declaration order.
     pub fn named_types(&self) -> impl Iterator<Item = (TypeName, &TypeDef)> {
         self.packages.iter().flat_map(Package::named_types)
+    }
+}
+
+impl Service {
+    /// The client's default timeout for a call of `method` (one of this service's methods): the
+    /// method's own `@timeout`, else the service's; `None` leaves the client's own default.
+    pub fn method_timeout_ms(&self, method: &Method) -> Option<u64> {
+        method.timeout_ms.or(self.timeout_ms)
     }
 }
 
@@ -512,6 +522,7 @@ mod tests {
                 name: "S".into(),
                 docs: vec![],
                 deprecated: None,
+                timeout_ms: None,
                 methods: vec![method],
             }],
         };

@@ -2,8 +2,8 @@
 //! IDL method, taking borrowed parameters and returning the method's typed result.
 //!
 //! Timeouts: a call waits for its first reply at most the duration set with `with_timeout` on the
-//! handle, else the method's `@timeout`, else the runtime client's default (30 s unless
-//! configured).
+//! handle, else the method's `@timeout` (or its service's), else the runtime client's default
+//! (30 s unless configured).
 
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
@@ -32,7 +32,7 @@ pub(super) fn client(types: &TypeMapper, service: &Service) -> TokenStream {
     let methods = service
         .methods
         .iter()
-        .map(|method| client_method(types, &names, method));
+        .map(|method| client_method(types, &names, service, method));
     // A client without methods has no calls to time out.
     let has_methods = !service.methods.is_empty();
     let timeout_field = has_methods.then(|| quote!(timeout: #option<::std::time::Duration>,));
@@ -98,10 +98,16 @@ fn human_duration(milliseconds: u64) -> String {
     }
 }
 
-fn client_method(types: &TypeMapper, names: &ServiceNames, method: &Method) -> TokenStream {
+fn client_method(
+    types: &TypeMapper,
+    names: &ServiceNames,
+    service: &Service,
+    method: &Method,
+) -> TokenStream {
     let ident = names::ident(NameKind::Method, &method.name);
     let mut doc_lines = method_docs(method);
-    if let Some(timeout) = method.timeout_ms {
+    let timeout = service.method_timeout_ms(method);
+    if let Some(timeout) = timeout {
         if !doc_lines.is_empty() {
             doc_lines.push(String::new());
         }
@@ -131,7 +137,7 @@ fn client_method(types: &TypeMapper, names: &ServiceNames, method: &Method) -> T
     };
     let success = success_type(types, method, &error);
     let wire_name = &method.wire_name;
-    let timeout = match method.timeout_ms {
+    let timeout = match timeout {
         Some(milliseconds) => {
             let milliseconds = Literal::u64_unsuffixed(milliseconds);
             quote!(::core::option::Option::Some(#milliseconds))

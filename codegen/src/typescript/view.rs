@@ -179,7 +179,7 @@ pub(super) struct MethodView {
     pub wire_literal: String,
     /// The classes of the declared errors.
     pub errors: Vec<String>,
-    /// The default timeout in seconds, from `@timeout`.
+    /// The default timeout in seconds, from the method's `@timeout` or else its service's.
     pub timeout_seconds: Option<String>,
 }
 
@@ -369,7 +369,7 @@ fn client(schema: &Schema, renderer: &TypeRenderer, service: &Service) -> Client
         methods: service
             .methods
             .iter()
-            .map(|method| method_view(schema, renderer, method))
+            .map(|method| method_view(schema, renderer, service, method))
             .collect(),
     }
 }
@@ -399,7 +399,12 @@ fn escaped(name: String, reserved: &[&str]) -> String {
     }
 }
 
-fn method_view(schema: &Schema, renderer: &TypeRenderer, method: &Method) -> MethodView {
+fn method_view(
+    schema: &Schema,
+    renderer: &TypeRenderer,
+    service: &Service,
+    method: &Method,
+) -> MethodView {
     let name = method_identifier(&method.name);
     let required = method.required_params();
     let params: Vec<ParamView> = method
@@ -463,7 +468,7 @@ fn method_view(schema: &Schema, renderer: &TypeRenderer, method: &Method) -> Met
         result_idl: string_literal(&result.map_or("nil".into(), |ty| renderer.idl_text(ty))),
         wire_literal: string_literal(&method.wire_name),
         errors,
-        timeout_seconds: method.timeout_ms.map(seconds),
+        timeout_seconds: service.method_timeout_ms(method).map(seconds),
     }
 }
 

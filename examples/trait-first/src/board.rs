@@ -1,8 +1,12 @@
-//! The notes board, defined only by this trait and its types: `#[rpcgen::service]` generates the
-//! server trait to implement, the `board_service` function and the typed `BoardClient`, exactly as
-//! `api/board.rpc` would; `rpcgen generate --from-rust src/board.rs` generates the TypeScript and
-//! Python clients.
+//! A board of notes that people pin, move and remove.
 
+// The `//!` docs above are the package's docs, which every generated client carries.
+//
+// The notes board is defined only by this trait and its types: `#[rpcgen::service]` generates the
+// server trait to implement, the `board_service` function and the typed `BoardClient`, exactly as
+// `api/board.rpc` would; `rpcgen generate --from-rust src/board.rs` generates the TypeScript and
+// Python clients.
+//
 // Types are written with their full paths: the macros replace the items with generated code that
 // names everything by full path, so imports here would be unused.
 

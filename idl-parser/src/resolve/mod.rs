@@ -225,7 +225,7 @@ impl<'a> Resolver<'a> {
                 wire_name,
                 docs: docs(&method.decorations.docs),
                 deprecated: method_attributes.deprecated,
-                timeout_ms: method_attributes.timeout_ms.or(attributes.timeout_ms),
+                timeout_ms: method_attributes.timeout_ms,
                 params: self.params(at, &method.params),
                 returns: self.returns(at, method.returns.as_ref()),
                 throws: self.throws(at, &method.throws),
@@ -242,6 +242,7 @@ impl<'a> Resolver<'a> {
             name: item.name.text.clone(),
             docs: docs(&item.decorations.docs),
             deprecated: attributes.deprecated,
+            timeout_ms: attributes.timeout_ms,
             methods: resolved,
         }
     }
@@ -313,9 +314,23 @@ mod tests {
         let timeouts: Vec<Option<u64>> = package
             .services
             .iter()
-            .flat_map(|service| service.methods.iter().map(|method| method.timeout_ms))
+            .flat_map(|service| {
+                service
+                    .methods
+                    .iter()
+                    .map(|method| service.method_timeout_ms(method))
+            })
             .collect();
         assert_eq!(timeouts, [Some(60_000), Some(2_000), None]);
+        let [timed, untimed] = package.services.as_slice() else {
+            panic!("two services");
+        };
+        assert_eq!(timed.timeout_ms, Some(2_000));
+        assert_eq!(
+            timed.methods[1].timeout_ms, None,
+            "not copied onto the method"
+        );
+        assert_eq!(untimed.timeout_ms, None);
     }
 
     #[test]

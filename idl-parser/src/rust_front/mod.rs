@@ -98,6 +98,7 @@ fn load_rust<P: AsRef<Path>>(
         };
         let mut offsets = FileOffsets;
         let mut lowerer = Lowerer::new(file, &mut offsets);
+        let docs = lowerer.file_docs(&syntax.attrs);
         let items: Vec<ast::Item> = flatten(&syntax.items)
             .into_iter()
             .filter_map(|item| lowerer.item(item))
@@ -117,7 +118,7 @@ fn load_rust<P: AsRef<Path>>(
             .take()
             .unwrap_or_else(|| derived_package(path));
         errors.append(&mut lowerer.errors);
-        loaded.push(loaded_file(file, package, items));
+        loaded.push(loaded_file(file, package, docs, items));
     }
     errors.extend(duplicate_packages(&loaded));
     (files, loaded, errors)
@@ -154,6 +155,7 @@ pub fn compile_macro_item(
     let path = file.map_or_else(|| PathBuf::from("macro.rs"), |(path, _)| path.to_path_buf());
     let file_id = sources.add(&path, String::new());
     let mut lowerer = Lowerer::new(file_id, &mut table);
+    let docs = file.map_or_else(Vec::new, |(_, syntax)| lowerer.file_docs(&syntax.attrs));
     let mut items = Vec::new();
     let mut found = false;
     for other in file.map_or_else(Vec::new, |(_, syntax)| flatten(&syntax.items)) {
@@ -177,7 +179,7 @@ pub fn compile_macro_item(
         .unwrap_or_else(|| derived_package(&path));
     let mut errors = std::mem::take(&mut lowerer.errors);
     let maps = lowerer.maps;
-    let loaded = [loaded_file(file_id, package, items)];
+    let loaded = [loaded_file(file_id, package, docs, items)];
     match resolve::resolve(&loaded) {
         Ok(schema) if errors.is_empty() => return Ok(MacroPackage { schema, maps }),
         Ok(_) => {}
@@ -262,12 +264,17 @@ fn derived_package(path: &Path) -> ast::Ident {
     }
 }
 
-/// One lowered Rust file in the form the resolver reads.
-fn loaded_file(file: FileId, package: ast::Ident, items: Vec<ast::Item>) -> LoadedFile {
+/// One lowered Rust file in the form the resolver reads; `docs` are the package's.
+fn loaded_file(
+    file: FileId,
+    package: ast::Ident,
+    docs: Vec<ast::DocLine>,
+    items: Vec<ast::Item>,
+) -> LoadedFile {
     LoadedFile {
         file,
         ast: ast::File {
-            docs: Vec::new(),
+            docs,
             package_span: package.span,
             package,
             imports: Vec::new(),
@@ -324,6 +331,12 @@ mod tests {
     }
 
     const SHOP_RS: &str = r#"
+        //! The support desk.
+        //!
+        //! Tickets and their service.
+        #![allow(missing_docs)]
+        #![doc = include_str!("not read")]
+
         use rpcgen_runtime::{BoxStream, Bytes, RemoteError, Value};
         use std::collections::{BTreeMap, HashMap};
 
@@ -386,6 +399,9 @@ mod tests {
     "#;
 
     const SHOP_RPC: &str = r#"
+        /// The support desk.
+        ///
+        /// Tickets and their service.
         package shop;
 
         /// A ticket in the support queue.
@@ -534,7 +550,8 @@ mod tests {
     #[test]
     fn a_macro_item_is_lowered_within_its_file_with_its_own_tokens() {
         let file: syn::File = syn::parse_str(
-            "#[rpcgen::data] enum Level { Low, High }
+            "//! Levels.
+             #[rpcgen::data] enum Level { Low, High }
              #[rpcgen::service] trait S { async fn old(&self, level: Level); }",
         )
         .unwrap();
@@ -544,6 +561,11 @@ mod tests {
         let lowered = compile_macro_item(&item, Some((Path::new("src/levels.rs"), &file))).unwrap();
         let package = &lowered.schema.packages[0];
         assert_eq!(package.name, "levels");
+        assert_eq!(
+            package.docs,
+            ["Levels."],
+            "the file's docs, as `rpcgen extract` reads them"
+        );
         assert_eq!(package.types[0].name, "Level");
         assert_eq!(package.services[0].methods[0].name, "new");
     }

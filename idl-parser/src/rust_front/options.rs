@@ -68,9 +68,11 @@ fn is_rpcgen(attr: &Attribute) -> bool {
     attr.path().is_ident("rpcgen") || annotation(std::slice::from_ref(attr)).is_some()
 }
 
-/// The text of one doc comment, split into `.rpc` doc lines (one leading space removed).
+/// The text of one doc comment, split into `.rpc` doc lines (one leading space removed). An empty
+/// `///` line is one empty doc line, the paragraph break it is.
 fn doc_lines(text: &str) -> impl Iterator<Item = String> + '_ {
-    text.lines().map(|line| {
+    let empty = text.is_empty().then_some("");
+    text.lines().chain(empty).map(|line| {
         line.strip_prefix(' ')
             .unwrap_or(line)
             .trim_end()
@@ -114,6 +116,28 @@ impl Lowerer<'_> {
             }
         }
         decorations
+    }
+
+    /// The package's docs: the file's `//!` doc comments, as `.rpc` docs before `package`. The
+    /// file's other inner attributes, and docs that are not literal text
+    /// (`#![doc = include_str!("../README.md")]`), are the crate's business and left out.
+    pub(crate) fn file_docs(&mut self, attrs: &[Attribute]) -> Vec<DocLine> {
+        let mut docs = Vec::new();
+        for attr in attrs.iter().filter(|attr| attr.path().is_ident("doc")) {
+            if let Meta::NameValue(syn::MetaNameValue {
+                value:
+                    Expr::Lit(ExprLit {
+                        lit: Lit::Str(text),
+                        ..
+                    }),
+                ..
+            }) = &attr.meta
+            {
+                let span = self.span(attr.span());
+                docs.extend(doc_lines(&text.value()).map(|text| DocLine { text, span }));
+            }
+        }
+        docs
     }
 
     fn doc(&mut self, attr: &Attribute, docs: &mut Vec<DocLine>) {
@@ -350,6 +374,7 @@ mod tests {
     fn doc_lines_lose_one_leading_space() {
         let lines: Vec<String> = doc_lines(" One.\n   Indented.\n").collect();
         assert_eq!(lines, ["One.", "  Indented."]);
+        assert_eq!(doc_lines("").collect::<Vec<_>>(), [""]);
     }
 
     #[test]

@@ -71,7 +71,10 @@ impl ModuleBuilder<'_> {
             .methods
             .iter()
             .zip(&python_names)
-            .map(|(method, python)| self.method(&service_name, method, python, &scope))
+            .map(|(method, python)| {
+                let timeout_ms = service.method_timeout_ms(method);
+                self.method(&service_name, method, timeout_ms, python, &scope)
+            })
             .collect();
         let str = self.types.builtin("str", &scope);
         let float = self.types.builtin("float", &scope);
@@ -151,6 +154,7 @@ impl ModuleBuilder<'_> {
         &mut self,
         service_name: &str,
         method: &Method,
+        timeout_ms: Option<u64>,
         python: &str,
         scope: &Scope,
     ) -> MethodView {
@@ -194,8 +198,14 @@ impl ModuleBuilder<'_> {
                 )
             }
         };
-        let constant =
-            self.method_constant(service_name, method, &label, &param_names, result_codec);
+        let constant = self.method_constant(
+            service_name,
+            method,
+            timeout_ms,
+            &label,
+            &param_names,
+            result_codec,
+        );
         let streaming = matches!(method.returns, Returns::Stream(_));
         let arguments = match param_names.len() {
             0 => "()".to_string(),
@@ -234,7 +244,7 @@ impl ModuleBuilder<'_> {
                 &format!(") -> {async_return}:"),
                 Layout::Fit,
             ),
-            docstring: self.method_docstring(method, &param_names),
+            docstring: self.method_docstring(method, timeout_ms, &param_names),
             deprecation: method
                 .deprecated
                 .as_ref()
@@ -248,6 +258,7 @@ impl ModuleBuilder<'_> {
         &mut self,
         service_name: &str,
         method: &Method,
+        timeout_ms: Option<u64>,
         label: &str,
         param_names: &[String],
         result_codec: String,
@@ -281,7 +292,7 @@ impl ModuleBuilder<'_> {
                 .collect();
             arguments.push(bracketed(INDENT, "errors={", &errors, "}", Layout::Fit));
         }
-        if let Some(milliseconds) = method.timeout_ms {
+        if let Some(milliseconds) = timeout_ms {
             arguments.push(format!(
                 "default_timeout={:?}",
                 milliseconds as f64 / 1000.0
@@ -306,7 +317,12 @@ impl ModuleBuilder<'_> {
         name
     }
 
-    fn method_docstring(&self, method: &Method, param_names: &[String]) -> String {
+    fn method_docstring(
+        &self,
+        method: &Method,
+        timeout_ms: Option<u64>,
+        param_names: &[String],
+    ) -> String {
         let summary = if method.docs.is_empty() {
             vec![format!("Calls ``{}`` on the server.", method.wire_name)]
         } else {
@@ -327,7 +343,7 @@ impl ModuleBuilder<'_> {
                     .collect(),
             );
         }
-        if let Some(milliseconds) = method.timeout_ms {
+        if let Some(milliseconds) = timeout_ms {
             paragraphs.push(vec![format!(
                 "Waits at most {} s unless ``timeout`` says otherwise (``@timeout``).",
                 seconds(milliseconds)
