@@ -66,9 +66,17 @@ Each command has its own --help.";
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Checks .rpc files and everything they import; reports every error.
+    ///
+    /// Reports what `rpcgen generate` would for the same files: each file is checked with its
+    /// imports, then all of them together, as generate compiles them (two files declaring one
+    /// package is an error there). Each error is shown once.
     Check {
         #[command(flatten)]
         includes: Includes,
+        /// Checks each file alone, as separate generate runs would: for unrelated files, which
+        /// may declare the same package (two versions of one API, say).
+        #[arg(long)]
+        separately: bool,
         /// The files to check, each with its imports (an error in a shared import is shown once).
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
@@ -322,7 +330,11 @@ pub fn run() -> ExitCode {
         colored: cli.color.enabled(),
     };
     let succeeded = match &cli.command {
-        Command::Check { includes, files } => check(&reporter, includes, files),
+        Command::Check {
+            includes,
+            separately,
+            files,
+        } => check(&reporter, includes, files, *separately),
         Command::Ir { includes, file } => ir(&reporter, includes, file),
         Command::Generate {
             includes,
@@ -428,13 +440,17 @@ impl Reporter {
     }
 }
 
-/// Compiles each file on its own (unrelated files may declare the same package) and runs every
-/// backend's checks on it, printing each distinct error once.
-fn check(reporter: &Reporter, includes: &Includes, files: &[PathBuf]) -> bool {
+/// Compiles each file alone with its imports and, unless `separately`, all of them together as
+/// `generate` does, running every backend's checks on each schema; prints each distinct error
+/// once. Checking each file alone too means that an error which stops one file's loading (a
+/// syntax error) does not hide the other files' errors.
+fn check(reporter: &Reporter, includes: &Includes, files: &[PathBuf], separately: bool) -> bool {
     let mut printed = HashSet::new();
     let mut succeeded = true;
-    for file in files {
-        let compiled = includes.compiler().compile_mapped(&[file]);
+    let alone = files.chunks(1);
+    let together = (!separately && files.len() > 1).then_some(files);
+    for group in alone.chain(together) {
+        let compiled = includes.compiler().compile_mapped(group);
         let problems = compiled.and_then(|(schema, map)| {
             let problems = rpcgen::problems::check_all(&schema);
             GenerateError::check(problems).map_err(|error| error.diagnostics(&map))

@@ -142,6 +142,54 @@ fn check_reports_what_any_backend_cannot_name_and_generate_then_writes_nothing()
 }
 
 #[test]
+fn check_reports_what_generate_reports_for_the_same_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+    write("shop.rpc", "package shop;\nstruct Ticket { id: u64 }\n");
+    write(
+        "orders.rpc",
+        "package shop;\nstruct Ticket { id: u64 }\nstruct Order { ticket: Tiket }\n",
+    );
+    write("other.rpc", "package other;\n");
+    let run = |args: &[&str]| {
+        let output = rpcgen_in(dir.path(), &[&["--color", "never"], args].concat());
+        (output.status.code(), stderr(&output))
+    };
+    let generate =
+        |files: &[&str]| run(&[&["generate", "--lang", "rust", "--out", "out"], files].concat());
+    let unknown = "error: unknown type `Tiket`\n";
+    let twice = "error: package `shop` is declared by two files\n";
+
+    // Each file alone is checked too: the clash stops loading, which would hide the unknown type.
+    let (code, generate_errors) = generate(&["shop.rpc", "orders.rpc"]);
+    assert_eq!(code, Some(1));
+    assert!(generate_errors.starts_with(twice), "{generate_errors}");
+    let (code, check_errors) = run(&["check", "shop.rpc", "orders.rpc"]);
+    assert_eq!(code, Some(1));
+    assert!(check_errors.contains(&generate_errors), "{check_errors}");
+    assert_eq!(check_errors.matches(unknown).count(), 1, "{check_errors}");
+
+    // An error found alone and together is shown once, as generate shows it.
+    let (code, generate_errors) = generate(&["orders.rpc", "other.rpc"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        run(&["check", "orders.rpc", "other.rpc"]),
+        (code, generate_errors)
+    );
+
+    // Unrelated files may declare one package when checked separately.
+    let (code, separate_errors) = run(&["check", "--separately", "shop.rpc", "orders.rpc"]);
+    assert_eq!(code, Some(1));
+    assert!(!separate_errors.contains(twice), "{separate_errors}");
+    assert!(separate_errors.contains(unknown), "{separate_errors}");
+    assert_eq!(
+        run(&["check", "--separately", "shop.rpc"]),
+        (Some(0), String::new())
+    );
+    assert!(!dir.path().join("out").exists());
+}
+
+#[test]
 fn small_mistakes_are_explained() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("a.rpc"), "package a;\n").unwrap();
