@@ -107,14 +107,15 @@ impl<'a> TypeMapper<'a> {
         }
     }
 
-    /// The path of a user type from this package's module (`Ticket`, `super::common::Money`).
+    /// The path of a user type from this package's module (`Ticket`, `common::Money`): the
+    /// module imports the packages it names with `use super::common;`.
     pub(super) fn named(&self, name: &TypeName) -> TokenStream {
         let ident = names::made_up(&names::type_name(&name.name));
         if name.package == self.package {
             quote!(#ident)
         } else {
             let package = names::made_up(&name.package);
-            quote!(super::#package::#ident)
+            quote!(#package::#ident)
         }
     }
 
@@ -243,7 +244,7 @@ mod tests {
         );
         assert_eq!(
             text(types.owned(&named("common", "Money"))),
-            "super :: common :: Money"
+            "common :: Money"
         );
         let cell = TypeName {
             package: "demo".to_string(),

@@ -5,12 +5,28 @@
 use proc_macro2::TokenStream;
 
 /// The text of `pub mod <name> { … }` with its doc lines, from the module's inner attributes and
-/// items.
-pub(super) fn module(name: &str, doc_lines: &[String], body: TokenStream) -> String {
+/// items. `imports` are the sibling modules (imported packages) the items name, in the order
+/// rustfmt keeps: each gets a `use super::<import>;` whose comment says which `include_rpc!` it
+/// needs, as rustc shows that line when the sibling is missing.
+pub(super) fn module(
+    name: &str,
+    doc_lines: &[String],
+    imports: &[&str],
+    body: TokenStream,
+) -> String {
     let file: syn::File = syn::parse2(body).expect("the Rust backend generates valid Rust");
     let mut blocks = Vec::new();
     if !file.attrs.is_empty() {
         blocks.push(unparse(file.attrs, Vec::new()));
+    }
+    if !imports.is_empty() {
+        let uses: Vec<String> = imports
+            .iter()
+            .map(|import| {
+                format!("use super::{import}; // needs rpcgen_runtime::include_rpc!(\"{import}\") too\n")
+            })
+            .collect();
+        blocks.push(uses.concat());
     }
     for item in file.items {
         blocks.push(space_members(&unparse(Vec::new(), vec![item])));
@@ -108,8 +124,9 @@ mod tests {
         };
         let docs = ["The demo.".to_string(), String::new(), "More.".to_string()];
         assert_eq!(
-            module("demo", &docs, body),
+            module("demo", &docs, &["geo"], body),
             "/// The demo.\n///\n/// More.\npub mod demo {\n    #![allow(deprecated)]\n\n    \
+             use super::geo; // needs rpcgen_runtime::include_rpc!(\"geo\") too\n\n    \
              /// A.\n    pub struct A {\n        pub x: u8,\n        pub y: u8,\n    }\n\n    \
              impl A {\n        /// One.\n        pub fn one(&self) -> u8 {\n            self.x\n        \
              }\n\n        pub fn two(&self) -> u8 {\n            self.y\n        }\n    }\n\n    \

@@ -151,7 +151,7 @@ fn error_path(types: &TypeMapper, error: &TypeName) -> (TokenStream, String) {
     let text = if error.package == types.package() {
         rust_name
     } else {
-        format!("super::{}::{rust_name}", error.package)
+        format!("{}::{rust_name}", error.package)
     };
     (tokens, text)
 }
