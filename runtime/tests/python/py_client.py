@@ -6,8 +6,10 @@ checks" when every check holds; otherwise raises with a message saying which che
 """
 
 import sys
+import time
 
 import zerorpc
+import zmq
 
 VALUES = [
     None,
@@ -46,13 +48,21 @@ class TraceId:
 
 
 def open_client(endpoint, bind, **options):
-    """A zerorpc client that connects to `endpoint`, or binds it when `bind` is true."""
+    """A zerorpc client that connects to `endpoint`, or binds it when `bind` is true (retrying
+    for up to 5 s while a client closed a moment ago still holds the address)."""
     client = zerorpc.Client(heartbeat=1, timeout=20, **options)
-    if bind:
-        client.bind(endpoint)
-    else:
+    if not bind:
         client.connect(endpoint)
-    return client
+        return client
+    for _ in range(50):
+        try:
+            client.bind(endpoint)
+            return client
+        except zmq.ZMQError as error:
+            if error.errno != zmq.EADDRINUSE:
+                raise
+            time.sleep(0.1)
+    raise AssertionError("%s stayed in use" % endpoint)
 
 
 def main():
