@@ -16,7 +16,7 @@ use tracing::Instrument;
 
 use crate::error::{CallError, RemoteError};
 use crate::event::Header;
-use crate::service::CallInfo;
+use crate::service::{CallInfo, MethodInfo};
 
 /// A call as a server sees it.
 #[derive(Debug, Clone, Copy)]
@@ -27,6 +27,9 @@ pub struct CallContext<'a> {
     pub header: &'a Header,
     /// The request's arguments as received.
     pub args: &'a Value,
+    /// What the service registered for the method; `None` for a method it does not have and for
+    /// introspection.
+    pub info: Option<&'a MethodInfo>,
 }
 
 /// How a call ended on the server.
@@ -184,6 +187,12 @@ impl Middleware for TracingLayer {
             CallOutcome::Streamed { items } => tracing::info!(
                 target: "rpcgen", method = call.method, args = %args, items, elapsed_ms, "served stream"
             ),
+            CallOutcome::Failed(error) if call.info.is_some_and(|info| info.declares(error)) => {
+                tracing::info!(
+                    target: "rpcgen", method = call.method, args = %args, error = %error,
+                    elapsed_ms, "served call with a declared error"
+                )
+            }
             CallOutcome::Failed(error) => tracing::warn!(
                 target: "rpcgen", method = call.method, args = %args, error = %error, elapsed_ms,
                 "call failed"

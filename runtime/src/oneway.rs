@@ -357,6 +357,9 @@ async fn handle(shared: Arc<Shared>, payload: Bytes, _permit: OwnedSemaphorePerm
         method: frame.name(),
         header: &header,
         args: &args,
+        info: observed
+            .then(|| shared.service.registered(frame.name()))
+            .flatten(),
     };
     let span = nested_span(&shared.middleware, |layer| layer.call_span(&context));
     let serve = async {

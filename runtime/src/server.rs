@@ -706,6 +706,9 @@ impl Call {
             method,
             header: &header,
             args: &args,
+            info: observed
+                .then(|| shared.service.registered(method))
+                .flatten(),
         };
         let span = nested_span(&shared.middleware, |layer| layer.call_span(&context));
         in_span(span, self.serve(&shared, &request, &context)).await;

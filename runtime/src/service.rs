@@ -94,6 +94,10 @@ pub struct MethodInfo {
     pub returns: Option<String>,
     /// Set by the registration: unary or stream.
     pub kind: MethodKind,
+    /// The names of the errors the method declares (an IDL method's `throws`). An `ERR` with one
+    /// of them is an answer the caller expects, which [`crate::TracingLayer`] logs at INFO, not
+    /// WARN; `_zerorpc_inspect` lists them.
+    pub errors: Vec<String>,
 }
 
 impl MethodInfo {
@@ -105,6 +109,7 @@ impl MethodInfo {
             params: Vec::new(),
             returns: None,
             kind: MethodKind::Unary,
+            errors: Vec::new(),
         }
     }
 
@@ -129,6 +134,17 @@ impl MethodInfo {
     pub fn returns(mut self, type_name: impl Into<String>) -> Self {
         self.returns = Some(type_name.into());
         self
+    }
+
+    /// Adds the name of an error the method declares (see [`MethodInfo::errors`]).
+    pub fn error(mut self, name: impl Into<String>) -> Self {
+        self.errors.push(name.into());
+        self
+    }
+
+    /// Whether `error` is one the method declares.
+    pub fn declares(&self, error: &RemoteError) -> bool {
+        self.errors.contains(&error.name)
     }
 
     /// How many arguments a call must pass: every parameter up to the last one that is not
@@ -632,6 +648,11 @@ impl Service {
 
     pub(crate) fn method(&self, name: &str) -> Option<&Method> {
         self.methods.get(name)
+    }
+
+    /// What was registered for the method named `name`, if there is one.
+    pub fn registered(&self, name: &str) -> Option<&MethodInfo> {
+        self.methods.get(name).map(|method| method.info.as_ref())
     }
 
     /// Registers an async handler that answers once.

@@ -801,3 +801,48 @@ async fn a_concurrency_limit_makes_calls_wait_their_turn_but_never_introspection
     assert_eq!(peak.load(Ordering::SeqCst), 2);
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_tracing_layer_logs_a_declared_error_as_an_answer_and_others_as_failures() {
+    let (logs, _guard) = capture_logs();
+    let service = Service::new("Tickets").unary(
+        MethodInfo::new("get").param("id").error("NotFound"),
+        |args| async move {
+            match args.get::<u64>(0)? {
+                0 => Err(RemoteError::new("NotFound", "no ticket 0")),
+                id => Err::<(), _>(RemoteError::new(
+                    "ValueError",
+                    format!("ticket {id} is odd"),
+                )),
+            }
+        },
+    );
+    let server = Server::builder(service)
+        .bind("tcp://127.0.0.1:0")
+        .layer(TracingLayer::default())
+        .start()
+        .await
+        .unwrap();
+    let client = client_for(server.endpoint());
+    client.call::<(), _>("get", (0,)).await.unwrap_err();
+    client.call::<(), _>("get", (7,)).await.unwrap_err();
+    let inspected: Value = client.call("_zerorpc_inspect", ()).await.unwrap();
+    server.shutdown().await;
+    let log = logs.text();
+    let line = |text: &str| {
+        log.lines()
+            .find(|line| line.contains(text))
+            .unwrap_or_else(|| panic!("no line with {text:?} in:\n{log}"))
+    };
+    let declared = line("no ticket 0");
+    assert!(declared.contains(" INFO ") && declared.contains("served call with a declared error"));
+    let failed = line("ticket 7 is odd");
+    assert!(
+        failed.contains(" WARN ") && failed.contains("call failed"),
+        "{failed}"
+    );
+    assert!(
+        inspected.to_string().contains("\"errors\": [\"NotFound\"]"),
+        "{inspected}"
+    );
+}

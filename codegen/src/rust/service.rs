@@ -261,7 +261,7 @@ fn error_enum(types: &TypeMapper, names: &ServiceNames, method: &Method) -> Toke
 
 /// `MethodInfo` for introspection and argument checks: wire name, docs, parameter names and IDL
 /// types (`T?` parameters marked optional: the runtime lets calls leave out those at the end),
-/// result type.
+/// result type, declared errors.
 fn method_info(types: &TypeMapper, method: &Method) -> TokenStream {
     let wire_name = &method.wire_name;
     let doc = plain_text(&method.docs).map(|doc| quote!(.doc(#doc)));
@@ -279,7 +279,11 @@ fn method_info(types: &TypeMapper, method: &Method) -> TokenStream {
             Some(quote!(.returns(#ty)))
         }
     };
-    quote!(::rpcgen_runtime::MethodInfo::new(#wire_name) #doc #(#params)* #returns)
+    let errors = method.throws.iter().map(|error| {
+        let (path, _) = error_path(types, error);
+        quote!(.error(<#path as ::rpcgen_runtime::generated_support::IdlError>::NAME))
+    });
+    quote!(::rpcgen_runtime::MethodInfo::new(#wire_name) #doc #(#params)* #returns #(#errors)*)
 }
 
 /// One `.unary(…)` or `.stream(…)` registration of the service function.
