@@ -12,7 +12,7 @@ use pest::Parser as _;
 use crate::diagnostic::Diagnostic;
 use crate::grammar::{RpcParser, Rule};
 use crate::source::{FileId, Span};
-use crate::syntax_error::{doc_after_code_error, nesting_error, syntax_error};
+use crate::syntax_error::{doc_after_code_error, inner_doc_error, nesting_error, syntax_error};
 use crate::trivia;
 
 /// One parsed `.rpc` file.
@@ -267,6 +267,12 @@ pub fn parse(file: FileId, text: &str) -> Result<File, Diagnostic> {
         return Err(nesting_error(file, too_deep));
     }
     let comments = scan.comments;
+    if let Some(inner) = comments
+        .iter()
+        .find(|comment| text[comment.span.start..].starts_with("//!"))
+    {
+        return Err(inner_doc_error(file, inner));
+    }
     let mut pairs = RpcParser::parse(Rule::file, text)
         .map_err(|error| syntax_error(file, text, &comments, &error))?;
     if let Some(doc) = trivia::doc_after_code(text, &comments, text.len()) {

@@ -142,6 +142,20 @@ pub(crate) fn doc_after_code_error(file: FileId, doc: &Comment) -> Diagnostic {
         .help("move it to its own line above what it documents, or use `//` for a plain comment")
 }
 
+/// The error for a `//!` comment: Rust's inner doc comment, which `.rpc` files do not have (it
+/// would be a plain comment, and the docs it holds would silently go nowhere).
+pub(crate) fn inner_doc_error(file: FileId, comment: &Comment) -> Diagnostic {
+    Diagnostic::error("`//!` is not a doc comment in .rpc files")
+        .primary(
+            file,
+            comment.span,
+            "these docs would not reach the generated code",
+        )
+        .help(
+            "a package's docs are `///` lines right before `package`; use `//` for a plain comment",
+        )
+}
+
 /// The escapes a string may contain, as the grammar allows them.
 const ESCAPES: &str = "`\\\"`, `\\\\`, `\\n`, `\\r` and `\\t`";
 
