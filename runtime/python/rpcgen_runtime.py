@@ -133,7 +133,26 @@ class RemoteError(RpcError):
 
 
 class TimeoutExpired(RpcError, TimeoutError):
-    """No answer came within the call's timeout; the call is abandoned."""
+    """No answer came within the call's timeout; the call is abandoned.
+
+    ``never_connected`` holds the client's endpoints when it had never connected to any of them by
+    then: the call most likely waited for a server that is not running, and the message ends in
+    ``: never connected to `tcp://...` (is a zerorpc server running and listening there?)``. It is
+    None when the client had connected, if only before the call.
+    """
+
+    def __init__(self, message: str, *, never_connected: tuple[str, ...] | None = None) -> None:
+        reason = _never_connected(never_connected) if never_connected else ""
+        super().__init__(message + reason)
+        self.never_connected = never_connected
+
+
+def _never_connected(endpoints: tuple[str, ...]) -> str:
+    """The end of the message of a timeout of a client that never connected to ``endpoints``."""
+    listed = ", ".join(f"`{endpoint}`" for endpoint in endpoints)
+    if len(endpoints) == 1:
+        return f": never connected to {listed} (is a zerorpc server running and listening there?)"
+    return f": never connected to any of {listed} (are zerorpc servers running and listening there?)"
 
 
 class LostRemote(RpcError):
@@ -774,6 +793,10 @@ class _Connection:
     server takes waits in this connection, and goes to the first server that is connected, rather
     than in the queue of a socket whose server is down; and a heartbeat or credit that a socket
     refuses means that the call's server is gone.
+
+    Until one of its sockets completes a ZMTP handshake with its server, each has a monitor socket
+    that hears of handshakes only, so that a timeout can say whether the client ever connected
+    (``reached``); the first handshake ends the monitoring.
     """
 
     def __init__(
@@ -792,6 +815,10 @@ class _Connection:
         self._max_message_size = max_message_size
         self._context = zmq.Context()
         self._sockets: list[zmq.Socket[bytes]] = []
+        # The monitor of each socket until the first handshake, then none (I/O thread only).
+        self._monitors: list[zmq.Socket[bytes]] = []
+        # Whether a socket has ever completed a handshake with its server (set by the I/O thread).
+        self.reached = False
         try:
             for endpoint in self.endpoints:
                 dealer = self._context.socket(zmq.DEALER)
@@ -800,14 +827,14 @@ class _Connection:
                     dealer.immediate = True
                     dealer.sndhwm = 0
                 self._sockets.append(dealer)
+                # Before connecting, so that no handshake goes unseen.
+                self._monitors.append(dealer.get_monitor_socket(zmq.EVENT_HANDSHAKE_SUCCEEDED))
                 try:
                     dealer.connect(endpoint)
                 except zmq.ZMQError as exc:
                     raise ValueError(f"cannot connect to {endpoint!r}: {exc}") from exc
         except BaseException:
-            for dealer in self._sockets:
-                dealer.close()
-            self._context.term()
+            self._close_sockets()
             raise
         # I/O thread only (several servers): where the next call's search for a server starts, and the
         # calls no server has taken yet, with their requests.
@@ -872,9 +899,13 @@ class _Connection:
             logger.exception("the after_request hook failed on a request of %r", channel.method)
 
     def timeout_error(self, channel: _Channel, timeout: float | None) -> TimeoutExpired:
-        """The error for a reader of ``channel`` that waited ``timeout`` seconds in vain."""
+        """The error for a reader of ``channel`` that waited ``timeout`` seconds in vain.
+
+        It names the client's endpoints in ``never_connected`` when none of them was ever reached.
+        """
         return TimeoutExpired(
-            f"timeout after {timeout}s waiting for {channel.method!r} from {self._server_of(channel)}"
+            f"timeout after {timeout}s waiting for {channel.method!r} from {self._server_of(channel)}",
+            never_connected=None if self.reached else self.endpoints,
         )
 
     def _server_of(self, channel: _Channel) -> str:
@@ -929,18 +960,35 @@ class _Connection:
 
     def _serve(self) -> None:
         poller = zmq.Poller()
-        for dealer in self._sockets:
-            poller.register(dealer, zmq.POLLIN)
+        for each in (*self._sockets, *self._monitors):
+            poller.register(each, zmq.POLLIN)
         poller.register(self._wake_reader.fileno(), zmq.POLLIN)
         while True:
             ready = dict(poller.poll(self._poll_timeout_ms()))
             if self._wake_reader.fileno() in ready and self._run_commands():
                 return
+            if any(monitor in ready for monitor in self._monitors):
+                self._stop_monitoring(poller)
             for dealer in self._sockets:
                 if dealer in ready:
                     self._receive(dealer)
             self._send_unsent()
             self._run_timers()
+
+    def _stop_monitoring(self, poller: zmq.Poller) -> None:
+        """Notes a socket's first handshake (the only event monitored) and ends the monitoring."""
+        self.reached = True
+        for dealer, monitor in zip(self._sockets, self._monitors):
+            poller.unregister(monitor)
+            dealer.disable_monitor()
+            monitor.close(linger=0)
+        self._monitors.clear()
+
+    def _close_sockets(self) -> None:
+        """Closes the monitors and the sockets, then terminates the ZeroMQ context."""
+        for each in (*self._monitors, *self._sockets):
+            each.close(linger=0)
+        self._context.term()
 
     def _send_unsent(self) -> None:
         """Sends each call no server has taken yet to the next server in turn that takes it."""
@@ -982,9 +1030,7 @@ class _Connection:
         self._channels.clear()
         self._unsent.clear()
         self._timers.clear()
-        for dealer in self._sockets:
-            dealer.close(linger=0)
-        self._context.term()
+        self._close_sockets()
         self._wake_reader.close()
         self.stopped.set_result(None)
 

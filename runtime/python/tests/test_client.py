@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -205,6 +206,58 @@ def test_a_stream_that_never_answers_times_out() -> None:
         with pytest.raises(TimeoutExpired):
             next(items)
         assert list(items) == []
+
+
+def test_a_timeout_before_the_client_ever_connected_says_so() -> None:
+    endpoint = free_endpoint()
+    with Client(endpoint, heartbeat=HEARTBEAT, timeout=0.3) as nobody:
+        with pytest.raises(TimeoutExpired) as raised:
+            nobody.call("add", 1, 2)
+        assert raised.value.never_connected == (endpoint,)
+        assert str(raised.value) == (
+            f"timeout after 0.3s waiting for 'add' from {endpoint}: never connected to `{endpoint}` "
+            "(is a zerorpc server running and listening there?)"
+        )
+        with pytest.raises(TimeoutExpired) as raised:
+            next(nobody.stream("count", 3))
+        assert raised.value.never_connected == (endpoint,)
+    other = free_endpoint()
+    with (
+        Client([endpoint, other], heartbeat=HEARTBEAT, timeout=0.3) as nobody,
+        pytest.raises(TimeoutExpired) as raised,
+    ):
+        nobody.call("add", 1, 2)
+    assert raised.value.never_connected == (endpoint, other)
+    assert str(raised.value).endswith(
+        f": never connected to any of `{endpoint}`, `{other}` "
+        "(are zerorpc servers running and listening there?)"
+    )
+
+
+def test_a_port_where_no_zeromq_peer_listens_counts_as_never_connected() -> None:
+    # A plain TCP listener takes the connection but never completes ZeroMQ's handshake.
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        endpoint = f"tcp://127.0.0.1:{listener.getsockname()[1]}"
+        rpc = Client(endpoint, heartbeat=HEARTBEAT, timeout=0.3)
+        with rpc, pytest.raises(TimeoutExpired) as raised:
+            rpc.call("hello", "x")
+    assert raised.value.never_connected == (endpoint,)
+
+
+def test_a_timeout_after_the_server_answered_once_does_not_say_never_connected(
+    own_peer: Callable[..., Peer],
+) -> None:
+    server = own_peer()
+    with Client(server.endpoint, heartbeat=HEARTBEAT, timeout=0.3) as rpc:
+        assert rpc.call("hello", "x") == "Hello, x"
+        with pytest.raises(TimeoutExpired) as slow:
+            rpc.call("slow", 5)
+        server.kill()
+        with pytest.raises(TimeoutExpired) as gone:
+            rpc.call("hello", "anyone?")
+    assert (slow.value.never_connected, gone.value.never_connected) == (None, None)
+    assert str(slow.value) == f"timeout after 0.3s waiting for 'slow' from {server.endpoint}"
+    assert "never connected" not in str(gone.value)
 
 
 def test_200_concurrent_calls_from_threads_share_one_client(client: Client) -> None:

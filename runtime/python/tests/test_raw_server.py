@@ -12,10 +12,18 @@ from typing import Any
 import msgpack  # type: ignore[import-untyped, unused-ignore]
 import pytest
 import zmq
-from conftest import run_in_thread
+from conftest import run_in_thread, wait_until
 
 import rpcgen_runtime
-from rpcgen_runtime import Client, Failed, ProtocolError, RequestRecord, TooLarge, _encode_request
+from rpcgen_runtime import (
+    Client,
+    Failed,
+    ProtocolError,
+    RequestRecord,
+    TimeoutExpired,
+    TooLarge,
+    _encode_request,
+)
 
 HEARTBEAT = 0.3
 
@@ -154,6 +162,21 @@ def test_map_keys_other_than_text_are_refused_before_anything_is_sent() -> None:
         reply_header = {"message_id": "reply-1", "v": 3, "response_to": header["message_id"]}
         router.send_multipart([identity, b"", msgpack.packb([reply_header, "OK", args], use_bin_type=True)])
         assert join() == {"1": {b"2": 3}}
+
+
+def test_a_server_that_never_answered_still_counts_as_connected() -> None:
+    # What counts is ZeroMQ's handshake, not a reply: a timeout from a silent server does not say
+    # that nothing is listening.
+    with (
+        raw_router() as (router, port),
+        Client(f"tcp://127.0.0.1:{port}", heartbeat=None, timeout=0.3) as client,
+    ):
+        wait_until(lambda: client._connection.reached)
+        with pytest.raises(TimeoutExpired) as raised:
+            client.call("hello", "x")
+        next_request(router)
+    assert raised.value.never_connected is None
+    assert "never connected" not in str(raised.value)
 
 
 def test_a_request_above_max_message_size_is_refused_before_anything_is_sent() -> None:

@@ -22,6 +22,7 @@ from rpcgen_runtime import (
     DEFAULT_MAX_MESSAGE_SIZE,
     ProtocolError,
     RemoteError,
+    TimeoutExpired,
     TooLarge,
     _Channel,
     _channel_key,
@@ -224,6 +225,18 @@ def test_too_large_errors_describe_their_call_and_survive_pickling() -> None:
         1_000,
         str(error),
     )
+
+
+def test_a_timeout_names_the_servers_never_connected_to_and_survives_pickling() -> None:
+    error = TimeoutExpired("timeout after 1s waiting for 'add'", never_connected=("tcp://127.0.0.1:9",))
+    assert str(error) == (
+        "timeout after 1s waiting for 'add': never connected to `tcp://127.0.0.1:9` "
+        "(is a zerorpc server running and listening there?)"
+    )
+    copy = pickle.loads(pickle.dumps(error))
+    assert (str(copy), copy.never_connected) == (str(error), ("tcp://127.0.0.1:9",))
+    plain = TimeoutExpired("timeout after 1s waiting for 'add'")
+    assert (str(plain), plain.never_connected) == ("timeout after 1s waiting for 'add'", None)
 
 
 def test_the_head_of_an_event_is_read_without_its_args() -> None:
