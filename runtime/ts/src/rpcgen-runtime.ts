@@ -23,7 +23,7 @@
 import { randomBytes, randomInt } from "node:crypto";
 import { inspect } from "node:util";
 import { Decoder, Encoder, ExtData } from "@msgpack/msgpack";
-import { Dealer } from "zeromq";
+import { Dealer, type Observer } from "zeromq";
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -56,8 +56,36 @@ export class RemoteError extends RpcError {
   }
 }
 
-/** No reply arrived within the call's time limit. */
-export class TimeoutExpiredError extends RpcError {}
+/**
+ * No reply arrived within the call's time limit. When the client had never connected to any of its
+ * servers by then, {@link TimeoutExpiredError.neverConnected} lists them and the message says so:
+ * the call most likely waited for a server that is not running.
+ */
+export class TimeoutExpiredError extends RpcError {
+  /**
+   * The client's endpoints when it had never connected to any of them (completed ZeroMQ's
+   * handshake) by the time the call timed out; `undefined` when it had, if only before the call.
+   */
+  readonly neverConnected: readonly string[] | undefined;
+
+  /**
+   * Makes the error; non-empty `neverConnected` endpoints add to `message` that the client never
+   * connected to them, in the Rust runtime's words.
+   */
+  constructor(message: string, neverConnected?: readonly string[]) {
+    const endpoints = neverConnected ?? [];
+    super(endpoints.length === 0 ? message : `${message}: ${neverConnectedReason(endpoints)}`);
+    this.neverConnected = neverConnected;
+  }
+}
+
+/** Why a call to `endpoints`, none of which the client ever connected to, had no reply. */
+function neverConnectedReason(endpoints: readonly string[]): string {
+  const listed = endpoints.map((endpoint) => `\`${endpoint}\``).join(", ");
+  return endpoints.length === 1
+    ? `never connected to ${listed} (is a zerorpc server running and listening there?)`
+    : `never connected to any of ${listed} (are zerorpc servers running and listening there?)`;
+}
 
 /** The server stopped sending heartbeats: it died, is blocked, or the network is down. */
 export class LostRemoteError extends RpcError {}
@@ -509,6 +537,8 @@ interface ChannelOwner {
   send(event: Uint8Array, channel: Channel): void;
   /** Stops routing events to `channel`. */
   forget(channel: Channel): void;
+  /** The owner's endpoints when it has never connected to any of them, else `undefined`. */
+  neverConnected(): readonly string[] | undefined;
 }
 
 /** Settings of one channel. */
@@ -551,7 +581,13 @@ class Channel {
     const { timeoutMs } = settings;
     if (timeoutMs !== null) {
       this.timeoutTimer = setTimeout(
-        () => this.fail(new TimeoutExpiredError(`timeout after ${timeoutMs / 1000}s waiting for the reply to ${this.call}`)),
+        () =>
+          this.fail(
+            new TimeoutExpiredError(
+              `timeout after ${timeoutMs / 1000}s waiting for the reply to ${this.call}`,
+              owner.neverConnected(),
+            ),
+          ),
         timeoutMs,
       );
     }
@@ -771,6 +807,8 @@ export interface CallOptions {
 interface ServerLink {
   readonly endpoint: string;
   readonly socket: Dealer;
+  /** Whether the socket has ever completed ZeroMQ's handshake with the server (see {@link watchHandshakes}). */
+  reached: boolean;
   /**
    * Sends one event after those before it. Rejects when the socket cannot take it; with several
    * servers, at once with an `EAGAIN` error when the server is not connected (see {@link isRefusal}).
@@ -796,8 +834,9 @@ interface UnsentCall {
  * servers of one service, which then share the calls.
  *
  * Creating it never blocks: ZeroMQ connects in the background and reconnects by itself, and calls
- * made before the server is up wait for it within their time limit. Call {@link close} when done:
- * a client that has made a call keeps Node running until it is closed.
+ * made before the server is up wait for it within their time limit (a {@link TimeoutExpiredError}
+ * says when the client never connected). Call {@link close} when done: a client keeps Node running
+ * until it is closed, as it watches its connection.
  */
 export class Client {
   /** The endpoint this client calls (the first, for several servers). */
@@ -816,6 +855,7 @@ export class Client {
   private readonly owner: ChannelOwner = {
     send: (event, channel) => this.sendOn(channel, event),
     forget: (channel) => this.calls.delete(channel.id),
+    neverConnected: () => (this.servers.some((server) => server.reached) ? undefined : this.endpoints),
   };
   private readonly heartbeatMs: number | null;
   private readonly timeoutMs: number | null;
@@ -864,6 +904,8 @@ export class Client {
       this.endpoints.length > 1
         ? new Dealer({ linger: 0, immediate: true, sendTimeout: 0, sendHighWaterMark: 0 })
         : new Dealer({ linger: 0 });
+    // Observed before it connects, so that no handshake goes unseen.
+    const { events } = socket;
     try {
       socket.connect(endpoint);
     } catch (error) {
@@ -880,7 +922,9 @@ export class Client {
       outgoing = sent.catch(() => undefined);
       return sent;
     };
-    return { endpoint, socket, send };
+    const server: ServerLink = { endpoint, socket, send, reached: false };
+    void watchHandshakes(server, events);
+    return server;
   }
 
   /** Sends a heartbeat or credit of `channel` to the server that has it. */
@@ -1194,6 +1238,28 @@ export class Client {
     }
     for (const server of this.servers) {
       server.socket.close();
+    }
+  }
+}
+
+/**
+ * Reads the events of `server`'s socket until the socket is closed, and marks the server reached
+ * at its first completed ZeroMQ handshake (a port where something else listens never completes
+ * one). Every event is read, before and after that one: once an observer's queue is full, ZeroMQ
+ * blocks its I/O thread, and so every socket of the process, and closing the observer alone leaves
+ * ZeroMQ's monitor of the socket running, to the same end. The pending read keeps Node running
+ * until the socket is closed.
+ */
+async function watchHandshakes(server: ServerLink, events: Observer): Promise<void> {
+  try {
+    for await (const event of events) {
+      if (event.type === "handshake") {
+        server.reached = true;
+      }
+    }
+  } catch (error) {
+    if (!server.socket.closed) {
+      process.emitWarning(`stopped watching the connection to ${server.endpoint}: ${messageOf(error)}`, "RpcgenWarning");
     }
   }
 }

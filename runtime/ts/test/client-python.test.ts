@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { AsyncLocalStorage } from "node:async_hooks";
 import { spawn } from "node:child_process";
+import { createServer, type Socket } from "node:net";
 import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -367,6 +368,77 @@ describe("client against zerorpc-python", { timeout: TEST_LIMIT_MS }, () => {
         assert.match(error.message, /^timeout after 1s waiting for the reply to "slow" on tcp:/);
         return true;
       });
+    });
+
+    test("a timeout before the client ever connected says so, naming its servers", async () => {
+      const endpoint = `tcp://127.0.0.1:${await freePort()}`;
+      const other = `tcp://127.0.0.1:${await freePort()}`;
+      const nobody = new Client(endpoint, { heartbeatSeconds: HEARTBEAT_SECONDS, timeoutSeconds: 0.3 });
+      const nobodies = new Client([endpoint, other], { heartbeatSeconds: HEARTBEAT_SECONDS, timeoutSeconds: 0.3 });
+      try {
+        await assert.rejects(nobody.call("add", [1, 2]), (error: unknown) => {
+          assert.ok(error instanceof TimeoutExpiredError);
+          assert.deepEqual(error.neverConnected, [endpoint]);
+          assert.equal(
+            error.message,
+            `timeout after 0.3s waiting for the reply to "add" on ${endpoint}: never connected to \`${endpoint}\` ` +
+              "(is a zerorpc server running and listening there?)",
+          );
+          return true;
+        });
+        await assert.rejects(collect(nobody.stream("count", [3])), { name: "TimeoutExpiredError", neverConnected: [endpoint] });
+        await assert.rejects(nobodies.call("add", [1, 2]), (error: unknown) => {
+          assert.ok(error instanceof TimeoutExpiredError);
+          assert.deepEqual(error.neverConnected, [endpoint, other]);
+          const reason = `: never connected to any of \`${endpoint}\`, \`${other}\` (are zerorpc servers running and listening there?)`;
+          assert.ok(error.message.endsWith(reason), error.message);
+          return true;
+        });
+      } finally {
+        nobody.close();
+        nobodies.close();
+      }
+    });
+
+    test("a port where something other than a ZeroMQ peer listens counts as never connected", async () => {
+      // A plain TCP server takes the connection but never completes ZeroMQ's handshake.
+      const accepted: Socket[] = [];
+      const listener = createServer((socket) => accepted.push(socket));
+      await new Promise<void>((resolve) => listener.listen(0, "127.0.0.1", resolve));
+      const address = listener.address();
+      assert.ok(typeof address === "object" && address !== null);
+      const endpoint = `tcp://127.0.0.1:${address.port}`;
+      const client = new Client(endpoint, { heartbeatSeconds: HEARTBEAT_SECONDS, timeoutSeconds: 0.3 });
+      try {
+        await assert.rejects(client.call("hello", ["x"]), { name: "TimeoutExpiredError", neverConnected: [endpoint] });
+      } finally {
+        client.close();
+        accepted.forEach((socket) => socket.destroy());
+        await new Promise((resolve) => listener.close(resolve));
+      }
+    });
+
+    test("a timeout after the server answered once, then was slow or killed, does not say never connected", async () => {
+      const server = await startPythonPeer(HEARTBEAT_SECONDS);
+      const client = new Client(server.endpoint, { heartbeatSeconds: HEARTBEAT_SECONDS, timeoutSeconds: 0.3 });
+      try {
+        assert.equal(await client.call("hello", ["once"]), "Hello, once");
+        await assert.rejects(client.call("slow", [5]), (error: unknown) => {
+          assert.ok(error instanceof TimeoutExpiredError);
+          assert.equal(error.neverConnected, undefined);
+          assert.equal(error.message, `timeout after 0.3s waiting for the reply to "slow" on ${server.endpoint}`);
+          return true;
+        });
+        server.kill();
+        await assert.rejects(client.call("hello", ["anyone?"]), (error: unknown) => {
+          assert.ok(error instanceof TimeoutExpiredError);
+          assert.equal(error.neverConnected, undefined);
+          return true;
+        });
+      } finally {
+        client.close();
+        await server.stop();
+      }
     });
 
     test("the client's default timeout applies to every call", async () => {

@@ -10,6 +10,7 @@ import { after, before, describe, mock, test } from "node:test";
 import {
   callMethod,
   Client,
+  ClientClosedError,
   encodeRequest,
   listOf,
   LostRemoteError,
@@ -17,6 +18,7 @@ import {
   RemoteError,
   type RequestRecord,
   RpcError,
+  TimeoutExpiredError,
   toAny,
   toBytes,
   toF32,
@@ -74,6 +76,27 @@ describe("client against a hand-driven server", { timeout: 60_000 }, () => {
     assert.notEqual(ids[0], ids[1]);
     await Promise.all(requests.map((request) => server.reply(request, "OK", [request.event.name])));
     assert.deepEqual((await Promise.all(pending)).sort(), ["a", "b"]);
+  });
+
+  test("a server that has never answered counts as connected: a timeout does not say never connected", async () => {
+    // What counts is ZeroMQ's handshake, which comes before the first request reaches the server.
+    const silent = await RawServer.start();
+    const fresh = new Client(silent.endpoint, { heartbeatSeconds: QUIET_HEARTBEAT_SECONDS });
+    try {
+      const unanswered = fresh.call("hello", ["x"], { timeoutSeconds: null });
+      await silent.receive();
+      await assert.rejects(fresh.call("hello", ["y"], { timeoutSeconds: 0.3 }), (error: unknown) => {
+        assert.ok(error instanceof TimeoutExpiredError);
+        assert.equal(error.neverConnected, undefined);
+        assert.doesNotMatch(error.message, /never connected/);
+        return true;
+      });
+      fresh.close();
+      await assert.rejects(unanswered, ClientClosedError);
+    } finally {
+      fresh.close();
+      silent.close();
+    }
   });
 
   test("a reply without the empty delimiter frame is accepted", async () => {
