@@ -53,6 +53,7 @@ __all__ = [
     "AfterRequest",
     "AsyncClient",
     "AsyncStream",
+    "Cancelled",
     "Client",
     "ClientClosed",
     "Endpoints",
@@ -215,10 +216,25 @@ class Failed:
 
     A RemoteError (the server answered ``ERR``), TimeoutExpired, LostRemote, ClientClosed,
     ProtocolError or RpcError, as the call raised it; or what interrupted the wait, such as
-    ``asyncio.CancelledError`` or ``KeyboardInterrupt``.
+    ``KeyboardInterrupt`` (a cancelled wait is Cancelled).
     """
 
     error: BaseException
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    """The caller gave the request up before it ended; for a stream, before reading its first reply.
+
+    An asyncio task awaiting the call was cancelled (``task.cancel()``, an ``asyncio.wait_for`` or
+    ``asyncio.timeout`` around it), and still gets its ``CancelledError``; or the stream was closed
+    or collected. Nothing more is read, and nothing is sent to the server (zerorpc has no cancel
+    event): it learns from the heartbeats that stop, as after a timeout.
+    """
+
+
+_Outcome = Union[Returned, StreamOpened, Failed, Cancelled]
+"""How a request ended, as a RequestRecord says."""
 
 
 @dataclass(frozen=True)
@@ -232,7 +248,7 @@ class RequestRecord:
     endpoint: str | None
     """The endpoint of the server the request went to; None if a client of several servers had not
     handed it to any yet."""
-    outcome: Returned | StreamOpened | Failed
+    outcome: Returned | StreamOpened | Failed | Cancelled
     """How the request ended; for a stream, how its first reply went."""
     elapsed: float
     """Seconds from the start of the request to that end (``time.perf_counter()``)."""
@@ -241,20 +257,22 @@ class RequestRecord:
 AfterRequest = Callable[[RequestRecord], None]
 """A client's ``after_request`` hook: called with a RequestRecord once for every request sent, in
 the thread (or task) that waits for the reply, when the call ends or, for a stream, when its first
-reply is read. A stream closed before its first reply was read is not reported. An exception from the
-hook is logged to this module's logger and does not change the call's outcome. It must be a plain
-function: a client refuses a coroutine function (``async def``) with TypeError, since nothing would
-await it. log_requests() makes a hook that logs every call."""
+reply is read. A call whose awaiting task is cancelled is reported as Cancelled in that task, and a
+stream closed (or collected) before its first reply was read as Cancelled where it is closed. An
+exception from the hook is logged to this module's logger and does not change the call's outcome.
+It must be a plain function: a client refuses a coroutine function (``async def``) with TypeError,
+since nothing would await it. log_requests() makes a hook that logs every call."""
 
 
 def log_requests(logger: logging.Logger | None = None, *, max_value_chars: int = 256) -> AfterRequest:
     """An ``after_request`` hook that logs one line per request, like rpcgen's Rust TracingLayer.
 
-    It logs to ``logger``, by default the ``rpcgen`` logger: calls that returned and streams that
-    opened at INFO, failed requests at WARNING::
+    It logs to ``logger``, by default the ``rpcgen`` logger: calls that returned, streams that
+    opened and requests cancelled by the caller at INFO, failed requests at WARNING::
 
         add(1, 2) -> 3 in 0.41 ms from tcp://127.0.0.1:4242
         count(5) -> stream in 0.38 ms from tcp://127.0.0.1:4242
+        slow(60) cancelled by the caller in 100.23 ms from tcp://127.0.0.1:4242
         hello(1) failed in 0.52 ms from tcp://127.0.0.1:4242: RemoteError: TypeError: ...
 
     The arguments are the ``repr()`` of each, joined with ``", "``, and the result is its
@@ -282,6 +300,8 @@ def log_requests(logger: logging.Logger | None = None, *, max_value_chars: int =
             kind, text = type(outcome.error).__name__, str(outcome.error)
             error = f"{kind}: {text}" if text else kind
             target.warning("%s failed in %.2f ms%s: %s", call, elapsed_ms, server, error)
+        elif isinstance(outcome, Cancelled):
+            target.info("%s cancelled by the caller in %.2f ms%s", call, elapsed_ms, server)
         else:
             result = "stream" if isinstance(outcome, StreamOpened) else shorten(repr(outcome.value))
             target.info("%s -> %s in %.2f ms%s", call, result, elapsed_ms, server)
@@ -741,30 +761,36 @@ class _Channel:
             self.put(value)
         self.put(_END, last=True)
 
-    def record(
-        self, result: Any, error: BaseException | None, endpoints: Sequence[str]
-    ) -> RequestRecord | None:
-        """The record of this request for the ``after_request`` hook, from the reader's first wait.
+    def outcome(self, result: Any, error: BaseException | None) -> _Outcome:
+        """How the reader's wait on this channel, ended by ``result`` or ``error``, ended the request.
 
-        ``result`` or ``error`` is how that wait ended. Later waits (for a stream's next items) get
-        None, and so does the first wait on a stream the reader abandoned before any reply came.
-        ``endpoints`` are the connection's, which ``server`` indexes.
+        A cancelled wait (its asyncio task was cancelled, or another thread or task closed the
+        stream) is Cancelled, and so is a wait that found the stream already closed by its reader.
+        """
+        if isinstance(error, (asyncio.CancelledError, concurrent.futures.CancelledError)):
+            return Cancelled()
+        if error is not None:
+            return Failed(error)
+        if self.first_reply is None:
+            return Cancelled()
+        if self.streaming:
+            return StreamOpened()
+        return Returned(None if result is _END else result)
+
+    def record(self, outcome: _Outcome, endpoints: Sequence[str]) -> RequestRecord | None:
+        """The record of this request for the ``after_request`` hook, the first time it ends.
+
+        Later ends (a stream's next items, its close once its first reply was read) get None.
+        ``endpoints`` are the connection's, which ``server`` indexes. The request ended when its
+        answer arrived, or now when none had or the caller gave it up.
         """
         with self._lock:
             if self._recorded:
                 return None
             self._recorded = True
             replied_at = self._replied_at
-        outcome: Returned | StreamOpened | Failed
-        if error is not None:
-            outcome = Failed(error)
-        elif self.first_reply is None:
-            return None
-        elif self.streaming:
-            outcome = StreamOpened()
-        else:
-            outcome = Returned(None if result is _END else result)
-        ended = time.perf_counter() if replied_at is None else replied_at
+        given_up = isinstance(outcome, Cancelled)
+        ended = time.perf_counter() if replied_at is None or given_up else replied_at
         endpoint = None if self.server is None else endpoints[self.server]
         return RequestRecord(self.method, self.args, endpoint, outcome, ended - self.started)
 
@@ -885,16 +911,30 @@ class _Connection:
     def report(self, channel: _Channel, result: Any = None, error: BaseException | None = None) -> None:
         """Calls the ``after_request`` hook, if any, once the reader's first wait on ``channel`` ended.
 
-        Runs in the reader's thread or task; ``result`` or ``error`` is how the wait ended. An
-        exception from the hook is logged, so that it does not change the call's outcome.
+        Runs in the reader's thread or task; ``result`` or ``error`` is how the wait ended (see
+        ``_Channel.outcome``).
         """
-        if self._after_request is None:
-            return
-        record = channel.record(result, error, self.endpoints)
+        if self._after_request is not None:
+            self._report(self._after_request, channel, channel.outcome(result, error))
+
+    def report_closed(self, channel: _Channel) -> None:
+        """Calls the ``after_request`` hook, if any, for a stream its reader closes or drops.
+
+        The request is Cancelled, unless the reader read its first reply (which was reported then).
+        """
+        if self._after_request is not None:
+            self._report(self._after_request, channel, Cancelled())
+
+    def _report(self, hook: AfterRequest, channel: _Channel, outcome: _Outcome) -> None:
+        """Calls ``hook`` with the record of ``channel``'s end, unless it was reported already.
+
+        An exception from the hook is logged, so that it does not change the call's outcome.
+        """
+        record = channel.record(outcome, self.endpoints)
         if record is None:
             return
         try:
-            self._after_request(record)
+            hook(record)
         except Exception:
             logger.exception("the after_request hook failed on a request of %r", channel.method)
 
@@ -1315,7 +1355,12 @@ class _StreamBase:
         self._timeout = timeout
 
     def __del__(self) -> None:
+        self._abandon()
+
+    def _abandon(self) -> None:
+        """Stops reading; a stream whose first reply was not read yet is reported as Cancelled."""
         self._channel.abandon()
+        self._client._connection.report_closed(self._channel)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1390,7 +1435,7 @@ class Stream(_StreamBase):
 
     def close(self) -> None:
         """Stops reading: the stream ends and the server's later items are dropped."""
-        self._channel.abandon()
+        self._abandon()
 
     def __enter__(self) -> Stream:
         return self
@@ -1465,7 +1510,7 @@ class AsyncStream(_StreamBase):
 
     async def aclose(self) -> None:
         """Stops reading: the stream ends and the server's later items are dropped."""
-        self._channel.abandon()
+        self._abandon()
 
     async def __aenter__(self) -> AsyncStream:
         return self

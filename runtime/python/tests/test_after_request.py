@@ -14,6 +14,7 @@ from conftest import CALL_TIMEOUT, HEARTBEAT, Peer, free_endpoint, run_in_thread
 
 from rpcgen_runtime import (
     AsyncClient,
+    Cancelled,
     Client,
     ClientClosed,
     Failed,
@@ -124,7 +125,7 @@ def test_a_stream_is_recorded_once_at_its_first_reply(peer: Peer) -> None:
     assert 0 < record.elapsed <= read
 
 
-def test_a_stream_closed_before_its_first_item_is_read_is_not_recorded(peer: Peer) -> None:
+def test_a_stream_closed_before_its_first_item_is_read_is_recorded_as_cancelled(peer: Peer) -> None:
     records: list[RequestRecord] = []
     with recording_client(peer, records) as rpc:
         with rpc.stream("count", 3):
@@ -132,9 +133,17 @@ def test_a_stream_closed_before_its_first_item_is_read_is_not_recorded(peer: Pee
         answered = rpc.stream("count", 4)
         wait_until(lambda: answered._channel.first_reply is not None)
         answered.close()
+        answered.close()
+        rpc.stream("count", 5)  # Dropped at once: collected, it is closed.
+        with rpc.stream("count", 6) as read:
+            assert next(read) == 0
         assert rpc.call("add", 1, 2) == 3
     assert [(record.method, record.args, record.outcome) for record in records] == [
-        ("add", (1, 2), Returned(3))
+        ("count", (3,), Cancelled()),
+        ("count", (4,), Cancelled()),
+        ("count", (5,), Cancelled()),
+        ("count", (6,), StreamOpened()),
+        ("add", (1, 2), Returned(3)),
     ]
 
 
@@ -188,10 +197,50 @@ def test_the_asyncio_client_records_in_the_calling_task(peer: Peer) -> None:
         ("stream", "count", (3,), StreamOpened),
         ("errors", "fail", ("async boom",), Failed),
         ("errors", "slow", (2,), Failed),
-        ("errors", "slow", (10,), Failed),
+        ("errors", "slow", (10,), Cancelled),
     ]
     errors = [record.outcome.error for _, record in seen[3:] if isinstance(record.outcome, Failed)]
-    assert [type(error) for error in errors] == [RemoteError, TimeoutExpired, asyncio.CancelledError]
+    assert [type(error) for error in errors] == [RemoteError, TimeoutExpired]
+
+
+def test_asyncio_calls_their_caller_gives_up_are_recorded_once_as_cancelled(peer: Peer) -> None:
+    records: list[RequestRecord] = []
+
+    async def sent(rpc: AsyncClient, *args: object) -> None:
+        """Waits until the call with ``args`` has been sent (its channel is open)."""
+        channels = rpc._connection._channels
+        deadline = time.monotonic() + CALL_TIMEOUT
+        while not any(channel.args == args for channel in tuple(channels.values())):
+            assert time.monotonic() < deadline, f"the call with {args} was not sent in time"
+            await asyncio.sleep(0.01)
+
+    async def main() -> None:
+        async with AsyncClient(
+            peer.endpoint, heartbeat=HEARTBEAT, timeout=CALL_TIMEOUT, after_request=records.append
+        ) as rpc:
+            # wait_for cancels the call's task at its timeout, and raises TimeoutError for it.
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(rpc.call("slow", 10), 0.2)
+            task = asyncio.ensure_future(rpc.call("slow", 11))
+            await sent(rpc, 11)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            # A stream whose first reply is late (slow is no stream: it would answer OK in 10 s).
+            late = rpc.stream("slow", 12)
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(late.__anext__(), 0.2)
+            await late.aclose()
+            assert await rpc.call("add", 1, 2) == 3
+
+    asyncio.run(main())
+    assert [(record.method, record.args, record.outcome) for record in records] == [
+        ("slow", (10,), Cancelled()),
+        ("slow", (11,), Cancelled()),
+        ("slow", (12,), Cancelled()),
+        ("add", (1, 2), Returned(3)),
+    ]
+    assert all(record.elapsed > 0 for record in records)
 
 
 async def async_hook(record: RequestRecord) -> None:
@@ -236,7 +285,7 @@ def test_a_failing_hook_is_logged_and_the_call_still_returns(
     assert str(failures[0].exc_info[1]) == "hook broke on add"
 
 
-def test_log_requests_logs_successes_at_info_and_failures_at_warning(
+def test_log_requests_logs_successes_and_cancellations_at_info_and_failures_at_warning(
     peer: Peer, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="rpcgen")
@@ -247,6 +296,8 @@ def test_log_requests_logs_successes_at_info_and_failures_at_warning(
         assert list(rpc.stream("count", 2)) == [0, 1]
         with pytest.raises(RemoteError):
             rpc.call("fail", "boom")
+        with rpc.stream("slow", 5) as late:
+            wait_until(lambda: late._channel.server is not None)
     lines = [(entry.levelno, entry.getMessage()) for entry in caplog.records if entry.name == "rpcgen"]
     server = re.escape(peer.endpoint)
     expected = [
@@ -256,6 +307,7 @@ def test_log_requests_logs_successes_at_info_and_failures_at_warning(
             logging.WARNING,
             rf"fail\('boom'\) failed in {ELAPSED} from {server}: RemoteError: ValueError: boom",
         ),
+        (logging.INFO, rf"slow\(5\) cancelled by the caller in {ELAPSED} from {server}"),
     ]
     assert len(lines) == len(expected)
     for (level, message), (expected_level, pattern) in zip(lines, expected):
