@@ -8,7 +8,8 @@
  * - one DEALER socket per {@link Client}; every call or stream is a channel on it, keyed by the id
  *   of its request, so any number of calls run concurrently on one connection;
  * - per-channel heartbeats (`_zpc_hb`) and lost-remote detection with zerorpc-python's timing;
- * - a time limit for the first reply of each call (default and per call);
+ * - a time limit for the first reply of each call (default and per call), and an `AbortSignal` per
+ *   call to abandon it;
  * - streams as async iterables, granting `_zpc_more` credit exactly as zerorpc-python does;
  * - a limit on the size of requests and replies ({@link ClientOptions.maxMessageSize}, 100 MiB);
  * - remote errors (`ERR`) as {@link RemoteError}; every error raised here extends {@link RpcError}.
@@ -547,18 +548,24 @@ interface ChannelSettings {
   readonly heartbeatMs: number | null;
   /** Time limit for the first reply, or null for none. */
   readonly timeoutMs: number | null;
+  /** Cancels the channel when it aborts (see {@link CallOptions.signal}). */
+  readonly signal: AbortSignal | undefined;
 }
 
 /**
  * One call or stream in progress: queues the replies routed to it, heartbeats, watches the remote's
- * heartbeats and the time limit, and grants stream credit as the replies are taken.
+ * heartbeats, the time limit and the call's signal, and grants stream credit as the replies are taken.
  */
 class Channel {
   /** The call, for messages: `"method" on endpoint`, the endpoint of the server that has it. */
   call: string;
   private readonly inbox: DecodedEvent[] = [];
-  private waiter: { resolve(event: DecodedEvent): void; reject(error: Error): void } | null = null;
-  private failure: RpcError | null = null;
+  private waiter: { resolve(event: DecodedEvent): void; reject(error: unknown): void } | null = null;
+  /** What the channel ended with, once it failed or was cancelled. */
+  private failure: { readonly error: unknown } | null = null;
+  /** Whether the channel ended because its signal aborted. */
+  private cancelled = false;
+  private readonly onAbort = (): void => this.cancel();
   private active = true;
   private silentTicks = 0;
   private heartbeatTimer: ReturnType<typeof setInterval> | null = null;
@@ -568,8 +575,8 @@ class Channel {
   private hasTakenBefore = false;
 
   /**
-   * Opens the channel of `call` and starts its time limit; the owner sends the request, and calls
-   * {@link taken} once a server has it.
+   * Opens the channel of `call` and starts its time limit and its watch on the signal; the owner
+   * sends the request, and calls {@link taken} once a server has it.
    */
   constructor(
     readonly id: string,
@@ -591,6 +598,7 @@ class Channel {
         timeoutMs,
       );
     }
+    settings.signal?.addEventListener("abort", this.onAbort, { once: true });
   }
 
   /** Whether the channel still takes events (it has not ended, failed or been closed). */
@@ -638,23 +646,46 @@ class Channel {
 
   /** Ends the channel with `error`: the pending or next {@link next} rejects with it. */
   fail(error: RpcError): void {
-    if (!this.active) {
-      return;
-    }
-    this.failure = error;
-    this.close();
-    this.waiter?.reject(error);
-    this.waiter = null;
+    this.end(error);
   }
 
-  /** Stops the timers and the routing of events; the server's side ends on heartbeat loss. */
+  /** Whether `error`, thrown by a call on this channel, is the reason its signal aborted it with. */
+  isCancellation(error: unknown): boolean {
+    return this.cancelled && this.failure?.error === error;
+  }
+
+  /**
+   * Stops the timers, the watch on the signal and the routing of events; the server's side ends on
+   * heartbeat loss.
+   */
   close(): void {
     this.active = false;
     if (this.heartbeatTimer !== null) {
       clearInterval(this.heartbeatTimer);
     }
     this.clearTimeout();
+    this.settings.signal?.removeEventListener("abort", this.onAbort);
     this.owner.forget(this);
+  }
+
+  /** Ends the channel with its signal's reason, dropping the replies not taken yet. */
+  private cancel(): void {
+    if (this.active) {
+      this.cancelled = true;
+      this.inbox.length = 0;
+      this.end(this.settings.signal?.reason);
+    }
+  }
+
+  /** Ends the channel with `error` (anything, for a signal's reason), unless it has ended. */
+  private end(error: unknown): void {
+    if (!this.active) {
+      return;
+    }
+    this.failure = { error };
+    this.close();
+    this.waiter?.reject(error);
+    this.waiter = null;
   }
 
   /** Like zerorpc-python: from the second take on, tops the window up when half of it is used. */
@@ -673,7 +704,7 @@ class Channel {
   /** Waits for the next event to arrive, unless the channel has failed. */
   private nextArrival(): Promise<DecodedEvent> {
     if (this.failure !== null) {
-      return Promise.reject(this.failure);
+      return Promise.reject(this.failure.error);
     }
     return new Promise((resolve, reject) => {
       this.waiter = { resolve, reject };
@@ -732,12 +763,14 @@ export type RequestHeader = (method: string) => Readonly<Record<string, unknown>
 
 /**
  * How a request ended, for {@link ClientOptions.afterRequest}: the value it returned, the start of
- * a stream (for a stream the record is made at its first reply), or the error it failed with.
+ * a stream (for a stream the record is made at its first reply), the error it failed with, or its
+ * cancellation by the call's {@link CallOptions.signal} (for a stream, before its first reply).
  */
 export type RequestOutcome =
   | { readonly kind: "returned"; readonly value: unknown }
   | { readonly kind: "stream" }
-  | { readonly kind: "failed"; readonly error: unknown };
+  | { readonly kind: "failed"; readonly error: unknown }
+  | { readonly kind: "cancelled" };
 
 /** A request that ended, as {@link ClientOptions.afterRequest} sees it. */
 export interface RequestRecord {
@@ -801,6 +834,18 @@ export interface CallOptions {
    * client's; `null` waits without limit.
    */
   readonly timeoutSeconds?: number | null;
+  /**
+   * Abandons the call (or the stream, at any point) when it aborts: the call rejects with the
+   * signal's `reason` (an `AbortError` `DOMException` unless `abort(reason)` gave one), the
+   * replies not taken yet are dropped, and {@link ClientOptions.afterRequest} sees
+   * `{ kind: "cancelled" }` unless the request ended before (a stream, at its first reply).
+   * Nothing is sent to the server (zerorpc has no cancel event): the call's heartbeats stop, and a
+   * server that watches them drops its handler a few intervals later. A signal that has already
+   * aborted rejects the call before anything is sent. Each call in progress listens to its signal:
+   * Node warns (`MaxListenersExceededWarning`) when more than 10 share one, unless
+   * `events.setMaxListeners(n, signal)` raised the limit.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** One server of a client: its socket, and the sending to it. */
@@ -952,7 +997,7 @@ export class Client {
    * {@link ProtocolError} (also when the method streams: use {@link stream}),
    * {@link TooLargeError} (a request or reply above {@link ClientOptions.maxMessageSize}) or
    * {@link ClientClosedError}, and with a TypeError or RangeError for arguments MessagePack cannot
-   * carry.
+   * carry; with the reason of `options.signal` when it aborts.
    */
   async call<T = unknown>(method: string, args: readonly unknown[], options: CallOptions = {}): Promise<T> {
     const open = this.openChannel(method, args, options);
@@ -962,7 +1007,7 @@ export class Client {
       ended({ kind: "returned", value });
       return value as T;
     } catch (error) {
-      ended({ kind: "failed", error });
+      ended(failureOutcome(open.channel, error));
       throw error;
     } finally {
       open.channel.close();
@@ -972,7 +1017,8 @@ export class Client {
   /**
    * Calls the streaming method `method` and yields its items. The request is sent when iteration
    * starts; the time limit covers the first item. Leaving a `for await` loop early (or calling
-   * `return()`) ends the call. Items of type `T` are not checked. Errors are those of {@link call}.
+   * `return()`) ends the call, and so does `options.signal`, at any point. Items of type `T` are
+   * not checked. Errors are those of {@link call}.
    */
   async *stream<T = unknown>(
     method: string,
@@ -987,7 +1033,7 @@ export class Client {
       try {
         first = await items.next();
       } catch (error) {
-        ended({ kind: "failed", error });
+        ended(failureOutcome(open.channel, error));
         throw error;
       }
       ended({ kind: "stream" });
@@ -1041,7 +1087,10 @@ export class Client {
     };
   }
 
-  /** Opens a channel for a call and sends its request; a request above the size limit throws. */
+  /**
+   * Opens a channel for a call and sends its request; a request above the size limit throws, and
+   * so does an aborted signal (its reason).
+   */
   private openChannel(method: string, args: readonly unknown[], options: CallOptions): OpenCall {
     if (this.closed) {
       throw new ClientClosedError(`cannot call ${describeCall(method, this.endpoint)}: the client is closed`);
@@ -1053,6 +1102,11 @@ export class Client {
       throw new TypeError(`the arguments of ${method} must be an array, got ${describe(args)}`);
     }
     const timeoutMs = timeLimitMs(options.timeoutSeconds, this.timeoutMs, "timeoutSeconds");
+    const { signal } = options;
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      throw new TypeError(`signal must be an AbortSignal, got ${describe(signal)}`);
+    }
+    signal?.throwIfAborted();
     const id = messageIds.next();
     const request = encodeRequest(id, method, args, this.headerEntries(method));
     const only = this.servers.length === 1 ? this.servers[0] : undefined;
@@ -1060,7 +1114,7 @@ export class Client {
     if (request.byteLength > this.maxMessageSize) {
       throw new TooLargeError("request", request.byteLength, this.maxMessageSize, call);
     }
-    const channel = new Channel(id, call, this.owner, { heartbeatMs: this.heartbeatMs, timeoutMs });
+    const channel = new Channel(id, call, this.owner, { heartbeatMs: this.heartbeatMs, timeoutMs, signal });
     const open: OpenCall = { channel, server: only };
     this.calls.set(id, open);
     this.startReceiving();
@@ -1274,6 +1328,11 @@ function isRefusal(error: unknown): boolean {
   return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "EAGAIN";
 }
 
+/** How a request whose call threw `error` ended: cancelled when that is its signal's reason, else failed. */
+function failureOutcome(channel: Channel, error: unknown): RequestOutcome {
+  return channel.isCancellation(error) ? { kind: "cancelled" } : { kind: "failed", error };
+}
+
 /** Whether `value` is a promise, or anything else with a `then` method. */
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
@@ -1397,7 +1456,10 @@ function timeLimitMs(seconds: number | null | undefined, fallbackMs: number | nu
 
 /** Settings of {@link logRequests}. */
 export interface LogRequestsOptions {
-  /** Where the line of a request that returned (or started a stream) goes; default `console.info`. */
+  /**
+   * Where the line of a request that returned, started a stream or was cancelled by the caller
+   * goes; default `console.info`.
+   */
   readonly info?: (line: string) => void;
   /** Where the line of a request that failed goes; default `console.warn`. */
   readonly warn?: (line: string) => void;
@@ -1411,9 +1473,10 @@ export interface LogRequestsOptions {
 /**
  * An {@link ClientOptions.afterRequest} hook that logs one line per request, like the Rust
  * runtime's `TracingLayer`: `add(1, 2) -> 3 in 0.41 ms from tcp://127.0.0.1:4242`,
- * `count(5) -> stream in 0.38 ms from …`, or `hello(1) failed in 0.52 ms from …: RemoteError: …`
- * (to `warn`). Values are shown with `util.inspect`; the arguments, and the result, are each cut to
- * `maxValueChars` characters followed by `…`.
+ * `count(5) -> stream in 0.38 ms from …`, `slow(60) cancelled by the caller in 100.23 ms from …`,
+ * or `hello(1) failed in 0.52 ms from …: RemoteError: …` (to `warn`). Values are shown with
+ * `util.inspect`; the arguments, and the result, are each cut to `maxValueChars` characters
+ * followed by `…`.
  */
 export function logRequests(options: LogRequestsOptions = {}): AfterRequest {
   const info = options.info ?? ((line: string) => console.info(line));
@@ -1441,6 +1504,9 @@ export function logRequests(options: LogRequestsOptions = {}): AfterRequest {
         break;
       case "failed":
         warn(`${method}(${shownArgs}) failed ${took}: ${String(outcome.error)}`);
+        break;
+      case "cancelled":
+        info(`${method}(${shownArgs}) cancelled by the caller ${took}`);
         break;
     }
   };
@@ -1831,12 +1897,12 @@ async function* streamItems<T>(
   }
 }
 
-/** The call's own time limit if it sets one, else the method's default, else the client's. */
+/** The call's options, with the method's default time limit unless the call sets one. */
 function methodCallOptions(spec: MethodSpec<unknown>, options: CallOptions): CallOptions {
   if (options.timeoutSeconds !== undefined || spec.timeoutSeconds === undefined) {
     return options;
   }
-  return { timeoutSeconds: spec.timeoutSeconds };
+  return { ...options, timeoutSeconds: spec.timeoutSeconds };
 }
 
 /** Converts the arguments of a call, naming the call in the error when one does not fit. */

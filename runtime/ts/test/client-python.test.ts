@@ -240,7 +240,7 @@ describe("client against zerorpc-python", { timeout: TEST_LIMIT_MS }, () => {
     }
   });
 
-  test("afterRequest sees every request end once: returned, failed, timed out, streamed", async () => {
+  test("afterRequest sees every request end once: returned, failed, timed out, streamed, cancelled", async () => {
     const records: RequestRecord[] = [];
     const observed = new Client(peer.endpoint, {
       heartbeatSeconds: HEARTBEAT_SECONDS,
@@ -261,6 +261,8 @@ describe("client against zerorpc-python", { timeout: TEST_LIMIT_MS }, () => {
         assert.equal(item, 0);
         break;
       }
+      // AbortSignal.timeout aborts with a TimeoutError DOMException: the caller's, not the client's.
+      await assert.rejects(observed.call("slow", [3], { signal: AbortSignal.timeout(300) }), { name: "TimeoutError" });
       assert.equal(observed.pendingCalls, 0);
     } finally {
       observed.close();
@@ -274,6 +276,7 @@ describe("client against zerorpc-python", { timeout: TEST_LIMIT_MS }, () => {
         ["count", [3], peer.endpoint, "stream"],
         ["fail", ["early"], peer.endpoint, "failed"],
         ["count", [50], peer.endpoint, "stream"],
+        ["slow", [3], peer.endpoint, "cancelled"],
       ],
     );
     const [returned, remote, timedOut] = records.map((record) => record.outcome);
@@ -336,6 +339,7 @@ describe("client against zerorpc-python", { timeout: TEST_LIMIT_MS }, () => {
       await logged.call("echo", ["x".repeat(50)]);
       await collect(logged.stream("count", [2]));
       await rejectsRemotely(logged.call("fail", ["boom"]), "ValueError");
+      await assert.rejects(logged.call("slow", [3], { signal: AbortSignal.timeout(100) }), { name: "TimeoutError" });
     } finally {
       logged.close();
     }
@@ -345,6 +349,7 @@ describe("client against zerorpc-python", { timeout: TEST_LIMIT_MS }, () => {
       `INFO echo\\('xxxxxxxxxxxxxxxxxxx…\\) -> 'xxxxxxxxxxxxxxxxxxx… in \\d+\\.\\d\\d${at}`,
       `INFO count\\(2\\) -> stream in \\d+\\.\\d\\d${at}`,
       `WARN fail\\('boom'\\) failed in \\d+\\.\\d\\d${at}: RemoteError: ValueError: boom`,
+      `INFO slow\\(3\\) cancelled by the caller in \\d+\\.\\d\\d${at}`,
     ];
     assert.equal(lines.length, expected.length, lines.join("\n"));
     lines.forEach((line, index) => assert.match(line, new RegExp(`^${expected[index] ?? ""}$`)));

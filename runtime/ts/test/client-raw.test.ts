@@ -9,6 +9,7 @@ import { encode } from "@msgpack/msgpack";
 import { after, before, describe, mock, test } from "node:test";
 import {
   callMethod,
+  type CallOptions,
   Client,
   ClientClosedError,
   encodeRequest,
@@ -536,6 +537,105 @@ describe("client against a hand-driven server", { timeout: 60_000 }, () => {
         return true;
       });
       assert.equal(client.pendingCalls, 0);
+    });
+  });
+
+  describe("an AbortSignal (CallOptions.signal)", () => {
+    const records: RequestRecord[] = [];
+    let aborting: Client;
+
+    before(() => {
+      aborting = new Client(server.endpoint, {
+        heartbeatSeconds: QUIET_HEARTBEAT_SECONDS,
+        afterRequest: (record) => records.push(record),
+      });
+    });
+
+    after(() => aborting.close());
+
+    /** The outcomes afterRequest saw since the last call, as `[method, kind]`. */
+    const seen = () => records.splice(0).map((record) => [record.method, record.outcome.kind]);
+
+    test("a call rejects with the signal's reason, its late answer is dropped, afterRequest sees it cancelled", async () => {
+      const controller = new AbortController();
+      const pending = aborting.call("slow", [1], { signal: controller.signal });
+      const request = await server.receive();
+      controller.abort();
+      await assert.rejects(pending, { name: "AbortError" });
+      assert.equal(aborting.pendingCalls, 0);
+      await server.reply(request, "OK", ["too late"]);
+
+      const reason = new Error("the user went away");
+      const withReason = new AbortController();
+      const second = aborting.call("slow", [2], { signal: withReason.signal });
+      await server.receive();
+      withReason.abort(reason);
+      await assert.rejects(second, (error: unknown) => error === reason);
+
+      // Aborting once the call has ended changes nothing.
+      const afterwards = new AbortController();
+      const third = aborting.call("add", [1, 2], { signal: afterwards.signal });
+      await server.reply(await server.receive(), "OK", [3]);
+      assert.equal(await third, 3);
+      afterwards.abort();
+      assert.deepEqual(seen(), [
+        ["slow", "cancelled"],
+        ["slow", "cancelled"],
+        ["add", "returned"],
+      ]);
+    });
+
+    test("a signal aborted already rejects the call before anything is sent", async () => {
+      await assert.rejects(aborting.call("never", [], { signal: AbortSignal.abort() }), { name: "AbortError" });
+      await assert.rejects(collect(aborting.stream("never", [], { signal: AbortSignal.abort(new Error("no")) })), /^Error: no$/);
+      // Nothing was sent: the first request the server sees is this one.
+      const pending = aborting.call("add", [2, 2]);
+      const request = await server.receive();
+      assert.equal(request.event.name, "add");
+      await server.reply(request, "OK", [4]);
+      assert.equal(await pending, 4);
+      assert.deepEqual(seen(), [["add", "returned"]]);
+    });
+
+    test("a stream is cancelled before its first reply, and ended by its signal after it", async () => {
+      const early = new AbortController();
+      const unanswered = aborting.stream("count", [5], { signal: early.signal });
+      const first = unanswered.next();
+      await server.receive();
+      early.abort();
+      await assert.rejects(first, { name: "AbortError" });
+
+      const late = new AbortController();
+      const items = aborting.stream("count", [5], { signal: late.signal });
+      const firstItem = items.next();
+      const request = await server.receive();
+      await server.reply(request, "STREAM", 0);
+      await server.reply(request, "STREAM", 1);
+      assert.deepEqual(await firstItem, { value: 0, done: false });
+      late.abort(new Error("enough"));
+      // Item 1 is not read, whether it had arrived or not.
+      await assert.rejects(items.next(), /^Error: enough$/);
+      assert.equal(aborting.pendingCalls, 0);
+      assert.deepEqual(seen(), [
+        ["count", "cancelled"],
+        ["count", "stream"],
+      ]);
+    });
+
+    test("a generated method passes the signal on, with its default time limit", async () => {
+      const slow: MethodSpec<void> = { name: "slow", params: [], result: toVoid, resultType: "void", errors: [], timeoutSeconds: 60 };
+      const controller = new AbortController();
+      const pending = callMethod(aborting, slow, [], { signal: controller.signal });
+      await server.receive();
+      controller.abort();
+      await assert.rejects(pending, { name: "AbortError" });
+      assert.deepEqual(seen(), [["slow", "cancelled"]]);
+    });
+
+    test("a signal that is not an AbortSignal is refused with a TypeError", async () => {
+      const notASignal = { signal: "stop" } as unknown as CallOptions;
+      await assert.rejects(aborting.call("add", [1, 2], notASignal), /^TypeError: signal must be an AbortSignal, got 'stop'$/);
+      assert.deepEqual(seen(), []);
     });
   });
 
