@@ -852,7 +852,7 @@ export interface CallOptions {
 interface ServerLink {
   readonly endpoint: string;
   readonly socket: Dealer;
-  /** Whether the socket has ever completed ZeroMQ's handshake with the server (see {@link watchHandshakes}). */
+  /** Whether the socket has ever completed ZeroMQ's handshake with the server (see {@link watchConnection}). */
   reached: boolean;
   /**
    * Sends one event after those before it. Rejects when the socket cannot take it; with several
@@ -968,8 +968,23 @@ export class Client {
       return sent;
     };
     const server: ServerLink = { endpoint, socket, send, reached: false };
-    void watchHandshakes(server, events);
+    void watchConnection(server, events, () => this.loseCallsOf(server));
     return server;
+  }
+
+  /**
+   * Ends every call that `server` has with {@link LostRemoteError}: its connection dropped, and the
+   * replies of a dropped connection never arrive (ZeroMQ reconnects, but as a new peer), so they
+   * need not wait for the heartbeats to stop.
+   */
+  private loseCallsOf(server: ServerLink): void {
+    for (const open of [...this.calls.values()]) {
+      if (open.server === server) {
+        open.channel.fail(
+          new LostRemoteError(`lost remote: the connection to ${server.endpoint} dropped during ${open.channel.call}`),
+        );
+      }
+    }
   }
 
   /** Sends a heartbeat or credit of `channel` to the server that has it. */
@@ -1297,18 +1312,20 @@ export class Client {
 }
 
 /**
- * Reads the events of `server`'s socket until the socket is closed, and marks the server reached
- * at its first completed ZeroMQ handshake (a port where something else listens never completes
- * one). Every event is read, before and after that one: once an observer's queue is full, ZeroMQ
+ * Reads the events of `server`'s socket until the socket is closed: marks the server reached at its
+ * first completed ZeroMQ handshake (a port where something else listens never completes one), and
+ * calls `onDisconnect` whenever an established connection drops. Every event is read, before and after that one: once an observer's queue is full, ZeroMQ
  * blocks its I/O thread, and so every socket of the process, and closing the observer alone leaves
  * ZeroMQ's monitor of the socket running, to the same end. The pending read keeps Node running
  * until the socket is closed.
  */
-async function watchHandshakes(server: ServerLink, events: Observer): Promise<void> {
+async function watchConnection(server: ServerLink, events: Observer, onDisconnect: () => void): Promise<void> {
   try {
     for await (const event of events) {
       if (event.type === "handshake") {
         server.reached = true;
+      } else if (event.type === "disconnect") {
+        onDisconnect();
       }
     }
   } catch (error) {

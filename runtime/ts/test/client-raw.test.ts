@@ -100,6 +100,24 @@ describe("client against a hand-driven server", { timeout: 60_000 }, () => {
     }
   });
 
+  test("a call whose server's connection drops ends in LostRemoteError at once, not at heartbeat loss", async () => {
+    const doomed = await RawServer.start();
+    // No heartbeats and no time limit: only the dropped connection can end the call.
+    const fresh = new Client(doomed.endpoint, { heartbeatSeconds: null });
+    try {
+      const unanswered = fresh.call("hello", ["x"], { timeoutSeconds: null });
+      await doomed.receive();
+      doomed.close();
+      await assert.rejects(unanswered, (error: unknown) => {
+        assert.ok(error instanceof LostRemoteError);
+        assert.match(error.message, /the connection to tcp:\/\/127\.0\.0\.1:\d+ dropped during "hello"/);
+        return true;
+      });
+    } finally {
+      fresh.close();
+    }
+  });
+
   test("a reply without the empty delimiter frame is accepted", async () => {
     const pending = client.call("hello", []);
     await server.reply(await server.receive(), "OK", ["no delimiter"], { delimiter: false });
