@@ -718,38 +718,31 @@ impl Call {
     async fn serve(&mut self, shared: &Shared, request: &Request, context: &CallContext<'_>) {
         let observed = !shared.middleware.is_empty();
         let started = Instant::now();
-        let mut _turn = None;
-        if let (Request::Event(frame), Some(turns)) = (request, &shared.turns) {
-            if !introspection::answers(frame.name()) {
-                match self.wait_for_turn(turns, context.method).await {
-                    Ok(turn) => _turn = Some(turn),
-                    Err(reason) => {
-                        let outcome = CallOutcome::Cancelled { reason: &reason };
+        let outcome = match self.wait_for_turn(shared, request, context.method).await {
+            Err(reason) => Ok(Finished::Cancelled(reason)),
+            // The turn, if any, is held until the call has answered.
+            Ok(_turn) => {
+                let stage = match request {
+                    Request::Event(frame) => {
+                        let cancellation = Cancellation::new(self.signals.clone());
+                        stage(&shared.service, frame, cancellation)
+                    }
+                    Request::Refused(_, error) | Request::Unreadable(_, _, error) => {
+                        Err(error.clone())
+                    }
+                };
+                match stage {
+                    Err(error) => {
+                        self.send_error(context, &error).await;
+                        Err(error)
+                    }
+                    Ok(stage) => {
                         for middleware in &shared.middleware {
-                            middleware.after_call(context, &outcome, started.elapsed());
+                            middleware.before_call(context);
                         }
-                        return;
+                        self.drive(context, stage).await
                     }
                 }
-            }
-        }
-        let stage = match request {
-            Request::Event(frame) => {
-                let cancellation = Cancellation::new(self.signals.clone());
-                stage(&shared.service, frame, cancellation)
-            }
-            Request::Refused(_, error) | Request::Unreadable(_, _, error) => Err(error.clone()),
-        };
-        let outcome = match stage {
-            Err(error) => {
-                self.send_error(context, &error).await;
-                Err(error)
-            }
-            Ok(stage) => {
-                for middleware in &shared.middleware {
-                    middleware.before_call(context);
-                }
-                self.drive(context, stage).await
             }
         };
         if !observed {
@@ -845,13 +838,22 @@ impl Call {
         }
     }
 
-    /// Waits for a permit to run a handler, keeping the channel alive meanwhile; fails with the
-    /// reason when the call must end first (the caller was lost, or the server stopped).
+    /// Under the server's concurrency limit, waits for a permit to run the handler of `request`,
+    /// keeping the channel alive meanwhile; fails with the reason when the call must end first
+    /// (the caller was lost, or the server stopped). Without a limit, for introspection and for
+    /// a request that is answered with an error at once, there is nothing to wait for (`None`).
     async fn wait_for_turn(
         &mut self,
-        turns: &Arc<Semaphore>,
+        shared: &Shared,
+        request: &Request,
         method: &str,
-    ) -> Result<OwnedSemaphorePermit, String> {
+    ) -> Result<Option<OwnedSemaphorePermit>, String> {
+        let (Request::Event(_), Some(turns)) = (request, &shared.turns) else {
+            return Ok(None);
+        };
+        if introspection::answers(method) {
+            return Ok(None);
+        }
         loop {
             tokio::select! {
                 biased;
@@ -859,7 +861,7 @@ impl Call {
                     return Err(reason);
                 },
                 turn = turns.clone().acquire_owned() => {
-                    return turn.map_err(|_| "the server stopped".to_string());
+                    return turn.map(Some).map_err(|_| "the server stopped".to_string());
                 }
             }
         }
