@@ -174,10 +174,7 @@ async fn forward_connected(
     stopped: watch::Receiver<bool>,
 ) {
     let connect = || async {
-        let mut options = socket_options(max_message_size);
-        options.connect_timeout(CONNECT_ATTEMPT);
-        let mut socket = zeromq::RouterSocket::with_options(options);
-        let watch = connect_watched(&mut socket, &endpoint).await?;
+        let (socket, watch) = connect_watched(&endpoint, CONNECT_ATTEMPT, max_message_size).await?;
         Ok((RouterReceiver::new(socket), watch))
     };
     let serve = |(mut receiver, mut watch): (RouterReceiver, DisconnectWatch)| {
@@ -318,10 +315,8 @@ pub(crate) async fn connect_dealer(
     attempt_timeout: Duration,
     max_message_size: usize,
 ) -> Result<DealerConnection, String> {
-    let mut options = socket_options(max_message_size);
-    options.connect_timeout(attempt_timeout);
-    let mut socket = zeromq::DealerSocket::with_options(options);
-    let watch = connect_watched(&mut socket, endpoint).await?;
+    let (socket, watch): (zeromq::DealerSocket, _) =
+        connect_watched(endpoint, attempt_timeout, max_message_size).await?;
     let (send, receive) = socket.split();
     Ok(DealerConnection {
         sender: DealerSender { inner: send },
@@ -481,17 +476,22 @@ pub(crate) async fn bind_inbox(
     })
 }
 
-/// Connects `socket` to `endpoint`; returns a watch that tells when the peer went away.
-async fn connect_watched(
-    socket: &mut impl Socket,
+/// Opens a socket and connects it to `endpoint`, giving up after `attempt_timeout`; returns it with
+/// a watch that tells when the peer went away.
+async fn connect_watched<S: Socket>(
     endpoint: &str,
-) -> Result<DisconnectWatch, String> {
+    attempt_timeout: Duration,
+    max_message_size: usize,
+) -> Result<(S, DisconnectWatch), String> {
+    let mut options = socket_options(max_message_size);
+    options.connect_timeout(attempt_timeout);
+    let mut socket = S::with_options(options);
     let monitor = socket.monitor();
     socket
         .connect(endpoint)
         .await
         .map_err(|error| error.to_string())?;
-    Ok(DisconnectWatch { monitor })
+    Ok((socket, DisconnectWatch { monitor }))
 }
 
 /// Connects an inbox to `endpoint`, giving up after `attempt_timeout`; returns it with a watch
@@ -502,17 +502,15 @@ pub(crate) async fn connect_inbox(
     attempt_timeout: Duration,
     max_message_size: usize,
 ) -> Result<(Inbox, DisconnectWatch), String> {
-    let mut options = socket_options(max_message_size);
-    options.connect_timeout(attempt_timeout);
     Ok(match kind {
         InboxKind::Pull => {
-            let mut socket = zeromq::PullSocket::with_options(options);
-            let watch = connect_watched(&mut socket, endpoint).await?;
+            let (socket, watch) =
+                connect_watched(endpoint, attempt_timeout, max_message_size).await?;
             (Inbox::Pull(socket), watch)
         }
         InboxKind::Sub => {
-            let mut socket = zeromq::SubSocket::with_options(options);
-            let watch = connect_watched(&mut socket, endpoint).await?;
+            let (mut socket, watch): (zeromq::SubSocket, _) =
+                connect_watched(endpoint, attempt_timeout, max_message_size).await?;
             socket
                 .subscribe("")
                 .await
@@ -555,9 +553,6 @@ pub(crate) async fn connect_outbox(
     attempt_timeout: Duration,
     max_message_size: usize,
 ) -> Result<(Outbox, DisconnectWatch), String> {
-    let mut options = socket_options(max_message_size);
-    options.connect_timeout(attempt_timeout);
-    let mut socket = zeromq::PubSocket::with_options(options);
-    let watch = connect_watched(&mut socket, endpoint).await?;
+    let (socket, watch) = connect_watched(endpoint, attempt_timeout, max_message_size).await?;
     Ok((Outbox { socket }, watch))
 }
