@@ -227,11 +227,23 @@ pub(crate) fn fields_of(traceback: &str) -> Option<Value> {
 
 /// What a server sends when a handler fails with an error from a call it made itself: the remote
 /// error as it came, or a readable error naming what went wrong.
+///
+/// A timeout or a lost remote keeps zerorpc's name, but its message says the call was this
+/// server's own, so the caller does not take it for its own, and it never names the endpoints
+/// this server connects to.
 pub fn forward_call_error(error: CallError) -> RemoteError {
     match error {
         CallError::Remote { error, .. } => error,
-        CallError::Timeout { .. } => RemoteError::new("TimeoutExpired", error.to_string()),
-        CallError::LostRemote { .. } => RemoteError::new("LostRemote", error.to_string()),
+        CallError::Timeout {
+            method, timeout, ..
+        } => RemoteError::new(
+            "TimeoutExpired",
+            format!("timeout after {timeout:?}, when the server called remote method `{method}`"),
+        ),
+        CallError::LostRemote { method, reason } => RemoteError::new(
+            "LostRemote",
+            format!("the server lost its remote while calling `{method}`: {reason}"),
+        ),
         other => RemoteError::new("CallError", other.to_string()),
     }
 }
@@ -363,11 +375,24 @@ mod tests {
         let timeout = CallError::Timeout {
             method: "get".to_string(),
             timeout: Duration::from_secs(2),
-            never_connected: None,
+            never_connected: Some(vec!["tcp://10.1.2.3:4242".to_string()]),
         };
         let forwarded = forward_call_error(timeout);
         assert_eq!(forwarded.name, "TimeoutExpired");
-        assert!(forwarded.message.contains("`get`"), "{}", forwarded.message);
+        assert_eq!(
+            forwarded.message,
+            "timeout after 2s, when the server called remote method `get`"
+        );
+        let lost = CallError::LostRemote {
+            method: "get".to_string(),
+            reason: "no heartbeat".to_string(),
+        };
+        let forwarded = forward_call_error(lost);
+        assert_eq!(forwarded.name, "LostRemote");
+        assert_eq!(
+            forwarded.message,
+            "the server lost its remote while calling `get`: no heartbeat"
+        );
     }
 
     #[test]
