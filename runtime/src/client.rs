@@ -49,6 +49,10 @@ use crate::value::{from_frame, Arguments};
 pub struct CallOptions {
     /// How long to wait for the first reply; the client's default when `None`.
     pub timeout: Option<Duration>,
+    /// The names of the errors the method declares (an IDL method's `throws`), which generated
+    /// clients fill in. Middleware reads them in [`RequestContext::errors`]: an `ERR` with one of
+    /// them is an answer the caller expects, which [`crate::TracingLayer`] logs at INFO, not WARN.
+    pub errors: &'static [&'static str],
 }
 
 impl CallOptions {
@@ -56,6 +60,7 @@ impl CallOptions {
     pub fn timeout(timeout: Duration) -> Self {
         Self {
             timeout: Some(timeout),
+            ..Self::default()
         }
     }
 }
@@ -395,7 +400,7 @@ impl Client {
         args: A,
         options: CallOptions,
     ) -> Result<R, CallError> {
-        let mut request = self.open(method, &args, false)?;
+        let mut request = self.open(method, &args, options.errors, false)?;
         let timeout = options.timeout.unwrap_or(self.inner.config.timeout);
         let reply = match tokio::time::timeout(timeout, request.channel.next(method)).await {
             Err(_) => Err(self.inner.timeout(method, timeout)),
@@ -445,7 +450,7 @@ impl Client {
         args: A,
         options: CallOptions,
     ) -> Result<CallStream<T>, CallError> {
-        let request = self.open(method, &args, true)?;
+        let request = self.open(method, &args, options.errors, true)?;
         let (forward, items) = mpsc::channel(STREAM_WINDOW as usize + 2);
         let channel_id = request.channel.id.clone();
         let Request {
@@ -506,11 +511,13 @@ impl Client {
     }
 
     /// Encodes and sends a request, returning its open channel, which takes one answer or, for
-    /// a `stream`, many events. Middleware sees the request begin once it is encoded.
+    /// a `stream`, many events. Middleware sees the request begin once it is encoded, with the
+    /// `errors` the method declares.
     fn open<A: Arguments>(
         &self,
         method: &str,
         args: &A,
+        errors: &'static [&'static str],
         stream: bool,
     ) -> Result<Request, CallError> {
         let started = Instant::now();
@@ -518,7 +525,7 @@ impl Client {
         let (payload, id) =
             encode_request(method, &extras, args, self.inner.config.max_message_size)?;
         let id = payload.slice(id);
-        let mut report = Report::begin(&self.inner, method, &payload, started);
+        let mut report = Report::begin(&self.inner, method, errors, &payload, started);
         let (inbound_sender, inbound) = InboundSender::pair(stream);
         let connection = self.inner.pick();
         let carrier = stream.then(|| Arc::new(AtomicUsize::new(connection)));
@@ -600,7 +607,13 @@ struct Pending {
 
 impl Report {
     /// Shows middleware the request encoded in `payload` ([`Middleware::before_request`]).
-    fn begin(client: &Arc<Inner>, method: &str, payload: &Bytes, started: Instant) -> Self {
+    fn begin(
+        client: &Arc<Inner>,
+        method: &str,
+        errors: &'static [&'static str],
+        payload: &Bytes,
+        started: Instant,
+    ) -> Self {
         if client.middleware.is_empty() {
             return Self(None);
         }
@@ -612,6 +625,7 @@ impl Report {
             method: method.to_string(),
             header,
             args,
+            errors,
         };
         for middleware in &client.middleware {
             middleware.before_request(&request.borrow());
@@ -656,6 +670,7 @@ struct OwnedRequest {
     method: String,
     header: Header,
     args: Value,
+    errors: &'static [&'static str],
 }
 
 impl OwnedRequest {
@@ -664,6 +679,7 @@ impl OwnedRequest {
             method: &self.method,
             header: &self.header,
             args: &self.args,
+            errors: self.errors,
         }
     }
 }

@@ -143,14 +143,17 @@ where
     items.map(|item| item.map_err(E::from)).boxed()
 }
 
-/// The options of one call: the client handle's override when set, else the method's `@timeout`
-/// (in milliseconds), else the client's configured default.
+/// The options of one call: the timeout is the client handle's override when set, else the
+/// method's `@timeout` (in milliseconds), else the client's configured default; `errors` are the
+/// names of the errors the method declares.
 pub fn call_options(
     override_timeout: Option<Duration>,
     method_timeout_ms: Option<u64>,
+    errors: &'static [&'static str],
 ) -> CallOptions {
     CallOptions {
         timeout: override_timeout.or(method_timeout_ms.map(Duration::from_millis)),
+        errors,
     }
 }
 
@@ -398,11 +401,17 @@ mod tests {
     #[test]
     fn per_method_timeouts_yield_to_an_override() {
         let second = Duration::from_secs(1);
-        assert_eq!(call_options(None, None).timeout, None);
+        assert_eq!(call_options(None, None, &[]).timeout, None);
         assert_eq!(
-            call_options(None, Some(250)).timeout,
+            call_options(None, Some(250), &[]).timeout,
             Some(Duration::from_millis(250))
         );
-        assert_eq!(call_options(Some(second), Some(250)).timeout, Some(second));
+        assert_eq!(
+            call_options(Some(second), Some(250), &["NotFound"]),
+            CallOptions {
+                timeout: Some(second),
+                errors: &["NotFound"],
+            }
+        );
     }
 }

@@ -60,6 +60,18 @@ pub struct RequestContext<'a> {
     pub header: &'a Header,
     /// The arguments as sent.
     pub args: &'a Value,
+    /// The names of the errors the method declares ([`crate::CallOptions::errors`]; generated
+    /// clients fill them in); empty for a call made by name without them.
+    pub errors: &'a [&'static str],
+}
+
+impl RequestContext<'_> {
+    /// Whether `error` is an `ERR` the method declares: an answer the caller expects.
+    pub fn declares(&self, error: &CallError) -> bool {
+        error
+            .remote()
+            .is_some_and(|remote| self.errors.contains(&remote.name.as_str()))
+    }
 }
 
 /// How a request ended for the client (for streams: how the first reply went).
@@ -134,7 +146,7 @@ pub trait Middleware: Send + Sync + 'static {
 }
 
 /// Logs every call's method, arguments, result and time with `tracing` (target `rpcgen`):
-/// successes, and requests their caller dropped, at INFO; failures at WARN. Long values are cut
+/// successes, declared errors, and requests their caller dropped, at INFO; failures at WARN. Long values are cut
 /// to `max_value_chars` characters. On a server it also runs each call in an INFO span
 /// `call{method, id}` (the request's message id), so that what handlers log names the call it
 /// belongs to, and on a client each request in `request{method}`. The spans' target is
@@ -219,6 +231,10 @@ impl Middleware for TracingLayer {
             ),
             RequestOutcome::StreamOpened => tracing::info!(
                 target: "rpcgen", method = request.method, args = %args, elapsed_ms, "stream opened"
+            ),
+            RequestOutcome::Failed(error) if request.declares(error) => tracing::info!(
+                target: "rpcgen", method = request.method, args = %args, error = %error, elapsed_ms,
+                "call returned a declared error"
             ),
             RequestOutcome::Failed(error) => tracing::warn!(
                 target: "rpcgen", method = request.method, args = %args, error = %error, elapsed_ms,

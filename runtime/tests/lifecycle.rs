@@ -13,8 +13,8 @@ use common::{
 use rmpv::Value;
 use rpcgen_runtime::event::{encode_event, Event, Header};
 use rpcgen_runtime::{
-    CallContext, CallError, CallOutcome, Client, MethodInfo, Middleware, PropagateHeader,
-    RemoteError, RequestContext, RequestOutcome, Server, Service, TracingLayer,
+    CallContext, CallError, CallOptions, CallOutcome, Client, MethodInfo, Middleware,
+    PropagateHeader, RemoteError, RequestContext, RequestOutcome, Server, Service, TracingLayer,
 };
 use zeromq::{Socket, SocketRecv, SocketSend, ZmqMessage};
 
@@ -803,7 +803,7 @@ async fn a_concurrency_limit_makes_calls_wait_their_turn_but_never_introspection
 }
 
 #[tokio::test]
-async fn the_tracing_layer_logs_a_declared_error_as_an_answer_and_others_as_failures() {
+async fn the_tracing_layers_log_a_declared_error_as_an_answer_and_others_as_failures() {
     let (logs, _guard) = capture_logs();
     let service = Service::new("Tickets").unary(
         MethodInfo::new("get").param("id").error("NotFound"),
@@ -823,24 +823,47 @@ async fn the_tracing_layer_logs_a_declared_error_as_an_answer_and_others_as_fail
         .start()
         .await
         .unwrap();
-    let client = client_for(server.endpoint());
-    client.call::<(), _>("get", (0,)).await.unwrap_err();
-    client.call::<(), _>("get", (7,)).await.unwrap_err();
+    let client = Client::builder(server.endpoint())
+        .layer(TracingLayer::default())
+        .connect()
+        .unwrap();
+    let declares_not_found = || CallOptions {
+        errors: &["NotFound"],
+        ..CallOptions::default()
+    };
+    for id in [0, 7] {
+        client
+            .call_with::<(), _>("get", (id,), declares_not_found())
+            .await
+            .unwrap_err();
+    }
     let inspected: Value = client.call("_zerorpc_inspect", ()).await.unwrap();
     server.shutdown().await;
     let log = logs.text();
-    let line = |text: &str| {
+    let line = |texts: [&str; 2]| {
         log.lines()
-            .find(|line| line.contains(text))
-            .unwrap_or_else(|| panic!("no line with {text:?} in:\n{log}"))
+            .find(|line| texts.iter().all(|text| line.contains(text)))
+            .unwrap_or_else(|| panic!("no line with {texts:?} in:\n{log}"))
     };
-    let declared = line("no ticket 0");
-    assert!(declared.contains(" INFO ") && declared.contains("served call with a declared error"));
-    let failed = line("ticket 7 is odd");
-    assert!(
-        failed.contains(" WARN ") && failed.contains("call failed"),
-        "{failed}"
+    let served = line(["no ticket 0", "served call with a declared error"]);
+    assert!(served.contains(" INFO "), "{served}");
+    let returned = line(["no ticket 0", "call returned a declared error"]);
+    assert!(returned.contains(" INFO "), "{returned}");
+    let failed: Vec<&str> = log
+        .lines()
+        .filter(|line| line.contains("ticket 7 is odd"))
+        .collect();
+    assert_eq!(
+        failed.len(),
+        2,
+        "the server and the client each log it:\n{log}"
     );
+    for line in failed {
+        assert!(
+            line.contains(" WARN ") && line.contains("call failed"),
+            "{line}"
+        );
+    }
     assert!(
         inspected.to_string().contains("\"errors\": [\"NotFound\"]"),
         "{inspected}"

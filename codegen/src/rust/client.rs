@@ -13,7 +13,7 @@ use rpcgen_idl::naming::NameKind;
 use super::docs::{deprecated_attribute, doc_attributes, generated_doc};
 use super::mapping::{PreludeName, TypeMapper};
 use super::names::{self, ServiceNames};
-use super::service::{error_enum_ident, method_docs, success_type};
+use super::service::{declared_error_names, error_enum_ident, method_docs, success_type};
 
 /// The client struct of one service and its methods.
 pub(super) fn client(types: &TypeMapper, service: &Service) -> TokenStream {
@@ -144,7 +144,12 @@ fn client_method(
         }
         None => quote!(::core::option::Option::None),
     };
-    let options = quote!(::rpcgen_runtime::generated_support::call_options(self.timeout, #timeout));
+    let errors = declared_error_names(types, method);
+    let options = quote!(::rpcgen_runtime::generated_support::call_options(
+        self.timeout,
+        #timeout,
+        &[#(#errors),*],
+    ));
     let (call, items) = match &method.returns {
         Returns::Stream(_) => (
             quote!(call_stream_with),

@@ -279,11 +279,23 @@ fn method_info(types: &TypeMapper, method: &Method) -> TokenStream {
             Some(quote!(.returns(#ty)))
         }
     };
-    let errors = method.throws.iter().map(|error| {
-        let (path, _) = error_path(types, error);
-        quote!(.error(<#path as ::rpcgen_runtime::generated_support::IdlError>::NAME))
-    });
+    let errors = declared_error_names(types, method)
+        .into_iter()
+        .map(|name| quote!(.error(#name)));
     quote!(::rpcgen_runtime::MethodInfo::new(#wire_name) #doc #(#params)* #returns #(#errors)*)
+}
+
+/// The wire names of the errors `method` declares, one `IdlError::NAME` each, for the server's
+/// registration and the client's call options.
+pub(super) fn declared_error_names(types: &TypeMapper, method: &Method) -> Vec<TokenStream> {
+    method
+        .throws
+        .iter()
+        .map(|error| {
+            let (path, _) = error_path(types, error);
+            quote!(<#path as ::rpcgen_runtime::generated_support::IdlError>::NAME)
+        })
+        .collect()
 }
 
 /// One `.unary(…)` or `.stream(…)` registration of the service function.

@@ -11,7 +11,12 @@ use rpcgen_e2e::generated::errors::{
     jobs_service, Conflict, Invalid, Jobs, JobsClient, JobsStartError, JobsStopError,
     JobsWatchError, Timeout,
 };
-use rpcgen_runtime::{BoxStream, CallError, RemoteError};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rpcgen_runtime::{
+    BoxStream, CallError, Client, Middleware, RemoteError, RequestContext, RequestOutcome,
+};
 
 /// A job runner whose answers depend on the id or name it is given.
 struct Runner;
@@ -125,4 +130,47 @@ async fn declared_errors_arrive_typed_in_every_position() {
         client.watch(1).await.unwrap().try_collect().await;
     assert_eq!(collected, Err(JobsWatchError::Timeout(Timeout {})));
     server.shutdown().await;
+}
+
+/// Records, for each request, its method, the errors it declares and whether it failed with one.
+#[derive(Clone, Default)]
+struct DeclaredErrors(Arc<Mutex<Vec<String>>>);
+
+impl Middleware for DeclaredErrors {
+    fn after_request(
+        &self,
+        request: &RequestContext<'_>,
+        outcome: &RequestOutcome<'_>,
+        _elapsed: Duration,
+    ) {
+        let declared = matches!(outcome, RequestOutcome::Failed(error) if request.declares(error));
+        let line = format!("{} {:?} {declared}", request.method, request.errors);
+        self.0.lock().unwrap().push(line);
+    }
+}
+
+#[tokio::test]
+async fn client_middleware_knows_the_errors_a_generated_method_declares() {
+    let server = serve(jobs_service(Runner), HEARTBEAT).await;
+    let seen = DeclaredErrors::default();
+    let client = Client::builder(server.endpoint())
+        .heartbeat(Some(HEARTBEAT))
+        .layer(seen.clone())
+        .connect()
+        .unwrap();
+    let client = JobsClient::from_client(client);
+    client.ping().await.unwrap();
+    client.start("").await.unwrap_err();
+    client.start("boom").await.unwrap_err();
+    client.stop(3).await.unwrap_err();
+    server.shutdown().await;
+    assert_eq!(
+        *seen.0.lock().unwrap(),
+        [
+            r#"ping [] false"#,
+            r#"start ["Invalid"] true"#,
+            r#"start ["Invalid"] false"#,
+            r#"stop ["Timeout", "Conflict", "Denied"] true"#,
+        ]
+    );
 }
