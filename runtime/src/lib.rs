@@ -7,7 +7,8 @@
 //! * a [`Client`] calls methods by name with a tuple of arguments and decodes a typed result;
 //!   it is cheap to clone and share, never blocks on connecting, and reconnects by itself;
 //! * a [`Listener`] serves a `Service` to zerorpc's one-way senders (`Pusher`, `Publisher`), and
-//!   a [`Publisher`] broadcasts one-way events to zerorpc's `Subscriber`s.
+//!   a [`Publisher`] broadcasts one-way events to zerorpc's `Subscriber`s, a [`Pusher`] hands
+//!   each to one of its `Puller`s.
 //!
 //! Everything on the wire is byte-compatible with zerorpc-python and zerorpc-node: see
 //! [`event`] for the event format and [`value`] for how values are encoded.
@@ -42,6 +43,7 @@ mod introspection;
 mod middleware;
 mod msgpack;
 mod oneway;
+mod outbound;
 mod server;
 mod service;
 mod transport;
@@ -55,7 +57,8 @@ pub use middleware::{
     CallContext, CallOutcome, Middleware, PropagateHeader, RequestContext, RequestOutcome,
     TracingLayer,
 };
-pub use oneway::{Listener, ListenerBuilder, Publisher};
+pub use oneway::{Listener, ListenerBuilder};
+pub use outbound::{Publisher, Pusher};
 pub use server::{Server, ServerBuilder};
 pub use service::{Args, CallInfo, Cancellation, MethodInfo, MethodKind, ParamInfo, Service};
 pub use value::Arguments;

@@ -1,7 +1,7 @@
-//! zerorpc's one-way patterns. A [`Listener`] serves a [`Service`] to zerorpc's `Pusher`s (as a
-//! `Puller`, on a PULL socket) or to its `Publisher`s (as a `Subscriber`, on a SUB socket
-//! subscribed to every event); a [`Publisher`] sends events to zerorpc's `Subscriber`s (PUB).
-//! There is no Rust `Pusher` yet (docs/runtime.md, "Not done yet").
+//! The receiving end of zerorpc's one-way patterns: a [`Listener`] serves a [`Service`] to
+//! `Pusher`s (as a `Puller`, on a PULL socket) or to `Publisher`s (as a `Subscriber`, on a SUB
+//! socket subscribed to every event), zerorpc's or rpcgen's ([`crate::Pusher`],
+//! [`crate::Publisher`]).
 //!
 //! A one-way event is a request without a channel: `[header, method, args]` in one frame, no
 //! reply, no heartbeat. Each event runs its handler on a task of its own, and what the handler
@@ -26,17 +26,13 @@ use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use crate::client::encode_request;
 use crate::config::Config;
-use crate::error::{CallError, RemoteError, SetupError};
+use crate::error::{RemoteError, SetupError};
 use crate::event::{Frame, Header};
 use crate::middleware::{in_span, nested_span, CallContext, CallOutcome, Middleware};
 use crate::server::{stage, unwinding, Stage};
 use crate::service::{CancelFlag, Cancellation, EncodedValue, Service};
-use crate::transport::{
-    self, keep_connected, DisconnectWatch, Inbox, InboxKind, Outbox, CONNECT_ATTEMPT,
-};
-use crate::value::Arguments;
+use crate::transport::{self, keep_connected, DisconnectWatch, Inbox, InboxKind, CONNECT_ATTEMPT};
 
 /// Builds and starts a [`Listener`]: [`Listener::puller`] or [`Listener::subscriber`].
 pub struct ListenerBuilder {
@@ -441,131 +437,5 @@ async fn run(shared: &Shared, frame: &Frame, size: usize) -> Result<EncodedValue
 impl CancelFlag for watch::Sender<bool> {
     fn is_set(&self) -> bool {
         *self.borrow()
-    }
-}
-
-/// zerorpc's `Publisher`: sends one-way events to every `Subscriber` connected at the time
-/// (zerorpc-python's, or a [`Listener::subscriber`]). It binds and subscribers connect to it, or
-/// it connects to a subscriber that binds (and connects again, in the background, after that
-/// subscriber restarts). An event published while nobody is subscribed is dropped, and a
-/// subscriber that does not read never holds up publishing. Clones share the socket.
-///
-/// ```no_run
-/// use rpcgen_runtime::Publisher;
-///
-/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-/// let publisher = Publisher::bind("tcp://127.0.0.1:4244").await?;
-/// // zerorpc-python: zerorpc.Subscriber(handler).connect("tcp://127.0.0.1:4244")
-/// publisher.publish("price_changed", ("tea", 350)).await?;
-/// # Ok(())
-/// # }
-/// ```
-#[derive(Clone)]
-pub struct Publisher {
-    /// The socket; `None` while a connecting publisher has no connection.
-    outbox: Arc<tokio::sync::Mutex<Option<Outbox>>>,
-    endpoint: Arc<str>,
-    max_message_size: usize,
-    /// Stops the background connection, when there is one, once the last clone is dropped.
-    _stop: Arc<StopOnDrop>,
-}
-
-impl std::fmt::Debug for Publisher {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter
-            .debug_struct("Publisher")
-            .field("endpoint", &self.endpoint)
-            .field("max_message_size", &self.max_message_size)
-            .finish_non_exhaustive()
-    }
-}
-
-/// Sets its flag when dropped.
-struct StopOnDrop(watch::Sender<bool>);
-
-impl Drop for StopOnDrop {
-    fn drop(&mut self) {
-        self.0.send_replace(true);
-    }
-}
-
-/// The limit of what a publisher's socket reads from its subscribers (they send only their
-/// subscriptions): the default event limit.
-const SUBSCRIBERS_LIMIT: usize = crate::config::DEFAULT_MAX_MESSAGE_SIZE;
-
-impl Publisher {
-    /// Listens on `endpoint` (`tcp://127.0.0.1:0` picks a free port; see
-    /// [`Publisher::endpoint`]).
-    pub async fn bind(endpoint: impl Into<String>) -> Result<Publisher, SetupError> {
-        let binds = [endpoint.into()];
-        transport::check_startable(&binds, &[])?;
-        let (outbox, bound) = transport::bind_outbox(&binds, SUBSCRIBERS_LIMIT).await?;
-        Ok(Self::new(Some(outbox), &bound[0]).0)
-    }
-
-    /// Connects to a subscriber that binds `endpoint`. Never waits: the connection is made, and
-    /// remade after the subscriber restarts, in the background; until then events are dropped.
-    pub fn connect(endpoint: impl Into<String>) -> Result<Publisher, SetupError> {
-        let endpoint = endpoint.into();
-        let connects = [endpoint.clone()];
-        transport::check_startable(&[], &connects)?;
-        transport::validate_endpoint(&endpoint)?;
-        let (publisher, stopped) = Self::new(None, &endpoint);
-        let outbox = publisher.outbox.clone();
-        tokio::spawn(async move {
-            let connect =
-                || transport::connect_outbox(&endpoint, CONNECT_ATTEMPT, SUBSCRIBERS_LIMIT);
-            let serve = |(connected, mut watch): (Outbox, DisconnectWatch)| {
-                let outbox = outbox.clone();
-                async move {
-                    *outbox.lock().await = Some(connected);
-                    watch.disconnected().await;
-                    *outbox.lock().await = None;
-                    Some("the subscriber went away".to_string())
-                }
-            };
-            keep_connected(&endpoint, stopped, connect, serve).await;
-        });
-        Ok(publisher)
-    }
-
-    fn new(outbox: Option<Outbox>, endpoint: &str) -> (Publisher, watch::Receiver<bool>) {
-        let (stop, stopped) = watch::channel(false);
-        let publisher = Publisher {
-            outbox: Arc::new(tokio::sync::Mutex::new(outbox)),
-            endpoint: endpoint.into(),
-            max_message_size: Config::default().max_message_size,
-            _stop: Arc::new(StopOnDrop(stop)),
-        };
-        (publisher, stopped)
-    }
-
-    /// The endpoint listened on (with the port chosen) or connected to.
-    pub fn endpoint(&self) -> &str {
-        &self.endpoint
-    }
-
-    /// Refuses events larger than `bytes` (default 100 MiB, as a server's limit).
-    pub fn max_message_size(mut self, bytes: usize) -> Self {
-        self.max_message_size = bytes;
-        self
-    }
-
-    /// Publishes a call of `method` with `args` to the subscribers connected now. Fails only
-    /// when the arguments cannot be encoded or the event is too large.
-    pub async fn publish<A: Arguments>(&self, method: &str, args: A) -> Result<(), CallError> {
-        let (payload, _) =
-            encode_request(method, &Header::default(), &args, self.max_message_size)?;
-        let mut outbox = self.outbox.lock().await;
-        let Some(socket) = outbox.as_mut() else {
-            return Ok(());
-        };
-        socket
-            .send(payload)
-            .await
-            .map_err(|reason| CallError::LostRemote {
-                method: method.to_string(),
-                reason: format!("the publisher's socket failed: {reason}"),
-            })
     }
 }

@@ -520,39 +520,90 @@ pub(crate) async fn connect_inbox(
     })
 }
 
-/// A PUB socket that only sends: every event goes to each subscriber connected at the time, and
-/// is dropped when there is none (sending never waits for a slow subscriber).
-pub(crate) struct Outbox {
-    socket: zeromq::PubSocket,
+/// Which socket an [`Outbox`] is: zerorpc's `Publisher` (PUB) or `Pusher` (PUSH).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OutboxKind {
+    /// Gives every event to each subscriber connected at the time, and drops it when there is
+    /// none (sending never waits for a slow subscriber).
+    Pub,
+    /// Gives each event to one of the pullers connected at the time, in turn.
+    Push,
+}
+
+/// A socket that only sends events, one frame each, as zerorpc's PUB and PUSH send them.
+pub(crate) enum Outbox {
+    /// A `Publisher`'s.
+    Pub(zeromq::PubSocket),
+    /// A `Pusher`'s.
+    Push(zeromq::PushSocket),
+}
+
+/// What became of an event given to an [`Outbox`].
+#[derive(Debug)]
+pub(crate) enum Handed {
+    /// The socket took it (a PUB socket takes it also when nobody subscribes, and drops it).
+    Taken,
+    /// A PUSH socket has no puller to take it now: the event, given back.
+    NoPeer(Bytes),
+}
+
+impl Outbox {
+    /// A new socket of `kind`, neither bound nor connected.
+    fn open(kind: OutboxKind, options: zeromq::SocketOptions) -> Outbox {
+        match kind {
+            OutboxKind::Pub => Outbox::Pub(zeromq::PubSocket::with_options(options)),
+            OutboxKind::Push => Outbox::Push(zeromq::PushSocket::with_options(options)),
+        }
+    }
+
+    /// Gives one event to the socket.
+    pub async fn send(&mut self, payload: Bytes) -> Result<Handed, String> {
+        let sent = match self {
+            Outbox::Pub(socket) => socket.send(ZmqMessage::from(payload)).await,
+            Outbox::Push(socket) => socket.send(ZmqMessage::from(payload)).await,
+        };
+        match sent {
+            Ok(()) => Ok(Handed::Taken),
+            Err(zeromq::ZmqError::ReturnToSender { message, .. }) => {
+                Ok(Handed::NoPeer(message.into_vec().pop().unwrap_or_default()))
+            }
+            Err(error) => Err(error.to_string()),
+        }
+    }
 }
 
 /// Opens an outbox that listens on `endpoints`; returns it with the endpoints it listens on.
 pub(crate) async fn bind_outbox(
+    kind: OutboxKind,
     endpoints: &[String],
     max_message_size: usize,
 ) -> Result<(Outbox, Vec<String>), SetupError> {
-    let mut socket = zeromq::PubSocket::with_options(socket_options(max_message_size));
-    let bound = bind_all(&mut socket, endpoints).await?;
-    Ok((Outbox { socket }, bound))
+    let mut outbox = Outbox::open(kind, socket_options(max_message_size));
+    let bound = match &mut outbox {
+        Outbox::Pub(socket) => bind_all(socket, endpoints).await?,
+        Outbox::Push(socket) => bind_all(socket, endpoints).await?,
+    };
+    Ok((outbox, bound))
 }
 
-impl Outbox {
-    /// Sends one event as a single frame, as zerorpc's PUB does.
-    pub async fn send(&mut self, payload: Bytes) -> Result<(), String> {
-        self.socket
-            .send(ZmqMessage::from(payload))
-            .await
-            .map_err(|error| error.to_string())
-    }
-}
-
-/// Connects an outbox to a subscriber that binds `endpoint`, giving up after `attempt_timeout`;
-/// returns it with a watch that tells when the subscriber went away.
+/// Connects an outbox to a peer that binds `endpoint`, giving up after `attempt_timeout`;
+/// returns it with a watch that tells when the peer went away.
 pub(crate) async fn connect_outbox(
+    kind: OutboxKind,
     endpoint: &str,
     attempt_timeout: Duration,
     max_message_size: usize,
 ) -> Result<(Outbox, DisconnectWatch), String> {
-    let (socket, watch) = connect_watched(endpoint, attempt_timeout, max_message_size).await?;
-    Ok((Outbox { socket }, watch))
+    Ok(match kind {
+        OutboxKind::Pub => {
+            let (socket, watch) =
+                connect_watched(endpoint, attempt_timeout, max_message_size).await?;
+            (Outbox::Pub(socket), watch)
+        }
+        OutboxKind::Push => {
+            let (socket, watch) =
+                connect_watched(endpoint, attempt_timeout, max_message_size).await?;
+            (Outbox::Push(socket), watch)
+        }
+    })
 }

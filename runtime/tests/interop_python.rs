@@ -1,8 +1,8 @@
 //! Interop with the real zerorpc-python from PyPI, both ways: a zerorpc-python client calls a Rust
 //! server, and a Rust client calls a zerorpc-python server (both sides with 1 s heartbeats); and
 //! zerorpc-python's one-way senders, a `Pusher` and a `Publisher`, feed Rust listeners, and a Rust
-//! `Publisher` feeds its `Subscriber`; and zerorpc-python's command-line tool lists a Rust
-//! server's methods.
+//! `Publisher` feeds its `Subscriber`, a Rust `Pusher` its `Puller` (across the puller's restart);
+//! and zerorpc-python's command-line tool lists a Rust server's methods.
 
 mod common;
 
@@ -16,7 +16,7 @@ use common::{
     Mailbox, Probe,
 };
 use rmpv::Value;
-use rpcgen_runtime::{CallError, Client, Listener, Publisher, Server};
+use rpcgen_runtime::{CallError, Client, Listener, Publisher, Pusher, Server};
 use tokio::process::Child;
 
 /// Starts tests/fixtures/zerorpc_peer.py and returns it with its endpoint.
@@ -261,6 +261,42 @@ async fn a_rust_publisher_reaches_a_zerorpc_python_subscriber() {
     // Zeros still in flight when the loop stopped may come first.
     received.retain(|line| line != "GOT 0");
     assert_eq!(received, ["GOT 1", "GOT 2", "GOT 3", "GOT 4", "GOT 5"]);
+}
+
+#[tokio::test]
+async fn a_rust_pusher_feeds_a_zerorpc_python_puller_across_its_restart() {
+    let (mut puller, endpoint, mut output) = python_oneway(&["pull", "tcp://127.0.0.1:*"]).await;
+    let pusher = Pusher::connect(&endpoint).unwrap();
+    for n in 0..10 {
+        pusher.push("record", (n,)).await.unwrap();
+    }
+    assert_eq!(next_lines(&mut output, 10).await, got_lines(0..10));
+    puller.kill().await.unwrap();
+    // The pusher sees the puller go at once, long before a new one is up, and waits for it.
+    let (_puller, _, mut output) = python_oneway(&["pull", &endpoint]).await;
+    for n in 10..20 {
+        pusher.push("record", (n,)).await.unwrap();
+    }
+    assert_eq!(next_lines(&mut output, 10).await, got_lines(10..20));
+}
+
+/// The next `count` lines a script prints, each within 10 s.
+async fn next_lines(output: &mut Output, count: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    for _ in 0..count {
+        let line = tokio::time::timeout(Duration::from_secs(10), output.next_line())
+            .await
+            .expect("a line within 10 s")
+            .unwrap()
+            .expect("the script prints what it receives");
+        lines.push(line);
+    }
+    lines
+}
+
+/// What a subscriber or puller script prints for `record(n)` of each `n`.
+fn got_lines(numbers: std::ops::Range<i64>) -> Vec<String> {
+    numbers.map(|n| format!("GOT {n}")).collect()
 }
 
 #[tokio::test]

@@ -12,6 +12,8 @@ Usage:
   python py_oneway.py subscribe ENDPOINT
                                        a Subscriber connects to ENDPOINT and prints "GOT <n>" for
                                        each record(n) it receives
+  python py_oneway.py pull ENDPOINT    a Puller binds ENDPOINT (tcp://127.0.0.1:* for a free port)
+                                       and prints "GOT <n>" for each record(n) it receives
 
 Prints "READY <endpoint>" once connected or bound, and "SENT" once a push run is over; then
 runs until it is killed (pushed events wait in its socket until a listener takes them).
@@ -65,6 +67,14 @@ def subscribe(endpoint):
     subscriber.run()
 
 
+def pull(endpoint):
+    puller = zerorpc.Puller(Recorder())
+    puller.bind(endpoint)
+    bound = puller._events._socket.getsockopt(zmq.LAST_ENDPOINT).decode()
+    print(f"READY {bound}", flush=True)
+    puller.run()
+
+
 def main():
     mode, endpoint = sys.argv[1], sys.argv[2]
     if mode == "push":
@@ -73,6 +83,8 @@ def main():
         publish(endpoint, int(sys.argv[3]))
     elif mode == "subscribe":
         subscribe(endpoint)
+    elif mode == "pull":
+        pull(endpoint)
     else:
         raise SystemExit(f"unknown mode {mode!r}")
 

@@ -10,7 +10,7 @@ use crate::{
 use async_trait::async_trait;
 use crossbeam_queue::SegQueue;
 use futures::channel::mpsc;
-use futures::SinkExt;
+use futures::{SinkExt, StreamExt};
 use parking_lot::Mutex;
 
 use std::collections::HashMap;
@@ -299,7 +299,10 @@ impl MultiPeerBackend for GenericSocketBackend {
         self.refresh_single_peer_cache();
         let writer_backend = self.clone();
         let writer_peer_id = peer_id.clone();
+        // rpcgen patch: tells the reader below that the writer has stopped.
+        let (writer_running, writer_stopped) = futures::channel::oneshot::channel::<()>();
         async_rt::task::spawn(async move {
+            let _writer_running = writer_running;
             if let Err(error) = write_message_queue(queue_receiver, send_queue).await {
                 log::debug!(
                     "Error sending message to peer {:?}: {:?}",
@@ -311,7 +314,23 @@ impl MultiPeerBackend for GenericSocketBackend {
         });
         self.round_robin.push(peer_id.clone());
         match &self.fair_queue_inner {
-            None => {}
+            // rpcgen patch: a socket that does not read (PUSH) never noticed a peer that went
+            // away (no `Disconnected` event, and every later message vanished). Read what the
+            // peer sends, dropping it, until the connection ends, and report the peer gone then;
+            // stop when the writer stops (it dropped the peer itself).
+            None => {
+                let reader_backend = self.clone();
+                let reader_peer_id = peer_id.clone();
+                async_rt::task::spawn(async move {
+                    let mut recv_queue = recv_queue;
+                    let peer_left = async { while let Some(Ok(_)) = recv_queue.next().await {} };
+                    futures::pin_mut!(peer_left);
+                    let ended = futures::future::select(peer_left, writer_stopped).await;
+                    if let futures::future::Either::Left(_) = ended {
+                        reader_backend.peer_disconnected(&reader_peer_id);
+                    }
+                });
+            }
             Some(inner) => {
                 inner.lock().insert(peer_id.clone(), recv_queue);
             }

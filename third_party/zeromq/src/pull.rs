@@ -4,7 +4,8 @@ use crate::fair_queue::FairQueue;
 use crate::transport::AcceptStopHandle;
 use crate::util::PeerIdentity;
 use crate::{
-    Endpoint, MultiPeerBackend, Socket, SocketEvent, SocketOptions, SocketRecv, SocketType,
+    Endpoint, MultiPeerBackend, Socket, SocketBackend, SocketEvent, SocketOptions, SocketRecv,
+    SocketType,
     ZmqError, ZmqMessage, ZmqResult,
 };
 
@@ -20,6 +21,15 @@ pub struct PullSocket {
     backend: Arc<GenericSocketBackend>,
     fair_queue: FairQueue<ZmqFramedRead, PeerIdentity>,
     binds: HashMap<Endpoint, AcceptStopHandle>,
+}
+
+// rpcgen patch: the only socket type without this. Without it a dropped PULL socket kept every
+// connection it had accepted open (each peer's writer task holds the backend, and the backend
+// holds the writer's queue), so a PUSH peer went on sending into a connection nobody read.
+impl Drop for PullSocket {
+    fn drop(&mut self) {
+        self.backend.shutdown();
+    }
 }
 
 #[async_trait]
