@@ -3,8 +3,10 @@
 //! PULL socket that only counts messages (the floor of the transport), rpcgen's
 //! `Listener::puller` (each event decoded, its argument checked, its handler run on a task of its
 //! own, one at a time), and zerorpc-python's own `Puller` (`bench/zerorpc_puller.py`). A round
-//! ends when the receiver has handled every event, so it measures the receiver. Targets take
-//! turns; the table shows each one's median round.
+//! ends when the receiver has handled every event, so it measures the receiver. A fourth target
+//! sends with rpcgen's `Pusher` (each event encoded, and awaited until its socket took it) to
+//! `Listener::puller`: rpcgen at both ends. Targets take turns; the table shows each one's median
+//! round.
 //!
 //! Usage: `oneway-bench [--events N] [--rounds R]` (defaults 20000 and 3). Everything runs on
 //! 127.0.0.1; zerorpc-python runs with `$RPCGEN_PYTHON`, else `.venv/bin/python`.
@@ -17,29 +19,72 @@ use std::time::{Duration, Instant};
 
 use rpcgen_bench::peer::{python, ChildPeer};
 use rpcgen_runtime::event::{encode_event, Header};
-use rpcgen_runtime::{Arguments, Listener, MethodInfo, RemoteError, Service};
+use rpcgen_runtime::{Arguments, Listener, MethodInfo, Pusher, RemoteError, Service};
 use zeromq::{Socket, SocketRecv, SocketSend, ZmqMessage};
 
 const USAGE: &str = "usage: oneway-bench [--events N] [--rounds R]  (defaults 20000, 3)";
 /// The longest a round may take before it is given up.
 const ROUND_LIMIT: Duration = Duration::from_secs(120);
 
-/// A receiver of the events.
+/// A receiver of the events, and what sends them.
 #[derive(Clone, Copy)]
 enum Target {
     RawPull,
     Rpcgen,
     Python,
+    /// rpcgen's `Pusher` sending to rpcgen's `Listener::puller`.
+    RpcgenPusher,
 }
 
 impl Target {
-    const ALL: [Target; 3] = [Target::RawPull, Target::Rpcgen, Target::Python];
+    const ALL: [Target; 4] = [
+        Target::RawPull,
+        Target::Rpcgen,
+        Target::Python,
+        Target::RpcgenPusher,
+    ];
 
     fn label(self) -> &'static str {
         match self {
             Target::RawPull => "bare zeromq PULL (counts messages)",
             Target::Rpcgen => "rpcgen Listener::puller",
             Target::Python => "zerorpc-python Puller",
+            Target::RpcgenPusher => "rpcgen Listener::puller, sent by rpcgen Pusher",
+        }
+    }
+}
+
+/// What sends the events.
+enum Sender {
+    /// A PUSH socket of the `zeromq` crate, sending events encoded beforehand.
+    RawPush(zeromq::PushSocket),
+    /// rpcgen's `Pusher`, encoding each event as it pushes it.
+    Pusher(Pusher),
+}
+
+impl Sender {
+    async fn connect(target: Target, endpoint: &str) -> Result<Sender, String> {
+        if let Target::RpcgenPusher = target {
+            let pusher = Pusher::connect(endpoint).map_err(|error| error.to_string())?;
+            return Ok(Sender::Pusher(pusher));
+        }
+        let mut push = zeromq::PushSocket::new();
+        push.connect(endpoint)
+            .await
+            .map_err(|error| error.to_string())?;
+        Ok(Sender::RawPush(push))
+    }
+
+    async fn send(&mut self, n: u64) -> Result<(), String> {
+        match self {
+            Sender::RawPush(push) => push
+                .send(event(n)?)
+                .await
+                .map_err(|error| error.to_string()),
+            Sender::Pusher(pusher) => pusher
+                .push("record", (n,))
+                .await
+                .map_err(|error| error.to_string()),
         }
     }
 }
@@ -79,7 +124,7 @@ impl Receiver {
                     _running: Box::new(running),
                 })
             }
-            Target::Rpcgen => {
+            Target::Rpcgen | Target::RpcgenPusher => {
                 let counter = handled.clone();
                 let service = Service::new("Bench").unary(
                     MethodInfo::new("record").param("n"),
@@ -178,19 +223,12 @@ fn event(n: u64) -> Result<ZmqMessage, String> {
 /// One round: `events` events after one that proves the connection; returns events per second.
 async fn round(target: Target, events: u64) -> Result<f64, String> {
     let mut receiver = Receiver::start(target).await?;
-    let mut push = zeromq::PushSocket::new();
-    push.connect(receiver.endpoint())
-        .await
-        .map_err(|error| error.to_string())?;
-    push.send(event(0)?)
-        .await
-        .map_err(|error| error.to_string())?;
+    let mut sender = Sender::connect(target, receiver.endpoint()).await?;
+    sender.send(0).await?;
     receiver.wait_for(1, Instant::now()).await?;
     let started = Instant::now();
     for n in 1..=events {
-        push.send(event(n)?)
-            .await
-            .map_err(|error| error.to_string())?;
+        sender.send(n).await?;
     }
     receiver.wait_for(events + 1, started).await?;
     let elapsed = started.elapsed();
