@@ -15,15 +15,17 @@
  * - remote errors (`ERR`) as {@link RemoteError}; every error raised here extends {@link RpcError}.
  *
  * Values map to MessagePack as: `bin` ⇄ `Uint8Array`, nil ⇄ `null`, and integers encoded in 64 bits
- * (int64/uint64) arrive as `bigint`, so no integer ever loses precision. Outgoing integers, number or
- * bigint, are written in their smallest MessagePack form, like zerorpc-python writes them; the
- * `f32`/`f64` arguments of generated clients go as float64, whole ones too ({@link Float64}).
- * docs/runtime-ts.md explains the choices.
+ * (int64/uint64) arrive as `bigint`, so no integer ever loses precision. The runtime writes
+ * MessagePack itself ({@link Writer}; `@msgpack/msgpack` decodes): outgoing integers, number or
+ * bigint, in their smallest form, like zerorpc-python writes them; the `f32`/`f64` arguments of
+ * generated clients as float64, whole ones too ({@link Float64}). What has no MessagePack form, a
+ * string with a lone surrogate among them, is refused before anything is sent, with an error that
+ * says where it is. docs/runtime-ts.md explains the choices.
  */
 
 import { randomBytes, randomInt } from "node:crypto";
 import { inspect } from "node:util";
-import { Decoder, Encoder, ExtData } from "@msgpack/msgpack";
+import { Decoder, ExtData } from "@msgpack/msgpack";
 import { Dealer, type Observer } from "zeromq";
 
 // ---------------------------------------------------------------------------------------------
@@ -159,7 +161,7 @@ function whileSending<T>(convert: () => T): T {
 }
 
 /**
- * A number that travels as MessagePack float64 even when it is whole: `@msgpack/msgpack` writes any
+ * A number that travels as MessagePack float64 even when it is whole: the encoder writes any
  * safe-integer `number` (`3`, `-0` too) as an integer. When a generated client sends an argument,
  * the `f32` and `f64` converters wrap each whole value in one, so that a peer gets the float its
  * schema says (and `-0` keeps its sign); {@link RequestRecord.args} shows them. Wrap a number in an
@@ -181,7 +183,7 @@ export class Float64 {
  * sent, to {@link ClientOptions.afterRequest}), so the marker stands in for the `number` it wraps.
  */
 function floatForWire(number: number): number {
-  return sending && writesFloat64 && Number.isSafeInteger(number) ? (new Float64(number) as unknown as number) : number;
+  return sending && Number.isSafeInteger(number) ? (new Float64(number) as unknown as number) : number;
 }
 
 /**
@@ -222,59 +224,6 @@ export function toNumber(value: unknown, what: string): number {
   throw new TypeError(`${what}: expected a number, got ${describe(value)}`);
 }
 
-/** Returns the form of an integer that the encoder writes in zerorpc-python's (smallest) form. */
-function integerForEncoding(value: bigint): number | bigint {
-  if (value >= MIN_INT32 && value <= MAX_UINT32) {
-    return Number(value);
-  }
-  if (value < MIN_INT64 || value > MAX_UINT64) {
-    throw new RangeError(`the integer ${value} does not fit in 64 bits, so MessagePack cannot carry it`);
-  }
-  return value;
-}
-
-/**
- * Returns a copy of `value` ready for the encoder: an integer that fits in 32 bits becomes a number
- * (written in its smallest form), a larger one a bigint (written as uint64 or int64, as
- * zerorpc-python does), and a `Map` with string keys a plain object. Other values are kept.
- * `depth` counts the arrays and maps around `value`; more than {@link MAX_VALUE_DEPTH} is a RangeError.
- */
-function prepareForEncoding(value: unknown, depth = 0): unknown {
-  if (typeof value === "number") {
-    const needs64Bits = Number.isSafeInteger(value) && (value < MIN_INT32 || value > MAX_UINT32);
-    return needs64Bits ? BigInt(value) : value;
-  }
-  if (typeof value === "bigint") {
-    return integerForEncoding(value);
-  }
-  if (typeof value !== "object" || value === null) {
-    return value;
-  }
-  if (ArrayBuffer.isView(value) || value instanceof Date || value instanceof ExtData || value instanceof Float64) {
-    return value;
-  }
-  if (depth >= MAX_VALUE_DEPTH) {
-    throw new RangeError(
-      `a value is nested deeper than ${MAX_VALUE_DEPTH} levels of arrays and maps, the most a Rust rpcgen server reads (is it cyclic?)`,
-    );
-  }
-  if (Array.isArray(value)) {
-    return value.map((item: unknown) => prepareForEncoding(item, depth + 1));
-  }
-  const entries = value instanceof Map ? mapEntries(value) : Object.entries(value);
-  return Object.fromEntries(entries.map(([key, item]) => [key, prepareForEncoding(item, depth + 1)]));
-}
-
-/** The entries of a `Map` whose keys are all strings, the only keys every zerorpc peer reads. */
-function mapEntries(map: Map<unknown, unknown>): [string, unknown][] {
-  return [...map].map(([key, item]): [string, unknown] => {
-    if (typeof key !== "string") {
-      throw new TypeError(`a Map key must be a string to be sent, got ${describe(key)}`);
-    }
-    return [key, item];
-  });
-}
-
 /** Turns a decoded MessagePack map key into an object key; `bin` keys are read as UTF-8 text. */
 function mapKeyToProperty(key: unknown): string | number {
   if (typeof key === "string" || typeof key === "number") {
@@ -301,6 +250,411 @@ function messageOf(error: unknown): string {
 }
 
 // ---------------------------------------------------------------------------------------------
+// MessagePack encoding
+// ---------------------------------------------------------------------------------------------
+
+/** `String.prototype.isWellFormed` (Node 20+), which the ES2022 library does not declare. */
+const { isWellFormed } = String.prototype as unknown as { isWellFormed(this: string): boolean };
+/** A UTF-16 surrogate that is not half of a pair, which a string with no UTF-8 form holds. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Why `text`, which holds a lone surrogate, cannot be sent: it has no UTF-8 form. */
+function notUnicodeReason(text: string): string {
+  const index = text.search(LONE_SURROGATE);
+  return `cannot send a string that is not valid Unicode (a lone surrogate at index ${index}): ${describe(text)}`;
+}
+
+/**
+ * A value the encoder refuses: the error it becomes, and where the value is. The path holds the
+ * keys and indexes from the argument or header entry down to the value, filled in as the refusal
+ * leaves each container around it.
+ */
+class Unsendable {
+  readonly path: (string | number)[] = [];
+
+  /** Refuses a value for `reason`, with an error of type `kind`. */
+  constructor(
+    readonly kind: TypeErrorConstructor | RangeErrorConstructor,
+    readonly reason: string,
+  ) {}
+}
+
+/** Adds `key`, the index or key of the container item being written, to the path of a refusal. */
+function within(error: unknown, key: string | number): unknown {
+  if (error instanceof Unsendable) {
+    error.path.unshift(key);
+  }
+  return error;
+}
+
+/** How many keys of a refused value's path its error shows before `…`. */
+const SHOWN_PATH_KEYS = 12;
+
+/**
+ * Where in an event a refused value is, for its error: the arguments' and header's items start
+ * the path with their index and key, e.g. `args[1].tags[0]` or `header.trace_id`.
+ */
+function describePath(path: readonly (string | number)[]): string {
+  if (path.length === 0) {
+    return "the event name";
+  }
+  const steps = path.slice(0, SHOWN_PATH_KEYS).map((key) => {
+    if (typeof key === "number") {
+      return `[${key}]`;
+    }
+    return /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+  });
+  const root = typeof path[0] === "number" ? "args" : "header";
+  return `${root}${steps.join("")}${path.length > SHOWN_PATH_KEYS ? "…" : ""}`;
+}
+
+/**
+ * The tags of a MessagePack type whose head gives a length (of a `str`, a `bin`, an array, a map or
+ * an extension's data): a fix form, whose tag holds lengths below `fixLimit` (0 when there is none),
+ * then forms with 8-bit (when there is one), 16-bit and 32-bit lengths.
+ */
+interface LengthTags {
+  readonly fix: number;
+  readonly fixLimit: number;
+  readonly tag8: number | undefined;
+  readonly tag16: number;
+  readonly tag32: number;
+}
+
+/** The {@link LengthTags} of MessagePack's `str`, `bin`, array, map and extension types. */
+const STR: LengthTags = { fix: 0xa0, fixLimit: 32, tag8: 0xd9, tag16: 0xda, tag32: 0xdb };
+const BIN: LengthTags = { fix: 0, fixLimit: 0, tag8: 0xc4, tag16: 0xc5, tag32: 0xc6 };
+const ARRAY: LengthTags = { fix: 0x90, fixLimit: 16, tag8: undefined, tag16: 0xdc, tag32: 0xdd };
+const MAP: LengthTags = { fix: 0x80, fixLimit: 16, tag8: undefined, tag16: 0xde, tag32: 0xdf };
+const EXT: LengthTags = { fix: 0, fixLimit: 0, tag8: 0xc7, tag16: 0xc8, tag32: 0xc9 };
+/** The tags of the extensions whose data has one of these lengths (fixext 1 to 16). */
+const FIXEXT_TAGS: ReadonlyMap<number, number> = new Map([
+  [1, 0xd4],
+  [2, 0xd5],
+  [4, 0xd6],
+  [8, 0xd7],
+  [16, 0xd8],
+]);
+/** MessagePack's extension type of timestamps, which carry a `Date`. */
+const TIMESTAMP_TYPE = -1;
+/** Strings up to this long are first tried as ASCII, copied by a loop; longer ones go through `TextEncoder`. */
+const ASCII_LOOP_MAX_LENGTH = 64;
+/** The size a {@link Writer}'s buffer starts with, and returns to after an event larger than {@link KEPT_BUFFER_BYTES}. */
+const INITIAL_BUFFER_BYTES = 2048;
+/** The largest buffer a {@link Writer} keeps between events. */
+const KEPT_BUFFER_BYTES = 1024 * 1024;
+
+/**
+ * Writes values as MessagePack, as zerorpc-python writes them: integers (`number` or `bigint`) in
+ * their smallest form (int64/uint64 beyond 32 bits), other numbers and {@link Float64}s as float64,
+ * strings as `str`, byte arrays as `bin`, `null` and `undefined` as nil, arrays, `Map`s with string
+ * keys and other objects (their own enumerable string keys) as arrays and maps, a `Date` as a
+ * timestamp and an `ExtData` as its extension. What MessagePack, or a Rust rpcgen server, cannot
+ * carry is refused with an {@link Unsendable}: a string with a lone surrogate, an integer beyond 64
+ * bits, a `Map` key that is not a string, a function, a symbol, an invalid `Date`, and a value
+ * nested deeper than {@link MAX_VALUE_DEPTH} levels (a cyclic one among them).
+ */
+class Writer {
+  private bytes = new Uint8Array(INITIAL_BUFFER_BYTES);
+  private view = new DataView(this.bytes.buffer);
+  private length = 0;
+
+  /**
+   * A copy of what was written since {@link reset}: a `Buffer` from Node's pool of small buffers,
+   * several times faster to make for a small event than an array of its own.
+   */
+  written(): Uint8Array {
+    const copy = Buffer.allocUnsafe(this.length);
+    copy.set(this.bytes.subarray(0, this.length));
+    return copy;
+  }
+
+  /** Starts over, letting go of a buffer that a large event made grow beyond {@link KEPT_BUFFER_BYTES}. */
+  reset(): void {
+    this.length = 0;
+    if (this.bytes.byteLength > KEPT_BUFFER_BYTES) {
+      this.bytes = new Uint8Array(INITIAL_BUFFER_BYTES);
+      this.view = new DataView(this.bytes.buffer);
+    }
+  }
+
+  /** Writes `value`; `depth` counts the arrays and maps around it within its argument or header entry. */
+  value(value: unknown, depth: number): void {
+    switch (typeof value) {
+      case "string":
+        return this.text(value);
+      case "number":
+        return this.number(value);
+      case "bigint":
+        return this.bigint(value);
+      case "boolean":
+        return this.tagged(value ? 0xc3 : 0xc2, 0);
+      case "undefined":
+        return this.tagged(0xc0, 0);
+      case "object":
+        return value === null ? this.tagged(0xc0, 0) : this.object(value, depth);
+      default:
+        throw new Unsendable(TypeError, `cannot send a ${typeof value}: ${describe(value)}`);
+    }
+  }
+
+  /**
+   * Writes an item of an array (`key` is its index) or an entry of a map (`key`, a string, is
+   * written first); a refusal inside names `key` in its path.
+   */
+  item(key: string | number, value: unknown, depth: number): void {
+    try {
+      if (typeof key === "string") {
+        this.text(key);
+      }
+      this.value(value, depth);
+    } catch (error) {
+      throw within(error, key);
+    }
+  }
+
+  /** Writes the head of a value of the type `tags` gives, whose length (bytes, items or entries) is `count`. */
+  head(count: number, tags: LengthTags): void {
+    if (count < tags.fixLimit) {
+      this.tagged(tags.fix | count, 0);
+    } else if (count < 0x100 && tags.tag8 !== undefined) {
+      this.tagged(tags.tag8, 1, count);
+    } else if (count < 0x10000) {
+      this.tagged(tags.tag16, 2, count);
+    } else if (count <= MAX_UINT32) {
+      this.tagged(tags.tag32, 4, count);
+    } else {
+      throw new Unsendable(RangeError, `a length of ${count} is beyond MessagePack's limit of ${MAX_UINT32}`);
+    }
+  }
+
+  /**
+   * Writes `text` as UTF-8, in a `str` (or with other `tags`: {@link BIN} for the ASCII ids of the
+   * header); a lone surrogate, which has no UTF-8 form, is refused.
+   */
+  text(text: string, tags = STR): void {
+    if (text.length <= ASCII_LOOP_MAX_LENGTH && this.ascii(text, tags)) {
+      return;
+    }
+    if (!isWellFormed.call(text)) {
+      throw new Unsendable(TypeError, notUnicodeReason(text));
+    }
+    const size = Buffer.byteLength(text, "utf8");
+    this.head(size, tags);
+    const at = this.advance(size);
+    utf8Encoder.encodeInto(text, this.bytes.subarray(at, at + size));
+  }
+
+  /** Writes `text` in one pass if it is all ASCII (one byte per character); false, with nothing written, if not. */
+  private ascii(text: string, tags: LengthTags): boolean {
+    const start = this.length;
+    const { length } = text;
+    this.head(length, tags);
+    const at = this.advance(length);
+    const { bytes } = this;
+    for (let index = 0; index < length; index += 1) {
+      const code = text.charCodeAt(index);
+      if (code >= 0x80) {
+        this.length = start;
+        return false;
+      }
+      bytes[at + index] = code;
+    }
+    return true;
+  }
+
+  /** Writes a safe integer in its smallest integer form, any other number as float64. */
+  private number(value: number): void {
+    if (!Number.isSafeInteger(value)) {
+      this.float64(value);
+    } else if (value >= MIN_INT32 && value <= MAX_UINT32) {
+      this.int32(value);
+    } else {
+      this.int64(BigInt(value));
+    }
+  }
+
+  /** Writes a bigint in its smallest integer form; one beyond 64 bits is refused. */
+  private bigint(value: bigint): void {
+    if (value >= MIN_INT32 && value <= MAX_UINT32) {
+      this.int32(Number(value));
+    } else if (value >= MIN_INT64 && value <= MAX_UINT64) {
+      this.int64(value);
+    } else {
+      throw new Unsendable(RangeError, `the integer ${value} does not fit in 64 bits, so MessagePack cannot carry it`);
+    }
+  }
+
+  /** Writes an integer in [−2^31, 2^32 − 1] in its smallest form, as zerorpc-python does. */
+  private int32(value: number): void {
+    if (value >= -0x20 && value < 0x80) {
+      this.tagged(value & 0xff, 0); // a positive or negative fixint: the value is its own tag
+    } else if (value >= 0) {
+      if (value < 0x100) {
+        this.tagged(0xcc, 1, value);
+      } else if (value < 0x10000) {
+        this.tagged(0xcd, 2, value);
+      } else {
+        this.tagged(0xce, 4, value);
+      }
+    } else if (value >= -0x80) {
+      this.tagged(0xd0, 1, value);
+    } else if (value >= -0x8000) {
+      this.tagged(0xd1, 2, value);
+    } else {
+      this.tagged(0xd2, 4, value);
+    }
+  }
+
+  /** Writes an integer beyond 32 bits (and within 64) as uint64 when positive, else as int64. */
+  private int64(value: bigint): void {
+    const at = this.advance(9);
+    this.view.setUint8(at, value >= 0n ? 0xcf : 0xd3);
+    this.view.setBigUint64(at + 1, value); // two's complement when negative
+  }
+
+  /** Writes a number as float64. */
+  private float64(value: number): void {
+    const at = this.advance(9);
+    this.view.setUint8(at, 0xcb);
+    this.view.setFloat64(at + 1, value);
+  }
+
+  /** Writes an object: bytes, a {@link Float64}, a `Date`, an `ExtData`, or an array or a map. */
+  private object(value: object, depth: number): void {
+    if (ArrayBuffer.isView(value)) {
+      const bytes = value instanceof Uint8Array ? value : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+      this.head(bytes.byteLength, BIN);
+      this.raw(bytes);
+    } else if (value instanceof Float64) {
+      this.float64(value.value);
+    } else if (value instanceof Date) {
+      this.timestamp(value);
+    } else if (value instanceof ExtData) {
+      this.extension(value);
+    } else if (depth >= MAX_VALUE_DEPTH) {
+      throw new Unsendable(
+        RangeError,
+        `a value is nested deeper than ${MAX_VALUE_DEPTH} levels of arrays and maps, the most a Rust rpcgen server reads (is it cyclic?)`,
+      );
+    } else if (Array.isArray(value)) {
+      this.head(value.length, ARRAY);
+      for (let index = 0; index < value.length; index += 1) {
+        this.item(index, value[index], depth + 1);
+      }
+    } else if (value instanceof Map) {
+      this.map(value, depth + 1);
+    } else {
+      const record = value as Record<string, unknown>;
+      const keys = Object.keys(record);
+      this.head(keys.length, MAP);
+      for (const key of keys) {
+        this.item(key, record[key], depth + 1);
+      }
+    }
+  }
+
+  /** Writes a `Map` as a map, in its order; a key that is not a string is refused. */
+  private map(map: ReadonlyMap<unknown, unknown>, depth: number): void {
+    this.head(map.size, MAP);
+    for (const [key, value] of map) {
+      if (typeof key !== "string") {
+        throw new Unsendable(TypeError, `a Map key must be a string to be sent, got ${describe(key)}`);
+      }
+      this.item(key, value, depth);
+    }
+  }
+
+  /** Writes an `ExtData` (whose data must be bytes, not a function). */
+  private extension({ type, data }: ExtData): void {
+    if (typeof data === "function") {
+      throw new Unsendable(TypeError, "cannot send an ExtData whose data is a function: give its bytes");
+    }
+    this.extensionHead(type, data.byteLength);
+    this.raw(data);
+  }
+
+  /**
+   * Writes a `Date` as a timestamp, in the shortest of MessagePack's three forms that holds it:
+   * 32-bit seconds, 30-bit nanoseconds and 34-bit seconds, or 32-bit nanoseconds and signed 64-bit
+   * seconds. An invalid `Date` is refused.
+   */
+  private timestamp(date: Date): void {
+    const milliseconds = date.getTime();
+    if (Number.isNaN(milliseconds)) {
+      throw new Unsendable(TypeError, "cannot send an invalid Date");
+    }
+    const seconds = Math.floor(milliseconds / 1000);
+    const nanoseconds = (milliseconds - seconds * 1000) * 1_000_000;
+    if (seconds >= 0 && seconds < 2 ** 34) {
+      if (nanoseconds === 0 && seconds <= MAX_UINT32) {
+        this.extensionHead(TIMESTAMP_TYPE, 4);
+        const at = this.advance(4);
+        this.view.setUint32(at, seconds);
+      } else {
+        this.extensionHead(TIMESTAMP_TYPE, 8);
+        const at = this.advance(8);
+        this.view.setUint32(at, nanoseconds * 4 + Math.floor(seconds / 2 ** 32));
+        this.view.setUint32(at + 4, seconds % 2 ** 32);
+      }
+    } else {
+      this.extensionHead(TIMESTAMP_TYPE, 12);
+      const at = this.advance(12);
+      this.view.setUint32(at, nanoseconds);
+      this.view.setBigInt64(at + 4, BigInt(seconds));
+    }
+  }
+
+  /** Writes the head of an extension of `type` whose data is `size` bytes long. */
+  private extensionHead(type: number, size: number): void {
+    const fixext = FIXEXT_TAGS.get(size);
+    if (fixext === undefined) {
+      this.head(size, EXT);
+      this.tagged(type & 0xff, 0);
+    } else {
+      this.tagged(fixext, 1, type);
+    }
+  }
+
+  /** Writes the one-byte `tag`, then `value` in the `size` bytes after it (big-endian; two's complement when negative). */
+  private tagged(tag: number, size: 0 | 1 | 2 | 4, value = 0): void {
+    const at = this.advance(1 + size);
+    const { view } = this;
+    view.setUint8(at, tag);
+    if (size === 1) {
+      view.setUint8(at + 1, value);
+    } else if (size === 2) {
+      view.setUint16(at + 1, value);
+    } else if (size === 4) {
+      view.setUint32(at + 1, value);
+    }
+  }
+
+  /** Writes `bytes` as they are. */
+  private raw(bytes: Uint8Array): void {
+    const at = this.advance(bytes.byteLength);
+    this.bytes.set(bytes, at);
+  }
+
+  /**
+   * Reserves the next `size` bytes, growing the buffer when needed, and returns where they start.
+   * Read {@link bytes} and {@link view} only after calling it: growing replaces them.
+   */
+  private advance(size: number): number {
+    const at = this.length;
+    const end = at + size;
+    if (end > this.bytes.byteLength) {
+      const bytes = new Uint8Array(Math.max(end, 2 * this.bytes.byteLength));
+      bytes.set(this.bytes.subarray(0, at));
+      this.bytes = bytes;
+      this.view = new DataView(bytes.buffer);
+    }
+    this.length = end;
+    return at;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Events on the wire
 // ---------------------------------------------------------------------------------------------
 
@@ -311,50 +665,9 @@ const EVENT_ARRAY_HEAD = 0x93;
 const utf8 = new TextDecoder();
 /** Decodes a `bin` read where a string is expected: invalid UTF-8 throws, a BOM is kept (as in Rust). */
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-/** Encodes text as UTF-8: ids (ASCII hex) and a `str` read where bytes are expected. */
+/** Encodes text as UTF-8: strings sent (but short ASCII ones), and a `str` read where bytes are expected. */
 const utf8Encoder = new TextEncoder();
-/**
- * The encoder's own depth limit, above any value {@link prepareForEncoding} lets through, so that a
- * caller sees that function's RangeError, never the encoder's plain Error: the event's array, the
- * arguments' array (or the header), then {@link MAX_VALUE_DEPTH} levels of a value and the items
- * in the deepest of them.
- */
-const ENCODER_MAX_DEPTH = MAX_VALUE_DEPTH + 3;
-const encoder = new Encoder({ useBigInt64: true, maxDepth: ENCODER_MAX_DEPTH });
-/** Whether {@link encoder} writes a {@link Float64} as float64 (see {@link writeFloat64}). */
-const writesFloat64 = writeFloat64(encoder);
 const decoder = new Decoder({ useBigInt64: true, mapKeyConverter: mapKeyToProperty });
-
-/** The private methods of `@msgpack/msgpack`'s Encoder (3.x) that {@link writeFloat64} hooks into. */
-interface EncoderInternals {
-  /** Writes any value that is not a primitive (an array, a map, bin, an extension). */
-  encodeObject(object: unknown, depth: number): void;
-  /** Writes a number as a float (float64 unless the encoder forces float32). */
-  encodeNumberAsFloat(value: number): void;
-}
-
-/**
- * Makes `encoder` write a {@link Float64} as float64, and returns whether it could.
- * `@msgpack/msgpack` has no per-value option (`forceIntegerToFloat` turns every integer into a
- * float), so this wraps its private `encodeObject`, which only objects go through: numbers,
- * strings and the rest cost nothing more. With an encoder that lacks those methods (another
- * version of the package), it warns once and returns false: converters then leave whole floats as
- * numbers, which go as integers, as before.
- */
-function writeFloat64(encoder: Encoder): boolean {
-  const internals = encoder as unknown as EncoderInternals;
-  if (typeof internals.encodeObject !== "function" || typeof internals.encodeNumberAsFloat !== "function") {
-    process.emitWarning(
-      "this version of @msgpack/msgpack lacks the Encoder methods rpcgen-runtime hooks into: whole f32/f64 arguments are sent as integers",
-      "RpcgenWarning",
-    );
-    return false;
-  }
-  const encodeObject = internals.encodeObject.bind(encoder);
-  const encodeFloat = internals.encodeNumberAsFloat.bind(encoder);
-  internals.encodeObject = (object, depth) => (object instanceof Float64 ? encodeFloat(object.value) : encodeObject(object, depth));
-  return true;
-}
 
 /** One decoded zerorpc event: `[header, name, args]`. */
 export interface DecodedEvent {
@@ -384,7 +697,8 @@ const PROTOCOL_KEYS: ReadonlySet<string> = new Set(["message_id", "v", "response
 /**
  * Encodes a request, the first event of a channel: `[{message_id, v: 3, ...extras}, method, args]`,
  * the id sent as `bin` like zerorpc-python does (`messageId` is its ASCII text). Entries of `extras`
- * named like the protocol's keys are left out.
+ * named like the protocol's keys are left out. A value that cannot be sent (see {@link Writer}) is
+ * a TypeError or RangeError naming where it is: `invalid request for "m": args[0].tags[2]: …`.
  */
 export function encodeRequest(
   messageId: string,
@@ -392,13 +706,7 @@ export function encodeRequest(
   args: readonly unknown[],
   extras: Readonly<Record<string, unknown>> = {},
 ): Uint8Array {
-  const header: Record<string, unknown> = { message_id: utf8Encoder.encode(messageId), v: PROTOCOL_VERSION };
-  for (const [key, value] of Object.entries(extras)) {
-    if (!PROTOCOL_KEYS.has(key)) {
-      header[key] = prepareForEncoding(value);
-    }
-  }
-  return encodeEvent(header, method, args);
+  return encodeEvent(messageId, undefined, extras, method, args);
 }
 
 /**
@@ -406,13 +714,56 @@ export function encodeRequest(
  * `[{message_id, v: 3, response_to}, name, args]`, both ids sent as `bin`.
  */
 export function encodeChannelEvent(messageId: string, channelId: string, name: string, args: readonly unknown[]): Uint8Array {
-  const header = { message_id: utf8Encoder.encode(messageId), v: PROTOCOL_VERSION, response_to: utf8Encoder.encode(channelId) };
-  return encodeEvent(header, name, args);
+  return encodeEvent(messageId, channelId, {}, name, args);
 }
 
-/** Encodes `[header, name, args]` with the integer forms zerorpc-python uses. */
-function encodeEvent(header: Record<string, unknown>, name: string, args: readonly unknown[]): Uint8Array {
-  return encoder.encode([header, name, args.map((arg) => prepareForEncoding(arg))]);
+/** The writer {@link encodeEvent} uses; while it is busy (a getter of a value being sent makes a call), it makes another. */
+let idleWriter: Writer | undefined = new Writer();
+
+/**
+ * Encodes `[header, name, args]`, the header's keys in zerorpc-python's order: `message_id`, `v`,
+ * the entries of `extras` not named like the protocol's keys, then `response_to` when given. A
+ * refused value becomes a TypeError or RangeError that names the call and the value's place.
+ */
+function encodeEvent(
+  messageId: string,
+  responseTo: string | undefined,
+  extras: Readonly<Record<string, unknown>>,
+  name: string,
+  args: readonly unknown[],
+): Uint8Array {
+  const keys = Object.keys(extras).filter((key) => !PROTOCOL_KEYS.has(key));
+  const writer = idleWriter ?? new Writer();
+  idleWriter = undefined;
+  try {
+    writer.head(3, ARRAY);
+    writer.head(keys.length + (responseTo === undefined ? 2 : 3), MAP);
+    writer.text("message_id");
+    writer.text(messageId, BIN);
+    writer.text("v");
+    writer.value(PROTOCOL_VERSION, 0);
+    for (const key of keys) {
+      writer.item(key, extras[key], 0);
+    }
+    if (responseTo !== undefined) {
+      writer.text("response_to");
+      writer.text(responseTo, BIN);
+    }
+    writer.text(name);
+    writer.head(args.length, ARRAY);
+    for (let index = 0; index < args.length; index += 1) {
+      writer.item(index, args[index], 0);
+    }
+    return writer.written();
+  } catch (error) {
+    if (error instanceof Unsendable) {
+      throw new error.kind(`invalid request for "${name}": ${describePath(error.path)}: ${error.reason}`);
+    }
+    throw error;
+  } finally {
+    writer.reset();
+    idleWriter = writer;
+  }
 }
 
 /** Decodes one event; throws a {@link ProtocolError} when `frame` is not a zerorpc event. */
@@ -1614,15 +1965,10 @@ export const toF32: Converter<number> = (value, path) => {
   return floatForWire(number);
 };
 
-/** `String.prototype.isWellFormed` (Node 20+), which the ES2022 library does not declare. */
-const { isWellFormed } = String.prototype as unknown as { isWellFormed(this: string): boolean };
-/** A UTF-16 surrogate that is not half of a pair, which a string with no UTF-8 form holds. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
 /**
- * Whether `text` is to be refused as an argument: it holds a lone surrogate, so it has no UTF-8 form
- * and the encoder would write invalid UTF-8 (a short string, which a Rust server refuses) or U+FFFD
- * in its place (a long one, silently). Strings are only checked when sending.
+ * Whether `text` is to be refused as an argument: it holds a lone surrogate, so it has no UTF-8 form.
+ * The encoder refuses it too, but can only say where by position (`args[0].tags[2]`); checked here,
+ * the error names the parameter and the fields. Strings are only checked when sending.
  */
 function unsendable(text: string): boolean {
   return sending && !isWellFormed.call(text);
@@ -1630,8 +1976,7 @@ function unsendable(text: string): boolean {
 
 /** The TypeError for a string that {@link unsendable} refuses, naming `path` and the surrogate. */
 function notUnicode(text: string, path: string): TypeError {
-  const index = text.search(LONE_SURROGATE);
-  return new TypeError(`${path}: cannot send a string that is not valid Unicode (a lone surrogate at index ${index}): ${describe(text)}`);
+  return new TypeError(`${path}: ${notUnicodeReason(text)}`);
 }
 
 /**

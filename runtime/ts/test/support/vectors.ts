@@ -26,15 +26,6 @@ export function loadVectors(): Vector[] {
   return file.vectors;
 }
 
-/** The vector called `name`. */
-export function vector(name: string): Vector {
-  const found = loadVectors().find((candidate) => candidate.name === name);
-  if (found === undefined) {
-    throw new Error(`no vector ${name}`);
-  }
-  return found;
-}
-
 /** The bytes of a hex string. */
 export function hexBytes(hex: string): Uint8Array {
   return new Uint8Array(Buffer.from(hex, "hex"));
