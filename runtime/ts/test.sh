@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks, builds and tests rpcgen's TypeScript runtime (runtime/ts/src/rpcgen-runtime.ts):
 #   1. the runtime file alone passes `tsc --strict` and its declarations contain no `any`;
-#   2. src/ and test/ compile with the stricter runtime/ts/tsconfig.json into runtime/ts/build/;
+#   2. src/, test/ and bench/ compile with the stricter runtime/ts/tsconfig.json into runtime/ts/build/;
 #   3. `node --test` runs the tests, against real zerorpc-python and zerorpc-node servers among others.
 # Needs the repository's node_modules/ (npm ci) and a Python with zerorpc: $RPCGEN_PYTHON or .venv/.
 set -euo pipefail
@@ -24,7 +24,7 @@ if grep -nw any "$declarations/rpcgen-runtime.d.ts"; then
   exit 1
 fi
 
-echo "==> tsc -p runtime/ts (src and tests, stricter options) into runtime/ts/build/"
+echo "==> tsc -p runtime/ts (src, tests and bench, stricter options) into runtime/ts/build/"
 rm -rf "$here/build"
 "$tsc" -p "$here/tsconfig.json"
 
