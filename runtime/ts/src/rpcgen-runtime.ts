@@ -1103,7 +1103,7 @@ const DEFAULT_MAX_MESSAGE_SIZE = 100 * 1024 * 1024;
 /** Longest delay Node timers support, in seconds. */
 const MAX_TIMER_SECONDS = 2_147_483;
 const EMPTY_FRAME = new Uint8Array(0);
-/** How often the calls that no server has taken yet are offered again (several servers). */
+/** How often the calls that no server has taken yet are offered again. */
 const UNSENT_RETRY_MS = 20;
 
 /**
@@ -1129,7 +1129,7 @@ export interface RequestRecord {
   readonly method: string;
   /** The arguments as sent (a generated client's converted ones: a whole `f32`/`f64` as a {@link Float64}). */
   readonly args: readonly unknown[];
-  /** The server that had the request; `undefined` when none took it (several servers, all down). */
+  /** The server that had the request; `undefined` when none took it (none was connected). */
   readonly endpoint: string | undefined;
   /** How it ended. */
   readonly outcome: RequestOutcome;
@@ -1152,7 +1152,8 @@ export interface ClientOptions {
   readonly heartbeatSeconds?: number | null;
   /**
    * Default time limit, in seconds, for the first reply of each call (default 30); `null` waits
-   * without limit (heartbeats still detect a dead server).
+   * without limit (heartbeats still detect a server that dies once it has the call; a call made
+   * while no server is up waits for one until the client is closed).
    */
   readonly timeoutSeconds?: number | null;
   /**
@@ -1190,10 +1191,11 @@ export interface CallOptions {
    * signal's `reason` (an `AbortError` `DOMException` unless `abort(reason)` gave one), the
    * replies not taken yet are dropped, and {@link ClientOptions.afterRequest} sees
    * `{ kind: "cancelled" }` unless the request ended before (a stream, at its first reply).
-   * Nothing is sent to the server (zerorpc has no cancel event): the call's heartbeats stop, and a
-   * server that watches them drops its handler a few intervals later. A signal that has already
-   * aborted rejects the call before anything is sent. Each call in progress listens to its signal:
-   * Node warns (`MaxListenersExceededWarning`) when more than 10 share one, unless
+   * Nothing is sent to the server (zerorpc has no cancel event): a call no server has taken yet
+   * is never sent, and for one a server has, the heartbeats stop, so that a server that watches
+   * them drops its handler a few intervals later. A signal that has already aborted rejects the
+   * call before anything is sent. Each call in progress listens to its signal: Node warns
+   * (`MaxListenersExceededWarning`) when more than 10 share one, unless
    * `events.setMaxListeners(n, signal)` raised the limit.
    */
   readonly signal?: AbortSignal;
@@ -1206,10 +1208,11 @@ interface ServerLink {
   /** Whether the socket has ever completed ZeroMQ's handshake with the server (see {@link watchConnection}). */
   reached: boolean;
   /**
-   * Sends one event after those before it. Rejects when the socket cannot take it; with several
-   * servers, at once with an `EAGAIN` error when the server is not connected (see {@link isRefusal}).
+   * Sends one event of `channel` after those before it, unless the channel has ended (or the
+   * client closed) by then: resolves to whether it was sent. Rejects when the socket cannot take
+   * it: at once with an `EAGAIN` error when the server is not connected (see {@link isRefusal}).
    */
-  send(event: Uint8Array): Promise<void>;
+  send(event: Uint8Array, channel: Channel): Promise<boolean>;
 }
 
 /** A call in progress, and the server that has its request (none yet while it waits for one). */
@@ -1218,7 +1221,7 @@ interface OpenCall {
   server: ServerLink | undefined;
 }
 
-/** A call whose request no server has taken yet (several servers only). */
+/** A call whose request no server has taken yet. */
 interface UnsentCall {
   readonly open: OpenCall;
   readonly method: string;
@@ -1229,10 +1232,11 @@ interface UnsentCall {
  * A zerorpc client connected to one server endpoint, e.g. `tcp://127.0.0.1:4242`, or to several
  * servers of one service, which then share the calls.
  *
- * Creating it never blocks: ZeroMQ connects in the background and reconnects by itself, and calls
- * made before the server is up wait for it within their time limit (a {@link TimeoutExpiredError}
- * says when the client never connected). Call {@link close} when done: a client keeps Node running
- * until it is closed, as it watches its connection.
+ * Creating it never blocks: ZeroMQ connects in the background and reconnects by itself. A call
+ * waits in the client until a server is connected and takes its request, within its time limit
+ * (a {@link TimeoutExpiredError} says when the client never connected); a call that ends before
+ * then is never sent. Call {@link close} when done: a client keeps Node running until it is
+ * closed, as it watches its connection.
  */
 export class Client {
   /** The endpoint this client calls (the first, for several servers). */
@@ -1242,12 +1246,12 @@ export class Client {
   private readonly servers: ServerLink[] = [];
   /** The calls in progress, by the id of their channel. */
   private readonly calls = new Map<string, OpenCall>();
-  /** Several servers: the calls no server has taken yet, oldest first, and the timer of the retry. */
+  /** The calls no server has taken yet, oldest first, and the timer of their next offer. */
   private readonly unsent: UnsentCall[] = [];
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   /** Whether {@link offerUnsent} is running (it offers one call at a time). */
   private offering = false;
-  /** Sends a channel's events to the server that has it, and forgets it. */
+  /** Sends a channel's events to the server that has it, and forgets the channel. */
   private readonly owner: ChannelOwner = {
     send: (event, channel) => this.sendOn(channel, event),
     forget: (channel) => this.calls.delete(channel.id),
@@ -1293,13 +1297,12 @@ export class Client {
   /** Connects a socket to one server; throws (after closing the sockets so far) when it cannot. */
   private connectTo(endpoint: string): ServerLink {
     // linger 0: closing discards unsent heartbeats instead of keeping Node alive to deliver them.
-    // Several servers: a socket takes a message only while connected (immediate), at once or not at
-    // all (sendTimeout 0), with no limit (high-water mark 0), so a refusal means that its server is
-    // down and that the call can go to another.
-    const socket =
-      this.endpoints.length > 1
-        ? new Dealer({ linger: 0, immediate: true, sendTimeout: 0, sendHighWaterMark: 0 })
-        : new Dealer({ linger: 0 });
+    // A socket takes a message only while connected (immediate), at once or not at all (sendTimeout
+    // 0), with no limit (high-water mark 0): a refusal means that its server is down, and a request
+    // never waits inside ZeroMQ, where a call that ends could not take it back. Without immediate,
+    // ZeroMQ would queue it for a server that is not up yet, or keep it across a reconnection, and
+    // deliver it when the server comes up, after its call has timed out or been abandoned.
+    const socket = new Dealer({ linger: 0, immediate: true, sendTimeout: 0, sendHighWaterMark: 0 });
     // Observed before it connects, so that no handshake goes unseen.
     const { events } = socket;
     try {
@@ -1312,14 +1315,23 @@ export class Client {
       throw new TypeError(`cannot connect to "${endpoint}": ${messageOf(error)}`);
     }
     // One send at a time: zeromq rejects a second send while the first waits for the peer.
-    let outgoing: Promise<void> = Promise.resolve();
-    const send = (event: Uint8Array): Promise<void> => {
-      const sent = outgoing.then(() => (this.closed ? undefined : socket.send([EMPTY_FRAME, event])));
-      outgoing = sent.catch(() => undefined);
+    let outgoing: Promise<unknown> = Promise.resolve();
+    const send = (event: Uint8Array, channel: Channel): Promise<boolean> => {
+      const sent = outgoing.then(async () => {
+        if (this.closed || !channel.isOpen) {
+          return false;
+        }
+        await socket.send([EMPTY_FRAME, event]);
+        return true;
+      });
+      outgoing = sent.catch(() => false);
       return sent;
     };
     const server: ServerLink = { endpoint, socket, send, reached: false };
-    void watchConnection(server, events, () => this.loseCallsOf(server));
+    void watchConnection(server, events, {
+      connected: () => void this.offerUnsent(),
+      disconnected: () => this.loseCallsOf(server),
+    });
     return server;
   }
 
@@ -1341,7 +1353,7 @@ export class Client {
   /** Sends a heartbeat or credit of `channel` to the server that has it. */
   private sendOn(channel: Channel, event: Uint8Array): void {
     const server = this.calls.get(channel.id)?.server;
-    server?.send(event).catch((error: unknown) => {
+    server?.send(event, channel).catch((error: unknown) => {
       channel.fail(
         isRefusal(error)
           ? new LostRemoteError(`lost remote: ${server.endpoint} went away during ${channel.call}`)
@@ -1475,30 +1487,23 @@ export class Client {
     signal?.throwIfAborted();
     const id = messageIds.next();
     const request = encodeRequest(id, method, args, this.headerEntries(method));
-    const only = this.servers.length === 1 ? this.servers[0] : undefined;
-    const call = describeCall(method, only?.endpoint ?? this.endpoints.join(", "));
+    const call = describeCall(method, this.endpoints.join(", "));
     if (request.byteLength > this.maxMessageSize) {
       throw new TooLargeError("request", request.byteLength, this.maxMessageSize, call);
     }
     const channel = new Channel(id, call, this.owner, { heartbeatMs: this.heartbeatMs, timeoutMs, signal });
-    const open: OpenCall = { channel, server: only };
+    const open: OpenCall = { channel, server: undefined };
     this.calls.set(id, open);
     this.startReceiving();
-    if (only === undefined) {
-      this.unsent.push({ open, method, request });
-      void this.offerUnsent();
-    } else {
-      channel.taken();
-      only.send(request).catch((error: unknown) => {
-        channel.fail(sendFailure(only, error));
-      });
-    }
+    this.unsent.push({ open, method, request });
+    void this.offerUnsent();
     return open;
   }
 
   /**
-   * Several servers: offers the waiting calls, oldest first, to the servers in turn, and retries a
-   * little later once no server takes one: then none is connected.
+   * Offers the waiting calls, oldest first, to the servers in turn, and again when a server
+   * connects, or a little later once no server takes one: then none is connected. A call that has
+   * ended by then is dropped unsent.
    */
   private async offerUnsent(): Promise<void> {
     if (this.offering) {
@@ -1523,14 +1528,24 @@ export class Client {
     }
   }
 
-  /** Offers one call to each server in turn; false when none takes it while it waits. */
+  /**
+   * Offers one call to each connected server in turn; false when none takes it while it waits. A
+   * server whose socket is not `writable` is not connected; reading it also lets ZeroMQ attach a
+   * connection it has just made, which a send (on a socket whose send was refused a moment ago)
+   * may otherwise not see for a few milliseconds.
+   */
   private async offer({ open, method, request }: UnsentCall): Promise<boolean> {
     const count = this.servers.length;
     for (let offset = 0; offset < count && open.channel.isOpen; offset += 1) {
       const index = (this.turn + offset) % count;
       const server = this.servers[index] as ServerLink;
+      if (!server.socket.writable) {
+        continue;
+      }
       try {
-        await server.send(request);
+        if (!(await server.send(request, open.channel))) {
+          return true;
+        }
       } catch (error) {
         if (isRefusal(error)) {
           continue;
@@ -1662,21 +1677,31 @@ export class Client {
   }
 }
 
+/** What {@link watchConnection} calls when a server's connection is made or dropped. */
+interface ConnectionHandlers {
+  /** ZeroMQ completed its handshake with the server: the calls waiting for a server can go. */
+  connected(): void;
+  /** An established connection dropped. */
+  disconnected(): void;
+}
+
 /**
  * Reads the events of `server`'s socket until the socket is closed: marks the server reached at its
  * first completed ZeroMQ handshake (a port where something else listens never completes one), and
- * calls `onDisconnect` whenever an established connection drops. Every event is read, before and after that one: once an observer's queue is full, ZeroMQ
- * blocks its I/O thread, and so every socket of the process, and closing the observer alone leaves
- * ZeroMQ's monitor of the socket running, to the same end. The pending read keeps Node running
- * until the socket is closed.
+ * calls `handlers` whenever a handshake completes or an established connection drops. Every event
+ * is read, before and after the first handshake: once an observer's queue is full, ZeroMQ blocks its
+ * I/O thread, and so every socket of the process, and closing the observer alone leaves ZeroMQ's
+ * monitor of the socket running, to the same end. The pending read keeps Node running until the
+ * socket is closed.
  */
-async function watchConnection(server: ServerLink, events: Observer, onDisconnect: () => void): Promise<void> {
+async function watchConnection(server: ServerLink, events: Observer, handlers: ConnectionHandlers): Promise<void> {
   try {
     for await (const event of events) {
       if (event.type === "handshake") {
         server.reached = true;
+        handlers.connected();
       } else if (event.type === "disconnect") {
-        onDisconnect();
+        handlers.disconnected();
       }
     }
   } catch (error) {
@@ -1691,7 +1716,7 @@ function sendFailure(server: ServerLink, error: unknown): RpcError {
   return new RpcError(`cannot send to ${server.endpoint}: ${messageOf(error)}`);
 }
 
-/** Whether a send failed because a socket of a client of several servers is not connected. */
+/** Whether a send failed because the socket is not connected (its server is down). */
 function isRefusal(error: unknown): boolean {
   return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "EAGAIN";
 }

@@ -436,6 +436,8 @@ describe("client against zerorpc-python", { timeout: TEST_LIMIT_MS }, () => {
         });
         // A call in flight ends when the connection drops; the next one waits for the server.
         const inFlight = client.call("slow", [30], { timeoutSeconds: null });
+        // Requests arrive in order: once a later call is answered, the server has the slow one.
+        assert.equal(await client.call("hello", ["after"]), "Hello, after");
         server.kill();
         await assert.rejects(inFlight, LostRemoteError);
         await assert.rejects(client.call("hello", ["anyone?"]), (error: unknown) => {

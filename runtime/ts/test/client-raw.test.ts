@@ -33,11 +33,27 @@ import {
   type MethodSpec,
 } from "../src/rpcgen-runtime.js";
 import { collect } from "./support/calls.js";
+import { freePort } from "./support/peers.js";
 import { RawServer, type ReceivedEvent } from "./support/raw-server.js";
 import { bytesHex } from "./support/vectors.js";
 
 /** Long enough that heartbeat loss never interferes, except where a test sets its own. */
 const QUIET_HEARTBEAT_SECONDS = 30;
+
+/** A raw server bound to `endpoint`, which a server closed a moment ago: retried for up to 5 s while the port is still taken. */
+async function bindAgain(endpoint: string): Promise<RawServer> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    try {
+      return await RawServer.start(endpoint);
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== "EADDRINUSE" || Date.now() > deadline) {
+        throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+}
 
 describe("client against a hand-driven server", { timeout: 60_000 }, () => {
   let server: RawServer;
@@ -116,6 +132,64 @@ describe("client against a hand-driven server", { timeout: 60_000 }, () => {
     } finally {
       fresh.close();
     }
+  });
+
+  describe("calls made while the server is down", () => {
+    test("a call abandoned or timed out before the server is up never reaches it; one still waiting does", async () => {
+      const endpoint = `tcp://127.0.0.1:${await freePort()}`;
+      const records: RequestRecord[] = [];
+      const early = new Client(endpoint, { heartbeatSeconds: QUIET_HEARTBEAT_SECONDS, afterRequest: (record) => records.push(record) });
+      let late: RawServer | undefined;
+      try {
+        const controller = new AbortController();
+        const abandoned = early.call("abandoned", [], { signal: controller.signal });
+        const timedOut = early.call("timed_out", [], { timeoutSeconds: 0.2 });
+        const waiting = early.call("waiting", [], { timeoutSeconds: 60 });
+        controller.abort();
+        await assert.rejects(abandoned, { name: "AbortError" });
+        await assert.rejects(timedOut, { name: "TimeoutExpiredError", neverConnected: [endpoint] });
+        late = await RawServer.start(endpoint);
+        // Requests leave in the order they were made: one sent before would arrive first.
+        const request = await late.receive();
+        assert.equal(request.event.name, "waiting");
+        await late.reply(request, "OK", ["up"]);
+        assert.equal(await waiting, "up");
+        const outcomes = records.map((record) => [record.method, record.outcome.kind, record.endpoint]);
+        assert.deepEqual(outcomes, [
+          ["abandoned", "cancelled", undefined],
+          ["timed_out", "failed", undefined],
+          ["waiting", "returned", endpoint],
+        ]);
+      } finally {
+        early.close();
+        late?.close();
+      }
+    });
+
+    test("a call abandoned while its server is down never reaches it when it is back", async () => {
+      const first = await RawServer.start();
+      const restarting = new Client(first.endpoint, { heartbeatSeconds: QUIET_HEARTBEAT_SECONDS });
+      let back: RawServer | undefined;
+      try {
+        const once = restarting.call("hello", []);
+        await first.reply(await first.receive(), "OK", ["once"]);
+        assert.equal(await once, "once");
+        first.close();
+        const controller = new AbortController();
+        const abandoned = restarting.call("abandoned", [], { signal: controller.signal });
+        controller.abort();
+        await assert.rejects(abandoned, { name: "AbortError" });
+        back = await bindAgain(first.endpoint);
+        const waiting = restarting.call("waiting", [], { timeoutSeconds: 60 });
+        const request = await back.receive();
+        assert.equal(request.event.name, "waiting");
+        await back.reply(request, "OK", ["back"]);
+        assert.equal(await waiting, "back");
+      } finally {
+        restarting.close();
+        back?.close();
+      }
+    });
   });
 
   test("a reply without the empty delimiter frame is accepted", async () => {

@@ -150,6 +150,9 @@ describe("generated client against a zerorpc-python peer that dies", { timeout: 
       const client = new PeerClient(connection);
       assert.equal(await client.hello("first"), "Hello, first");
       const pending = rejection(client.slow(60));
+      // Requests arrive in order: once a later call is answered, the peer has the slow one (a
+      // request the client could not send before the peer died would wait for it instead).
+      assert.equal(await client.hello("second"), "Hello, second");
       peer.kill();
       const error = await pending;
       assert.ok(error instanceof LostRemoteError, String(error));

@@ -73,14 +73,14 @@ describe("generated client against the Rust example server", { timeout: SUITE_LI
 
   test("an unknown id is the typed NotFound error, for every method that declares it", async () => {
     const missing = 2n ** 64n - 1n;
-    const calls = [
-      tickets.get(missing),
-      tickets.attach(missing, new Uint8Array()),
-      tickets.moveTo(missing, "support"),
-      tickets.close(missing, "nothing to close"),
+    // Each rejection is taken at once: one that came while the loop awaited another would be unhandled.
+    const errors = [
+      rejection(tickets.get(missing)),
+      rejection(tickets.attach(missing, new Uint8Array())),
+      rejection(tickets.moveTo(missing, "support")),
+      rejection(tickets.close(missing, "nothing to close")),
     ];
-    for (const call of calls) {
-      const error = await rejection(call);
+    for (const error of await Promise.all(errors)) {
       assert.ok(error instanceof NotFound, String(error));
       assert.deepEqual(error.fields, { id: missing });
     }
@@ -134,6 +134,9 @@ describe("generated client against a Rust server that dies", { timeout: SUITE_LI
       const tickets = new TicketsClient(connection);
       assert.deepEqual(await tickets.stats(), {});
       const pending = rejection(tickets.report(30));
+      // Requests arrive in order: once a later call is answered, the server has the report (a
+      // request the client could not send before the server died would wait for it instead).
+      assert.deepEqual(await tickets.stats(), {});
       server.kill();
       const error = await pending;
       assert.ok(error instanceof LostRemoteError, String(error));

@@ -25,15 +25,15 @@ export class RawServer {
     readonly endpoint: string,
   ) {}
 
-  /** Binds to a free port on 127.0.0.1. */
-  static async start(): Promise<RawServer> {
+  /** Binds to `endpoint`, a free port on 127.0.0.1 by default. */
+  static async start(endpoint = "tcp://127.0.0.1:*"): Promise<RawServer> {
     const socket = new Router({ linger: 0 });
-    await socket.bind("tcp://127.0.0.1:*");
-    const endpoint = socket.lastEndpoint;
-    if (endpoint === null) {
+    await socket.bind(endpoint);
+    const bound = socket.lastEndpoint;
+    if (bound === null) {
       throw new Error("the raw server has no endpoint");
     }
-    return new RawServer(socket, endpoint);
+    return new RawServer(socket, bound);
   }
 
   /** The next event whose name is not among `skipped` (heartbeats and credit by default). */
