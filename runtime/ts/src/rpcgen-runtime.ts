@@ -1135,6 +1135,8 @@ export interface RequestRecord {
   readonly outcome: RequestOutcome;
   /** Milliseconds from the request to its end (for a stream: to its first reply). */
   readonly elapsedMs: number;
+  /** The names of the errors the method declares ({@link CallOptions.errors}); empty for a call by name without them. */
+  readonly errors: readonly string[];
 }
 
 /** A client's {@link ClientOptions.afterRequest} hook. */
@@ -1199,6 +1201,12 @@ export interface CallOptions {
    * `events.setMaxListeners(n, signal)` raised the limit.
    */
   readonly signal?: AbortSignal;
+  /**
+   * The names of the errors the method declares (its `throws`), which generated clients pass:
+   * {@link RequestRecord.errors} shows them to {@link ClientOptions.afterRequest}, and
+   * {@link logRequests} logs a declared error as an answer (to `info`), not as a failure.
+   */
+  readonly errors?: readonly string[];
 }
 
 /** One server of a client: its socket, and the sending to it. */
@@ -1379,7 +1387,7 @@ export class Client {
    */
   async call<T = unknown>(method: string, args: readonly unknown[], options: CallOptions = {}): Promise<T> {
     const open = this.openChannel(method, args, options);
-    const ended = this.requestEnded(method, args, open);
+    const ended = this.requestEnded(method, args, options, open);
     try {
       const value = await replyValue(open.channel);
       ended({ kind: "returned", value });
@@ -1404,7 +1412,7 @@ export class Client {
     options: CallOptions = {},
   ): AsyncGenerator<T, void, undefined> {
     const open = this.openChannel(method, args, options);
-    const ended = this.requestEnded(method, args, open);
+    const ended = this.requestEnded(method, args, options, open);
     const items = channelItems(open.channel) as AsyncGenerator<T, void, undefined>;
     try {
       let first: IteratorResult<T, void>;
@@ -1441,7 +1449,12 @@ export class Client {
    * What reports a request's end to {@link ClientOptions.afterRequest}: call it once, with the
    * outcome. An exception of the hook is reported as a process warning, not thrown.
    */
-  private requestEnded(method: string, args: readonly unknown[], open: OpenCall): (outcome: RequestOutcome) => void {
+  private requestEnded(
+    method: string,
+    args: readonly unknown[],
+    options: CallOptions,
+    open: OpenCall,
+  ): (outcome: RequestOutcome) => void {
     const hook = this.afterRequest;
     if (hook === undefined) {
       return () => {};
@@ -1449,10 +1462,11 @@ export class Client {
     const started = performance.now();
     // A copy: the caller may change its array while the request is in progress.
     const sent = [...args];
+    const errors = options.errors ?? [];
     const warn = (error: unknown) =>
       process.emitWarning(`the afterRequest hook failed on ${method}: ${messageOf(error)}`, "RpcgenWarning");
     return (outcome) => {
-      const record = { method, args: sent, endpoint: open.server?.endpoint, outcome, elapsedMs: performance.now() - started };
+      const record = { method, args: sent, endpoint: open.server?.endpoint, outcome, elapsedMs: performance.now() - started, errors };
       try {
         // An async hook's promise is not awaited, but its rejection becomes the same warning.
         const result: unknown = hook(record);
@@ -1850,8 +1864,8 @@ function timeLimitMs(seconds: number | null | undefined, fallbackMs: number | nu
 /** Settings of {@link logRequests}. */
 export interface LogRequestsOptions {
   /**
-   * Where the line of a request that returned, started a stream or was cancelled by the caller
-   * goes; default `console.info`.
+   * Where the line of a request that returned, started a stream, ended in an error its method
+   * declares or was cancelled by the caller goes; default `console.info`.
    */
   readonly info?: (line: string) => void;
   /** Where the line of a request that failed goes; default `console.warn`. */
@@ -1867,7 +1881,9 @@ export interface LogRequestsOptions {
  * An {@link ClientOptions.afterRequest} hook that logs one line per request, like the Rust
  * runtime's `TracingLayer`: `add(1, 2) -> 3 in 0.41 ms from tcp://127.0.0.1:4242`,
  * `count(5) -> stream in 0.38 ms from …`, `slow(60) cancelled by the caller in 100.23 ms from …`,
- * or `hello(1) failed in 0.52 ms from …: RemoteError: …` (to `warn`). Values are shown with
+ * `get(7) returned a declared error in 0.45 ms from …: NotFound: …` (an error the method declares,
+ * {@link CallOptions.errors}: an answer, not a failure), or
+ * `hello(1) failed in 0.52 ms from …: RemoteError: …` (to `warn`). Values are shown with
  * `util.inspect`; the arguments, and the result, are each cut to `maxValueChars` characters
  * followed by `…`.
  */
@@ -1885,7 +1901,7 @@ export function logRequests(options: LogRequestsOptions = {}): AfterRequest {
   };
   const render = (value: unknown) => inspect(value, { depth: 4, breakLength: Infinity });
   const show = (value: unknown) => shorten(render(value));
-  return ({ method, args, endpoint, outcome, elapsedMs }) => {
+  return ({ method, args, endpoint, outcome, elapsedMs, errors }) => {
     const shownArgs = shorten(args.map(render).join(", "));
     const took = `in ${elapsedMs.toFixed(2)} ms${endpoint === undefined ? "" : ` from ${endpoint}`}`;
     switch (outcome.kind) {
@@ -1896,7 +1912,11 @@ export function logRequests(options: LogRequestsOptions = {}): AfterRequest {
         info(`${method}(${shownArgs}) -> stream ${took}`);
         break;
       case "failed":
-        warn(`${method}(${shownArgs}) failed ${took}: ${String(outcome.error)}`);
+        if (outcome.error instanceof RemoteError && errors.includes(outcome.error.remoteName)) {
+          info(`${method}(${shownArgs}) returned a declared error ${took}: ${String(outcome.error)}`);
+        } else {
+          warn(`${method}(${shownArgs}) failed ${took}: ${String(outcome.error)}`);
+        }
         break;
       case "cancelled":
         info(`${method}(${shownArgs}) cancelled by the caller ${took}`);
@@ -2284,12 +2304,13 @@ async function* streamItems<T>(
   }
 }
 
-/** The call's options, with the method's default time limit unless the call sets one. */
+/** The call's options, with the errors the method declares, and its default time limit unless the call sets one. */
 function methodCallOptions(spec: MethodSpec<unknown>, options: CallOptions): CallOptions {
+  const errors = spec.errors.map((type) => type.errorName);
   if (options.timeoutSeconds !== undefined || spec.timeoutSeconds === undefined) {
-    return options;
+    return { ...options, errors };
   }
-  return { ...options, timeoutSeconds: spec.timeoutSeconds };
+  return { ...options, timeoutSeconds: spec.timeoutSeconds, errors };
 }
 
 /** Converts the arguments of a call, naming the call in the error when one does not fit. */

@@ -339,6 +339,7 @@ describe("client against zerorpc-python", { timeout: TEST_LIMIT_MS }, () => {
       await logged.call("echo", ["x".repeat(50)]);
       await collect(logged.stream("count", [2]));
       await rejectsRemotely(logged.call("fail", ["boom"]), "ValueError");
+      await rejectsRemotely(logged.call("fail", ["expected"], { errors: ["ValueError"] }), "ValueError");
       await assert.rejects(logged.call("slow", [3], { signal: AbortSignal.timeout(100) }), { name: "TimeoutError" });
     } finally {
       logged.close();
@@ -349,6 +350,7 @@ describe("client against zerorpc-python", { timeout: TEST_LIMIT_MS }, () => {
       `INFO echo\\('xxxxxxxxxxxxxxxxxxx…\\) -> 'xxxxxxxxxxxxxxxxxxx… in \\d+\\.\\d\\d${at}`,
       `INFO count\\(2\\) -> stream in \\d+\\.\\d\\d${at}`,
       `WARN fail\\('boom'\\) failed in \\d+\\.\\d\\d${at}: RemoteError: ValueError: boom`,
+      `INFO fail\\('expected'\\) returned a declared error in \\d+\\.\\d\\d${at}: RemoteError: ValueError: expected`,
       `INFO slow\\(3\\) cancelled by the caller in \\d+\\.\\d\\d${at}`,
     ];
     assert.equal(lines.length, expected.length, lines.join("\n"));

@@ -225,7 +225,7 @@ describe("Float64, the form of a whole f32/f64 argument", () => {
     const lines: string[] = [];
     const log = logRequests({ info: (line) => lines.push(line) });
     const args = [new Float64(3), { x: new Float64(2) }];
-    log({ method: "measure", args, endpoint: undefined, outcome: { kind: "returned", value: null }, elapsedMs: 1 });
+    log({ method: "measure", args, endpoint: undefined, outcome: { kind: "returned", value: null }, elapsedMs: 1, errors: [] });
     assert.deepEqual(lines, ["measure(3, { x: 2 }) -> null in 1.00 ms"]);
   });
 });

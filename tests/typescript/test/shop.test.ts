@@ -6,7 +6,14 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { Client, LostRemoteError, RemoteError, TimeoutExpiredError } from "../build/generated/rpcgen-runtime.js";
+import {
+  Client,
+  LostRemoteError,
+  logRequests,
+  RemoteError,
+  TimeoutExpiredError,
+  type RequestRecord,
+} from "../build/generated/rpcgen-runtime.js";
 import { NotFound, Rejected, TicketsClient, type NewTicket, type Ticket } from "../build/generated/shop.js";
 import { collect, rejection, startShopServer, type RunningServer } from "./support/servers.js";
 
@@ -84,6 +91,37 @@ describe("generated client against the Rust example server", { timeout: SUITE_LI
       assert.ok(error instanceof NotFound, String(error));
       assert.deepEqual(error.fields, { id: missing });
     }
+  });
+
+  test("an afterRequest hook knows the errors each method declares, and logRequests logs them as answers", async () => {
+    const records: RequestRecord[] = [];
+    const lines: string[] = [];
+    const log = logRequests({ info: (line) => lines.push(`INFO ${line}`), warn: (line) => lines.push(`WARN ${line}`) });
+    const watched = new Client(server.endpoint, {
+      heartbeatSeconds: HEARTBEAT_SECONDS,
+      afterRequest: (record) => {
+        records.push(record);
+        log(record);
+      },
+    });
+    try {
+      const client = new TicketsClient(watched);
+      const missing = 2n ** 64n - 1n;
+      assert.ok((await rejection(client.get(missing))) instanceof NotFound);
+      assert.ok((await rejection(client.report(1000))) instanceof RemoteError);
+    } finally {
+      watched.close();
+    }
+    assert.deepEqual(
+      records.map(({ method, errors }) => [method, errors]),
+      [
+        ["get", ["NotFound"]],
+        ["report", []],
+      ],
+    );
+    assert.equal(lines.length, 2, lines.join("\n"));
+    assert.match(lines[0] ?? "", /^INFO get\(18446744073709551615n\) returned a declared error in .*: RemoteError: NotFound: /);
+    assert.match(lines[1] ?? "", /^WARN report\(1000\) failed in .*: RemoteError: ValueError: /);
   });
 
   test("list streams tickets, most urgent first, filtered by priority", async () => {
