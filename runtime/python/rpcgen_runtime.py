@@ -48,6 +48,7 @@ from typing import Any, Literal, NamedTuple, Union
 
 import msgpack  # type: ignore[import-untyped, unused-ignore]
 import zmq
+from zmq.utils.monitor import parse_monitor_message
 
 __all__ = [
     "AfterRequest",
@@ -86,6 +87,13 @@ _CREDIT_WINDOW = 100
 
 _RECEIVE_BATCH = 256
 """Most messages the I/O thread reads in a row before it looks at its queue and timers again."""
+
+_DRAIN_LIMIT = 2 * 1000
+"""Most messages the I/O thread reads from a socket whose connection dropped before it ends the calls
+left: twice the 1000 that ZeroMQ queues for it at most (its default receive high-water mark)."""
+
+_WATCHED_EVENTS = zmq.EVENT_HANDSHAKE_SUCCEEDED | zmq.EVENT_DISCONNECTED
+"""What the monitor of each socket reports: a connection made (its handshake done) or dropped."""
 
 _UNSENT_RETRY_MS = 20
 """How often a client of several servers retries the calls that no server could take yet."""
@@ -157,7 +165,11 @@ def _never_connected(endpoints: tuple[str, ...]) -> str:
 
 
 class LostRemote(RpcError):
-    """The server stopped sending heartbeats while a call was waiting for it."""
+    """The connection to the server dropped, or the server fell silent, while a call waited for it.
+
+    A dropped connection (the server's process died or closed its socket) ends the calls the
+    server had at once; silence, after the missed heartbeats.
+    """
 
 
 class ClientClosed(RpcError):
@@ -820,9 +832,10 @@ class _Connection:
     than in the queue of a socket whose server is down; and a heartbeat or credit that a socket
     refuses means that the call's server is gone.
 
-    Until one of its sockets completes a ZMTP handshake with its server, each has a monitor socket
-    that hears of handshakes only, so that a timeout can say whether the client ever connected
-    (``reached``); the first handshake ends the monitoring.
+    Each socket has a monitor socket that hears of its completed ZMTP handshakes and of its dropped
+    connections, read by the I/O thread with the sockets: a handshake tells a timeout that the client
+    did connect (``reached``), and a dropped connection ends every call its server had in LostRemote
+    at once, since their replies can no longer come (ZeroMQ reconnects, but as a new peer).
     """
 
     def __init__(
@@ -841,8 +854,10 @@ class _Connection:
         self._max_message_size = max_message_size
         self._context = zmq.Context()
         self._sockets: list[zmq.Socket[bytes]] = []
-        # The monitor of each socket until the first handshake, then none (I/O thread only).
+        # The monitor of each socket, and whether its connection is up: handshake completed and not
+        # dropped since, as far as the monitor told yet (I/O thread only).
         self._monitors: list[zmq.Socket[bytes]] = []
+        self._linked: list[bool] = []
         # Whether a socket has ever completed a handshake with its server (set by the I/O thread).
         self.reached = False
         try:
@@ -854,7 +869,8 @@ class _Connection:
                     dealer.sndhwm = 0
                 self._sockets.append(dealer)
                 # Before connecting, so that no handshake goes unseen.
-                self._monitors.append(dealer.get_monitor_socket(zmq.EVENT_HANDSHAKE_SUCCEEDED))
+                self._monitors.append(dealer.get_monitor_socket(_WATCHED_EVENTS))
+                self._linked.append(False)
                 try:
                     dealer.connect(endpoint)
                 except zmq.ZMQError as exc:
@@ -1005,27 +1021,55 @@ class _Connection:
         poller.register(self._wake_reader.fileno(), zmq.POLLIN)
         while True:
             ready = dict(poller.poll(self._poll_timeout_ms()))
+            # Monitors before commands: a call made after a reconnection that the monitor reported
+            # along with the drop before it must not be ended by that drop.
+            for server, dealer in enumerate(self._sockets):
+                if dealer in ready:
+                    self._receive(dealer, _RECEIVE_BATCH)
+                if self._monitors[server] in ready:
+                    self._watch(server)
             if self._wake_reader.fileno() in ready and self._run_commands():
                 return
-            if any(monitor in ready for monitor in self._monitors):
-                self._stop_monitoring(poller)
-            for dealer in self._sockets:
-                if dealer in ready:
-                    self._receive(dealer)
             self._send_unsent()
             self._run_timers()
 
-    def _stop_monitoring(self, poller: zmq.Poller) -> None:
-        """Notes a socket's first handshake (the only event monitored) and ends the monitoring."""
-        self.reached = True
-        for dealer, monitor in zip(self._sockets, self._monitors):
-            poller.unregister(monitor)
-            dealer.disable_monitor()
-            monitor.close(linger=0)
-        self._monitors.clear()
+    def _watch(self, server: int) -> None:
+        """Reads the events of ``server``'s monitor: completed handshakes and dropped connections.
+
+        A connection that drops after its handshake ends the calls the server has; one that drops
+        before (a TCP peer that is not a ZeroMQ server, say) never carried a request, and ends none.
+        """
+        monitor = self._monitors[server]
+        for _ in range(_RECEIVE_BATCH):
+            try:
+                frames = monitor.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            event = parse_monitor_message(frames)["event"]
+            if event == zmq.EVENT_HANDSHAKE_SUCCEEDED:
+                self.reached = True
+                self._linked[server] = True
+            elif event == zmq.EVENT_DISCONNECTED and self._linked[server]:
+                self._linked[server] = False
+                self._lose_calls_of(server)
+
+    def _lose_calls_of(self, server: int) -> None:
+        """Ends in LostRemote every call that ``server``, whose connection dropped, has.
+
+        The replies that arrived before the connection dropped are read first: ZeroMQ queued them
+        before it reported the drop, and they still end their calls normally.
+        """
+        self._receive(self._sockets[server], _DRAIN_LIMIT)
+        where = f"lost the remote at {self.endpoints[server]}: the connection dropped"
+        lost = [channel for channel in self._channels.values() if channel.server == server]
+        for channel in lost:
+            del self._channels[channel.id]
+            channel.fail(LostRemote(f"{where} while waiting for {channel.method!r}"))
 
     def _close_sockets(self) -> None:
-        """Closes the monitors and the sockets, then terminates the ZeroMQ context."""
+        """Stops the monitoring, closes the monitors and the sockets, then terminates the context."""
+        for dealer in self._sockets:
+            dealer.disable_monitor()
         for each in (*self._monitors, *self._sockets):
             each.close(linger=0)
         self._context.term()
@@ -1128,8 +1172,9 @@ class _Connection:
         if self._channels.get(channel.id) is channel:
             del self._channels[channel.id]
 
-    def _receive(self, dealer: zmq.Socket[bytes]) -> None:
-        for _ in range(_RECEIVE_BATCH):
+    def _receive(self, dealer: zmq.Socket[bytes], limit: int) -> None:
+        """Reads and dispatches the messages waiting on ``dealer``, ``limit`` at most."""
+        for _ in range(limit):
             try:
                 frames = dealer.recv_multipart(zmq.NOBLOCK)
             except zmq.Again:
@@ -1389,8 +1434,8 @@ class Client(_ClientBase):
         """Calls ``method`` with positional ``args`` and returns its result.
 
         Raises RemoteError when the server answers with an error, TimeoutExpired when no answer
-        comes within ``timeout`` seconds (default: the client's), LostRemote when the server stops
-        heartbeating, ClientClosed when the client is closed.
+        comes within ``timeout`` seconds (default: the client's), LostRemote when the connection to
+        the server drops or the server stops heartbeating, ClientClosed when the client is closed.
         """
         channel = self._connection.open(method, args, streaming=False)
         return _wait_blocking(self._connection, channel, channel.take(), self._limit(timeout))
