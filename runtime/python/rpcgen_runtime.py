@@ -96,7 +96,8 @@ _WATCHED_EVENTS = zmq.EVENT_HANDSHAKE_SUCCEEDED | zmq.EVENT_DISCONNECTED
 """What the monitor of each socket reports: a connection made (its handshake done) or dropped."""
 
 _UNSENT_RETRY_MS = 20
-"""How often a client of several servers retries the calls that no server could take yet."""
+"""How often a client retries the calls that no server took yet while one of its servers is connected
+(and so refused them: its queue is full)."""
 
 _END = object()
 """Marks the end of a stream in a channel's queue of results."""
@@ -227,7 +228,7 @@ class Failed:
     """The request failed with ``error``.
 
     A RemoteError (the server answered ``ERR``), TimeoutExpired, LostRemote, ClientClosed,
-    ProtocolError or RpcError, as the call raised it; or what interrupted the wait, such as
+    ProtocolError or TooLarge, as the call raised it; or what interrupted the wait, such as
     ``KeyboardInterrupt`` (a cancelled wait is Cancelled).
     """
 
@@ -258,8 +259,8 @@ class RequestRecord:
     args: tuple[Any, ...]
     """The arguments as sent."""
     endpoint: str | None
-    """The endpoint of the server the request went to; None if a client of several servers had not
-    handed it to any yet."""
+    """The endpoint of the server the request went to; None if no server had taken it yet (none was
+    connected)."""
     outcome: Returned | StreamOpened | Failed | Cancelled
     """How the request ended; for a stream, how its first reply went."""
     elapsed: float
@@ -824,18 +825,19 @@ class _Connection:
     """One DEALER socket per endpoint, owned by a background I/O thread.
 
     Any thread may call ``open``, ``request_close`` and ``close``; everything else runs on the I/O
-    thread, which is the only one touching the sockets and the table of open channels. With several
-    endpoints (servers of one service), each call goes to the next server in turn that takes it, and
-    all of its events (heartbeats, stream credit) go to that server. Their sockets take messages only
-    while connected (ZMQ_IMMEDIATE), and then without limit (no high-water mark), so a call that no
-    server takes waits in this connection, and goes to the first server that is connected, rather
-    than in the queue of a socket whose server is down; and a heartbeat or credit that a socket
-    refuses means that the call's server is gone.
+    thread, which is the only one touching the sockets and the table of open channels. Each call goes
+    to the next connected server in turn whose socket takes it, and all of its events (heartbeats,
+    stream credit) go to that server.
 
     Each socket has a monitor socket that hears of its completed ZMTP handshakes and of its dropped
-    connections, read by the I/O thread with the sockets: a handshake tells a timeout that the client
-    did connect (``reached``), and a dropped connection ends every call its server had in LostRemote
-    at once, since their replies can no longer come (ZeroMQ reconnects, but as a new peer).
+    connections, read by the I/O thread with the sockets. A handshake tells a timeout that the client
+    did connect (``reached``), and makes the server connected (``_linked``): only then is it handed
+    requests, so a call that no connected server takes waits in this connection (``_unsent``), not in
+    the queue of a socket whose server is down, and a call given up meanwhile is never sent. A
+    dropped connection ends every call its server had in LostRemote at once, since their replies can
+    no longer come (ZeroMQ reconnects, but as a new peer), and the socket is reconnected afresh, which
+    discards what ZeroMQ still held for that connection. A socket refuses a request or a heartbeat
+    only when its queue is full (1000 messages): the server is not reading.
     """
 
     def __init__(
@@ -864,9 +866,6 @@ class _Connection:
             for endpoint in self.endpoints:
                 dealer = self._context.socket(zmq.DEALER)
                 dealer.linger = 0
-                if len(self.endpoints) > 1:
-                    dealer.immediate = True
-                    dealer.sndhwm = 0
                 self._sockets.append(dealer)
                 # Before connecting, so that no handshake goes unseen.
                 self._monitors.append(dealer.get_monitor_socket(_WATCHED_EVENTS))
@@ -878,10 +877,10 @@ class _Connection:
         except BaseException:
             self._close_sockets()
             raise
-        # I/O thread only (several servers): where the next call's search for a server starts, and the
-        # calls no server has taken yet, with their requests.
+        # I/O thread only: where the next call's search for a server starts, and the calls no server
+        # has taken yet, with their requests, by channel id, oldest first.
         self._turns = itertools.count()
-        self._unsent: deque[tuple[_Channel, bytes]] = deque()
+        self._unsent: dict[bytes, tuple[_Channel, bytes]] = {}
         self._wake_reader, self._wake_writer = socket.socketpair()
         self._wake_reader.setblocking(False)
         self._wake_writer.setblocking(False)
@@ -1057,10 +1056,15 @@ class _Connection:
         """Ends in LostRemote every call that ``server``, whose connection dropped, has.
 
         The replies that arrived before the connection dropped are read first: ZeroMQ queued them
-        before it reported the drop, and they still end their calls normally.
+        before it reported the drop, and they still end their calls normally. Then the socket
+        reconnects afresh: ZeroMQ would otherwise keep the requests and heartbeats it had not sent
+        yet, and send them to the server when it is back, though their calls have ended.
         """
-        self._receive(self._sockets[server], _DRAIN_LIMIT)
-        where = f"lost the remote at {self.endpoints[server]}: the connection dropped"
+        dealer, endpoint = self._sockets[server], self.endpoints[server]
+        self._receive(dealer, _DRAIN_LIMIT)
+        dealer.disconnect(endpoint)
+        dealer.connect(endpoint)
+        where = f"lost the remote at {endpoint}: the connection dropped"
         lost = [channel for channel in self._channels.values() if channel.server == server]
         for channel in lost:
             del self._channels[channel.id]
@@ -1075,19 +1079,35 @@ class _Connection:
         self._context.term()
 
     def _send_unsent(self) -> None:
-        """Sends each call no server has taken yet to the next server in turn that takes it."""
+        """Sends the calls no server has taken yet, oldest first, until one finds no server.
+
+        Each goes to the next connected server in turn that takes it; those whose caller gave them up
+        are dropped unsent.
+        """
+        while self._unsent:
+            oldest = next(iter(self._unsent))
+            channel, payload = self._unsent[oldest]
+            if not channel.ended:
+                server = self._hand_over(payload)
+                if server is None:
+                    return
+                self._opened(channel, server)
+            del self._unsent[oldest]
+
+    def _hand_over(self, payload: bytes) -> int | None:
+        """Sends a request to the next connected server in turn that takes it; returns that server.
+
+        Only a server whose handshake the monitor reported, and no drop since, is offered requests:
+        a socket would queue a request for a server that is down, and send it when the server comes
+        up, even if its call had ended by then.
+        """
         count = len(self._sockets)
-        for _ in range(len(self._unsent)):
-            channel, payload = self._unsent.popleft()
-            if channel.ended:
-                continue
-            start = next(self._turns)
-            servers = (turn % count for turn in range(start, start + count))
-            taker = next((server for server in servers if self._send(server, payload)), None)
-            if taker is None:
-                self._unsent.append((channel, payload))
-            else:
-                self._opened(channel, taker)
+        start = next(self._turns)
+        for turn in range(start, start + count):
+            server = turn % count
+            if self._linked[server] and self._send(server, payload):
+                return server
+        return None
 
     def _run_commands(self) -> bool:
         """Runs the queued commands; True when the connection is closing."""
@@ -1109,7 +1129,7 @@ class _Connection:
         self._stopping = True
         for command in commands:
             command()
-        for channel in (*self._channels.values(), *(channel for channel, _ in self._unsent)):
+        for channel in (*self._channels.values(), *(channel for channel, _ in self._unsent.values())):
             channel.fail(ClientClosed(self._closed_reason))
         self._channels.clear()
         self._unsent.clear()
@@ -1130,14 +1150,8 @@ class _Connection:
         if self._stopping:
             channel.fail(ClientClosed(self._closed_reason))
             return
-        if len(self._sockets) > 1:
-            self._unsent.append((channel, payload))
-            self._send_unsent()
-            return
-        if not self._send(0, payload):
-            channel.fail(RpcError(f"cannot send {channel.method!r}: the queue to {self.endpoint} is full"))
-            return
-        self._opened(channel, 0)
+        self._unsent[channel.id] = (channel, payload)
+        self._send_unsent()
 
     def _opened(self, channel: _Channel, server: int) -> None:
         """Registers a channel whose request ``server`` has taken, and starts its heartbeats."""
@@ -1152,25 +1166,27 @@ class _Connection:
         """Sends a heartbeat or a credit on a registered ``channel``, to the server that has it.
 
         Ends the call in ``LostRemote`` when the socket refuses the event (a lost credit would
-        stall a stream): with several servers, the server is not connected; with one, ZeroMQ's
-        queue to it is full, so it has not been reading.
+        stall a stream): ZeroMQ's queue to the server is full, so it has not been reading.
         """
         server = channel.server
         event = _encode_channel_event(_new_message_id(), channel.id, name, args)
         if server is None or self._send(server, event):
             return
         del self._channels[channel.id]
-        why = "it went away" if len(self._sockets) > 1 else "its queue is full, it is not reading"
         where = f"lost the remote at {self.endpoints[server]}"
-        channel.fail(LostRemote(f"{where}: {why}, while waiting for {channel.method!r}"))
+        channel.fail(
+            LostRemote(f"{where}: its queue is full, it is not reading, while waiting for {channel.method!r}")
+        )
 
     def _send_credit(self, channel: _Channel, count: int) -> None:
         if self._channels.get(channel.id) is channel:
             self._send_on(channel, "_zpc_more", [count])
 
     def _forget(self, channel: _Channel) -> None:
+        """Drops a channel its reader abandoned, open or still waiting for a server to take it."""
         if self._channels.get(channel.id) is channel:
             del self._channels[channel.id]
+        self._unsent.pop(channel.id, None)
 
     def _receive(self, dealer: zmq.Socket[bytes], limit: int) -> None:
         """Reads and dispatches the messages waiting on ``dealer``, ``limit`` at most."""
@@ -1244,7 +1260,8 @@ class _Connection:
         heapq.heappush(self._timers, (when, next(self._timer_order), channel))
 
     def _poll_timeout_ms(self) -> int | None:
-        retry = _UNSENT_RETRY_MS if self._unsent else None
+        # Without a connected server, the monitor's report of a handshake ends the wait instead.
+        retry = _UNSENT_RETRY_MS if self._unsent and any(self._linked) else None
         if not self._timers:
             return retry
         due = max(0, math.ceil((self._timers[0][0] - time.monotonic()) * 1000))

@@ -223,9 +223,11 @@ def test_a_killed_server_is_a_lost_remote_for_the_asyncio_client(
     async def main() -> None:
         async with connect_async(server) as client:
             assert await client.slow(0.01) == 0.01
-            server.kill()
+            slow = asyncio.ensure_future(client.slow(60))
+            await asyncio.sleep(0.5)
+            await asyncio.get_running_loop().run_in_executor(None, server.kill)
             with pytest.raises(LostRemote):
-                await client.slow(1)
+                await slow
 
     asyncio.run(main())
 

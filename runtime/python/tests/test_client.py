@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -298,12 +299,13 @@ def test_a_killed_server_is_a_lost_remote(own_peer: Callable[..., Peer]) -> None
 
 def test_a_call_made_before_the_server_is_up_waits_for_it(own_peer: Callable[..., Peer]) -> None:
     endpoint = free_endpoint()
-    # Heartbeats of 2 s leave 6 s for the server to come up before the call counts as lost.
-    with Client(endpoint, heartbeat=2.0, timeout=CALL_TIMEOUT) as early:
+    # The call waits in the client until the server is connected, then its heartbeats start.
+    with Client(endpoint, heartbeat=HEARTBEAT, timeout=CALL_TIMEOUT) as early:
         join = run_in_thread(lambda: early.call("hello", "early bird"))
-        channels = early._connection._channels
-        wait_until(lambda: channels)
-        own_peer(bind=endpoint, heartbeat=2.0)
+        unsent = early._connection._unsent
+        wait_until(lambda: unsent)
+        time.sleep(3.5 * HEARTBEAT)  # Longer than a sent call waits for a first sign of life.
+        own_peer(bind=endpoint)
         assert join() == "Hello, early bird"
 
 

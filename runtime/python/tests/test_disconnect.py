@@ -7,18 +7,20 @@ hand-built ROUTERs (closed mid-call), which show exactly which calls a drop ends
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import msgpack  # type: ignore[import-untyped, unused-ignore]
 import pytest
-from conftest import CALL_TIMEOUT, Peer, run_in_thread, wait_until
+import zmq
+from conftest import CALL_TIMEOUT, Peer, free_endpoint, run_in_thread, wait_until
 from test_raw_server import next_request, raw_router, reply
 
 from rpcgen_runtime import AsyncClient, Client, LostRemote, TimeoutExpired
@@ -201,3 +203,73 @@ def test_clients_left_open_at_exit_close_without_a_warning() -> None:
         check=False,
     )
     assert (finished.returncode, finished.stdout, finished.stderr) == (0, "LostRemote\n", "")
+
+
+def answer_first_request(endpoint: str, method: str) -> None:
+    """Binds a ROUTER to ``endpoint``, checks that its first request is a call of ``method`` and
+    answers it with ``OK "answered"``. ZeroMQ keeps the order of a socket's messages: a request sent
+    before that call would come first."""
+    with raw_router(endpoint) as (router, _):
+        identity, request, channel_id = next_request(router)
+        assert msgpack.unpackb(request)[1] == method
+        router.linger = 1000  # Closing delivers the answer first.
+        router.send_multipart([identity, b"", reply(channel_id, "OK", ["answered"])])
+
+
+def test_calls_given_up_before_the_server_came_up_never_reach_it() -> None:
+    endpoint = free_endpoint()
+    with Client(endpoint, heartbeat=None, timeout=LONG) as rpc:
+        with pytest.raises(TimeoutExpired):
+            rpc.call("timed_out", timeout=0.2)
+        rpc.stream("closed").close()
+        wait_until(lambda: not rpc._connection._unsent)  # Given up, they are not kept either.
+        waiting = run_in_thread(lambda: rpc.call("waited"))
+        answer_first_request(endpoint, "waited")
+        assert waiting() == "answered"
+
+
+def test_an_asyncio_call_cancelled_before_the_server_came_up_never_reaches_it() -> None:
+    endpoint = free_endpoint()
+
+    async def main() -> None:
+        async with AsyncClient(endpoint, heartbeat=None, timeout=LONG) as rpc:
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(rpc.call("cancelled"), 0.2)
+            waiting = asyncio.ensure_future(rpc.call("waited"))
+            await asyncio.get_running_loop().run_in_executor(None, answer_first_request, endpoint, "waited")
+            assert await asyncio.wait_for(waiting, CALL_TIMEOUT) == "answered"
+
+    asyncio.run(main())
+
+
+@contextlib.contextmanager
+def stalled_router(endpoint: str) -> Iterator[None]:
+    """A ROUTER bound to ``endpoint`` that takes one message off TCP and never reads it: ZeroMQ
+    stops reading a connection when its queue is full (receive high-water mark 1), the small TCP
+    buffer soon fills."""
+    context = zmq.Context()
+    router = context.socket(zmq.ROUTER)
+    router.linger = 0
+    router.rcvhwm = 1  # Before binding: the connections it accepts take the options of that moment.
+    router.rcvbuf = 4096
+    try:
+        router.bind(endpoint)
+        yield
+    finally:
+        router.close()
+        context.term()
+
+
+def test_requests_zeromq_had_not_sent_when_the_connection_dropped_never_reach_the_returning_server() -> None:
+    # Most of the client's large requests wait in ZeroMQ's queue when the stalled server goes away.
+    # Their calls end then; the server that comes back must not get them.
+    endpoint = free_endpoint()
+    with Client(endpoint, heartbeat=None, timeout=LONG) as rpc:
+        with stalled_router(endpoint):
+            wait_until(lambda: rpc._connection.reached)
+            joins = [run_in_thread(functools.partial(rpc.call, "stalled", b"x" * 2**20)) for _ in range(30)]
+            wait_until(lambda: len(rpc._connection._channels) == len(joins))
+        assert [type(join()) for join in joins] == [LostRemote] * len(joins)
+        after = run_in_thread(lambda: rpc.call("after"))
+        answer_first_request(endpoint, "after")
+        assert after() == "answered"

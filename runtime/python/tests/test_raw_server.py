@@ -29,13 +29,18 @@ HEARTBEAT = 0.3
 
 
 @contextlib.contextmanager
-def raw_router() -> Iterator[tuple[zmq.Socket[bytes], int]]:
-    """A ROUTER bound to a free loopback port, closed (with its context) on exit."""
+def raw_router(endpoint: str | None = None) -> Iterator[tuple[zmq.Socket[bytes], int]]:
+    """A ROUTER bound to ``endpoint`` (by default a free loopback port) and its port, closed (with its
+    context) on exit."""
     context = zmq.Context()
     router = context.socket(zmq.ROUTER)
     router.linger = 0
     try:
-        yield router, router.bind_to_random_port("tcp://127.0.0.1")
+        if endpoint is None:
+            yield router, router.bind_to_random_port("tcp://127.0.0.1")
+        else:
+            router.bind(endpoint)
+            yield router, int(endpoint.rsplit(":", 1)[1])
     finally:
         router.close()
         context.term()
