@@ -17,7 +17,7 @@ import pytest
 
 from conftest import CALL_TIMEOUT, HEARTBEAT, Server, start_shop
 from shop_api.common import Money
-from shop_api.rpcgen_runtime import LostRemote, RemoteError, TimeoutExpired
+from shop_api.rpcgen_runtime import LostRemote, RemoteError, RequestRecord, TimeoutExpired
 from shop_api.shop import (
     AsyncTicketsClient,
     EventClosed,
@@ -145,6 +145,21 @@ def test_declared_errors_are_raised_typed(shop: Server) -> None:
             assert missing.value.id == 12345
 
     asyncio.run(main())
+
+
+def test_after_request_knows_the_errors_each_method_declares(shop: Server) -> None:
+    records: list[RequestRecord] = []
+    with TicketsClient(
+        shop.endpoint, heartbeat=HEARTBEAT, timeout=CALL_TIMEOUT, after_request=records.append
+    ) as client:
+        with pytest.raises(NotFound):
+            client.get(999)
+        with pytest.raises(RemoteError):
+            client.report(1000)
+    assert [(record.method, record.errors) for record in records] == [
+        ("get", ("NotFound",)),
+        ("report", ()),
+    ]
 
 
 def test_an_undeclared_error_stays_an_untyped_remote_error(shop: Server) -> None:

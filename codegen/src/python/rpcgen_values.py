@@ -593,7 +593,9 @@ class Method(Generic[T]):
         """Calls the method with a blocking client and returns the decoded result."""
         arguments = self.arguments(values)
         try:
-            reply = client.call(self.wire_name, *arguments, timeout=self.timeout(timeout))
+            reply = client.call(
+                self.wire_name, *arguments, timeout=self.timeout(timeout), errors=tuple(self.errors)
+            )
         except _rt.RemoteError as error:
             raise self.typed_error(error) from None
         return self.decode_result(reply)
@@ -602,21 +604,27 @@ class Method(Generic[T]):
         """Calls the method with an asyncio client and returns the decoded result."""
         arguments = self.arguments(values)
         try:
-            reply = await client.call(self.wire_name, *arguments, timeout=self.timeout(timeout))
+            reply = await client.call(
+                self.wire_name, *arguments, timeout=self.timeout(timeout), errors=tuple(self.errors)
+            )
         except _rt.RemoteError as error:
             raise self.typed_error(error) from None
         return self.decode_result(reply)
 
     def stream(self, client: _rt.Client, values: Sequence[object], timeout: float | None) -> ItemStream[T]:
         """Calls a streaming method with a blocking client; the call is sent at once."""
-        stream = client.stream(self.wire_name, *self.arguments(values), timeout=self.timeout(timeout))
+        stream = client.stream(
+            self.wire_name, *self.arguments(values), timeout=self.timeout(timeout), errors=tuple(self.errors)
+        )
         return ItemStream(self, stream)
 
     def stream_async(
         self, client: _rt.AsyncClient, values: Sequence[object], timeout: float | None
     ) -> AsyncItemStream[T]:
         """Calls a streaming method with an asyncio client; the call is sent at once."""
-        stream = client.stream(self.wire_name, *self.arguments(values), timeout=self.timeout(timeout))
+        stream = client.stream(
+            self.wire_name, *self.arguments(values), timeout=self.timeout(timeout), errors=tuple(self.errors)
+        )
         return AsyncItemStream(self, stream)
 
 

@@ -285,7 +285,7 @@ def test_a_failing_hook_is_logged_and_the_call_still_returns(
     assert str(failures[0].exc_info[1]) == "hook broke on add"
 
 
-def test_log_requests_logs_successes_and_cancellations_at_info_and_failures_at_warning(
+def test_log_requests_logs_successes_declared_errors_and_cancellations_at_info_and_failures_at_warning(
     peer: Peer, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="rpcgen")
@@ -296,6 +296,8 @@ def test_log_requests_logs_successes_and_cancellations_at_info_and_failures_at_w
         assert list(rpc.stream("count", 2)) == [0, 1]
         with pytest.raises(RemoteError):
             rpc.call("fail", "boom")
+        with pytest.raises(RemoteError):
+            rpc.call("fail", "expected", errors=("ValueError",))
         with rpc.stream("slow", 5) as late:
             wait_until(lambda: late._channel.server is not None)
     lines = [(entry.levelno, entry.getMessage()) for entry in caplog.records if entry.name == "rpcgen"]
@@ -306,6 +308,11 @@ def test_log_requests_logs_successes_and_cancellations_at_info_and_failures_at_w
         (
             logging.WARNING,
             rf"fail\('boom'\) failed in {ELAPSED} from {server}: RemoteError: ValueError: boom",
+        ),
+        (
+            logging.INFO,
+            rf"fail\('expected'\) returned a declared error in {ELAPSED} from {server}: "
+            rf"RemoteError: ValueError: expected",
         ),
         (logging.INFO, rf"slow\(5\) cancelled by the caller in {ELAPSED} from {server}"),
     ]

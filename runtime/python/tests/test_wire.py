@@ -69,6 +69,7 @@ class ChannelRecorder:
             "method",
             (),
             streaming=streaming,
+            errors=(),
             grant=lambda _channel, count: self.grants.append(count),
             abandon=lambda _channel: self._abandon(),
         )
