@@ -55,6 +55,17 @@ async function bindAgain(endpoint: string): Promise<RawServer> {
   }
 }
 
+/**
+ * Asserts that the first request `server` receives is the call `pending` of `method` (a socket keeps
+ * the order of its messages: a request sent before would come first), and answers it.
+ */
+async function answerFirstRequest(server: RawServer, method: string, pending: Promise<unknown>): Promise<void> {
+  const request = await server.receive();
+  assert.equal(request.event.name, method);
+  await server.reply(request, "OK", [method]);
+  assert.equal(await pending, method);
+}
+
 describe("client against a hand-driven server", { timeout: 60_000 }, () => {
   let server: RawServer;
   let client: Client;
@@ -149,11 +160,7 @@ describe("client against a hand-driven server", { timeout: 60_000 }, () => {
         await assert.rejects(abandoned, { name: "AbortError" });
         await assert.rejects(timedOut, { name: "TimeoutExpiredError", neverConnected: [endpoint] });
         late = await RawServer.start(endpoint);
-        // Requests leave in the order they were made: one sent before would arrive first.
-        const request = await late.receive();
-        assert.equal(request.event.name, "waiting");
-        await late.reply(request, "OK", ["up"]);
-        assert.equal(await waiting, "up");
+        await answerFirstRequest(late, "waiting", waiting);
         const outcomes = records.map((record) => [record.method, record.outcome.kind, record.endpoint]);
         assert.deepEqual(outcomes, [
           ["abandoned", "cancelled", undefined],
@@ -180,11 +187,7 @@ describe("client against a hand-driven server", { timeout: 60_000 }, () => {
         controller.abort();
         await assert.rejects(abandoned, { name: "AbortError" });
         back = await bindAgain(first.endpoint);
-        const waiting = restarting.call("waiting", [], { timeoutSeconds: 60 });
-        const request = await back.receive();
-        assert.equal(request.event.name, "waiting");
-        await back.reply(request, "OK", ["back"]);
-        assert.equal(await waiting, "back");
+        await answerFirstRequest(back, "waiting", restarting.call("waiting", [], { timeoutSeconds: 60 }));
       } finally {
         restarting.close();
         back?.close();
