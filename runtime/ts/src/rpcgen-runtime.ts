@@ -1103,7 +1103,7 @@ const DEFAULT_MAX_MESSAGE_SIZE = 100 * 1024 * 1024;
 /** Longest delay Node timers support, in seconds. */
 const MAX_TIMER_SECONDS = 2_147_483;
 const EMPTY_FRAME = new Uint8Array(0);
-/** How often the calls that no server has taken yet are offered again. */
+/** How often the calls that no server has taken yet are offered again while a connected server's queue is full. */
 const UNSENT_RETRY_MS = 20;
 
 /**
@@ -1216,9 +1216,15 @@ interface ServerLink {
   /** Whether the socket has ever completed ZeroMQ's handshake with the server (see {@link watchConnection}). */
   reached: boolean;
   /**
-   * Sends one event of `channel` after those before it, unless the channel has ended (or the
-   * client closed) by then: resolves to whether it was sent. Rejects when the socket cannot take
-   * it: at once with an `EAGAIN` error when the server is not connected (see {@link isRefusal}).
+   * Whether the server is connected: ZeroMQ completed a handshake with it and reported no drop
+   * since (see {@link watchConnection}). Only then is it sent anything.
+   */
+  linked: boolean;
+  /**
+   * Sends one event of `channel` after those before it, unless the channel has ended, the client
+   * closed or the server is no longer connected by then: resolves to whether it was sent. Rejects
+   * when the socket cannot take it: at once with an `EAGAIN` error when ZeroMQ's queue to the
+   * server is full (see {@link isRefusal}).
    */
   send(event: Uint8Array, channel: Channel): Promise<boolean>;
 }
@@ -1254,15 +1260,21 @@ export class Client {
   private readonly servers: ServerLink[] = [];
   /** The calls in progress, by the id of their channel. */
   private readonly calls = new Map<string, OpenCall>();
-  /** The calls no server has taken yet, oldest first, and the timer of their next offer. */
-  private readonly unsent: UnsentCall[] = [];
+  /**
+   * The calls no server has taken yet, by the id of their channel, oldest first (a call that ends
+   * leaves at once), and the timer of their next offer.
+   */
+  private readonly unsent = new Map<string, UnsentCall>();
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   /** Whether {@link offerUnsent} is running (it offers one call at a time). */
   private offering = false;
   /** Sends a channel's events to the server that has it, and forgets the channel. */
   private readonly owner: ChannelOwner = {
     send: (event, channel) => this.sendOn(channel, event),
-    forget: (channel) => this.calls.delete(channel.id),
+    forget: (channel) => {
+      this.calls.delete(channel.id);
+      this.unsent.delete(channel.id);
+    },
     neverConnected: () => (this.servers.some((server) => server.reached) ? undefined : this.endpoints),
   };
   private readonly heartbeatMs: number | null;
@@ -1305,12 +1317,13 @@ export class Client {
   /** Connects a socket to one server; throws (after closing the sockets so far) when it cannot. */
   private connectTo(endpoint: string): ServerLink {
     // linger 0: closing discards unsent heartbeats instead of keeping Node alive to deliver them.
-    // A socket takes a message only while connected (immediate), at once or not at all (sendTimeout
-    // 0), with no limit (high-water mark 0): a refusal means that its server is down, and a request
-    // never waits inside ZeroMQ, where a call that ends could not take it back. Without immediate,
-    // ZeroMQ would queue it for a server that is not up yet, or keep it across a reconnection, and
-    // deliver it when the server comes up, after its call has timed out or been abandoned.
-    const socket = new Dealer({ linger: 0, immediate: true, sendTimeout: 0, sendHighWaterMark: 0 });
+    // sendTimeout 0: a send never waits inside ZeroMQ, where a call that ends could not take its
+    // request back; it is refused when ZeroMQ's queue to the server is full (1000 messages, the
+    // default), that is when the server is not reading. ZeroMQ would queue a request for a server
+    // that is not up yet and deliver it whenever the server comes up, so the socket is sent
+    // anything only while its server is linked. Not `immediate`, which would do that in ZeroMQ: when
+    // a connection drops, it discards the replies that arrived but were not read yet.
+    const socket = new Dealer({ linger: 0, sendTimeout: 0 });
     // Observed before it connects, so that no handshake goes unseen.
     const { events } = socket;
     try {
@@ -1326,7 +1339,7 @@ export class Client {
     let outgoing: Promise<unknown> = Promise.resolve();
     const send = (event: Uint8Array, channel: Channel): Promise<boolean> => {
       const sent = outgoing.then(async () => {
-        if (this.closed || !channel.isOpen) {
+        if (this.closed || !channel.isOpen || !server.linked) {
           return false;
         }
         await socket.send([EMPTY_FRAME, event]);
@@ -1335,12 +1348,62 @@ export class Client {
       outgoing = sent.catch(() => false);
       return sent;
     };
-    const server: ServerLink = { endpoint, socket, send, reached: false };
+    const server: ServerLink = { endpoint, socket, send, reached: false, linked: false };
     void watchConnection(server, events, {
       connected: () => void this.offerUnsent(),
-      disconnected: () => this.loseCallsOf(server),
+      disconnected: () => this.connectionDropped(server),
     });
     return server;
+  }
+
+  /**
+   * Called when `server`'s connection has dropped (it is no longer linked): delivers the replies
+   * that arrived before the drop, then reconnects the socket afresh, which discards what ZeroMQ
+   * still held for the dropped connection (requests, heartbeats), and ends the calls the server had
+   * in {@link LostRemoteError}. ZeroMQ would otherwise send what it held to the server once it is
+   * back, though those calls have ended; and closing the connection (`disconnect`) discards the
+   * replies not read yet, hence the reading first.
+   */
+  private async connectionDropped(server: ServerLink): Promise<void> {
+    await this.readReceived(server);
+    if (this.closed) {
+      return;
+    }
+    try {
+      server.socket.disconnect(server.endpoint);
+      server.socket.connect(server.endpoint);
+    } catch (error) {
+      const reason = messageOf(error);
+      this.shutDown((call) => new RpcError(`reconnecting to ${server.endpoint} failed (${reason}) during ${call}`));
+      return;
+    }
+    this.loseCallsOf(server);
+  }
+
+  /**
+   * Waits until the receive loop has dispatched every message `server`'s socket holds. ZeroMQ
+   * queues the replies of a connection before it reports that the connection dropped, so they are
+   * all there by then, and no more arrive from that connection.
+   */
+  private async readReceived(server: ServerLink): Promise<void> {
+    do {
+      await new Promise((resolve) => setImmediate(resolve));
+    } while (this.receiving && !this.closed && this.holdsUnread(server));
+  }
+
+  /**
+   * Whether `server`'s socket holds a message the receive loop has not taken yet. Reading
+   * `readable` makes ZeroMQ process its pending commands, and so may consume the wake-up that the
+   * loop's pending `receive` waits for, which would then wait for the next message (measured: 49
+   * times in 50 with a reply waiting); so when a message is there, an empty send, which sends
+   * nothing, makes zeromq hand it to that `receive` (it checks for a message after every send).
+   */
+  private holdsUnread(server: ServerLink): boolean {
+    if (!server.socket.readable) {
+      return false;
+    }
+    void server.socket.send([]);
+    return true;
   }
 
   /**
@@ -1358,13 +1421,18 @@ export class Client {
     }
   }
 
-  /** Sends a heartbeat or credit of `channel` to the server that has it. */
+  /**
+   * Sends a heartbeat or credit of `channel` to the server that has it, unless that server's
+   * connection has dropped (the call is about to end in {@link LostRemoteError}).
+   */
   private sendOn(channel: Channel, event: Uint8Array): void {
     const server = this.calls.get(channel.id)?.server;
     server?.send(event, channel).catch((error: unknown) => {
       channel.fail(
         isRefusal(error)
-          ? new LostRemoteError(`lost remote: ${server.endpoint} went away during ${channel.call}`)
+          ? new LostRemoteError(
+              `lost remote: ${server.endpoint} is not reading (ZeroMQ's queue to it is full) during ${channel.call}`,
+            )
           : sendFailure(server, error),
       );
     });
@@ -1509,15 +1577,15 @@ export class Client {
     const open: OpenCall = { channel, server: undefined };
     this.calls.set(id, open);
     this.startReceiving();
-    this.unsent.push({ open, method, request });
+    this.unsent.set(id, { open, method, request });
     void this.offerUnsent();
     return open;
   }
 
   /**
-   * Offers the waiting calls, oldest first, to the servers in turn, and again when a server
-   * connects, or a little later once no server takes one: then none is connected. A call that has
-   * ended by then is dropped unsent.
+   * Offers the waiting calls, oldest first, to the connected servers in turn, and again when a
+   * server connects, or a little later when the connected ones refuse one: their queues are full.
+   * A call that ends meanwhile is never sent.
    */
   private async offerUnsent(): Promise<void> {
     if (this.offering) {
@@ -1525,9 +1593,10 @@ export class Client {
     }
     this.offering = true;
     try {
-      for (let waiting = this.unsent[0]; waiting !== undefined; waiting = this.unsent[0]) {
-        if (waiting.open.channel.isOpen && !(await this.offer(waiting))) {
-          if (!this.closed) {
+      // A Map's iteration skips the entries deleted and visits those added while it runs.
+      for (const waiting of this.unsent.values()) {
+        if (!(await this.offer(waiting))) {
+          if (!this.closed && this.servers.some((server) => server.linked)) {
             this.retryTimer ??= setTimeout(() => {
               this.retryTimer = null;
               void this.offerUnsent();
@@ -1535,7 +1604,7 @@ export class Client {
           }
           return;
         }
-        this.unsent.shift();
+        this.unsent.delete(waiting.open.channel.id);
       }
     } finally {
       this.offering = false;
@@ -1543,22 +1612,20 @@ export class Client {
   }
 
   /**
-   * Offers one call to each connected server in turn; false when none takes it while it waits. A
-   * server whose socket is not `writable` is not connected; reading it also lets ZeroMQ attach a
-   * connection it has just made, which a send (on a socket whose send was refused a moment ago)
-   * may otherwise not see for a few milliseconds.
+   * Offers one call to each connected server in turn; false when none takes it while it waits (a
+   * server whose connection drops meanwhile does not take it).
    */
   private async offer({ open, method, request }: UnsentCall): Promise<boolean> {
     const count = this.servers.length;
     for (let offset = 0; offset < count && open.channel.isOpen; offset += 1) {
       const index = (this.turn + offset) % count;
       const server = this.servers[index] as ServerLink;
-      if (!server.socket.writable) {
+      if (!server.linked) {
         continue;
       }
       try {
         if (!(await server.send(request, open.channel))) {
-          return true;
+          continue;
         }
       } catch (error) {
         if (isRefusal(error)) {
@@ -1681,7 +1748,7 @@ export class Client {
     for (const { channel } of [...this.calls.values()]) {
       channel.fail(reasonFor(channel.call));
     }
-    this.unsent.length = 0;
+    this.unsent.clear();
     if (this.retryTimer !== null) {
       clearTimeout(this.retryTimer);
     }
@@ -1695,27 +1762,29 @@ export class Client {
 interface ConnectionHandlers {
   /** ZeroMQ completed its handshake with the server: the calls waiting for a server can go. */
   connected(): void;
-  /** An established connection dropped. */
-  disconnected(): void;
+  /** A connection that had completed its handshake dropped; the next events wait for the promise. */
+  disconnected(): Promise<void>;
 }
 
 /**
  * Reads the events of `server`'s socket until the socket is closed: marks the server reached at its
- * first completed ZeroMQ handshake (a port where something else listens never completes one), and
- * calls `handlers` whenever a handshake completes or an established connection drops. Every event
- * is read, before and after the first handshake: once an observer's queue is full, ZeroMQ blocks its
- * I/O thread, and so every socket of the process, and closing the observer alone leaves ZeroMQ's
- * monitor of the socket running, to the same end. The pending read keeps Node running until the
- * socket is closed.
+ * first completed ZeroMQ handshake (a port where something else listens never completes one), links
+ * it at every handshake and unlinks it when that connection drops, calling `handlers` then. Every
+ * event is read, before and after the first handshake: once an observer's queue is full, ZeroMQ
+ * blocks its I/O thread, and so every socket of the process, and closing the observer alone leaves
+ * ZeroMQ's monitor of the socket running, to the same end. The pending read keeps Node running
+ * until the socket is closed.
  */
 async function watchConnection(server: ServerLink, events: Observer, handlers: ConnectionHandlers): Promise<void> {
   try {
     for await (const event of events) {
       if (event.type === "handshake") {
         server.reached = true;
+        server.linked = true;
         handlers.connected();
-      } else if (event.type === "disconnect") {
-        handlers.disconnected();
+      } else if (event.type === "disconnect" && server.linked) {
+        server.linked = false;
+        await handlers.disconnected();
       }
     }
   } catch (error) {

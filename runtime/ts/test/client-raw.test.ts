@@ -193,6 +193,35 @@ describe("client against a hand-driven server", { timeout: 60_000 }, () => {
         back?.close();
       }
     });
+
+    test("requests ZeroMQ held for a server that stopped reading and went away never reach it when it is back", async () => {
+      // The server reads one message, then no more: ZeroMQ stops taking the connection's data once
+      // the server's queue (one message) and its small TCP buffer are full.
+      const stalled = await RawServer.start("tcp://127.0.0.1:*", { receiveHighWaterMark: 1, receiveBufferSize: 4096 });
+      // No heartbeats and no time limit: only the dropped connection can end the calls.
+      const fresh = new Client(stalled.endpoint, { heartbeatSeconds: null });
+      let back: RawServer | undefined;
+      try {
+        const first = fresh.call("first", []);
+        await stalled.reply(await stalled.receive(), "OK", ["first"]);
+        assert.equal(await first, "first");
+        // The server is connected, so the client hands these to ZeroMQ within this turn of the event
+        // loop; most stay there.
+        const held = Array.from({ length: 30 }, () => fresh.call("held", [new Uint8Array(1024 * 1024)], { timeoutSeconds: null }));
+        await new Promise((resolve) => setImmediate(resolve));
+        stalled.close();
+        const outcomes = await Promise.allSettled(held);
+        assert.deepEqual(
+          outcomes.map((outcome) => (outcome.status === "rejected" ? (outcome.reason as Error).name : outcome.value)),
+          held.map(() => "LostRemoteError"),
+        );
+        back = await bindAgain(stalled.endpoint);
+        await answerFirstRequest(back, "after", fresh.call("after", [], { timeoutSeconds: 60 }));
+      } finally {
+        fresh.close();
+        back?.close();
+      }
+    });
   });
 
   test("a reply without the empty delimiter frame is accepted", async () => {

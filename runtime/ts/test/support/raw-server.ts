@@ -25,9 +25,15 @@ export class RawServer {
     readonly endpoint: string,
   ) {}
 
-  /** Binds to `endpoint`, a free port on 127.0.0.1 by default. */
-  static async start(endpoint = "tcp://127.0.0.1:*"): Promise<RawServer> {
-    const socket = new Router({ linger: 0 });
+  /**
+   * Binds to `endpoint`, a free port on 127.0.0.1 by default; `options` set the ROUTER's queue of
+   * received messages and its TCP receive buffer, to make a server that stops reading.
+   */
+  static async start(
+    endpoint = "tcp://127.0.0.1:*",
+    options: { receiveHighWaterMark?: number; receiveBufferSize?: number } = {},
+  ): Promise<RawServer> {
+    const socket = new Router({ linger: 0, ...options });
     await socket.bind(endpoint);
     const bound = socket.lastEndpoint;
     if (bound === null) {
