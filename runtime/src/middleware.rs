@@ -146,10 +146,10 @@ pub trait Middleware: Send + Sync + 'static {
 }
 
 /// Logs every call's method, arguments, result and time with `tracing` (target `rpcgen`):
-/// successes, declared errors, and requests their caller dropped, at INFO; failures at WARN. Long values are cut
-/// to `max_value_chars` characters. On a server it also runs each call in an INFO span
-/// `call{method, id}` (the request's message id), so that what handlers log names the call it
-/// belongs to, and on a client each request in `request{method}`. The spans' target is
+/// successes, declared errors, and requests their caller dropped, at INFO; failures at WARN. Long
+/// values are cut to `max_value_chars` characters. On a server it also runs each call in an INFO
+/// span `call{method, id}` (the request's message id), so that what handlers log names the call
+/// it belongs to, and on a client each request in `request{method}`. The spans' target is
 /// `rpcgen::call`: `RUST_LOG=rpcgen=warn,rpcgen::call=info` hides the per-call lines and keeps the
 /// spans.
 #[derive(Debug, Clone)]

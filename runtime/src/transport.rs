@@ -548,14 +548,6 @@ pub(crate) enum Handed {
 }
 
 impl Outbox {
-    /// A new socket of `kind`, neither bound nor connected.
-    fn open(kind: OutboxKind, options: zeromq::SocketOptions) -> Outbox {
-        match kind {
-            OutboxKind::Pub => Outbox::Pub(zeromq::PubSocket::with_options(options)),
-            OutboxKind::Push => Outbox::Push(zeromq::PushSocket::with_options(options)),
-        }
-    }
-
     /// Gives one event to the socket.
     pub async fn send(&mut self, payload: Bytes) -> Result<Handed, String> {
         let sent = match self {
@@ -578,12 +570,19 @@ pub(crate) async fn bind_outbox(
     endpoints: &[String],
     max_message_size: usize,
 ) -> Result<(Outbox, Vec<String>), SetupError> {
-    let mut outbox = Outbox::open(kind, socket_options(max_message_size));
-    let bound = match &mut outbox {
-        Outbox::Pub(socket) => bind_all(socket, endpoints).await?,
-        Outbox::Push(socket) => bind_all(socket, endpoints).await?,
-    };
-    Ok((outbox, bound))
+    let options = socket_options(max_message_size);
+    Ok(match kind {
+        OutboxKind::Pub => {
+            let mut socket = zeromq::PubSocket::with_options(options);
+            let bound = bind_all(&mut socket, endpoints).await?;
+            (Outbox::Pub(socket), bound)
+        }
+        OutboxKind::Push => {
+            let mut socket = zeromq::PushSocket::with_options(options);
+            let bound = bind_all(&mut socket, endpoints).await?;
+            (Outbox::Push(socket), bound)
+        }
+    })
 }
 
 /// Connects an outbox to a peer that binds `endpoint`, giving up after `attempt_timeout`;

@@ -251,12 +251,7 @@ async fn a_rust_publisher_reaches_a_zerorpc_python_subscriber() {
     }
     let mut received = Vec::new();
     while received.last().map(String::as_str) != Some("GOT 5") {
-        let line = tokio::time::timeout(Duration::from_secs(10), output.next_line())
-            .await
-            .expect("the events arrive within 10 s")
-            .unwrap()
-            .expect("the subscriber prints what it receives");
-        received.push(line);
+        received.push(next_line(&mut output).await);
     }
     // Zeros still in flight when the loop stopped may come first.
     received.retain(|line| line != "GOT 0");
@@ -280,16 +275,20 @@ async fn a_rust_pusher_feeds_a_zerorpc_python_puller_across_its_restart() {
     assert_eq!(next_lines(&mut output, 10).await, got_lines(10..20));
 }
 
+/// The next line a script prints, within 10 s.
+async fn next_line(output: &mut Output) -> String {
+    tokio::time::timeout(Duration::from_secs(10), output.next_line())
+        .await
+        .expect("a line within 10 s")
+        .unwrap()
+        .expect("the script prints what it receives")
+}
+
 /// The next `count` lines a script prints, each within 10 s.
 async fn next_lines(output: &mut Output, count: usize) -> Vec<String> {
     let mut lines = Vec::new();
     for _ in 0..count {
-        let line = tokio::time::timeout(Duration::from_secs(10), output.next_line())
-            .await
-            .expect("a line within 10 s")
-            .unwrap()
-            .expect("the script prints what it receives");
-        lines.push(line);
+        lines.push(next_line(output).await);
     }
     lines
 }
